@@ -1,0 +1,1 @@
+"""GraphQL: Strawberry types and thin resolvers over the services, one package per domain."""

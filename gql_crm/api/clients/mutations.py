@@ -1,0 +1,69 @@
+import strawberry
+from strawberry.types import Info
+
+from gql_crm.api.clients.inputs import CreateClientInput, UpdateClientInput
+from gql_crm.api.clients.types import (
+    Client,
+    ClientCategory,
+    ClientCategoryPayload,
+    ClientID,
+    ClientPayload,
+)
+from gql_crm.api.errors import mutate
+from gql_crm.api.relay import decode_id, input_to_data
+from gql_crm.models import ClientStatus
+from gql_crm.services import categories, clients
+from gql_crm.services.errors import ErrorCode, UserErrors
+
+ID_TYPES = {"category_id": "ClientCategory"}
+
+
+def _client_id(id: strawberry.ID) -> int:
+    client_id = decode_id(id, "Client")
+    if client_id is None:
+        raise UserErrors.single(ErrorCode.NOT_FOUND, "id")
+    return client_id
+
+
+def _client_payload(info: Info, action) -> ClientPayload:
+    return mutate(info, ClientPayload, "client", Client.from_model, action)
+
+
+@strawberry.type
+class ClientMutations:
+    @strawberry.mutation(description="Needs MEMBER.")
+    async def create_client(self, info: Info, input: CreateClientInput) -> ClientPayload:
+        data = input_to_data(input, ID_TYPES)
+        return await _client_payload(
+            info, lambda: clients.create_client(info.context.actor, data)
+        )
+
+    @strawberry.mutation(description="A partial update; needs MEMBER.")
+    async def update_client(
+        self, info: Info, id: ClientID, input: UpdateClientInput
+    ) -> ClientPayload:
+        data = input_to_data(input, ID_TYPES)
+        return await _client_payload(
+            info, lambda: clients.update_client(info.context.actor, _client_id(id), data)
+        )
+
+    @strawberry.mutation(description="Takes the client out of the list; needs MANAGER.")
+    async def archive_client(self, info: Info, id: ClientID) -> ClientPayload:
+        return await _client_payload(
+            info,
+            lambda: clients.set_status(info.context.actor, _client_id(id), ClientStatus.ARCHIVED),
+        )
+
+    @strawberry.mutation(description="Brings an archived client back; needs MANAGER.")
+    async def restore_client(self, info: Info, id: ClientID) -> ClientPayload:
+        return await _client_payload(
+            info,
+            lambda: clients.set_status(info.context.actor, _client_id(id), ClientStatus.ACTIVE),
+        )
+
+    @strawberry.mutation(description="Needs ADMIN.")
+    async def create_client_category(self, info: Info, name: str) -> ClientCategoryPayload:
+        return await mutate(
+            info, ClientCategoryPayload, "category", ClientCategory.from_model,
+            lambda: categories.create_category(info.context.actor, name),
+        )

@@ -1,0 +1,76 @@
+import strawberry
+from strawberry.types import Info
+
+from gql_crm.api.clients.inputs import ClientFilter, ClientOrder
+from gql_crm.api.clients.types import Client, ClientCategory, ClientConnection, ClientID
+from gql_crm.api.relay import OrderDirection, connection, decode_id, decode_ids
+from gql_crm.services import categories, clients
+from gql_crm.services.pagination import paginate
+
+
+def _filters(value: ClientFilter | None) -> clients.ClientFilter:
+    if value is None:
+        return clients.ClientFilter()
+    return clients.ClientFilter(
+        created_after=value.created_after,
+        created_before=value.created_before,
+        category_ids=(
+            decode_ids(value.category_ids, "ClientCategory")
+            if value.category_ids is not None
+            else None
+        ),
+        countries=tuple(value.countries) if value.countries is not None else None,
+        status=clients.ClientStatus(value.status.value) if value.status else None,
+    )
+
+
+def _order(order_by: list[ClientOrder] | None) -> list[tuple[clients.ClientOrderField, bool]]:
+    return [
+        (clients.ClientOrderField[o.field.value], o.direction == OrderDirection.DESC)
+        for o in order_by or []
+    ]
+
+
+@strawberry.type
+class ClientQueries:
+    @strawberry.field(description="A client of your organization, archived ones included.")
+    async def client(self, info: Info, id: ClientID) -> Client | None:
+        client_id = decode_id(id, "Client")
+        if client_id is None:
+            return None
+        row = await info.context.loaders.by_id(clients.Client).load(client_id)
+        return Client.from_model(row) if row else None
+
+    @strawberry.field(
+        description="The clients list. `search` matches name, email, phone, company name, "
+        "legal name and tax ID, ignoring case and accents; every word must match. "
+        "Newest first unless `orderBy` says otherwise."
+    )
+    async def clients(
+        self,
+        info: Info,
+        search: str | None = None,
+        filter: ClientFilter | None = None,
+        order_by: list[ClientOrder] | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> ClientConnection:
+        queryset = clients.clients_queryset(info.context.org_id, search, _filters(filter))
+        page = await paginate(
+            queryset,
+            clients.client_sort_keys(_order(order_by)),
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            max_page_size=info.context.settings.max_page_size,
+        )
+        return connection(ClientConnection, page, Client.from_model)
+
+    @strawberry.field
+    async def client_categories(self, info: Info) -> list[ClientCategory]:
+        rows = await categories.list_categories(info.context.org_id)
+        return [ClientCategory.from_model(row) for row in rows]
+

@@ -1,0 +1,134 @@
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from gql_crm import models
+from gql_crm.api.errors import UserError
+from gql_crm.api.relay import ModelNode, counted_connection
+
+ClientStatus = strawberry.enum(models.ClientStatus, description="Archived clients leave the list.")
+Gender = strawberry.enum(models.Gender)
+
+
+@strawberry.type
+class ClientCategory(ModelNode):
+    _model = models.ClientCategory
+
+    id: relay.NodeID[int]
+    name: str
+
+    @classmethod
+    def from_model(cls, row: models.ClientCategory) -> "ClientCategory":
+        return cls(id=row.id, name=row.name)
+
+
+@strawberry.type
+class Address:
+    street: str | None
+    city: str | None
+    state: str | None
+    postal_code: str | None
+    country: str | None = strawberry.field(description="ISO 3166-1 alpha-2.")
+
+
+@strawberry.type
+class Company(ModelNode):
+    _model = models.Company
+
+    id: relay.NodeID[int]
+    name: str
+    legal_name: str | None
+    tax_id: str | None = strawberry.field(
+        description="Compact form, validated for the address's country (or the client's)."
+    )
+    website: str | None
+    office_phone: str | None = strawberry.field(description="E.164.")
+    address: Address
+
+    @classmethod
+    def from_model(cls, row: models.Company) -> "Company":
+        return cls(
+            id=row.id,
+            name=row.name,
+            legal_name=row.legal_name,
+            tax_id=row.tax_id,
+            website=row.website,
+            office_phone=row.office_phone,
+            address=Address(
+                street=row.street,
+                city=row.city,
+                state=row.state,
+                postal_code=row.postal_code,
+                country=row.country,
+            ),
+        )
+
+
+@strawberry.type
+class Client(ModelNode):
+    _model = models.Client
+
+    id: relay.NodeID[int]
+    name: str
+    email: str | None = strawberry.field(description="Normalized by email-validator.")
+    mobile: str | None = strawberry.field(description="E.164, e.g. +34612345678.")
+    country: str | None = strawberry.field(description="ISO 3166-1 alpha-2.")
+    gender: Gender | None
+    language: str | None = strawberry.field(description="ISO 639-1.")
+    status: ClientStatus
+    created_at: datetime = strawberry.field(description="The date the client was added.")
+    updated_at: datetime
+    category_id: strawberry.Private[int | None]
+    company_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, row: models.Client) -> "Client":
+        return cls(
+            id=row.id,
+            name=row.name,
+            email=row.email,
+            mobile=row.mobile,
+            country=row.country,
+            gender=row.gender,
+            language=row.language,
+            status=row.status,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            category_id=row.category_id,
+            company_id=row.company_id,
+        )
+
+    @strawberry.field
+    async def category(self, info: Info) -> ClientCategory | None:
+        if self.category_id is None:
+            return None
+        row = await info.context.loaders.by_id(models.ClientCategory).load(self.category_id)
+        return ClientCategory.from_model(row) if row else None
+
+    @strawberry.field
+    async def company(self, info: Info) -> Company | None:
+        if self.company_id is None:
+            return None
+        row = await info.context.loaders.by_id(models.Company).load(self.company_id)
+        return Company.from_model(row) if row else None
+
+
+ClientConnection = counted_connection(Client, "A page of clients.")
+
+
+@strawberry.type
+class ClientPayload:
+    client: Client | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class ClientCategoryPayload:
+    category: ClientCategory | None
+    errors: list[UserError]
+
+
+ClientID = Annotated[relay.GlobalID, strawberry.argument(description="A Client's global ID.")]

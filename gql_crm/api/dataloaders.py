@@ -1,0 +1,33 @@
+"""Per-request DataLoaders: one SQL statement per batch of nested fields, whatever the page."""
+
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+from tortoise.models import Model
+
+
+class Loaders:
+    """Lazily built loaders, each scoped to the caller's organization."""
+
+    def __init__(self, org_id: int):
+        self.org_id = org_id
+        self._loaders: dict[Hashable, DataLoader] = {}
+
+    def get(
+        self, key: Hashable, batch: Callable[[list[Any]], Awaitable[list[Any]]]
+    ) -> DataLoader:
+        loader = self._loaders.get(key)
+        if loader is None:
+            loader = self._loaders[key] = DataLoader(load_fn=batch)
+        return loader
+
+    def by_id(self, model: type[Model]) -> DataLoader:
+        """Rows of `model` by primary key; another organization's rows load as None."""
+
+        async def batch(ids: list[int]) -> list[Model | None]:
+            rows = await model.filter(organization_id=self.org_id, id__in=ids)
+            found = {row.id: row for row in rows}
+            return [found.get(i) for i in ids]
+
+        return self.get(("by_id", model), batch)

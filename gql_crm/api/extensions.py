@@ -1,0 +1,113 @@
+"""Schema extensions: authentication, error codes and masking, limits and caches."""
+
+import logging
+from collections.abc import Iterator
+
+from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+
+from gql_crm.api.errors import RequestErrorCode, request_error
+from gql_crm.config import Settings
+from gql_crm.services.auth import PermissionDenied
+from gql_crm.services.errors import UserErrors
+from gql_crm.services.messages import message
+from gql_crm.services.pagination import PaginationError
+
+logger = logging.getLogger("gql_crm.errors")
+
+
+def _is_introspection_only(document) -> bool:
+    """GraphiQL and codegen tools may read the schema without a token."""
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            for selection in definition.selection_set.selections:
+                name = getattr(selection, "name", None)
+                if name is None or not name.value.startswith("__"):
+                    return False
+    return True
+
+
+class Authentication(SchemaExtension):
+    """Refuses the whole operation, with no data, when the caller has no valid token."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context.context
+        document = self.execution_context.graphql_document
+        if context.actor is None and not _is_introspection_only(document):
+            self.execution_context.result = ExecutionResult(
+                data=None,
+                errors=[request_error(RequestErrorCode.UNAUTHENTICATED, context.language)],
+            )
+        yield
+
+
+class ErrorCodes(SchemaExtension):
+    """Gives every error an `extensions.code`; masks unexpected ones behind a request ID.
+
+    Domain exceptions that reach GraphQL (a forbidden role, a bad page size) become coded
+    errors in the caller's language. Anything else is a bug: the client sees only the
+    request ID, which the server log carries beside the traceback.
+    """
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [self._format(error) for error in result.errors]
+
+    def _format(self, error: GraphQLError) -> GraphQLError:
+        context = self.execution_context.context
+        language = context.language
+        original = error.original_error
+        if isinstance(original, PermissionDenied):
+            return request_error(
+                RequestErrorCode.FORBIDDEN, language, source=error,
+                role=original.role.value, required=original.required.value,
+            )
+        if isinstance(original, PaginationError):
+            return request_error(
+                RequestErrorCode.BAD_USER_INPUT, language, catalog_key=original.code,
+                source=error, **original.params,
+            )
+        if isinstance(original, UserErrors):
+            first = original.errors[0]
+            return GraphQLError(
+                message(first.code, language, **first.params),
+                nodes=error.nodes, source=error.source, positions=error.positions,
+                path=error.path, extensions={"code": RequestErrorCode.BAD_USER_INPUT,
+                                             "reason": first.code.value},
+            )
+        if original is None or isinstance(original, GraphQLError):
+            if not (error.extensions or {}).get("code"):
+                error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
+            return error
+        logger.error(
+            "request %s: unexpected error at %s", context.request_id, error.path,
+            exc_info=original,
+        )
+        masked = request_error(
+            RequestErrorCode.INTERNAL_SERVER_ERROR, language, source=error,
+            request_id=context.request_id,
+        )
+        masked.extensions["requestId"] = context.request_id
+        return masked
+
+
+def extension_factories(settings: Settings) -> list:
+    """Factories, not instances: each request gets its own extension objects."""
+    return [
+        Authentication,
+        ErrorCodes,
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+    ]

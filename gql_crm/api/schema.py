@@ -1,0 +1,41 @@
+"""The schema: root types composed from each domain's queries and mutations."""
+
+import strawberry
+from strawberry import relay
+from strawberry.schema.config import StrawberryConfig
+
+from gql_crm.api.accounts import AccountQueries
+from gql_crm.api.clients.mutations import ClientMutations
+from gql_crm.api.clients.queries import ClientQueries
+from gql_crm.api.extensions import extension_factories
+from gql_crm.config import Settings
+
+
+@strawberry.type
+class Query(AccountQueries, ClientQueries):
+    node: relay.Node | None = relay.node(
+        description="Any object by its global ID; another organization's IDs resolve to null."
+    )
+
+
+@strawberry.type
+class Mutation(ClientMutations):
+    pass
+
+
+class Schema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:
+        """The ErrorCodes extension logs unexpected errors with their request ID."""
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extension_factories(settings or Settings()),
+        config=StrawberryConfig(relay_max_results=100),
+    )
+
+
+def export_sdl() -> str:
+    return build_schema().as_str() + "\n"

@@ -1,0 +1,112 @@
+"""The ASGI application: GraphQL (with GraphiQL), health check, ORM lifespan."""
+
+import uuid
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+from strawberry.asgi import GraphQL
+from tortoise import connections
+from tortoise.contrib.starlette import RegisterTortoise
+
+from gql_crm.api.context import Context
+from gql_crm.api.schema import build_schema
+from gql_crm.config import Settings
+from gql_crm.db import tortoise_config
+from gql_crm.services.auth import authenticate
+from gql_crm.services.messages import pick_language
+
+REQUEST_ID_HEADER = "X-Request-ID"
+
+# A plain HTML form cannot send custom headers, so demanding one on multipart requests
+# closes the CSRF hole that file uploads would otherwise open (Apollo's convention).
+PREFLIGHT_HEADERS = ("graphql-require-preflight", "apollo-require-preflight", "x-apollo-operation-name")
+
+
+def bearer_token(connection: HTTPConnection) -> str | None:
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+class GraphQLApp(GraphQL):
+    def __init__(self, settings: Settings):
+        super().__init__(
+            build_schema(settings), graphql_ide="graphiql", multipart_uploads_enabled=True
+        )
+        self.settings = settings
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and _is_multipart(scope) and not _has_preflight_header(scope):
+            response = JSONResponse(
+                {"errors": [{"message": "Multipart requests need the header "
+                             "'GraphQL-Require-Preflight: 1' (CSRF protection).",
+                             "extensions": {"code": "CSRF_PREFLIGHT_REQUIRED"}}]},
+                status_code=400,
+            )
+            await response(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+    async def get_context(self, request, response) -> Context:
+        request_id = request.headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex
+        if response is not None:
+            response.headers[REQUEST_ID_HEADER] = request_id
+        return Context(
+            request=request,
+            settings=self.settings,
+            actor=await authenticate(bearer_token(request)),
+            language=pick_language(request.headers.get("accept-language")),
+            request_id=request_id,
+        )
+
+
+def _is_multipart(scope) -> bool:
+    return any(
+        name == b"content-type" and value.lower().startswith(b"multipart/")
+        for name, value in scope["headers"]
+    )
+
+
+def _has_preflight_header(scope) -> bool:
+    names = {name.decode("latin-1").lower() for name, _ in scope["headers"]}
+    return any(header in names for header in PREFLIGHT_HEADERS)
+
+
+async def healthz(request: Request) -> JSONResponse:
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+    except Exception as exc:  # noqa: BLE001 - any failure means "not healthy"
+        return JSONResponse({"status": "unavailable", "error": str(exc)}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(settings: Settings | None = None, *, init_orm: bool = True) -> Starlette:
+    """The app; `init_orm=False` leaves the ORM to the caller (tests bring their own)."""
+    settings = settings or Settings.from_env()
+    graphql = GraphQLApp(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette):
+        if not init_orm:
+            yield
+            return
+        # The global fallback makes the ORM visible to requests, which uvicorn serves in
+        # tasks other than the one running this lifespan.
+        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            yield
+
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def app_from_env() -> Starlette:
+    """uvicorn factory (`gql_crm.app:app_from_env`), configured by GQL_CRM_* variables."""
+    return create_app()

@@ -1,0 +1,62 @@
+"""Database configuration and migrations (Tortoise's built-in migration tool)."""
+
+import os
+from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
+
+from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.migrations.api import migrate as run_migrations
+
+from gql_crm.config import DEFAULT_DATABASE_URL
+
+MODELS = ["gql_crm.models"]
+
+# SQLite waits this long for a lock instead of failing with "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+def tortoise_config(db_url: str) -> dict:
+    connection = expand_db_url(db_url)
+    if connection["engine"] == "tortoise.backends.sqlite":
+        # WAL lets readers go on while an import writes.
+        connection["credentials"].update(
+            journal_mode="WAL", busy_timeout=SQLITE_BUSY_TIMEOUT_MS, foreign_keys="ON"
+        )
+    return {
+        "connections": {"default": connection},
+        "apps": {
+            "models": {
+                "models": MODELS,
+                "migrations": "gql_crm.migrations",
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def is_sqlite(db_url: str) -> bool:
+    return urlsplit(db_url).scheme == "sqlite"
+
+
+async def migrate(db_url: str) -> None:
+    """Apply every pending migration, then release the connections migrate opened."""
+    await run_migrations(config=tortoise_config(db_url))
+    await Tortoise.close_connections()
+
+
+@asynccontextmanager
+async def orm(db_url: str):
+    """The ORM for a command-line task: migrated, initialised, closed afterwards."""
+    await migrate(db_url)
+    await Tortoise.init(config=tortoise_config(db_url))
+    try:
+        yield
+    finally:
+        await Tortoise.close_connections()
+
+
+# Read by `tortoise makemigrations` / `tortoise migrate` through [tool.tortoise] in pyproject.
+TORTOISE_ORM = tortoise_config(os.environ.get("GQL_CRM_DATABASE_URL", DEFAULT_DATABASE_URL))

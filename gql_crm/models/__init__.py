@@ -1,0 +1,53 @@
+"""Tortoise models of the whole domain. Every row belongs to an organization."""
+
+from gql_crm.models.accounts import ApiToken, Organization, Role, User
+from gql_crm.models.activity import Activity
+from gql_crm.models.billing import (
+    InvoicePayment,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    PurchaseOrder,
+    PurchaseOrderStatus,
+)
+from gql_crm.models.clients import Client, ClientCategory, ClientStatus, Company, Gender
+from gql_crm.models.deals import Deal, DealStage, Quote, QuoteLine, QuoteStatus
+from gql_crm.models.files import File, FilePurpose
+from gql_crm.models.imports import ImportJob, ImportJobStatus, ImportRowError
+from gql_crm.models.projects import Project, ProjectStatus, Task, TaskStatus, TimeLog
+
+__all__ = [
+    "Activity",
+    "ApiToken",
+    "Client",
+    "ClientCategory",
+    "ClientStatus",
+    "Company",
+    "Deal",
+    "DealStage",
+    "File",
+    "FilePurpose",
+    "Gender",
+    "ImportJob",
+    "ImportJobStatus",
+    "ImportRowError",
+    "Invoice",
+    "InvoiceKind",
+    "InvoiceLine",
+    "InvoicePayment",
+    "InvoiceStatus",
+    "Organization",
+    "Project",
+    "ProjectStatus",
+    "PurchaseOrder",
+    "PurchaseOrderStatus",
+    "Quote",
+    "QuoteLine",
+    "QuoteStatus",
+    "Role",
+    "Task",
+    "TaskStatus",
+    "TimeLog",
+    "User",
+]

@@ -1,0 +1,81 @@
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.indexes import Index
+
+from gql_crm.models.base import OrgScoped, currency_field, money_field
+
+
+class InvoiceKind(StrEnum):
+    SALE = "SALE"
+    PURCHASE = "PURCHASE"
+
+
+class InvoiceStatus(StrEnum):
+    """Stored states. Overdue is derived from the due date, never stored."""
+
+    DRAFT = "DRAFT"
+    AUTHORIZED = "AUTHORIZED"
+    PAID = "PAID"
+    CANCELED = "CANCELED"
+
+
+class PurchaseOrderStatus(StrEnum):
+    OPEN = "OPEN"
+    CLOSED = "CLOSED"
+    CANCELED = "CANCELED"
+
+
+class Invoice(OrgScoped):
+    client = fields.ForeignKeyField("models.Client", related_name=False)
+    kind = fields.CharEnumField(InvoiceKind, max_length=16)
+    number = fields.CharField(max_length=50)
+    status = fields.CharEnumField(InvoiceStatus, max_length=16, default=InvoiceStatus.DRAFT)
+    issue_date = fields.DateField()
+    due_date = fields.DateField(null=True)
+    currency = currency_field()
+    subtotal = money_field()
+    tax_total = money_field()
+    total = money_field()
+    amount_paid = money_field()
+    authorized_at = fields.DatetimeField(null=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        unique_together = (("organization", "kind", "number"),)
+        indexes = (Index(fields=("client_id", "kind", "status", "due_date")),)
+
+
+class InvoiceLine(OrgScoped):
+    invoice = fields.ForeignKeyField("models.Invoice", related_name=False)
+    position = fields.IntField()
+    description = fields.CharField(max_length=500)
+    quantity = fields.DecimalField(max_digits=14, decimal_places=4)
+    unit_price = fields.DecimalField(max_digits=18, decimal_places=4)
+    tax_rate = fields.DecimalField(max_digits=6, decimal_places=3, description="percent")
+    subtotal = money_field()
+    tax = money_field()
+    total = money_field()
+
+
+class InvoicePayment(OrgScoped):
+    invoice = fields.ForeignKeyField("models.Invoice", related_name=False)
+    amount = money_field()
+    date = fields.DateField()
+
+
+class PurchaseOrder(OrgScoped):
+    client = fields.ForeignKeyField("models.Client", related_name=False)
+    number = fields.CharField(max_length=50)
+    status = fields.CharEnumField(
+        PurchaseOrderStatus, max_length=16, default=PurchaseOrderStatus.OPEN
+    )
+    issue_date = fields.DateField()
+    currency = currency_field()
+    total = money_field()
+    description = fields.TextField(default="")
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        unique_together = (("organization", "number"),)
+        indexes = (Index(fields=("client_id", "status")),)

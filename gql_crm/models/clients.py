@@ -1,0 +1,82 @@
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.indexes import Index
+
+from gql_crm.models.base import OrgScoped
+
+
+class ClientStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    ARCHIVED = "ARCHIVED"
+
+
+class Gender(StrEnum):
+    FEMALE = "FEMALE"
+    MALE = "MALE"
+    OTHER = "OTHER"
+    UNDISCLOSED = "UNDISCLOSED"
+
+
+class ClientCategory(OrgScoped):
+    name = fields.CharField(max_length=100)
+    name_key = fields.CharField(max_length=100, description="casefolded, accent-free name")
+
+    class Meta:
+        unique_together = (("organization", "name_key"),)
+
+
+class Company(OrgScoped):
+    name = fields.CharField(max_length=200)
+    name_key = fields.CharField(max_length=200, description="casefolded, accent-free name")
+    legal_name = fields.CharField(max_length=200, null=True)
+    tax_id = fields.CharField(max_length=32, null=True, description="compact form")
+    website = fields.CharField(max_length=500, null=True)
+    office_phone = fields.CharField(max_length=20, null=True, description="E.164")
+    street = fields.CharField(max_length=300, null=True)
+    city = fields.CharField(max_length=100, null=True)
+    state = fields.CharField(max_length=100, null=True)
+    postal_code = fields.CharField(max_length=20, null=True)
+    country = fields.CharField(max_length=2, null=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        indexes = (
+            Index(fields=("organization_id", "tax_id")),
+            Index(fields=("organization_id", "name_key")),
+        )
+
+
+class Client(OrgScoped):
+    name = fields.CharField(max_length=200)
+    # Sorting by this key orders "álvaro" next to "Alvaro" on SQLite and PostgreSQL alike.
+    name_key = fields.CharField(max_length=200, description="casefolded, accent-free name")
+    email = fields.CharField(max_length=254, null=True)
+    # Set to the casefolded email while the client is active, NULL once archived: the unique
+    # index below then enforces "one active client per email" on every database.
+    active_email_key = fields.CharField(max_length=254, null=True)
+    mobile = fields.CharField(max_length=20, null=True, description="E.164")
+    country = fields.CharField(max_length=2, null=True)
+    gender = fields.CharEnumField(Gender, max_length=16, null=True)
+    language = fields.CharField(max_length=2, null=True)
+    category = fields.ForeignKeyField(
+        "models.ClientCategory", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    company = fields.ForeignKeyField(
+        "models.Company", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    status = fields.CharEnumField(ClientStatus, max_length=16, default=ClientStatus.ACTIVE)
+    # Lower-cased, accent-free concatenation of every searchable value (own and company's),
+    # so the search bar is one indexed-friendly LIKE on SQLite and PostgreSQL alike.
+    search_text = fields.TextField(default="")
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        unique_together = (("organization", "active_email_key"),)
+        indexes = (
+            Index(fields=("organization_id", "status", "created_at")),
+            Index(fields=("organization_id", "status", "name_key")),
+            Index(fields=("organization_id", "status", "updated_at")),
+            Index(fields=("organization_id", "country")),
+            Index(fields=("organization_id", "category_id")),
+        )

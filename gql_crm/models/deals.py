@@ -1,0 +1,69 @@
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.indexes import Index
+
+from gql_crm.models.base import OrgScoped, currency_field, money_field
+
+
+class DealStage(StrEnum):
+    LEAD = "LEAD"
+    QUALIFIED = "QUALIFIED"
+    PROPOSAL = "PROPOSAL"
+    NEGOTIATION = "NEGOTIATION"
+    WON = "WON"
+    LOST = "LOST"
+
+
+class QuoteStatus(StrEnum):
+    """Stored states. EXPIRED is derived from valid_until, never stored."""
+
+    DRAFT = "DRAFT"
+    SENT = "SENT"
+    ACCEPTED = "ACCEPTED"
+    DECLINED = "DECLINED"
+
+
+class Deal(OrgScoped):
+    client = fields.ForeignKeyField("models.Client", related_name=False)
+    title = fields.CharField(max_length=300)
+    value = money_field()
+    currency = currency_field()
+    stage = fields.CharEnumField(DealStage, max_length=16, default=DealStage.LEAD)
+    expected_close_date = fields.DateField(null=True)
+    closed_at = fields.DatetimeField(null=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        indexes = (Index(fields=("client_id", "stage")),)
+
+
+class Quote(OrgScoped):
+    client = fields.ForeignKeyField("models.Client", related_name=False)
+    deal = fields.ForeignKeyField(
+        "models.Deal", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    number = fields.CharField(max_length=50)
+    status = fields.CharEnumField(QuoteStatus, max_length=16, default=QuoteStatus.DRAFT)
+    valid_until = fields.DateField(null=True)
+    currency = currency_field()
+    subtotal = money_field()
+    tax_total = money_field()
+    total = money_field()
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        unique_together = (("organization", "number"),)
+        indexes = (Index(fields=("client_id", "status")),)
+
+
+class QuoteLine(OrgScoped):
+    quote = fields.ForeignKeyField("models.Quote", related_name=False)
+    position = fields.IntField()
+    description = fields.CharField(max_length=500)
+    quantity = fields.DecimalField(max_digits=14, decimal_places=4)
+    unit_price = fields.DecimalField(max_digits=18, decimal_places=4)
+    tax_rate = fields.DecimalField(max_digits=6, decimal_places=3, description="percent")
+    subtotal = money_field()
+    tax = money_field()
+    total = money_field()

@@ -1,0 +1,49 @@
+from enum import StrEnum
+
+from tortoise import fields
+
+from gql_crm.models.base import OrgScoped
+
+
+class ImportJobStatus(StrEnum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    CANCELED = "CANCELED"
+
+
+class ImportJob(OrgScoped):
+    created_by = fields.ForeignKeyField(
+        "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    file_name = fields.CharField(max_length=255)
+    file_path = fields.CharField(max_length=500, null=True)
+    file_sha256 = fields.CharField(max_length=64, null=True)
+    status = fields.CharEnumField(ImportJobStatus, max_length=16, default=ImportJobStatus.QUEUED)
+    options = fields.JSONField(default=dict)
+    mapping = fields.JSONField(default=dict)
+    unknown_columns = fields.JSONField(default=list)
+    dry_run = fields.BooleanField(default=False)
+    total_rows = fields.IntField(default=0)
+    processed_rows = fields.IntField(default=0)
+    created_count = fields.IntField(default=0)
+    updated_count = fields.IntField(default=0)
+    skipped_count = fields.IntField(default=0)
+    failed_count = fields.IntField(default=0)
+    failure_reason = fields.TextField(null=True)
+    started_at = fields.DatetimeField(null=True)
+    finished_at = fields.DatetimeField(null=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+
+class ImportRowError(OrgScoped):
+    job = fields.ForeignKeyField("models.ImportJob", related_name=False, on_delete=fields.CASCADE)
+    row = fields.IntField()
+    column = fields.CharField(max_length=200, null=True)
+    field = fields.CharField(max_length=100, null=True)
+    code = fields.CharField(max_length=50)
+    message = fields.TextField()
+    value = fields.TextField(null=True)
+    # The original cells, so failed rows can be downloaded, fixed and uploaded again.
+    cells = fields.JSONField(null=True)

@@ -1,0 +1,68 @@
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.indexes import Index
+
+from gql_crm.models.base import OrgScoped, money_field
+
+
+class ProjectStatus(StrEnum):
+    PLANNED = "PLANNED"
+    ACTIVE = "ACTIVE"
+    ON_HOLD = "ON_HOLD"
+    COMPLETED = "COMPLETED"
+    CANCELED = "CANCELED"
+
+
+class TaskStatus(StrEnum):
+    TODO = "TODO"
+    IN_PROGRESS = "IN_PROGRESS"
+    DONE = "DONE"
+
+
+class Project(OrgScoped):
+    client = fields.ForeignKeyField("models.Client", related_name=False)
+    name = fields.CharField(max_length=200)
+    status = fields.CharEnumField(ProjectStatus, max_length=16, default=ProjectStatus.PLANNED)
+    start_date = fields.DateField(null=True)
+    deadline = fields.DateField(null=True)
+    budget = money_field(null=True)
+    currency = fields.CharField(max_length=3, default="EUR")
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        indexes = (Index(fields=("client_id", "status")),)
+
+
+class Task(OrgScoped):
+    project = fields.ForeignKeyField("models.Project", related_name=False)
+    # Denormalized from the project so per-client task figures need no join.
+    client = fields.ForeignKeyField("models.Client", related_name=False)
+    title = fields.CharField(max_length=300)
+    description = fields.TextField(default="")
+    status = fields.CharEnumField(TaskStatus, max_length=16, default=TaskStatus.TODO)
+    due_date = fields.DateField(null=True)
+    assignee = fields.ForeignKeyField(
+        "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        indexes = (Index(fields=("client_id", "status", "due_date")),)
+
+
+class TimeLog(OrgScoped):
+    project = fields.ForeignKeyField("models.Project", related_name=False)
+    client = fields.ForeignKeyField("models.Client", related_name=False)
+    task = fields.ForeignKeyField(
+        "models.Task", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    user = fields.ForeignKeyField(
+        "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    date = fields.DateField()
+    hours = fields.DecimalField(max_digits=8, decimal_places=2)
+    note = fields.TextField(default="")
+
+    class Meta:
+        indexes = (Index(fields=("client_id",)), Index(fields=("project_id",)))

@@ -1,0 +1,1 @@
+"""The domain: rules, validation and queries. Nothing in here knows about GraphQL."""

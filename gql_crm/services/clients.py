@@ -1,0 +1,378 @@
+"""Clients and their companies: validation, create/update/archive, the filtered list."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import phonenumbers
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from gql_crm.models import Client, ClientCategory, ClientStatus, Company, Gender, Role
+from gql_crm.services import activity
+from gql_crm.services.auth import Actor
+from gql_crm.services.errors import ErrorCode, UserErrors
+from gql_crm.services.pagination import SortKey, datetime_key
+from gql_crm.services.text import fold
+from gql_crm.services.validation import (
+    Validator,
+    email_key,
+    normalize_choice,
+    normalize_country,
+    normalize_email,
+    normalize_language,
+    normalize_phone,
+    normalize_tax_id,
+    normalize_website,
+    optional_text,
+    required_text,
+)
+
+CLIENT_FIELDS = ("name", "email", "mobile", "country", "gender", "language", "category_id")
+COMPANY_FIELDS = ("name", "legal_name", "tax_id", "website", "office_phone")
+ADDRESS_FIELDS = ("street", "city", "state", "postal_code", "country")
+
+
+@dataclass
+class CleanInput:
+    """Normalized values of one client input; only the keys the caller gave."""
+
+    client: dict[str, Any] = field(default_factory=dict)
+    # None: leave the company alone; {}: unlink it; otherwise the company's new values.
+    company: dict[str, Any] | None = None
+
+
+async def clean_client_input(
+    org_id: int,
+    data: dict[str, Any],
+    *,
+    current: Client | None = None,
+    current_company: Company | None = None,
+    default_country: str | None = None,
+    check_database: bool = True,
+) -> CleanInput:
+    """Validates and normalizes a client input, collecting every error at once.
+
+    `data` holds only the keys to set (a partial update omits the others); `company` and
+    `company.address` are nested dicts, and `company: None` unlinks the company. Shared by
+    createClient, updateClient and the import, so every entry point applies the same rules.
+    """
+    checks = Validator()
+    values: dict[str, Any] = {}
+    creating = current is None
+
+    if creating or "name" in data:
+        values["name"] = checks.check("name", required_text, data.get("name"), 200)
+    if "email" in data:
+        values["email"] = checks.check("email", normalize_email, data["email"])
+    if "country" in data:
+        values["country"] = checks.check("country", normalize_country, data["country"])
+    if "gender" in data:
+        values["gender"] = checks.check("gender", normalize_choice, data["gender"], Gender)
+    if "language" in data:
+        values["language"] = checks.check("language", normalize_language, data["language"])
+    country = values.get("country", current.country if current else None) or default_country
+    if "mobile" in data:
+        values["mobile"] = checks.check("mobile", normalize_phone, data["mobile"], country)
+
+    if check_database and values.get("email"):
+        duplicate = Client.filter(
+            organization_id=org_id, active_email_key=email_key(values["email"])
+        )
+        if current is not None:
+            duplicate = duplicate.exclude(id=current.id)
+        if await duplicate.exists():
+            checks.add(ErrorCode.DUPLICATE, "email")
+    if "category_id" in data:
+        category_id = data["category_id"]
+        if category_id is not None and not (
+            check_database
+            and await ClientCategory.filter(organization_id=org_id, id=category_id).exists()
+        ):
+            checks.add(ErrorCode.NOT_FOUND, "category_id")
+        values["category_id"] = category_id
+
+    company = None
+    if "company" in data:
+        company = {}
+        if data["company"] is not None:
+            company = _clean_company(checks, data["company"], current_company, country)
+    checks.raise_if_errors()
+    return CleanInput(values, company)
+
+
+def _clean_company(
+    checks: Validator, data: dict[str, Any], current: Company | None, client_country: str | None
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    path = ("company",)
+    if current is None or "name" in data:
+        values["name"] = checks.check((*path, "name"), required_text, data.get("name"), 200)
+    if "legal_name" in data:
+        values["legal_name"] = checks.check(
+            (*path, "legal_name"), optional_text, data["legal_name"], 200
+        )
+    address = data.get("address")
+    if address is not None:
+        address_path = (*path, "address")
+        for key, limit in (("street", 300), ("city", 100), ("state", 100), ("postal_code", 20)):
+            if key in address:
+                values[key] = checks.check((*address_path, key), optional_text, address[key], limit)
+        if "country" in address:
+            values["country"] = checks.check(
+                (*address_path, "country"), normalize_country, address["country"]
+            )
+    elif "address" in data:
+        values.update(dict.fromkeys(ADDRESS_FIELDS))
+    country = values.get("country", current.country if current else None) or client_country
+    if "tax_id" in data:
+        values["tax_id"] = checks.check((*path, "tax_id"), normalize_tax_id, data["tax_id"], country)
+    if "website" in data:
+        values["website"] = checks.check((*path, "website"), normalize_website, data["website"])
+    if "office_phone" in data:
+        values["office_phone"] = checks.check(
+            (*path, "office_phone"), normalize_phone, data["office_phone"], country
+        )
+    return values
+
+
+def build_search_text(client: Client, company: Company | None) -> str:
+    parts = [client.name, client.email, client.mobile]
+    if client.mobile:
+        parts.append(str(phonenumbers.parse(client.mobile).national_number))
+    if company is not None:
+        parts += [company.name, company.legal_name, company.tax_id]
+    return "\n".join(fold(part) for part in parts if part)
+
+
+def _client_snapshot(client: Client) -> dict[str, Any]:
+    return {name: getattr(client, name) for name in (*CLIENT_FIELDS, "company_id", "status")}
+
+
+async def find_company(org_id: int, values: dict[str, Any]) -> Company | None:
+    """The organization's company with the same tax ID, or the same name if none is given."""
+    if values.get("tax_id"):
+        return await Company.filter(organization_id=org_id, tax_id=values["tax_id"]).first()
+    if values.get("name"):
+        return await Company.filter(
+            organization_id=org_id, name_key=fold(values["name"])
+        ).first()
+    return None
+
+
+async def _apply_company(
+    org_id: int, client: Client, current: Company | None, values: dict[str, Any]
+) -> Company | None:
+    if not values:
+        return None
+    company = current or await find_company(org_id, values)
+    if company is None:
+        company = Company(organization_id=org_id, name_key="")
+    for key, value in values.items():
+        setattr(company, key, value)
+    company.name_key = fold(company.name)
+    await company.save()
+    if current is not None:
+        await refresh_company_clients(company, exclude_client_id=client.id)
+    return company
+
+
+async def refresh_company_clients(company: Company, exclude_client_id: int | None = None) -> None:
+    """A company's name or tax ID is searchable on each of its clients."""
+    others = Client.filter(company_id=company.id)
+    if exclude_client_id is not None:
+        others = others.exclude(id=exclude_client_id)
+    for other in await others:
+        other.search_text = build_search_text(other, company)
+        await other.save(update_fields=["search_text"])
+
+
+async def get_client(org_id: int, client_id: int) -> Client | None:
+    return await Client.get_or_none(organization_id=org_id, id=client_id)
+
+
+async def _require_client(actor: Actor, client_id: int) -> Client:
+    client = await get_client(actor.org_id, client_id)
+    if client is None:
+        raise UserErrors.single(ErrorCode.NOT_FOUND, "id")
+    return client
+
+
+def _set_email(client: Client, email: str | None) -> None:
+    client.email = email
+    client.active_email_key = email_key(email) if client.status == ClientStatus.ACTIVE else None
+
+
+async def _save(client: Client, company: Company | None) -> None:
+    client.name_key = fold(client.name)[:200]
+    client.search_text = build_search_text(client, company)
+    try:
+        await client.save()
+    except IntegrityError:
+        # Another request took the email between our check and this write.
+        raise UserErrors.single(ErrorCode.DUPLICATE, "email") from None
+
+
+async def create_client(actor: Actor, data: dict[str, Any]) -> Client:
+    actor.require(Role.MEMBER)
+    clean = await clean_client_input(
+        actor.org_id, data, default_country=actor.organization.default_country
+    )
+    async with in_transaction():
+        client = Client(organization_id=actor.org_id, name_key="")
+        for key, value in clean.client.items():
+            setattr(client, key, value)
+        _set_email(client, clean.client.get("email"))
+        company = await _apply_company(actor.org_id, client, None, clean.company or {})
+        client.company_id = company.id if company else None
+        await _save(client, company)
+        await activity.record(
+            actor,
+            client_id=client.id,
+            verb="created",
+            target_type="Client",
+            target_id=client.id,
+            changes=activity.diff({}, {**clean.client, **_prefixed(clean.company)}),
+        )
+    return client
+
+
+def _prefixed(company_values: dict[str, Any] | None) -> dict[str, Any]:
+    return {f"company.{key}": value for key, value in (company_values or {}).items()}
+
+
+async def update_client(actor: Actor, client_id: int, data: dict[str, Any]) -> Client:
+    actor.require(Role.MEMBER)
+    client = await _require_client(actor, client_id)
+    current_company = await Company.get_or_none(id=client.company_id) if client.company_id else None
+    clean = await clean_client_input(
+        actor.org_id,
+        data,
+        current=client,
+        current_company=current_company,
+        default_country=actor.organization.default_country,
+    )
+    before = _client_snapshot(client)
+    company_before = {k: getattr(current_company, k, None) for k in clean.company or {}}
+    async with in_transaction():
+        for key, value in clean.client.items():
+            setattr(client, key, value)
+        if "email" in clean.client:
+            _set_email(client, clean.client["email"])
+        company = current_company
+        if clean.company is not None:
+            company = await _apply_company(actor.org_id, client, current_company, clean.company)
+            client.company_id = company.id if company else None
+        await _save(client, company)
+        changes = activity.diff(before, _client_snapshot(client))
+        changes.update(activity.diff(_prefixed(company_before), _prefixed(clean.company)))
+        if changes:
+            await activity.record(
+                actor,
+                client_id=client.id,
+                verb="updated",
+                target_type="Client",
+                target_id=client.id,
+                changes=changes,
+            )
+    return client
+
+
+async def set_status(actor: Actor, client_id: int, status: ClientStatus) -> Client:
+    actor.require(Role.MANAGER)
+    client = await _require_client(actor, client_id)
+    if client.status == status:
+        raise UserErrors.single(ErrorCode.INVALID_STATE, "id", state=client.status.value)
+    if status == ClientStatus.ACTIVE and client.email:
+        taken = await Client.filter(
+            organization_id=actor.org_id, active_email_key=email_key(client.email)
+        ).exists()
+        if taken:
+            raise UserErrors.single(ErrorCode.DUPLICATE, "email")
+    previous = client.status
+    client.status = status
+    _set_email(client, client.email)
+    async with in_transaction():
+        await _save(client, None if not client.company_id else await client.company)
+        await activity.record(
+            actor,
+            client_id=client.id,
+            verb="archived" if status == ClientStatus.ARCHIVED else "restored",
+            target_type="Client",
+            target_id=client.id,
+            changes=activity.diff({"status": previous}, {"status": status}),
+        )
+    return client
+
+
+class ClientOrderField(StrEnum):
+    NAME = "name_key"
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+
+
+@dataclass(frozen=True)
+class ClientFilter:
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    category_ids: tuple[int, ...] | None = None
+    countries: tuple[str, ...] | None = None
+    # None lists clients of every status.
+    status: ClientStatus | None = ClientStatus.ACTIVE
+
+
+DEFAULT_ORDER = ((ClientOrderField.CREATED_AT, True),)
+
+
+def clients_queryset(org_id: int, search: str | None, filters: ClientFilter) -> QuerySet:
+    """The clients list's rows, shared by the list, its totals and the export."""
+    queryset = Client.filter(organization_id=org_id)
+    if filters.status is not None:
+        queryset = queryset.filter(status=filters.status)
+    if filters.created_after is not None:
+        queryset = queryset.filter(created_at__gte=filters.created_after)
+    if filters.created_before is not None:
+        queryset = queryset.filter(created_at__lt=filters.created_before)
+    if filters.category_ids is not None:
+        queryset = queryset.filter(category_id__in=list(filters.category_ids))
+    if filters.countries is not None:
+        queryset = queryset.filter(country__in=[c.upper() for c in filters.countries])
+    for term in search_terms(search):
+        queryset = queryset.filter(search_text__contains=term)
+    return queryset
+
+
+def search_terms(search: str | None) -> list[str]:
+    """Every word must match somewhere: "garcia madrid" narrows, it does not widen."""
+    return fold(search or "").split()
+
+
+def client_sort_keys(order: Iterable[tuple[ClientOrderField, bool]] | None) -> list[SortKey]:
+    order = list(order or DEFAULT_ORDER)
+    keys = [
+        SortKey(f.value, desc) if f is ClientOrderField.NAME else datetime_key(f.value, desc)
+        for f, desc in order
+    ]
+    # Ties break on the id, in the direction of the last explicit key: a stable order.
+    keys.append(SortKey("id", order[-1][1], int))
+    return keys
+
+
+def by_id(rows: Iterable[Any]) -> dict[int, Any]:
+    return {row.id: row for row in rows}
+
+
+async def categories_by_ids(org_id: int, ids: list[int]) -> dict[int, ClientCategory]:
+    return by_id(await ClientCategory.filter(organization_id=org_id, id__in=ids))
+
+
+async def companies_by_ids(org_id: int, ids: list[int]) -> dict[int, Company]:
+    return by_id(await Company.filter(organization_id=org_id, id__in=ids))
+
+
+def has_changes(data: dict[str, Any]) -> bool:
+    return bool(data) and any(key in data for key in (*CLIENT_FIELDS, "company"))

@@ -1,0 +1,52 @@
+"""User errors: expected failures caused by the caller's input, reported as data."""
+
+import dataclasses
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Stable codes. Clients switch on these; messages may be reworded or translated."""
+
+    REQUIRED = "REQUIRED"
+    TOO_LONG = "TOO_LONG"
+    INVALID = "INVALID"
+    INVALID_EMAIL = "INVALID_EMAIL"
+    INVALID_PHONE = "INVALID_PHONE"
+    INVALID_COUNTRY = "INVALID_COUNTRY"
+    INVALID_TAX_ID = "INVALID_TAX_ID"
+    INVALID_URL = "INVALID_URL"
+    INVALID_LANGUAGE = "INVALID_LANGUAGE"
+    INVALID_CHOICE = "INVALID_CHOICE"
+    INVALID_DATE = "INVALID_DATE"
+    INVALID_AMOUNT = "INVALID_AMOUNT"
+    INVALID_CURRENCY = "INVALID_CURRENCY"
+    INVALID_STATE = "INVALID_STATE"
+    DUPLICATE = "DUPLICATE"
+    NOT_FOUND = "NOT_FOUND"
+    FILE_TOO_LARGE = "FILE_TOO_LARGE"
+    UNSUPPORTED_FILE = "UNSUPPORTED_FILE"
+    TOO_MANY_ROWS = "TOO_MANY_ROWS"
+
+
+@dataclass(frozen=True)
+class UserError:
+    code: ErrorCode
+    field: tuple[str, ...] | None = None
+    params: dict = dataclasses.field(default_factory=dict)
+
+    def under(self, *prefix: str) -> "UserError":
+        """The same error, its field path nested under `prefix` (e.g. ("company",))."""
+        return UserError(self.code, (*prefix, *(self.field or ())), self.params)
+
+
+class UserErrors(Exception):
+    """Raised by services when input is refused; the API turns it into payload errors."""
+
+    def __init__(self, errors: list[UserError]):
+        super().__init__(", ".join(f"{e.code}@{'.'.join(e.field or ())}" for e in errors))
+        self.errors = errors
+
+    @classmethod
+    def single(cls, code: ErrorCode, *path: str, **params) -> "UserErrors":
+        return cls([UserError(code, path or None, params)])

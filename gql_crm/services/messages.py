@@ -1,0 +1,129 @@
+"""The one catalog of user-facing messages, in English and Spanish.
+
+Codes never change with the language; only the text does.
+"""
+
+from string import Formatter
+
+SUPPORTED_LANGUAGES = ("en", "es")
+DEFAULT_LANGUAGE = "en"
+
+CATALOG: dict[str, dict[str, str]] = {
+    "REQUIRED": {"en": "This field is required.", "es": "Este campo es obligatorio."},
+    "TOO_LONG": {
+        "en": "At most {max_length} characters.",
+        "es": "Como máximo {max_length} caracteres.",
+    },
+    "INVALID": {"en": "This value is not valid.", "es": "Este valor no es válido."},
+    "INVALID_EMAIL": {
+        "en": "Not a valid email address: {reason}",
+        "es": "La dirección de correo no es válida: {reason}",
+    },
+    "INVALID_PHONE": {
+        "en": "Not a valid phone number for {region}.",
+        "es": "No es un número de teléfono válido para {region}.",
+    },
+    "INVALID_COUNTRY": {
+        "en": "Unknown country; use an ISO 3166-1 code such as ES.",
+        "es": "País desconocido; use un código ISO 3166-1 como ES.",
+    },
+    "INVALID_TAX_ID": {
+        "en": "Not a valid tax ID for {country}.",
+        "es": "No es un número de identificación fiscal válido para {country}.",
+    },
+    "INVALID_URL": {"en": "Not a valid web address.", "es": "No es una dirección web válida."},
+    "INVALID_LANGUAGE": {
+        "en": "Unknown language; use an ISO 639-1 code such as es.",
+        "es": "Idioma desconocido; use un código ISO 639-1 como es.",
+    },
+    "INVALID_CHOICE": {
+        "en": "Must be one of: {choices}.",
+        "es": "Debe ser uno de: {choices}.",
+    },
+    "INVALID_DATE": {"en": "Not a valid date.", "es": "No es una fecha válida."},
+    "INVALID_AMOUNT": {"en": "Not a valid amount.", "es": "No es un importe válido."},
+    "INVALID_CURRENCY": {
+        "en": "Unknown currency; use an ISO 4217 code such as EUR.",
+        "es": "Moneda desconocida; use un código ISO 4217 como EUR.",
+    },
+    "INVALID_STATE": {
+        "en": "Not possible while the record is {state}.",
+        "es": "No es posible mientras el registro está en estado {state}.",
+    },
+    "DUPLICATE": {
+        "en": "Another record already uses this value.",
+        "es": "Otro registro ya usa este valor.",
+    },
+    "NOT_FOUND": {"en": "Not found.", "es": "No encontrado."},
+    "FILE_TOO_LARGE": {
+        "en": "The file is larger than {max_bytes} bytes.",
+        "es": "El archivo supera los {max_bytes} bytes.",
+    },
+    "UNSUPPORTED_FILE": {
+        "en": "Unsupported file: {reason}",
+        "es": "Archivo no admitido: {reason}",
+    },
+    "TOO_MANY_ROWS": {
+        "en": "The file has more than {max_rows} rows.",
+        "es": "El archivo tiene más de {max_rows} filas.",
+    },
+    # Request-level errors (GraphQL errors, not payload errors).
+    "UNAUTHENTICATED": {
+        "en": "A valid API token is required: send 'Authorization: Bearer <token>'.",
+        "es": "Se necesita un token válido: envíe 'Authorization: Bearer <token>'.",
+    },
+    "FORBIDDEN": {
+        "en": "Your role ({role}) cannot do this; it needs {required}.",
+        "es": "Su rol ({role}) no permite esta acción; requiere {required}.",
+    },
+    "PAGE_SIZE_EXCEEDED": {
+        "en": "Ask for at most {max} items per page.",
+        "es": "Pida como máximo {max} elementos por página.",
+    },
+    "INVALID_PAGINATION": {
+        "en": "Use first/after or last/before, not both.",
+        "es": "Use first/after o last/before, no ambos.",
+    },
+    "INVALID_CURSOR": {
+        "en": "The cursor is not valid for this list and order.",
+        "es": "El cursor no es válido para esta lista y este orden.",
+    },
+    "INTERNAL_SERVER_ERROR": {
+        "en": "Unexpected error. Quote request ID {request_id} when reporting it.",
+        "es": "Error inesperado. Indique el ID de petición {request_id} al comunicarlo.",
+    },
+}
+
+
+class _Lenient(Formatter):
+    """Leaves a missing parameter visible instead of failing to render the message."""
+
+    def get_value(self, key, args, kwargs):
+        return kwargs.get(key, "{" + str(key) + "}")
+
+
+_formatter = _Lenient()
+
+
+def message(code: str, language: str = DEFAULT_LANGUAGE, **params) -> str:
+    texts = CATALOG[code]
+    return _formatter.format(texts.get(language) or texts[DEFAULT_LANGUAGE], **params)
+
+
+def pick_language(accept_language: str | None) -> str:
+    """The supported language the caller prefers most, from an Accept-Language header."""
+    ranked = []
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        primary = tag.strip().split("-")[0].lower()
+        q = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                q = float(params[2:])
+            except ValueError:
+                continue
+        if primary in SUPPORTED_LANGUAGES and q > 0:
+            # The header's order breaks ties between equal weights.
+            ranked.append((q, -position, primary))
+    return max(ranked)[2] if ranked else DEFAULT_LANGUAGE

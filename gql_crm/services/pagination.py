@@ -1,0 +1,132 @@
+"""Keyset (cursor) pagination over Tortoise querysets, both directions, stable with ties.
+
+A cursor holds the sort-key values of a row (the last key is always the primary key), so
+a page is one indexed range query whatever its depth, and rows inserted meanwhile never
+shift the pages. Sort fields must be non-null.
+"""
+
+import base64
+import binascii
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+
+T = TypeVar("T")
+
+DEFAULT_PAGE_SIZE = 20
+
+
+class PaginationError(Exception):
+    def __init__(self, code: str, **params):
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+@dataclass(frozen=True)
+class SortKey:
+    field: str
+    descending: bool = False
+    parse: Callable[[Any], Any] = lambda value: value
+
+
+def datetime_key(field: str, descending: bool = False) -> SortKey:
+    return SortKey(field, descending, datetime.fromisoformat)
+
+
+def date_key(field: str, descending: bool = False) -> SortKey:
+    return SortKey(field, descending, date.fromisoformat)
+
+
+def decimal_key(field: str, descending: bool = False) -> SortKey:
+    return SortKey(field, descending, Decimal)
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool
+    count: Callable[[], Awaitable[int]]
+
+
+def _encode(values: list[Any]) -> str:
+    raw = json.dumps(
+        [v.isoformat() if isinstance(v, (datetime, date)) else v for v in values],
+        default=str,
+        separators=(",", ":"),
+    )
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, keys: list[SortKey]) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+        if not isinstance(values, list) or len(values) != len(keys):
+            raise ValueError
+        return [key.parse(value) for key, value in zip(keys, values, strict=True)]
+    except (ValueError, TypeError, binascii.Error, ArithmeticError):
+        raise PaginationError("INVALID_CURSOR") from None
+
+
+def _beyond(keys: list[SortKey], values: list[Any], backwards: bool) -> Q:
+    """Rows strictly after `values` in the (possibly reversed) order."""
+    alternatives = []
+    for i, key in enumerate(keys):
+        equal = {k.field: v for k, v in zip(keys[:i], values[:i], strict=True)}
+        descending = key.descending != backwards
+        lookup = f"{key.field}__lt" if descending else f"{key.field}__gt"
+        alternatives.append(Q(**equal, **{lookup: values[i]}))
+    return Q(*alternatives, join_type="OR")
+
+
+def _order(keys: list[SortKey], backwards: bool) -> list[str]:
+    return [("-" if key.descending != backwards else "") + key.field for key in keys]
+
+
+async def paginate(
+    queryset: QuerySet,
+    keys: list[SortKey],
+    *,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    max_page_size: int = 100,
+) -> Page:
+    """One page of `queryset` ordered by `keys` (the last of which must be unique)."""
+    if (first is not None or after) and (last is not None or before):
+        raise PaginationError("INVALID_PAGINATION")
+    size = first if last is None else last
+    if size is None:
+        size = DEFAULT_PAGE_SIZE
+    if size < 0:
+        raise PaginationError("INVALID_PAGINATION")
+    if size > max_page_size:
+        raise PaginationError("PAGE_SIZE_EXCEEDED", max=max_page_size)
+
+    backwards = last is not None or before is not None
+    cursor = before if backwards else after
+    page_qs = queryset
+    if cursor:
+        page_qs = page_qs.filter(_beyond(keys, _decode(cursor, keys), backwards))
+    rows = await page_qs.order_by(*_order(keys, backwards)).limit(size + 1)
+    has_more = len(rows) > size
+    rows = rows[:size]
+    if backwards:
+        rows.reverse()
+    return Page(
+        items=rows,
+        cursors=[_encode([getattr(row, key.field) for key in keys]) for row in rows],
+        has_next_page=bool(before) if backwards else has_more,
+        has_previous_page=has_more if backwards else bool(after),
+        count=queryset.count,
+    )

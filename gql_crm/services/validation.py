@@ -1,0 +1,250 @@
+"""Field normalizers, each delegating to the library that owns the field's rules.
+
+Every normalizer takes raw user input and returns the canonical stored form, or raises
+`FieldInvalid`. `Validator` runs several of them and collects every failure with its path,
+so a caller gets all the problems of an input at once.
+"""
+
+import gettext
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import phonenumbers
+import pycountry
+from email_validator import EmailNotValidError, validate_email
+from stdnum import util as stdnum_util
+from stdnum.eu import vat as eu_vat
+from stdnum.exceptions import ValidationError as StdnumValidationError
+
+from gql_crm.services.errors import ErrorCode, UserError, UserErrors
+from gql_crm.services.text import fold
+
+
+class FieldInvalid(Exception):
+    def __init__(self, code: ErrorCode, **params):
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+class Validator:
+    """Collects normalized values and errors for one input."""
+
+    def __init__(self, prefix: tuple[str, ...] = ()):
+        self.prefix = prefix
+        self.errors: list[UserError] = []
+
+    def check(self, path: str | tuple[str, ...], normalize: Callable[..., Any], *args) -> Any:
+        try:
+            return normalize(*args)
+        except FieldInvalid as exc:
+            path = (path,) if isinstance(path, str) else path
+            self.errors.append(UserError(exc.code, (*self.prefix, *path), exc.params))
+            return None
+
+    def add(self, code: ErrorCode, *path: str, **params) -> None:
+        self.errors.append(UserError(code, (*self.prefix, *path), params))
+
+    def raise_if_errors(self) -> None:
+        if self.errors:
+            raise UserErrors(self.errors)
+
+
+def blank_to_none(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def required_text(value: str | None, max_length: int) -> str:
+    value = blank_to_none(value)
+    if value is None:
+        raise FieldInvalid(ErrorCode.REQUIRED)
+    return optional_text(value, max_length)
+
+
+def optional_text(value: str | None, max_length: int) -> str | None:
+    value = blank_to_none(value)
+    if value is not None and len(value) > max_length:
+        raise FieldInvalid(ErrorCode.TOO_LONG, max_length=max_length)
+    return value
+
+
+def normalize_email(value: str | None) -> str | None:
+    value = blank_to_none(value)
+    if value is None:
+        return None
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise FieldInvalid(ErrorCode.INVALID_EMAIL, reason=str(exc)) from None
+
+
+def email_key(email: str | None) -> str | None:
+    """Two addresses differing only in case reach the same person in practice."""
+    return email.casefold() if email else None
+
+
+@cache
+def _country_names() -> dict[str, str]:
+    """Folded English and Spanish names, official names and alpha-3 codes -> alpha-2."""
+    spanish = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["es"])
+    names: dict[str, str] = {}
+    for country in pycountry.countries:
+        for name in (
+            country.name,
+            getattr(country, "official_name", None),
+            getattr(country, "common_name", None),
+            country.alpha_3,
+        ):
+            if name:
+                names[fold(name)] = country.alpha_2
+                names[fold(spanish.gettext(name))] = country.alpha_2
+    return names
+
+
+def normalize_country(value: str | None) -> str | None:
+    """ISO 3166-1 alpha-2 from a code or an English or Spanish name ("España" -> "ES")."""
+    value = blank_to_none(value)
+    if value is None:
+        return None
+    if len(value) == 2 and pycountry.countries.get(alpha_2=value.upper()):
+        return value.upper()
+    code = _country_names().get(fold(value))
+    if code is None:
+        raise FieldInvalid(ErrorCode.INVALID_COUNTRY)
+    return code
+
+
+def normalize_phone(value: str | None, region: str | None) -> str | None:
+    """E.164, parsing national numbers with the record's country as the region."""
+    value = blank_to_none(value)
+    if value is None:
+        return None
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise FieldInvalid(ErrorCode.INVALID_PHONE, region=region or "international format")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# Module names python-stdnum uses for a country's company or personal tax numbers, in the
+# order they are tried. `vat` covers most of Europe; the others name national schemes.
+_TAX_ID_MODULES = ("vat", "nif", "cif", "rfc", "tin", "nit", "rut", "ruc", "cuit", "cnpj", "cpf")
+
+
+@cache
+def _tax_id_modules(country: str) -> tuple:
+    modules = []
+    for name in _TAX_ID_MODULES:
+        try:
+            modules.append(stdnum_util.get_cc_module(country.lower(), name))
+        except (ImportError, AttributeError):
+            continue
+    return tuple(m for m in modules if m is not None)
+
+
+def normalize_tax_id(value: str | None, country: str | None) -> str | None:
+    """Compact form, validated for the country; EU VAT numbers carry their own prefix."""
+    value = blank_to_none(value)
+    if value is None:
+        return None
+    compact = stdnum_util.clean(value, " -./").upper()
+    prefix = compact[:2]
+    if prefix in _eu_vat_prefixes():
+        try:
+            return eu_vat.validate(compact)
+        except StdnumValidationError:
+            raise FieldInvalid(ErrorCode.INVALID_TAX_ID, country=prefix) from None
+    if country is None:
+        # Without a country no scheme applies; keep the compact form as given.
+        return compact
+    modules = _tax_id_modules(country)
+    if not modules:
+        return compact
+    for module in modules:
+        try:
+            return module.compact(module.validate(compact))
+        except StdnumValidationError:
+            continue
+    raise FieldInvalid(ErrorCode.INVALID_TAX_ID, country=country)
+
+
+@cache
+def _eu_vat_prefixes() -> frozenset[str]:
+    return frozenset(code.upper() for code in eu_vat.MEMBER_STATES) | {"EL", "XI"}
+
+
+def normalize_website(value: str | None) -> str | None:
+    """An absolute http(s) URL with a lower-case host; "example.com" -> "https://example.com"."""
+    value = blank_to_none(value)
+    if value is None:
+        return None
+    if "://" not in value:
+        value = "https://" + value
+    parts = urlsplit(value)
+    host = (parts.hostname or "").rstrip(".")
+    if parts.scheme.lower() not in ("http", "https") or "." not in host or " " in value:
+        raise FieldInvalid(ErrorCode.INVALID_URL)
+    try:
+        netloc = host.encode("idna").decode("ascii")
+        if parts.port:
+            netloc += f":{parts.port}"
+    except (UnicodeError, ValueError):
+        raise FieldInvalid(ErrorCode.INVALID_URL) from None
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "", parts.query, ""))
+
+
+def normalize_language(value: str | None) -> str | None:
+    """ISO 639-1, from the code or the English name ("Spanish" -> "es")."""
+    value = blank_to_none(value)
+    if value is None:
+        return None
+    language = (
+        pycountry.languages.get(alpha_2=value.lower())
+        if len(value) == 2
+        else pycountry.languages.get(name=value.title())
+    )
+    if language is None or not hasattr(language, "alpha_2"):
+        raise FieldInvalid(ErrorCode.INVALID_LANGUAGE)
+    return language.alpha_2
+
+
+def normalize_choice(value: str | None, choices: type) -> Any:
+    """A member of the enum `choices`, matched on its name case-insensitively."""
+    value = blank_to_none(value)
+    if value is None:
+        return None
+    try:
+        return choices[value.upper()]
+    except KeyError:
+        raise FieldInvalid(
+            ErrorCode.INVALID_CHOICE, choices=", ".join(c.value for c in choices)
+        ) from None
+
+
+def normalize_currency(value: str | None) -> str | None:
+    value = blank_to_none(value)
+    if value is None:
+        return None
+    if pycountry.currencies.get(alpha_3=value.upper()) is None:
+        raise FieldInvalid(ErrorCode.INVALID_CURRENCY)
+    return value.upper()
+
+
+def normalize_amount(value: Decimal | str | int | None, *, allow_negative=False) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise FieldInvalid(ErrorCode.INVALID_AMOUNT) from None
+    if not amount.is_finite() or (amount < 0 and not allow_negative):
+        raise FieldInvalid(ErrorCode.INVALID_AMOUNT)
+    return amount
