@@ -58,5 +58,17 @@ async def orm(db_url: str):
         await Tortoise.close_connections()
 
 
+async def pending_model_changes() -> list[str]:
+    """Names of the migrations `tortoise makemigrations` would write now (none when in sync)."""
+    from tortoise.context import TortoiseContext
+    from tortoise.migrations.autodetector import MigrationAutodetector
+
+    config = tortoise_config("sqlite://:memory:")
+    async with TortoiseContext() as context:
+        await context.init(config=config)
+        writers = await MigrationAutodetector(context.apps, config["apps"]).changes()
+    return [writer.name for writer in writers]
+
+
 # Read by `tortoise makemigrations` / `tortoise migrate` through [tool.tortoise] in pyproject.
 TORTOISE_ORM = tortoise_config(os.environ.get("GQL_CRM_DATABASE_URL", DEFAULT_DATABASE_URL))

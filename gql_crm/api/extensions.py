@@ -86,7 +86,10 @@ class ErrorCodes(SchemaExtension):
             )
         if original is None or isinstance(original, GraphQLError):
             if not (error.extensions or {}).get("code"):
-                error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
+                # Errors with a path come from executing a field (a malformed argument);
+                # the others from parsing and validating the document.
+                code = RequestErrorCode.BAD_USER_INPUT if error.path else "GRAPHQL_VALIDATION_FAILED"
+                error.extensions = {**(error.extensions or {}), "code": code}
             return error
         logger.error(
             "request %s: unexpected error at %s", context.request_id, error.path,

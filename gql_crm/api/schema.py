@@ -11,11 +11,17 @@ from gql_crm.api.extensions import extension_factories
 from gql_crm.config import Settings
 
 
-@strawberry.type
-class Query(AccountQueries, ClientQueries):
-    node: relay.Node | None = relay.node(
-        description="Any object by its global ID; another organization's IDs resolve to null."
-    )
+def _query_type() -> type:
+    # relay.node() fields are bound to the first schema built from them, hence a fresh
+    # Query class per schema (tests build schemas with other limits).
+    @strawberry.type(name="Query")
+    class Query(AccountQueries, ClientQueries):
+        node: relay.Node | None = relay.node(
+            description="Any object by its global ID; another organization's IDs resolve "
+            "to null."
+        )
+
+    return Query
 
 
 @strawberry.type
@@ -30,7 +36,7 @@ class Schema(strawberry.Schema):
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     return Schema(
-        query=Query,
+        query=_query_type(),
         mutation=Mutation,
         extensions=extension_factories(settings or Settings()),
         config=StrawberryConfig(relay_max_results=100),

@@ -170,13 +170,14 @@ async def _apply_company(
     if not values:
         return None
     company = current or await find_company(org_id, values)
+    shared = company is not None
     if company is None:
         company = Company(organization_id=org_id, name_key="")
     for key, value in values.items():
         setattr(company, key, value)
     company.name_key = fold(company.name)
     await company.save()
-    if current is not None:
+    if shared:
         await refresh_company_clients(company, exclude_client_id=client.id)
     return company
 
@@ -360,19 +361,3 @@ def client_sort_keys(order: Iterable[tuple[ClientOrderField, bool]] | None) -> l
     # Ties break on the id, in the direction of the last explicit key: a stable order.
     keys.append(SortKey("id", order[-1][1], int))
     return keys
-
-
-def by_id(rows: Iterable[Any]) -> dict[int, Any]:
-    return {row.id: row for row in rows}
-
-
-async def categories_by_ids(org_id: int, ids: list[int]) -> dict[int, ClientCategory]:
-    return by_id(await ClientCategory.filter(organization_id=org_id, id__in=ids))
-
-
-async def companies_by_ids(org_id: int, ids: list[int]) -> dict[int, Company]:
-    return by_id(await Company.filter(organization_id=org_id, id__in=ids))
-
-
-def has_changes(data: dict[str, Any]) -> bool:
-    return bool(data) and any(key in data for key in (*CLIENT_FIELDS, "company"))

@@ -1,0 +1,64 @@
+"""GraphQL documents and small helpers shared by the tests."""
+
+import base64
+
+CLIENT_FIELDS = """
+    id name email mobile country gender language status createdAt updatedAt
+    category { id name }
+    company { name legalName taxId website officePhone
+              address { street city state postalCode country } }
+"""
+
+CREATE_CLIENT = f"""
+mutation($input: CreateClientInput!) {{
+  createClient(input: $input) {{ client {{ {CLIENT_FIELDS} }} errors {{ code field message }} }}
+}}"""
+
+UPDATE_CLIENT = f"""
+mutation($id: ID!, $input: UpdateClientInput!) {{
+  updateClient(id: $id, input: $input) {{
+    client {{ {CLIENT_FIELDS} }} errors {{ code field message }}
+  }}
+}}"""
+
+ARCHIVE_CLIENT = """
+mutation($id: ID!) { archiveClient(id: $id) { client { id status } errors { code field message } } }
+"""
+
+RESTORE_CLIENT = """
+mutation($id: ID!) { restoreClient(id: $id) { client { id status } errors { code field message } } }
+"""
+
+CREATE_CATEGORY = """
+mutation($name: String!) {
+  createClientCategory(name: $name) { category { id name } errors { code field message } }
+}"""
+
+LIST_CLIENTS = """
+query($search: String, $filter: ClientFilter, $orderBy: [ClientOrder!],
+      $first: Int, $after: String, $last: Int, $before: String) {
+  clients(search: $search, filter: $filter, orderBy: $orderBy,
+          first: $first, after: $after, last: $last, before: $before) {
+    totalCount
+    edges { cursor node { id name email status createdAt } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}"""
+
+
+def global_id(type_name: str, pk: int) -> str:
+    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+
+
+def pk_of(gid: str) -> int:
+    return int(base64.b64decode(gid).decode().split(":")[1])
+
+
+async def create_client(org, **input) -> dict:
+    data = await org.data(CREATE_CLIENT, {"input": input})
+    assert data["createClient"]["errors"] == [], data["createClient"]["errors"]
+    return data["createClient"]["client"]
+
+
+def names(connection: dict) -> list[str]:
+    return [edge["node"]["name"] for edge in connection["edges"]]

@@ -1,0 +1,132 @@
+"""The command line, run as a user runs it: migrations, organizations, tokens, serve --demo."""
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+
+from tests.conftest import TEST_DATABASE_URL, throwaway_database_url
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+async def empty_database_url(tmp_path):
+    """A database of the test run's kind with nothing in it."""
+    if TEST_DATABASE_URL.startswith("sqlite"):
+        yield f"sqlite://{tmp_path / 'cli.sqlite3'}"
+        return
+    url = throwaway_database_url(TEST_DATABASE_URL)
+    name = urlsplit(url).path.lstrip("/")
+    admin_url = urlunsplit(urlsplit(url)._replace(scheme="postgresql", path="/postgres"))
+    admin = await asyncpg.connect(admin_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def gql_crm(*args: str, db: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "gql_crm.cli", *args, "--db", db],
+        capture_output=True, text=True, cwd=cwd, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+def test_migrations_match_the_models():
+    # In a process of its own: initialising another ORM context here would rebind the
+    # models of the session's database.
+    result = subprocess.run(
+        [sys.executable, "-c", "import asyncio; from gql_crm.db import pending_model_changes; "
+         "print(asyncio.run(pending_model_changes()))"],
+        capture_output=True, text=True, cwd=ROOT, timeout=60,
+    )
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+async def test_create_org_and_token(empty_database_url, tmp_path):
+    created = await asyncio.to_thread(
+        gql_crm, "create-org", "Panadería Núñez", "--country", "ES",
+        db=empty_database_url, cwd=tmp_path,
+    )
+    assert created.returncode == 0, created.stderr
+    assert "slug: panaderia-nunez" in created.stdout
+    admin_token = created.stdout.strip().splitlines()[-1]
+    assert admin_token.startswith("gqlcrm_")
+
+    issued = await asyncio.to_thread(
+        gql_crm, "create-token", "--org", "panaderia-nunez", "--role", "VIEWER",
+        "--email", "ana@example.com", db=empty_database_url, cwd=tmp_path,
+    )
+    assert issued.returncode == 0, issued.stderr
+    assert issued.stdout.strip().splitlines()[-1].startswith("gqlcrm_")
+
+    missing = await asyncio.to_thread(
+        gql_crm, "create-token", "--org", "nope", "--role", "ADMIN",
+        db=empty_database_url, cwd=tmp_path,
+    )
+    assert missing.returncode == 1
+    assert "no organization" in missing.stderr
+
+
+def test_export_schema_prints_the_committed_sdl():
+    result = subprocess.run(
+        [sys.executable, "-m", "gql_crm.cli", "export-schema"],
+        capture_output=True, text=True, cwd=ROOT, timeout=60,
+    )
+    assert result.stdout == (ROOT / "schema.graphql").read_text()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_serve_demo_end_to_end(empty_database_url, tmp_path):
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gql_crm.cli", "serve", "--demo", "--port", str(port),
+         "--db", empty_database_url],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        token = None
+        deadline = time.monotonic() + 90
+        while token is None and time.monotonic() < deadline:
+            line = await asyncio.to_thread(server.stdout.readline)
+            if line.startswith("token: "):
+                token = line.split(" ", 1)[1].strip()
+        assert token, "serve --demo printed no token"
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            for _ in range(100):
+                try:
+                    health = await client.get("/healthz")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.2)
+            assert health.json() == {"status": "ok"}
+            response = await client.post(
+                "/graphql",
+                json={"query": '{ viewer { role } clients(search: "garcia") { totalCount } '
+                               "all: clients { totalCount } }"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        data = response.json()["data"]
+        assert data["viewer"]["role"] == "ADMIN"
+        assert data["all"]["totalCount"] >= 30
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
