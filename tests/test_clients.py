@@ -121,6 +121,8 @@ async def test_valid_tax_ids(org, country, tax_id, stored):
 INVALID = [
     ({"name": "   "}, "REQUIRED", ["name"]),
     ({"name": "x" * 201}, "TOO_LONG", ["name"]),
+    ({"name": "Nul\x00byte"}, "INVALID_CHARACTERS", ["name"]),
+    ({"company": {"name": "A", "taxId": "B1\x00"}}, "INVALID_CHARACTERS", ["company", "taxId"]),
     ({"email": "maria.garcia@@example"}, "INVALID_EMAIL", ["email"]),
     ({"email": "no-at-sign"}, "INVALID_EMAIL", ["email"]),
     ({"email": "a@localhost"}, "INVALID_EMAIL", ["email"]),
@@ -283,4 +285,5 @@ async def test_any_text_input_gets_a_client_or_user_errors(org, name, email):
     payload = body["data"]["createClient"]
     assert (payload["client"] is None) == bool(payload["errors"])
     for error in payload["errors"]:
-        assert error["code"] in {"REQUIRED", "TOO_LONG", "INVALID_EMAIL", "DUPLICATE"}
+        assert error["code"] in {
+            "REQUIRED", "TOO_LONG", "INVALID_EMAIL", "INVALID_CHARACTERS", "DUPLICATE"}

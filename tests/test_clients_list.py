@@ -29,6 +29,8 @@ async def test_search_ignores_case_and_accents(org):
     assert names(await listing(org, search="jose@example")) == ["José Álvarez"]
     assert names(await listing(org, search="100%")) == []
     assert names(await listing(org, search="_")) == []
+    assert names(await listing(org, search="jos\x00é álvarez")) == ["José Álvarez"]
+    assert names(await listing(org, search="álvarez\x00")) == ["José Álvarez"]
     assert (await listing(org, search="   "))["totalCount"] == 3
 
 
@@ -55,6 +57,8 @@ async def test_filters(org, make_org):
         "Mid", "Old"]
     assert names(await listing(org, filter={"countries": ["pt", "MX"]})) == ["New", "Mid"]
     assert names(await listing(org, filter={"countries": ["MX"]}, search="old")) == []
+    assert names(await listing(org, filter={"countries": ["México", "Narnia", "\x00"]})) == [
+        "Mid"]
     other = await make_org()
     foreign = (await other.data(CREATE_CATEGORY, {"name": "VIP"}))["createClientCategory"]
     assert names(await listing(org, filter={"categoryIds": [foreign["category"]["id"]]})) == []

@@ -19,6 +19,8 @@ from gql_crm.services.errors import ErrorCode, UserErrors
 from gql_crm.services.pagination import SortKey, datetime_key
 from gql_crm.services.text import fold
 from gql_crm.services.validation import (
+    CONTROL_CHARACTERS,
+    FieldInvalid,
     Validator,
     email_key,
     normalize_choice,
@@ -341,15 +343,26 @@ def clients_queryset(org_id: int, search: str | None, filters: ClientFilter) -> 
     if filters.category_ids is not None:
         queryset = queryset.filter(category_id__in=list(filters.category_ids))
     if filters.countries is not None:
-        queryset = queryset.filter(country__in=[c.upper() for c in filters.countries])
+        queryset = queryset.filter(country__in=known_countries(filters.countries))
     for term in search_terms(search):
         queryset = queryset.filter(search_text__contains=term)
     return queryset
 
 
+def known_countries(values: Iterable[str]) -> list[str]:
+    """Alpha-2 codes of the values that name a country; the others can match no client."""
+    codes = []
+    for value in values:
+        try:
+            codes.append(normalize_country(value))
+        except FieldInvalid:
+            continue
+    return [code for code in codes if code]
+
+
 def search_terms(search: str | None) -> list[str]:
     """Every word must match somewhere: "garcia madrid" narrows, it does not widen."""
-    return fold(search or "").split()
+    return CONTROL_CHARACTERS.sub(" ", fold(search or "")).split()
 
 
 def client_sort_keys(order: Iterable[tuple[ClientOrderField, bool]] | None) -> list[SortKey]:

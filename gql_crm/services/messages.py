@@ -15,6 +15,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "es": "Como máximo {max_length} caracteres.",
     },
     "INVALID": {"en": "This value is not valid.", "es": "Este valor no es válido."},
+    "INVALID_CHARACTERS": {
+        "en": "Contains control characters.",
+        "es": "Contiene caracteres de control.",
+    },
     "INVALID_EMAIL": {
         "en": "Not a valid email address: {reason}",
         "es": "La dirección de correo no es válida: {reason}",

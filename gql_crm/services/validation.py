@@ -6,6 +6,7 @@ so a caller gets all the problems of an input at once.
 """
 
 import gettext
+import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -53,9 +54,17 @@ class Validator:
             raise UserErrors(self.errors)
 
 
+# Control characters (NUL above all) are never meant in a CRM field, and PostgreSQL refuses
+# NUL in text outright; tab, CR and LF are kept for multi-line values.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def blank_to_none(value: str | None) -> str | None:
+    """Stripped text or None; every normalizer starts here."""
     if value is None:
         return None
+    if CONTROL_CHARACTERS.search(value):
+        raise FieldInvalid(ErrorCode.INVALID_CHARACTERS)
     value = value.strip()
     return value or None
 
