@@ -4,7 +4,7 @@ import strawberry
 from strawberry import relay
 from strawberry.schema.config import StrawberryConfig
 
-from gql_crm.api.accounts import AccountQueries
+from gql_crm.api.accounts import AccountMutations, AccountQueries
 from gql_crm.api.clients.mutations import ClientMutations
 from gql_crm.api.clients.queries import ClientQueries
 from gql_crm.api.extensions import extension_factories
@@ -25,7 +25,7 @@ def _query_type() -> type:
 
 
 @strawberry.type
-class Mutation(ClientMutations):
+class Mutation(AccountMutations, ClientMutations):
     pass
 
 

@@ -5,7 +5,6 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from tortoise.expressions import Q
 from tortoise.timezone import now
 
 from gql_crm.models import ApiToken, Organization, Role, User
@@ -89,13 +88,62 @@ async def issue_token(user: User) -> str:
     )
     return token
 
-async def revoke_token(actor: Actor, token_id: int) -> bool:
+async def list_users(actor: Actor) -> list[User]:
     actor.require(Role.ADMIN)
+    return await User.filter(organization_id=actor.org_id).order_by("email", "id")
 
-    updated = await ApiToken.filter(
-        Q(id=token_id, organization_id=actor.org_id, revoked_at__isnull=True)
-    ).update(revoked_at=now())
-    return bool(updated)
+
+async def create_user(actor: Actor, email: str, role: Role) -> User:
+    actor.require(Role.ADMIN)
+    checks = Validator()
+    email = checks.check("email", normalize_email, email)
+    checks.raise_if_errors()
+    if await User.filter(organization_id=actor.org_id, email=email).exists():
+        raise UserErrors.single(ErrorCode.DUPLICATE, "email")
+    return await User.create(organization_id=actor.org_id, email=email, role=role)
+
+
+async def _require_user(actor: Actor, user_id: int, field: str = "id") -> User:
+    user = await User.get_or_none(organization_id=actor.org_id, id=user_id)
+    if user is None:
+        raise UserErrors.single(ErrorCode.NOT_FOUND, field)
+    return user
+
+
+async def set_user_role(actor: Actor, user_id: int, role: Role) -> User:
+    actor.require(Role.ADMIN)
+    user = await _require_user(actor, user_id)
+    if user.id == actor.user_id and role != Role.ADMIN:
+        # An organization must not lose its last way to manage itself by accident.
+        raise UserErrors.single(ErrorCode.INVALID_STATE, "role", state=user.role.value)
+    user.role = role
+    await user.save(update_fields=["role"])
+    return user
+
+
+async def issue_token_for(actor: Actor, user_id: int) -> tuple[ApiToken, str]:
+    actor.require(Role.ADMIN)
+    user = await _require_user(actor, user_id, "user_id")
+    token = await issue_token(user)
+    return await ApiToken.get(token_hash=hash_token(token)), token
+
+
+async def list_tokens(actor: Actor) -> list[ApiToken]:
+    actor.require(Role.ADMIN)
+    return await ApiToken.filter(organization_id=actor.org_id).order_by("-created_at", "-id")
+
+
+async def revoke_token(actor: Actor, token_id: int) -> ApiToken:
+    actor.require(Role.ADMIN)
+    token = await ApiToken.get_or_none(organization_id=actor.org_id, id=token_id)
+    if token is None:
+        raise UserErrors.single(ErrorCode.NOT_FOUND, "id")
+    if token.revoked_at is not None:
+        raise UserErrors.single(ErrorCode.INVALID_STATE, "id", state="REVOKED")
+    token.revoked_at = now()
+    await token.save(update_fields=["revoked_at"])
+    return token
+
 
 async def authenticate(token: str | None) -> Actor | None:
     if not token:
