@@ -233,15 +233,16 @@ async def create_client(actor: Actor, data: dict[str, Any]) -> Client:
         company = await _apply_company(actor.org_id, client, None, clean.company or {})
         client.company_id = company.id if company else None
         await _save(client, company)
-        await activity.record(
-            actor,
-            client_id=client.id,
-            verb="created",
-            target_type="Client",
-            target_id=client.id,
-            changes=activity.diff({}, {**clean.client, **_prefixed(clean.company)}),
-        )
+        await _record(actor, client, "created",
+                      activity.diff({}, {**clean.client, **_prefixed(clean.company)}))
     return client
+
+
+async def _record(actor: Actor, client: Client, verb: str, changes: dict) -> None:
+    await activity.record(
+        actor, client_id=client.id, verb=verb, target_type="Client", target_id=client.id,
+        changes=changes,
+    )
 
 
 def _prefixed(company_values: dict[str, Any] | None) -> dict[str, Any]:
@@ -274,14 +275,7 @@ async def update_client(actor: Actor, client_id: int, data: dict[str, Any]) -> C
         changes = activity.diff(before, _client_snapshot(client))
         changes.update(activity.diff(_prefixed(company_before), _prefixed(clean.company)))
         if changes:
-            await activity.record(
-                actor,
-                client_id=client.id,
-                verb="updated",
-                target_type="Client",
-                target_id=client.id,
-                changes=changes,
-            )
+            await _record(actor, client, "updated", changes)
     return client
 
 
@@ -301,14 +295,8 @@ async def set_status(actor: Actor, client_id: int, status: ClientStatus) -> Clie
     _set_email(client, client.email)
     async with in_transaction():
         await _save(client, None if not client.company_id else await client.company)
-        await activity.record(
-            actor,
-            client_id=client.id,
-            verb="archived" if status == ClientStatus.ARCHIVED else "restored",
-            target_type="Client",
-            target_id=client.id,
-            changes=activity.diff({"status": previous}, {"status": status}),
-        )
+        verb = "archived" if status == ClientStatus.ARCHIVED else "restored"
+        await _record(actor, client, verb, activity.diff({"status": previous}, {"status": status}))
     return client
 
 
