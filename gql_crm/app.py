@@ -1,11 +1,13 @@
 """The ASGI application: GraphQL (with GraphiQL), health check, ORM lifespan."""
 
+import re
 import uuid
 from contextlib import asynccontextmanager
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 from tortoise import connections
@@ -15,6 +17,7 @@ from gql_crm.api.context import Context
 from gql_crm.api.schema import build_schema
 from gql_crm.config import Settings
 from gql_crm.db import tortoise_config
+from gql_crm.services import exports, files
 from gql_crm.services.auth import authenticate
 from gql_crm.services.messages import pick_language
 
@@ -82,6 +85,81 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
+def content_disposition(disposition: str, file_name: str) -> str:
+    """RFC 6266: an ASCII fallback name for old clients, the exact name in filename*."""
+    fallback = re.sub(r'[^A-Za-z0-9._ -]', "_", file_name)
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe='')}"
+
+
+# A download is never a page: even an HTML file sneaked past the checks runs no script.
+DOWNLOAD_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+}
+
+
+def _not_found() -> JSONResponse:
+    return JSONResponse({"error": "not found"}, status_code=404, headers=DOWNLOAD_HEADERS)
+
+
+def download_routes(settings: Settings) -> list[Route]:
+    async def download_file(request: Request):
+        """A file of the caller's organization, by API token or by signed URL."""
+        file_id = request.path_params["file_id"]
+        token = request.query_params.get("token")
+        if token:
+            org_id = files.org_of_download_token(settings, token, file_id)
+        else:
+            actor = await authenticate(bearer_token(request))
+            org_id = actor.org_id if actor else None
+        if org_id is None:
+            return JSONResponse(
+                {"error": "a valid API token or signed link is required"}, status_code=401,
+                headers=DOWNLOAD_HEADERS,
+            )
+        row = await files.downloadable_file(org_id, file_id)
+        if row is None:
+            return _not_found()
+        inline = row.content_type in files.INLINE_TYPES
+        media_type = row.content_type
+        if media_type.startswith("text/"):
+            media_type += "; charset=utf-8"
+        return StreamingResponse(
+            files.storage(settings).open(row.storage_key),
+            media_type=media_type,
+            headers={
+                **DOWNLOAD_HEADERS,
+                "Content-Length": str(row.size),
+                "Content-Disposition": content_disposition(
+                    "inline" if inline else "attachment", row.name
+                ),
+                "Cache-Control": "private, max-age=300",
+            },
+        )
+
+    async def download_export(request: Request):
+        redeemed = await exports.redeem(settings, request.path_params["token"])
+        if redeemed is None:
+            return _not_found()
+        organization, export = redeemed
+        return StreamingResponse(
+            exports.stream(organization, export),
+            media_type=exports.CONTENT_TYPES[export.format],
+            headers={
+                **DOWNLOAD_HEADERS,
+                "Content-Disposition": content_disposition(
+                    "attachment", exports.file_name(organization, export)
+                ),
+                "Cache-Control": "no-store",
+            },
+        )
+
+    return [
+        Route("/files/{file_id:int}", download_file, methods=["GET"]),
+        Route("/exports/{token}", download_export, methods=["GET"]),
+    ]
+
+
 def create_app(settings: Settings | None = None, *, init_orm: bool = True) -> Starlette:
     """The app; `init_orm=False` leaves the ORM to the caller (tests bring their own)."""
     settings = settings or Settings.from_env()
@@ -102,6 +180,7 @@ def create_app(settings: Settings | None = None, *, init_orm: bool = True) -> St
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
+            *download_routes(settings),
         ],
         lifespan=lifespan,
     )

@@ -7,7 +7,9 @@ from strawberry.schema.config import StrawberryConfig
 from gql_crm.api.accounts import AccountQueries
 from gql_crm.api.clients.mutations import ClientMutations
 from gql_crm.api.clients.queries import ClientQueries
+from gql_crm.api.exports.mutations import ExportMutations
 from gql_crm.api.extensions import extension_factories
+from gql_crm.api.files.mutations import FileMutations
 from gql_crm.config import Settings
 
 
@@ -19,7 +21,7 @@ class Query(AccountQueries, ClientQueries):
 
 
 @strawberry.type
-class Mutation(ClientMutations):
+class Mutation(ClientMutations, FileMutations, ExportMutations):
     pass
 
 
