@@ -218,8 +218,8 @@ async def redeem(settings: Settings, token: str) -> tuple[Organization, ExportRe
 # ---- rows -------------------------------------------------------------------------------
 
 CLIENT_FIELDS = (
-    "id", "name", "name_key", "email", "mobile", "country", "gender", "language",
-    "category_id", "company_id", "status", "created_at", "updated_at",
+    "id", "name", "email", "mobile", "country", "gender", "language", "category_id",
+    "company_id", "status", "created_at",
 )
 COMPANY_FIELDS = (
     "id", "name", "legal_name", "tax_id", "website", "office_phone", "street", "city",
@@ -283,7 +283,9 @@ async def rows(
     queryset = clients_queryset(organization.id, request.search, request.filters)
     keys = client_sort_keys(request.order)
     categories: dict[int, str] = {}
-    async for batch in iterate_batches(queryset, keys, CLIENT_FIELDS, batch_size):
+    # Only the sort keys the order needs: parsing unused timestamps costs a third of the time.
+    fields = tuple(dict.fromkeys((*CLIENT_FIELDS, *(key.field for key in keys))))
+    async for batch in iterate_batches(queryset, keys, fields, batch_size):
         missing = {c["category_id"] for c in batch if c["category_id"]} - categories.keys()
         if missing:
             found = await ClientCategory.filter(
