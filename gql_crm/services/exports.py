@@ -13,7 +13,7 @@ import os
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from enum import Enum, StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -199,8 +199,7 @@ def request_export(actor: Actor, settings: Settings, request: ExportRequest) -> 
     return SignedExport(
         token=signing.sign(settings, SIGNED_PURPOSE, actor.org_id, request.to_claims(), ttl),
         file_name=file_name(actor.organization, request),
-        expires_at=datetime.fromtimestamp(datetime.now(timezone.utc).timestamp() + ttl,
-                                          timezone.utc),
+        expires_at=datetime.now(timezone.utc) + timedelta(seconds=ttl),
     )
 
 

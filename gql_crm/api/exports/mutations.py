@@ -26,10 +26,10 @@ class ExportMutations:
     async def export_clients(
         self,
         info: Info,
-        format: ExportFormat = exports.ExportFormat.CSV,
         search: str | None = None,
         filter: ClientFilter | None = None,
         order_by: list[ClientOrder] | None = None,
+        format: ExportFormat = exports.ExportFormat.CSV,
         columns: list[ExportColumn] | None = None,
         language: ExportLanguage = ExportLanguage.EN,
         delimiter: CsvDelimiter | None = None,
