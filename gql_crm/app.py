@@ -19,9 +19,12 @@ from gql_crm.config import Settings
 from gql_crm.db import tortoise_config
 from gql_crm.services import exports, files
 from gql_crm.services.auth import authenticate
-from gql_crm.services.messages import pick_language
+from gql_crm.services.messages import message, pick_language
 
 REQUEST_ID_HEADER = "X-Request-ID"
+
+# Room for the operations and map parts beside the file in a multipart request.
+MULTIPART_OVERHEAD_BYTES = 1024 * 1024
 
 # A plain HTML form cannot send custom headers, so demanding one on multipart requests
 # closes the CSRF hole that file uploads would otherwise open (Apollo's convention).
@@ -50,7 +53,24 @@ class GraphQLApp(GraphQL):
             )
             await response(scope, receive, send)
             return
+        if scope["type"] == "http" and _is_multipart(scope) and self._body_too_large(scope):
+            # Refused before python-multipart spools gigabytes to disk; the upload services
+            # check the exact file size again while streaming.
+            language = pick_language(_header(scope, b"accept-language"))
+            response = JSONResponse(
+                {"errors": [{"message": message("FILE_TOO_LARGE", language,
+                                                max_bytes=self.settings.max_upload_bytes),
+                             "extensions": {"code": "FILE_TOO_LARGE"}}]},
+                status_code=413,
+            )
+            await response(scope, receive, send)
+            return
         await super().__call__(scope, receive, send)
+
+    def _body_too_large(self, scope) -> bool:
+        length = _header(scope, b"content-length")
+        return bool(length and length.isdigit()
+                    and int(length) > self.settings.max_upload_bytes + MULTIPART_OVERHEAD_BYTES)
 
     async def get_context(self, request, response) -> Context:
         request_id = request.headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex
@@ -70,6 +90,13 @@ def _is_multipart(scope) -> bool:
         name == b"content-type" and value.lower().startswith(b"multipart/")
         for name, value in scope["headers"]
     )
+
+
+def _header(scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
 
 
 def _has_preflight_header(scope) -> bool:

@@ -1,5 +1,6 @@
 """Files tab and profile photos, through HTTP: uploads, downloads and the attacks on them."""
 
+import base64
 import dataclasses
 import hashlib
 import io
@@ -11,7 +12,7 @@ from PIL import Image
 
 from gql_crm.models import File, Role
 from gql_crm.services import signing
-from uploads import PDF, PREFLIGHT, create_client, image_bytes, upload
+from uploads import PDF, create_client, image_bytes, upload
 
 ATTACH = """
 mutation($clientId: ID!, $file: Upload!, $description: String) {
@@ -136,8 +137,6 @@ async def test_png_that_is_really_a_script(org, http):
 
 
 def _pk(global_id: str) -> str:
-    import base64
-
     return base64.b64decode(global_id).decode().split(":")[1]
 
 
@@ -379,3 +378,18 @@ async def test_list_photos_and_files_in_constant_queries(org, sql_statements):
         assert all(edge["node"]["photo"] for edge in data["clients"]["edges"])
         counts.append(len(sql_statements))
     assert counts[0] == counts[1]
+
+
+async def test_oversized_request_is_refused_before_parsing(org, override_settings):
+    override_settings(max_upload_bytes=1000)
+    response = await org.http.post(
+        "/graphql",
+        content=b"x" * (1000 + 1024 * 1024 + 1),
+        headers={"Authorization": f"Bearer {org.tokens[Role.ADMIN]}",
+                 "Content-Type": "multipart/form-data; boundary=x",
+                 "GraphQL-Require-Preflight": "1", "Accept-Language": "es"},
+    )
+    assert response.status_code == 413
+    assert response.json()["errors"][0] == {
+        "message": "El archivo supera los 1000 bytes.", "extensions": {"code": "FILE_TOO_LARGE"}
+    }
