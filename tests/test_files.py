@@ -4,14 +4,17 @@ import base64
 import dataclasses
 import hashlib
 import io
+import unicodedata
 import uuid
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import given, settings as hypothesis_settings, strategies as st
 from PIL import Image
 
 from gql_crm.models import File, Role
 from gql_crm.services import signing
+from gql_crm.services.files import ATTACHMENT_TYPES, safe_file_name
 from uploads import PDF, create_client, image_bytes, upload
 
 ATTACH = """
@@ -393,3 +396,13 @@ async def test_oversized_request_is_refused_before_parsing(org, override_setting
     assert response.json()["errors"][0] == {
         "message": "El archivo supera los 1000 bytes.", "extensions": {"code": "FILE_TOO_LARGE"}
     }
+
+
+@hypothesis_settings(max_examples=300)
+@given(st.text(), st.sampled_from(sorted(ATTACHMENT_TYPES)))
+def test_safe_file_name_never_carries_a_path(raw, content_type):
+    name = safe_file_name(raw, content_type)
+    assert "/" not in name and "\\" not in name and not name.startswith(".")
+    assert 0 < len(name) <= 255
+    assert all(unicodedata.category(ch)[0] not in "C" for ch in name)
+    assert any(name.lower().endswith(ext) for ext in ATTACHMENT_TYPES[content_type])
