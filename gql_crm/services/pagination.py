@@ -8,7 +8,7 @@ shift the pages. Sort fields must be non-null.
 import base64
 import binascii
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -138,7 +138,7 @@ async def paginate(
 
 async def iterate_batches(
     queryset: QuerySet, keys: list[SortKey], fields: tuple[str, ...], batch_size: int = 2000
-):
+) -> AsyncIterator[list[dict[str, Any]]]:
     """Every row of `queryset` as dicts of `fields`, in batches, ordered by `keys`.
 
     Each batch is one keyset range query, so walking a million rows costs constant memory
