@@ -1,11 +1,13 @@
 """The ASGI application: GraphQL (with GraphiQL), health check, ORM lifespan."""
 
+import re
 import uuid
 from contextlib import asynccontextmanager
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 from tortoise import connections
@@ -15,10 +17,14 @@ from gql_crm.api.context import Context
 from gql_crm.api.schema import build_schema
 from gql_crm.config import Settings
 from gql_crm.db import tortoise_config
+from gql_crm.services import exports, files
 from gql_crm.services.auth import authenticate
-from gql_crm.services.messages import pick_language
+from gql_crm.services.messages import message, pick_language
 
 REQUEST_ID_HEADER = "X-Request-ID"
+
+# Room for the operations and map parts beside the file in a multipart request.
+MULTIPART_OVERHEAD_BYTES = 1024 * 1024
 
 # A plain HTML form cannot send custom headers, so demanding one on multipart requests
 # closes the CSRF hole that file uploads would otherwise open (Apollo's convention).
@@ -47,7 +53,24 @@ class GraphQLApp(GraphQL):
             )
             await response(scope, receive, send)
             return
+        if scope["type"] == "http" and _is_multipart(scope) and self._body_too_large(scope):
+            # Refused before python-multipart spools gigabytes to disk; the upload services
+            # check the exact file size again while streaming.
+            language = pick_language(_header(scope, b"accept-language"))
+            response = JSONResponse(
+                {"errors": [{"message": message("FILE_TOO_LARGE", language,
+                                                max_bytes=self.settings.max_upload_bytes),
+                             "extensions": {"code": "FILE_TOO_LARGE"}}]},
+                status_code=413,
+            )
+            await response(scope, receive, send)
+            return
         await super().__call__(scope, receive, send)
+
+    def _body_too_large(self, scope) -> bool:
+        length = _header(scope, b"content-length")
+        return bool(length and length.isdigit()
+                    and int(length) > self.settings.max_upload_bytes + MULTIPART_OVERHEAD_BYTES)
 
     async def get_context(self, request, response) -> Context:
         request_id = request.headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex
@@ -69,6 +92,13 @@ def _is_multipart(scope) -> bool:
     )
 
 
+def _header(scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
 def _has_preflight_header(scope) -> bool:
     names = {name.decode("latin-1").lower() for name, _ in scope["headers"]}
     return any(header in names for header in PREFLIGHT_HEADERS)
@@ -80,6 +110,81 @@ async def healthz(request: Request) -> JSONResponse:
     except Exception as exc:  # noqa: BLE001 - any failure means "not healthy"
         return JSONResponse({"status": "unavailable", "error": str(exc)}, status_code=503)
     return JSONResponse({"status": "ok"})
+
+
+def content_disposition(disposition: str, file_name: str) -> str:
+    """RFC 6266: an ASCII fallback name for old clients, the exact name in filename*."""
+    fallback = re.sub(r'[^A-Za-z0-9._ -]', "_", file_name)
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe='')}"
+
+
+# A download is never a page: even an HTML file sneaked past the checks runs no script.
+DOWNLOAD_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+}
+
+
+def _not_found() -> JSONResponse:
+    return JSONResponse({"error": "not found"}, status_code=404, headers=DOWNLOAD_HEADERS)
+
+
+def download_routes(settings: Settings) -> list[Route]:
+    async def download_file(request: Request):
+        """A file of the caller's organization, by API token or by signed URL."""
+        file_id = request.path_params["file_id"]
+        token = request.query_params.get("token")
+        if token:
+            org_id = files.org_of_download_token(settings, token, file_id)
+        else:
+            actor = await authenticate(bearer_token(request))
+            org_id = actor.org_id if actor else None
+        if org_id is None:
+            return JSONResponse(
+                {"error": "a valid API token or signed link is required"}, status_code=401,
+                headers=DOWNLOAD_HEADERS,
+            )
+        row = await files.downloadable_file(org_id, file_id)
+        if row is None:
+            return _not_found()
+        inline = row.content_type in files.INLINE_TYPES
+        media_type = row.content_type
+        if media_type.startswith("text/"):
+            media_type += "; charset=utf-8"
+        return StreamingResponse(
+            files.storage(settings).open(row.storage_key),
+            media_type=media_type,
+            headers={
+                **DOWNLOAD_HEADERS,
+                "Content-Length": str(row.size),
+                "Content-Disposition": content_disposition(
+                    "inline" if inline else "attachment", row.name
+                ),
+                "Cache-Control": "private, max-age=300",
+            },
+        )
+
+    async def download_export(request: Request):
+        redeemed = await exports.redeem(settings, request.path_params["token"])
+        if redeemed is None:
+            return _not_found()
+        organization, export = redeemed
+        return StreamingResponse(
+            exports.stream(organization, export),
+            media_type=exports.CONTENT_TYPES[export.format],
+            headers={
+                **DOWNLOAD_HEADERS,
+                "Content-Disposition": content_disposition(
+                    "attachment", exports.file_name(organization, export)
+                ),
+                "Cache-Control": "no-store",
+            },
+        )
+
+    return [
+        Route("/files/{file_id:int}", download_file, methods=["GET"]),
+        Route("/exports/{token}", download_export, methods=["GET"]),
+    ]
 
 
 def create_app(settings: Settings | None = None, *, init_orm: bool = True) -> Starlette:
@@ -102,6 +207,7 @@ def create_app(settings: Settings | None = None, *, init_orm: bool = True) -> St
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
+            *download_routes(settings),
         ],
         lifespan=lifespan,
     )

@@ -81,6 +81,35 @@ def create_token(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def export_clients(args: argparse.Namespace) -> int:
+    from gql_crm.services import exports
+    from gql_crm.services.clients import ClientFilter, ClientStatus
+
+    request = exports.ExportRequest(
+        format=exports.ExportFormat(args.format.upper()),
+        search=args.search,
+        filters=ClientFilter(status=None if args.include_archived else ClientStatus.ACTIVE),
+        columns=tuple(args.columns.split(",")) if args.columns else tuple(exports.COLUMNS_BY_KEY),
+        language=args.language,
+        delimiter=args.delimiter,
+    )
+    request.validate()
+
+    async def run() -> int:
+        async with db.orm(_settings(args).database_url):
+            org = await Organization.get_or_none(slug=args.org)
+            if org is None:
+                print(f"error: no organization with slug {args.org!r}", file=sys.stderr)
+                return 1
+            with open(args.output, "wb") as out:
+                async for chunk in exports.stream(org, request):
+                    out.write(chunk)
+            print(f"exported to {args.output}", file=sys.stderr)
+            return 0
+
+    return asyncio.run(run())
+
+
 def export_schema(args: argparse.Namespace) -> int:
     from gql_crm.api.schema import export_sdl
 
@@ -118,6 +147,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--org", required=True, help="organization slug")
     sub.add_argument("--role", required=True, choices=[r.value for r in Role])
     sub.add_argument("--email", help="the user's email (created if new)")
+
+    sub = command("export", export_clients, "export an organization's clients to a file")
+    sub.add_argument("--org", required=True, help="organization slug")
+    sub.add_argument("--format", default="csv", choices=["csv", "xlsx", "json"])
+    sub.add_argument("--search", help="the clients list's search, e.g. 'garcia madrid'")
+    sub.add_argument("--language", default="en", choices=["en", "es"],
+                     help="language of the column headers")
+    sub.add_argument("--delimiter", choices=[",", ";"],
+                     help="CSV delimiter (default: ',' for en, ';' for es)")
+    sub.add_argument("--columns", help="comma-separated column keys, e.g. name,email,mobile")
+    sub.add_argument("--include-archived", action="store_true")
+    sub.add_argument("-o", "--output", required=True, help="the file to write")
 
     command("export-schema", export_schema, "print the GraphQL SDL", db_option=False)
     return parser

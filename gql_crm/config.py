@@ -23,6 +23,9 @@ class Settings:
     max_tokens: int = 5000
     max_upload_bytes: int = 50 * 1024 * 1024
     max_import_rows: int = 1_000_000
+    download_url_ttl: int = 900
+    max_image_pixels: int = 40_000_000
+    thumbnail_size: int = 256
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -37,6 +40,9 @@ class Settings:
             "max_tokens": _env_int("GQL_CRM_MAX_TOKENS", 5000),
             "max_upload_bytes": _env_int("GQL_CRM_MAX_UPLOAD_BYTES", 50 * 1024 * 1024),
             "max_import_rows": _env_int("GQL_CRM_MAX_IMPORT_ROWS", 1_000_000),
+            "download_url_ttl": _env_int("GQL_CRM_DOWNLOAD_URL_TTL", 900),
+            "max_image_pixels": _env_int("GQL_CRM_MAX_IMAGE_PIXELS", 40_000_000),
+            "thumbnail_size": _env_int("GQL_CRM_THUMBNAIL_SIZE", 256),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -7,7 +7,9 @@ from strawberry.schema.config import StrawberryConfig
 from gql_crm.api.accounts import AccountMutations, AccountQueries
 from gql_crm.api.clients.mutations import ClientMutations
 from gql_crm.api.clients.queries import ClientQueries
+from gql_crm.api.exports.mutations import ExportMutations
 from gql_crm.api.extensions import extension_factories
+from gql_crm.api.files.mutations import FileMutations
 from gql_crm.config import Settings
 
 
@@ -25,7 +27,7 @@ def _query_type() -> type:
 
 
 @strawberry.type
-class Mutation(AccountMutations, ClientMutations):
+class Mutation(AccountMutations, ClientMutations, FileMutations, ExportMutations):
     pass
 
 

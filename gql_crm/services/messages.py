@@ -67,6 +67,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Unsupported file: {reason}",
         "es": "Archivo no admitido: {reason}",
     },
+    "IMAGE_TOO_LARGE": {
+        "en": "The image has more than {max_pixels} pixels.",
+        "es": "La imagen tiene más de {max_pixels} píxeles.",
+    },
     "TOO_MANY_ROWS": {
         "en": "The file has more than {max_rows} rows.",
         "es": "El archivo tiene más de {max_rows} filas.",

@@ -8,7 +8,7 @@ shift the pages. Sort fields must be non-null.
 import base64
 import binascii
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -85,7 +85,11 @@ def _beyond(keys: list[SortKey], values: list[Any], backwards: bool) -> Q:
         descending = key.descending != backwards
         lookup = f"{key.field}__lt" if descending else f"{key.field}__gt"
         alternatives.append(Q(**equal, **{lookup: values[i]}))
-    return Q(*alternatives, join_type="OR")
+    # Redundant, but it lets SQLite seek the index to the cursor instead of scanning from
+    # the first row, which made deep pages (and long exports) ever slower.
+    first_lookup = "lte" if keys[0].descending != backwards else "gte"
+    bound = Q(**{f"{keys[0].field}__{first_lookup}": values[0]})
+    return Q(bound, Q(*alternatives, join_type="OR"))
 
 
 def _order(keys: list[SortKey], backwards: bool) -> list[str]:
@@ -130,3 +134,25 @@ async def paginate(
         has_previous_page=has_more if backwards else bool(after),
         count=queryset.count,
     )
+
+
+async def iterate_batches(
+    queryset: QuerySet, keys: list[SortKey], fields: tuple[str, ...], batch_size: int = 2000
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """Every row of `queryset` as dicts of `fields`, in batches, ordered by `keys`.
+
+    Each batch is one keyset range query, so walking a million rows costs constant memory
+    and no batch slows down with depth (as OFFSET would). `fields` must include the keys'.
+    """
+    values: list[Any] | None = None
+    while True:
+        batch_qs = queryset
+        if values is not None:
+            batch_qs = batch_qs.filter(_beyond(keys, values, False))
+        rows = await batch_qs.order_by(*_order(keys, False)).limit(batch_size).values(*fields)
+        if not rows:
+            return
+        yield rows
+        if len(rows) < batch_size:
+            return
+        values = [rows[-1][key.field] for key in keys]

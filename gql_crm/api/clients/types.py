@@ -7,6 +7,7 @@ from strawberry.types import Info
 
 from gql_crm import models
 from gql_crm.api.errors import UserError
+from gql_crm.api.files.types import ClientPhoto, File, client_files, client_photo
 from gql_crm.api.relay import ModelNode, counted_connection
 
 ClientStatus = strawberry.enum(models.ClientStatus, description="Archived clients leave the list.")
@@ -83,6 +84,11 @@ class Client(ModelNode):
     updated_at: datetime
     category_id: strawberry.Private[int | None]
     company_id: strawberry.Private[int | None]
+    photo: ClientPhoto | None = strawberry.field(resolver=client_photo)
+    # Stand-in until the profile tabs' `files` connection is merged.
+    files: list[File] = strawberry.field(
+        resolver=client_files, description="Attached files, newest first."
+    )
 
     @classmethod
     def from_model(cls, row: models.Client) -> "Client":

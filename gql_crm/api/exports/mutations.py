@@ -1,0 +1,62 @@
+import strawberry
+from strawberry.types import Info
+
+from gql_crm.api.clients.inputs import ClientFilter, ClientOrder
+from gql_crm.api.clients.queries import _filters, _order
+from gql_crm.api.errors import user_errors
+from gql_crm.api.exports.types import (
+    CsvDelimiter,
+    ExportClientsPayload,
+    ExportColumn,
+    ExportFormat,
+    ExportLanguage,
+)
+from gql_crm.api.files.types import absolute_url
+from gql_crm.services import exports
+from gql_crm.services.errors import UserErrors
+
+
+@strawberry.type
+class ExportMutations:
+    @strawberry.mutation(
+        description="A download link for the clients list as a file: the same rows as "
+        "`clients` with the same search, filter and order. Needs MANAGER. `delimiter` "
+        "defaults to a comma for EN headers and a semicolon for ES (Excel's regional lists)."
+    )
+    async def export_clients(
+        self,
+        info: Info,
+        search: str | None = None,
+        filter: ClientFilter | None = None,
+        order_by: list[ClientOrder] | None = None,
+        format: ExportFormat = exports.ExportFormat.CSV,
+        columns: list[ExportColumn] | None = None,
+        language: ExportLanguage = ExportLanguage.EN,
+        delimiter: CsvDelimiter | None = None,
+    ) -> ExportClientsPayload:
+        request = exports.ExportRequest(
+            format=exports.ExportFormat(format),
+            search=search,
+            filters=_filters(filter),
+            order=tuple(_order(order_by)),
+            columns=(
+                tuple(column.value.lower() for column in columns)
+                if columns is not None
+                else tuple(exports.COLUMNS_BY_KEY)
+            ),
+            language=language.value,
+            delimiter=delimiter.value if delimiter else None,
+        )
+        try:
+            signed = exports.request_export(info.context.actor, info.context.settings, request)
+        except UserErrors as exc:
+            return ExportClientsPayload(
+                url=None, file_name=None, expires_at=None,
+                errors=user_errors(exc, info.context.language),
+            )
+        return ExportClientsPayload(
+            url=absolute_url(info, f"/exports/{signed.token}"),
+            file_name=signed.file_name,
+            expires_at=signed.expires_at,
+            errors=[],
+        )

@@ -1,0 +1,71 @@
+import strawberry
+from strawberry import relay
+from strawberry.file_uploads import Upload
+from strawberry.types import Info
+
+from gql_crm.api.clients.types import Client, ClientID, ClientPayload
+from gql_crm.api.errors import mutate
+from gql_crm.api.files.types import DeleteFilePayload, File, FilePayload
+from gql_crm.api.relay import decode_id
+from gql_crm.services import files
+from gql_crm.services.errors import ErrorCode, UserErrors
+
+
+def _id(global_id: relay.GlobalID, type_name: str, field: str) -> int:
+    pk = decode_id(global_id, type_name)
+    if pk is None:
+        raise UserErrors.single(ErrorCode.NOT_FOUND, field)
+    return pk
+
+
+@strawberry.type
+class FileMutations:
+    @strawberry.mutation(
+        description="Attaches a file to a client's files tab (PDF, images, office documents, "
+        "plain text; at most GQL_CRM_MAX_UPLOAD_BYTES). Needs MEMBER."
+    )
+    async def attach_client_file(
+        self, info: Info, client_id: ClientID, file: Upload, description: str | None = None
+    ) -> FilePayload:
+        context = info.context
+        return await mutate(
+            info, FilePayload, "file", File.from_model,
+            lambda: files.attach_file(
+                context.actor, context.settings, _id(client_id, "Client", "client_id"), file,
+                description,
+            ),
+        )
+
+    @strawberry.mutation(description="Deletes an attached file. Needs MEMBER.")
+    async def delete_file(self, info: Info, id: relay.GlobalID) -> DeleteFilePayload:
+        context = info.context
+        return await mutate(
+            info, DeleteFilePayload, "deleted_id",
+            lambda row: relay.GlobalID("File", str(row.id)),
+            lambda: files.delete_file(context.actor, context.settings, _id(id, "File", "id")),
+        )
+
+    @strawberry.mutation(
+        description="Sets a client's photo: a JPEG, PNG, GIF or WebP image, stored without "
+        "its metadata, with a square thumbnail. Needs MEMBER."
+    )
+    async def set_client_photo(
+        self, info: Info, client_id: ClientID, file: Upload
+    ) -> ClientPayload:
+        context = info.context
+        return await mutate(
+            info, ClientPayload, "client", Client.from_model,
+            lambda: files.set_photo(
+                context.actor, context.settings, _id(client_id, "Client", "client_id"), file
+            ),
+        )
+
+    @strawberry.mutation(description="Removes a client's photo. Needs MEMBER.")
+    async def remove_client_photo(self, info: Info, client_id: ClientID) -> ClientPayload:
+        context = info.context
+        return await mutate(
+            info, ClientPayload, "client", Client.from_model,
+            lambda: files.remove_photo(
+                context.actor, context.settings, _id(client_id, "Client", "client_id")
+            ),
+        )

@@ -1,0 +1,119 @@
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from gql_crm import models
+from gql_crm.api.accounts import User
+from gql_crm.api.errors import UserError
+from gql_crm.api.relay import ModelNode
+from gql_crm.services import files
+
+
+def absolute_url(info: Info, path: str) -> str:
+    return str(info.context.request.base_url).rstrip("/") + path
+
+
+@strawberry.type(description="A file attached to a client.")
+class File(ModelNode):
+    _model = models.File
+
+    id: relay.NodeID[int]
+    name: str = strawberry.field(description="The uploaded name, sanitized for the download.")
+    description: str
+    size: int = strawberry.field(description="Bytes.")
+    content_type: str = strawberry.field(description="Detected from the bytes, not the name.")
+    sha256: str
+    created_at: datetime
+    row: strawberry.Private[models.File]
+
+    @classmethod
+    def from_model(cls, row: models.File) -> "File":
+        return cls(
+            id=row.id,
+            name=row.name,
+            description=row.description,
+            size=row.size,
+            content_type=row.content_type,
+            sha256=row.sha256,
+            created_at=row.created_at,
+            row=row,
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
+        nodes = await super().resolve_nodes(info=info, node_ids=node_ids, required=required)
+        return [node if node and node.row.deleted_at is None else None for node in nodes]
+
+    @strawberry.field(
+        description="A signed download link, valid for GQL_CRM_DOWNLOAD_URL_TTL seconds."
+    )
+    def url(self, info: Info) -> str:
+        return absolute_url(info, files.download_path(info.context.settings, self.row))
+
+    @strawberry.field
+    async def uploaded_by(self, info: Info) -> User | None:
+        if self.row.uploaded_by_id is None:
+            return None
+        user = await info.context.loaders.by_id(models.User).load(self.row.uploaded_by_id)
+        return User.from_model(user) if user else None
+
+
+@strawberry.type(description="A client's profile photo, stored without its metadata.")
+class ClientPhoto:
+    width: int
+    height: int
+    original: strawberry.Private[models.File]
+    thumbnail: strawberry.Private[models.File | None]
+
+    @strawberry.field(description="The full image, signed like File.url.")
+    def url(self, info: Info) -> str:
+        return absolute_url(info, files.download_path(info.context.settings, self.original))
+
+    @strawberry.field(description="A square thumbnail (GQL_CRM_THUMBNAIL_SIZE pixels).")
+    def thumbnail_url(self, info: Info) -> str | None:
+        if self.thumbnail is None:
+            return None
+        return absolute_url(info, files.download_path(info.context.settings, self.thumbnail))
+
+
+async def client_photo(root, info: Info) -> ClientPhoto | None:
+    org_id = info.context.org_id
+
+    async def batch(client_ids: list[int]) -> list[files.Photo | None]:
+        photos = await files.photos_by_client(org_id, client_ids)
+        return [photos.get(client_id) for client_id in client_ids]
+
+    photo = await info.context.loaders.get("client_photo", batch).load(root.id)
+    if photo is None:
+        return None
+    return ClientPhoto(
+        width=photo.original.width or 0,
+        height=photo.original.height or 0,
+        original=photo.original,
+        thumbnail=photo.thumbnail,
+    )
+
+
+async def client_files(root, info: Info) -> list[File]:
+    org_id = info.context.org_id
+
+    async def batch(client_ids: list[int]) -> list[list[models.File]]:
+        grouped = await files.files_of_clients(org_id, client_ids)
+        return [grouped[client_id] for client_id in client_ids]
+
+    rows = await info.context.loaders.get("client_files", batch).load(root.id)
+    return [File.from_model(row) for row in rows]
+
+
+@strawberry.type
+class FilePayload:
+    file: File | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class DeleteFilePayload:
+    deleted_id: relay.GlobalID | None
+    errors: list[UserError]
