@@ -75,6 +75,18 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "The file has more than {max_rows} rows.",
         "es": "El archivo tiene más de {max_rows} filas.",
     },
+    "MISSING_COLUMN": {
+        "en": "No column of the file is {column}.",
+        "es": "Ninguna columna del archivo es {column}.",
+    },
+    "DUPLICATE_IN_FILE": {
+        "en": "Row {row} of the file already has this value.",
+        "es": "La fila {row} del archivo ya tiene este valor.",
+    },
+    "AMBIGUOUS_MATCH": {
+        "en": "Several clients match this value; use another column to match on.",
+        "es": "Varios clientes coinciden con este valor; use otra columna para buscarlos.",
+    },
     # Request-level errors (GraphQL errors, not payload errors).
     "UNAUTHENTICATED": {
         "en": "A valid API token is required: send 'Authorization: Bearer <token>'.",
