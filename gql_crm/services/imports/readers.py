@@ -154,23 +154,16 @@ def csv_records(path: Path, kind: FileKind) -> Iterator[list[str]]:
             yield [unneutralize(cell) for cell in record]
 
 
-def xlsx_sheet_names(path: Path) -> list[str]:
-    from openpyxl import load_workbook
-
-    workbook = load_workbook(path, read_only=True)
-    try:
-        return list(workbook.sheetnames)
-    finally:
-        workbook.close()
-
-
 def xlsx_records(path: Path, sheet: str | None) -> Iterator[list[str]]:
     """Rows of the named (else the first) sheet, read streaming by openpyxl's read-only mode."""
     from openpyxl import load_workbook
 
+    source = open(path, "rb")
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        # A file object: openpyxl refuses paths whose extension is not .xlsx.
+        workbook = load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on corrupt files
+        source.close()
         raise unsupported(f"an unreadable workbook ({type(exc).__name__})") from None
     try:
         if sheet is not None and sheet not in workbook.sheetnames:
@@ -182,6 +175,7 @@ def xlsx_records(path: Path, sheet: str | None) -> Iterator[list[str]]:
             yield [cell_text(value) for value in row]
     finally:
         workbook.close()
+        source.close()
 
 
 def records(path: Path, kind: FileKind, sheet: str | None = None) -> Iterator[list[str]]:
