@@ -11,7 +11,10 @@ itself idempotent, so a crash during it is finished at the next start-up.
 import asyncio
 import hashlib
 import logging
+import os
+import socket
 import uuid
+from datetime import timedelta
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -59,6 +62,11 @@ BATCH_SIZE = 1000
 # A title or notes above the header are common in exported spreadsheets.
 HEADER_SEARCH_ROWS = 10
 TERMINAL = (ImportJobStatus.SUCCEEDED, ImportJobStatus.FAILED, ImportJobStatus.CANCELED)
+# A job of another machine that has not written for this long is taken for dead.
+STALE_AFTER = timedelta(minutes=10)
+# Which process runs a job: several workers may share a database, and each recovers only
+# the jobs of processes that are gone.
+PROCESS = {"host": socket.gethostname(), "pid": os.getpid(), "boot": uuid.uuid4().hex}
 VERB_CREATED = "imported"
 VERB_UPDATED = "updated_by_import"
 # The client fields an update may change, restored from the activity entry on roll-back.
@@ -225,7 +233,7 @@ async def start_import(
         file_sha256=sha256,
         options={**options.to_json(), "format": layout.kind.format,
                  "encoding": layout.kind.encoding, "delimiter": layout.kind.delimiter,
-                 "header_row": layout.header_row},
+                 "header_row": layout.header_row, "owner": PROCESS},
         mapping=layout.mapping.to_json(),
         unknown_columns=layout.mapping.unknown,
         dry_run=options.dry_run,
@@ -750,13 +758,32 @@ async def cancel(actor: Actor, job_id: int) -> ImportJob:
     return await ImportJob.get(id=job.id)
 
 
-async def recover_interrupted(settings: Settings | None = None) -> list[int]:
+def _owner_is_gone(job: ImportJob) -> bool:
+    if task_of(job.id) is not None:
+        return False
+    owner = (job.options or {}).get("owner") or {}
+    if owner.get("host") != PROCESS["host"]:
+        return job.updated_at < now() - STALE_AFTER
+    if owner.get("pid") == PROCESS["pid"]:
+        # This process, yet no task runs it: the task died (or an earlier life of this pid
+        # started it).
+        return True
+    try:
+        os.kill(owner["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, KeyError, TypeError):
+        return False
+    return False
+
+
+async def recover_interrupted() -> list[int]:
     """Jobs a dead process left QUEUED or RUNNING: rolled back and marked FAILED."""
     recovered = []
     for job in await ImportJob.filter(
         status__in=[ImportJobStatus.QUEUED, ImportJobStatus.RUNNING]
     ):
-        if task_of(job.id) is not None:
+        if not _owner_is_gone(job):
             continue
         language = (job.options or {}).get("language", "en")
         await _finish(job, ImportJobStatus.FAILED, rolled_back=True,

@@ -12,8 +12,10 @@ from gql_crm.services.exports import COLUMNS
 from gql_crm.services.text import fold
 
 # The export's columns that describe a record rather than set it: recognized, never written.
-READ_ONLY = ("status", "date_added")
+READ_ONLY = ("status", "date_added", "errors")
 FIELDS = tuple(column.key for column in COLUMNS if column.key not in READ_ONLY)
+# The column the failed-rows download adds; ignored when the fixed file comes back.
+ERROR_HEADERS = {"en": "Errors", "es": "Errores"}
 
 _EXTRA_ALIASES: dict[str, tuple[str, ...]] = {
     "name": ("Nombre del cliente", "Client name", "Customer name", "Full name",
@@ -56,6 +58,8 @@ def _aliases() -> dict[str, str]:
     for column in COLUMNS:
         for header in column.headers.values():
             aliases[header_key(header)] = column.key
+    for header in ERROR_HEADERS.values():
+        aliases[header_key(header)] = "errors"
     for key, names in _EXTRA_ALIASES.items():
         for name in names:
             aliases.setdefault(header_key(name), key)
