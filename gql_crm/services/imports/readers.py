@@ -144,7 +144,8 @@ def cell_text(value: object) -> str:
         return value.date().isoformat() if value.time() == time() else value.isoformat()
     if isinstance(value, (date, time)):
         return value.isoformat()
-    return unneutralize(str(value))
+    # XLSX cells are typed: the export never neutralizes them, so neither does this.
+    return str(value)
 
 
 def csv_records(path: Path, kind: FileKind) -> Iterator[list[str]]:
