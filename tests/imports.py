@@ -32,9 +32,10 @@ mutation($id: ID!) { cancelImportJob(id: $id) { job { id status } errors { code 
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELED")
 
 
-def csv_bytes(rows: list[list[str]], *, delimiter=",", encoding="utf-8", line="\r\n") -> bytes:
+def csv_bytes(rows: list[list[str]], *, delimiter=",", encoding="utf-8", line="\r\n",
+              quoting=csv.QUOTE_MINIMAL) -> bytes:
     out = io.StringIO()
-    csv.writer(out, delimiter=delimiter, lineterminator=line).writerows(rows)
+    csv.writer(out, delimiter=delimiter, lineterminator=line, quoting=quoting).writerows(rows)
     return out.getvalue().encode(encoding)
 
 

@@ -6,6 +6,7 @@ lazily from the file on disk, so memory does not grow with the file.
 
 import codecs
 import csv
+import unicodedata
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -105,7 +106,7 @@ def _decodes(path: Path, encoding: str) -> bool:
 
 
 def _looks_like_text(text: str) -> bool:
-    controls = sum(1 for ch in text if not ch.isprintable() and ch not in "\t\r\n\ufeff")
+    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\r\n")
     return controls <= len(text) // 100
 
 
