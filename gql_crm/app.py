@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse, StreamingResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -77,7 +77,8 @@ class GraphQLApp(GraphQL):
 
     async def get_context(self, request, response) -> Context:
         request_id = request.headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex
-        if response is not None:
+        # A websocket has no response of its own (strawberry passes the socket).
+        if isinstance(response, Response):
             response.headers[REQUEST_ID_HEADER] = request_id
         return Context(
             request=request,
