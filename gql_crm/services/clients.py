@@ -156,10 +156,19 @@ def _clean_company(
     return values
 
 
+def national_number(e164: str) -> str:
+    """"+34612345678" -> "612345678", without a full parse (an import does this per row)."""
+    digits = e164.lstrip("+")
+    for length in (1, 2, 3):
+        if int(digits[:length]) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            return str(int(digits[length:]))
+    return str(phonenumbers.parse(e164).national_number)
+
+
 def build_search_text(client: Client, company: Company | None) -> str:
     parts = [client.name, client.email, client.mobile]
     if client.mobile:
-        parts.append(str(phonenumbers.parse(client.mobile).national_number))
+        parts.append(national_number(client.mobile))
     if company is not None:
         parts += [company.name, company.legal_name, company.tax_id]
     return "\n".join(fold(part) for part in parts if part)
