@@ -5,7 +5,7 @@ from pathlib import Path
 
 from gql_crm.models import Activity, Client, ClientCategory, Company, ImportJob, Role
 from tests.helpers import create_client, pk_of
-from tests.imports import csv_bytes, errors_of, run_import, start
+from tests.imports import csv_bytes, errors_of, run_import
 
 SAMPLES = Path("/work/shared/samples")
 HEADER = ["Name", "Email", "Mobile", "Country", "Category", "Company", "Tax ID"]
