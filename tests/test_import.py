@@ -163,3 +163,39 @@ async def test_roles_and_csrf(org):
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "CSRF_PREFLIGHT_REQUIRED"
     assert await ImportJob.filter(organization_id=org.id).count() == 0
+
+
+async def test_default_country_for_national_phones_and_tax_ids(make_org):
+    org = await make_org(default_country=None)
+    rows = [["Name", "Mobile", "NIF"], ["Ana", "612 345 678", "B85866127"]]
+    without = await run_import(org, csv_bytes(rows), {"dryRun": True})
+    assert errors_of(without) == [(2, "MOBILE", "INVALID_PHONE")]
+    job = await run_import(org, csv_bytes(rows), {"defaultCountry": "España"})
+    assert (job["created"], job["failed"]) == (1, 0)
+    ana = await Client.get(organization_id=org.id, name="Ana")
+    assert ana.mobile == "+34612345678"
+    assert (await ana.company).tax_id == "B85866127"
+    from tests.imports import start
+
+    wrong = await start(org, csv_bytes(rows), {"defaultCountry": "Atlantis"})
+    assert wrong["errors"] == [{"code": "INVALID_COUNTRY", "field": ["options", "defaultCountry"],
+                                "message": wrong["errors"][0]["message"]}]
+
+
+async def test_statements_per_batch_do_not_grow_with_its_rows(make_org, sql_statements):
+    def job_statements() -> int:
+        # The job's own statements (the polling of importJob touches other tables).
+        return sum(1 for s in sql_statements
+                   if any(f'"{table}"' in s for table in ("client", "company", "activity",
+                                                          "clientcategory")))
+
+    counts = []
+    for size in (5, 200):
+        org = await make_org()
+        rows = [HEADER] + [[f"Client {i}", f"c{i}@example.com", f"612{i:06d}", "ES",
+                            f"Cat {i % 3}", f"Co {i % 4}", ""] for i in range(size)]
+        sql_statements.clear()
+        job = await run_import(org, csv_bytes(rows))
+        assert job["created"] == size
+        counts.append(job_statements())
+    assert counts[0] == counts[1], counts
