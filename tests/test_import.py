@@ -199,17 +199,3 @@ async def test_statements_per_batch_do_not_grow_with_its_rows(make_org, sql_stat
         assert job["created"] == size
         counts.append(job_statements())
     assert counts[0] == counts[1], counts
-
-
-async def test_worker_processes_clean_big_files_to_the_same_report(make_org, monkeypatch):
-    from gql_crm.services.imports import jobs
-
-    content = (SAMPLES / "clientes_excel_es.csv").read_bytes()
-    serial = await run_import(await make_org(), content)
-    monkeypatch.setattr(jobs, "BATCH_SIZE", 7)
-    monkeypatch.setattr(jobs, "PARALLEL_FROM_ROWS", 0)
-    org = await make_org()
-    parallel = await run_import(org, content)
-    counts = ("status", "created", "updated", "skipped", "failed", "errors")
-    assert {k: parallel[k] for k in counts} == {k: serial[k] for k in counts}
-    assert await Client.filter(organization_id=org.id).count() == 35

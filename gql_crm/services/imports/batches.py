@@ -6,12 +6,7 @@ short transaction. Keys met earlier in the file live in a temporary SQLite file
 (`SeenKeys`), so memory does not grow with the file.
 """
 
-import asyncio
-import multiprocessing
-import os
-from collections import deque
-from collections.abc import Awaitable, Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,17 +41,11 @@ from gql_crm.services.imports.options import (
     ImportOptions,
     MatchOn,
 )
-from gql_crm.services.imports.rows import Row, clean_rows
+from gql_crm.services.imports.rows import Row, clean_row
 from gql_crm.services.imports.seen import SeenKeys
 from gql_crm.services.messages import message
 from gql_crm.services.text import fold
 from gql_crm.services.validation import email_key
-
-
-def _pool() -> ProcessPoolExecutor:
-    # forkserver: a worker never inherits the server's event loop or database connections.
-    workers = max(1, min((os.cpu_count() or 2) - 1, 4))
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
 
 
 @dataclass
@@ -116,7 +105,7 @@ class Run:
         )
         return cls(job, options, actor, mapping, batch_size, after_batch)
 
-    def _batches(self) -> Iterator[list[tuple[int, list[str]]]]:
+    async def execute(self) -> None:
         options = self.job.options
         kind = readers.FileKind(options["format"], options["encoding"], options["delimiter"])
         path = Path(self.job.file_path)
@@ -128,36 +117,14 @@ class Run:
                 continue
             batch.append((number, record))
             if len(batch) >= self.batch_size:
-                yield batch
+                await self.process(batch)
                 batch = []
         if batch:
-            yield batch
+            await self.process(batch)
 
-    async def execute(self, parallel: bool) -> None:
-        """Cleaning is pure CPU work: for big files, worker processes clean the next
-        batches while this one looks up and writes the current one."""
-        pool = _pool() if parallel else None
-        loop = asyncio.get_running_loop()
-        pending: deque[asyncio.Future] = deque()
-        depth = pool._max_workers + 1 if pool else 0
-        try:
-            for batch in self._batches():
-                if pool is None:
-                    future = loop.create_future()
-                    future.set_result(clean_rows(batch, self.mapping, self.default_country))
-                else:
-                    future = loop.run_in_executor(pool, clean_rows, batch, self.mapping,
-                                                  self.default_country)
-                pending.append(future)
-                if len(pending) > depth:
-                    await self.process(await pending.popleft())
-            while pending:
-                await self.process(await pending.popleft())
-        finally:
-            if pool is not None:
-                pool.shutdown(wait=False, cancel_futures=True)
-
-    async def process(self, rows: list[Row]) -> None:
+    async def process(self, records: list[tuple[int, list[str]]]) -> None:
+        rows = [clean_row(number, cells, self.mapping, self.default_country)
+                for number, cells in records]
         self._dedupe_in_file(rows)
         for attempt in range(3):
             plan = await self._plan(rows)

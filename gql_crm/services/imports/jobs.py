@@ -60,8 +60,6 @@ __all__ = ["ImportMode", "ImportOptions", "MatchOn", "start_import", "cancel", "
 logger = logging.getLogger("gql_crm.imports")
 
 BATCH_SIZE = 1000
-# Files this big are cleaned by worker processes; below, starting them costs more.
-PARALLEL_FROM_ROWS = 20_000
 # A title or notes above the header are common in exported spreadsheets.
 HEADER_SEARCH_ROWS = 10
 TERMINAL = (ImportJobStatus.SUCCEEDED, ImportJobStatus.FAILED, ImportJobStatus.CANCELED)
@@ -242,7 +240,7 @@ async def run_job(job_id: int) -> None:
     try:
         run = await Run.begin(job, options, BATCH_SIZE, after_batch)
         try:
-            await run.execute(parallel=job.total_rows >= PARALLEL_FROM_ROWS)
+            await run.execute()
         finally:
             run.seen.close()
         if run.failed and not options.skip_invalid_rows and not options.dry_run:

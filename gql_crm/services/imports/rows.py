@@ -117,9 +117,3 @@ def clean_row(number: int, cells: list[str], mapping: Mapping, default_country: 
             continue
         row.errors.append((key, UserError(error.code, (key,) if key else None, error.params)))
     return row
-
-
-def clean_rows(records: list[tuple[int, list[str]]], mapping: Mapping,
-               default_country: str | None) -> list[Row]:
-    """A batch of rows cleaned; run in a worker process for big files."""
-    return [clean_row(number, cells, mapping, default_country) for number, cells in records]
