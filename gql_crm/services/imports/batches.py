@@ -6,6 +6,7 @@ short transaction. Keys met earlier in the file live in a temporary SQLite file
 (`SeenKeys`), so memory does not grow with the file.
 """
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,8 +130,8 @@ class Run:
             await self.process(batch)
 
     async def process(self, records: list[tuple[int, list[str]]]) -> None:
-        rows = [clean_row(number, cells, self.mapping, self.default_country)
-                for number, cells in records]
+        # In a thread, so the event loop keeps serving requests while a batch is cleaned.
+        rows = await asyncio.to_thread(self._clean, records)
         self._dedupe_in_file(rows)
         for attempt in range(3):
             plan = await self._plan(rows)
@@ -144,6 +145,10 @@ class Run:
                 if attempt == 2:
                     raise
         await self.after_batch(self.job.id)
+
+    def _clean(self, records: list[tuple[int, list[str]]]) -> list[Row]:
+        return [clean_row(number, cells, self.mapping, self.default_country)
+                for number, cells in records]
 
     def _dedupe_in_file(self, rows: list[Row]) -> None:
         keyed: list[tuple[Row, str, str]] = []
