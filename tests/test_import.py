@@ -19,6 +19,7 @@ async def test_utf8_bom_sample_imports_every_row(org):
     job = await run_import(org, (SAMPLES / "clients_utf8_bom.csv").read_bytes())
     assert job["status"] == "SUCCEEDED", job
     assert (job["totalRows"], job["created"], job["failed"]) == (25, 25, 0)
+    assert job["failedRowsUrl"] is None and job["errors"]["totalCount"] == 0
     assert [m["field"] for m in job["mapping"]][:4] == ["NAME", "EMAIL", "MOBILE", "COUNTRY"]
     clients = await stored(org)
     assert len(clients) == 25

@@ -100,6 +100,9 @@ async def test_other_organizations_jobs_are_invisible(org, make_org):
     assert (await org.data(JOBS))["importJobs"]["totalCount"] == 0
     listed = (await other.data(JOBS))["importJobs"]
     assert [edge["node"]["id"] for edge in listed["edges"]] == [job["id"]]
+    failed = await other.data(
+        "query { importJobs(status: FAILED) { totalCount } }")
+    assert failed["importJobs"]["totalCount"] == 0
     members = await org.gql(CANCEL, {"id": job["id"]}, role=Role.MEMBER)
     assert members["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
