@@ -28,17 +28,9 @@ class Migration(migrations.Migration):
             model_name='Client',
             index=Index(fields=['organization_id', 'company_id']),
         ),
-        ops.AddIndex(
-            model_name='Client',
-            index=Index(fields=['import_job_id', 'id']),
-        ),
         ops.AddField(
             model_name='Company',
             name='import_job',
             field=fields.ForeignKeyField('models.ImportJob', source_field='import_job_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.SET_NULL),
-        ),
-        ops.AddIndex(
-            model_name='Company',
-            index=Index(fields=['import_job_id', 'id']),
         ),
     ]
