@@ -29,6 +29,7 @@ from gql_crm.services.records import (
     bounded_decimal,
     date_order,
     money_amount,
+    positive_money_amount,
     record,
     require_client,
     required_choice,
@@ -187,7 +188,7 @@ async def record_payment(actor: Actor, invoice_id: int, amount: Any, day: Any) -
     """A full or partial payment of an authorized invoice; the last one marks it PAID."""
     actor.require(Role.MEMBER)
     checks = Validator()
-    amount = checks.check("amount", money_amount, amount, positive=True)
+    amount = checks.check("amount", positive_money_amount, amount)
     if day is None:
         checks.add(ErrorCode.REQUIRED, "date")
     checks.raise_if_errors()

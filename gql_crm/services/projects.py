@@ -11,7 +11,7 @@ from gql_crm.services.errors import ErrorCode
 from gql_crm.services.records import (
     bounded_decimal,
     date_order,
-    money_amount,
+    optional_money_amount,
     record,
     require_client,
     require_row,
@@ -46,7 +46,7 @@ def _clean_project(data: dict[str, Any], current: Project | None) -> dict[str, A
         if key in data:
             values[key] = data[key]
     if "budget" in data:
-        values["budget"] = checks.check("budget", money_amount, data["budget"], allow_none=True)
+        values["budget"] = checks.check("budget", optional_money_amount, data["budget"])
     if data.get("currency") is not None:
         values["currency"] = checks.check("currency", normalize_currency, data["currency"])
     start = values.get("start_date", current.start_date if current else None)

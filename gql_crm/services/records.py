@@ -59,10 +59,17 @@ def bounded_decimal(
     return amount
 
 
-def money_amount(value: Any, *, positive: bool = False, allow_none: bool = False):
-    return bounded_decimal(
-        value, max_digits=18, places=2, positive=positive, allow_none=allow_none
-    )
+def money_amount(value: Any) -> Decimal | None:
+    """An amount of money: not negative, at most two decimals, fits DECIMAL(18, 2)."""
+    return bounded_decimal(value, max_digits=18, places=2)
+
+
+def optional_money_amount(value: Any) -> Decimal | None:
+    return bounded_decimal(value, max_digits=18, places=2, allow_none=True)
+
+
+def positive_money_amount(value: Any) -> Decimal | None:
+    return bounded_decimal(value, max_digits=18, places=2, positive=True)
 
 
 def required_choice(value: str | None, choices: type) -> Any:
