@@ -6,7 +6,6 @@ with the number of clients shown, and no row is ever loaded into Python, only gr
 Amounts are kept apart by currency; they are never added across currencies.
 """
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal

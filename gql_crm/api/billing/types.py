@@ -182,13 +182,6 @@ def invoice_filters(kind, states) -> profile.TabFilter:
     )
 
 
-def invoice_order(order_by) -> tuple:
-    if order_by is None:
-        return profile.TabOrderField.ISSUE_DATE, True
-    return (profile.TabOrderField[order_by.field.value],
-            order_by.direction == OrderDirection.DESC)
-
-
 @strawberry.type
 class InvoicePayload:
     invoice: Invoice | None

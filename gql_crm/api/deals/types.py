@@ -9,7 +9,7 @@ from strawberry.types import Info
 from gql_crm import models
 from gql_crm.api.billing.types import InvoiceLine, lines_of
 from gql_crm.api.errors import UserError
-from gql_crm.api.profile.tabs import Money, org_today, tab_connection
+from gql_crm.api.profile.tabs import Money, org_today, tab_connection, tab_order
 from gql_crm.api.projects.types import ClientRef, load_client
 from gql_crm.api.relay import ModelNode, OrderDirection, counted_connection
 from gql_crm.services import deals, profile
@@ -46,13 +46,6 @@ class QuoteOrderField(Enum):
 class QuoteOrder:
     field: QuoteOrderField
     direction: OrderDirection = OrderDirection.DESC
-
-
-def order_tuple(order_by) -> tuple:
-    if order_by is None:
-        return profile.TabOrderField.CREATED_AT, True
-    return (profile.TabOrderField[order_by.field.value],
-            order_by.direction == OrderDirection.DESC)
 
 
 def quote_filters(status, deal_id: int | None = None) -> profile.TabFilter:
@@ -139,7 +132,7 @@ class Deal(ModelNode):
     ) -> QuoteConnection:
         return await tab_connection(
             info, QuoteConnection, Quote.from_model, profile.Tab.QUOTES, self.row.client_id,
-            quote_filters(status, self.row.id), order_tuple(order_by), first, after, last, before,
+            quote_filters(status, self.row.id), tab_order(order_by), first, after, last, before,
         )
 
 

@@ -14,7 +14,6 @@ from gql_crm.api.billing.types import (
     PurchaseOrderOrder,
     PurchaseOrderStatus,
     invoice_filters,
-    invoice_order,
 )
 from gql_crm.api.deals.types import (
     Deal,
@@ -25,12 +24,11 @@ from gql_crm.api.deals.types import (
     QuoteConnection,
     QuoteOrder,
     QuoteStatus,
-    order_tuple,
     quote_filters,
 )
 from gql_crm.api.files.types import File, FileConnection
 from gql_crm.api.profile.summary import ClientSummary
-from gql_crm.api.profile.tabs import enum_values, tab_connection
+from gql_crm.api.profile.tabs import enum_values, tab_connection, tab_order
 from gql_crm.api.projects.types import (
     Project,
     ProjectConnection,
@@ -41,9 +39,7 @@ from gql_crm.api.projects.types import (
     TaskDue,
     TaskOrder,
     TaskStatus,
-    project_order,
     task_filters,
-    task_order,
 )
 from gql_crm.models import DealStage as StoredDealStage
 from gql_crm.models import ProjectStatus as StoredProjectStatus
@@ -64,7 +60,7 @@ async def client_projects(
 ) -> ProjectConnection:
     filters = TabFilter(project_statuses=enum_values(status, StoredProjectStatus))
     return await tab_connection(info, ProjectConnection, Project.from_model, Tab.PROJECTS,
-                                root.id, filters, project_order(order_by),
+                                root.id, filters, tab_order(order_by),
                                 first, after, last, before)
 
 
@@ -74,7 +70,7 @@ async def client_tasks(
     last: int | None = None, before: str | None = None,
 ) -> TaskConnection:
     return await tab_connection(info, TaskConnection, Task.from_model, Tab.TASKS, root.id,
-                                task_filters(status, due), task_order(order_by),
+                                task_filters(status, due), tab_order(order_by),
                                 first, after, last, before)
 
 
@@ -84,7 +80,7 @@ async def client_invoices(
     last: int | None = None, before: str | None = None,
 ) -> InvoiceConnection:
     return await tab_connection(info, InvoiceConnection, Invoice.from_model, Tab.INVOICES,
-                                root.id, invoice_filters(kind, status), invoice_order(order_by),
+                                root.id, invoice_filters(kind, status), tab_order(order_by, "ISSUE_DATE"),
                                 first, after, last, before)
 
 
@@ -95,7 +91,7 @@ async def client_purchase_orders(
 ) -> PurchaseOrderConnection:
     filters = TabFilter(purchase_order_statuses=enum_values(status, StoredPurchaseOrderStatus))
     return await tab_connection(info, PurchaseOrderConnection, PurchaseOrder.from_model,
-                                Tab.PURCHASE_ORDERS, root.id, filters, invoice_order(order_by),
+                                Tab.PURCHASE_ORDERS, root.id, filters, tab_order(order_by, "ISSUE_DATE"),
                                 first, after, last, before)
 
 
@@ -106,7 +102,7 @@ async def client_deals(
 ) -> DealConnection:
     filters = TabFilter(deal_stages=enum_values(stage, StoredDealStage))
     return await tab_connection(info, DealConnection, Deal.from_model, Tab.DEALS, root.id,
-                                filters, order_tuple(order_by), first, after, last, before)
+                                filters, tab_order(order_by), first, after, last, before)
 
 
 async def client_quotes(
@@ -115,7 +111,7 @@ async def client_quotes(
     last: int | None = None, before: str | None = None,
 ) -> QuoteConnection:
     return await tab_connection(info, QuoteConnection, Quote.from_model, Tab.QUOTES, root.id,
-                                quote_filters(status), order_tuple(order_by),
+                                quote_filters(status), tab_order(order_by),
                                 first, after, last, before)
 
 

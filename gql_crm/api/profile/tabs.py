@@ -42,9 +42,10 @@ def org_today(info: Info) -> date:
     return context._profile_today
 
 
-def order_of(order_by: Any, default_field: str, default_desc: bool = True):
+def tab_order(order_by: Any, default: str = "CREATED_AT") -> tuple:
+    """(sort field, descending) of a tab's `orderBy` input; newest first by default."""
     if order_by is None:
-        return profile.TabOrderField[default_field], default_desc
+        return profile.TabOrderField[default], True
     return profile.TabOrderField[order_by.field.value], order_by.direction == OrderDirection.DESC
 
 

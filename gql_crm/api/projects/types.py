@@ -10,7 +10,13 @@ from strawberry.types import Info
 from gql_crm import models
 from gql_crm.api.accounts import User
 from gql_crm.api.errors import UserError
-from gql_crm.api.profile.tabs import Money, org_today, page_connection, tab_connection
+from gql_crm.api.profile.tabs import (
+    Money,
+    org_today,
+    page_connection,
+    tab_connection,
+    tab_order,
+)
 from gql_crm.api.relay import ModelNode, OrderDirection, counted_connection
 from gql_crm.services import profile, summary
 from gql_crm.services.pagination import SortKey, date_key
@@ -155,13 +161,6 @@ def task_filters(
     )
 
 
-def task_order(order_by: TaskOrder | None) -> tuple:
-    if order_by is None:
-        return profile.TabOrderField.CREATED_AT, True
-    return (profile.TabOrderField[order_by.field.value],
-            order_by.direction == OrderDirection.DESC)
-
-
 @strawberry.type
 class Project(ModelNode):
     _model = models.Project
@@ -198,7 +197,7 @@ class Project(ModelNode):
     ) -> TaskConnection:
         return await tab_connection(
             info, TaskConnection, Task.from_model, profile.Tab.TASKS, self.row.client_id,
-            task_filters(status, due, self.row.id), task_order(order_by),
+            task_filters(status, due, self.row.id), tab_order(order_by),
             first, after, last, before,
         )
 
@@ -216,13 +215,6 @@ class Project(ModelNode):
 
 
 ProjectConnection = counted_connection(Project, "A page of projects.")
-
-
-def project_order(order_by: ProjectOrder | None) -> tuple:
-    if order_by is None:
-        return profile.TabOrderField.CREATED_AT, True
-    return (profile.TabOrderField[order_by.field.value],
-            order_by.direction == OrderDirection.DESC)
 
 
 @strawberry.type
