@@ -7,6 +7,7 @@ kinds (every state, two currencies), purchase orders, deals and quotes (determin
 then times two requests through the ASGI app:
 
 - the profile: `client(id)` with every summary card (the SPA's first query);
+- every tab's first page with its totalCount, in one request;
 - the clients list: `clients(first: 50)` with company, category and the summary.
 
 Each request's SQL statements are recorded once and replayed directly on the database
@@ -68,6 +69,16 @@ SUMMARY = f"""summary {{
   quotes {{ byStatus {{ status {FIGURE} }} }}
 }}"""
 PROFILE = f"query($id: ID!) {{ client(id: $id) {{ id name {SUMMARY} }} }}"
+TABS = """query($id: ID!) { client(id: $id) {
+  projects(first: 10) { totalCount edges { node { name status } } }
+  tasks(first: 10, due: PENDING) { totalCount edges { node { title dueDate } } }
+  invoices(first: 10, kind: SALE, status: [PENDING, OVERDUE]) {
+    totalCount edges { node { number state total amountDue } } }
+  purchaseOrders(first: 10) { totalCount edges { node { number status } } }
+  deals(first: 10) { totalCount edges { node { title stage } } }
+  quotes(first: 10) { totalCount edges { node { number status } } }
+  activity(first: 10) { totalCount edges { node { verb } } }
+} }"""
 LIST = f"""{{ clients(first: 50) {{ edges {{ node {{ id name category {{ name }}
   company {{ name }} {SUMMARY} }} }} }} }}"""
 
@@ -204,6 +215,7 @@ async def main(args: argparse.Namespace) -> None:
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
             headers = {"Authorization": f"Bearer {token}"}
             for label, query, variables in (("profile", PROFILE, {"id": client_id}),
+                                            ("every tab", TABS, {"id": client_id}),
                                             ("list of 50", LIST, {})):
                 async def api_call():
                     response = await http.post("/graphql", headers=headers, json={

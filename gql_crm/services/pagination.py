@@ -168,13 +168,14 @@ async def first_pages(
     ranked = queryset.annotate(
         page_rank=RawSQL(f'ROW_NUMBER() OVER (PARTITION BY "{group_field}" ORDER BY {order})')
     ).values("id", "page_rank")
-    # Inlined parameters are the queryset's own filters (ids, enums, dates), never free text.
-    sql = (
-        f'SELECT "id" FROM ({ranked.sql(params_inline=True)}) "ranked" '
-        f'WHERE "page_rank" <= {int(size) + 1}'
-    )
+    # Tortoise has no public way to wrap a query in another, so it is built the way
+    # QuerySet.sql() builds it, keeping its parameters (inlining misses subqueries').
+    ranked._choose_db_if_not_chosen()
+    ranked._make_query()
+    inner, params = ranked.query.get_parameterized_sql()
+    sql = f'SELECT "id" FROM ({inner}) "ranked" WHERE "page_rank" <= {int(size) + 1}'
     model = queryset.model
-    ids = [row["id"] for row in await model._meta.db.execute_query_dict(sql)]
+    ids = [row["id"] for row in await ranked._db.execute_query_dict(sql, params)]
     grouped: dict[Any, list] = {}
     if ids:
         for row in await model.filter(id__in=ids).order_by(*_order(keys, False)):

@@ -29,7 +29,11 @@ from gql_crm.models import (
 )
 from gql_crm.services.deals import EXPIRING, QuoteState
 from gql_crm.services.pagination import SortKey, date_key, datetime_key, decimal_key
+from gql_crm.services.records import of_clients
 from gql_crm.services.summary import UPCOMING_DAYS, InvoiceState
+
+
+OPEN_TASK_STATUSES = [status for status in TaskStatus if status != TaskStatus.DONE]
 
 
 class TaskDue(StrEnum):
@@ -103,42 +107,43 @@ def tab_queryset(
     """The rows of `tab` for the given clients (one for a page, several for the counts)."""
     f = filters
     if tab == Tab.PROJECTS:
-        qs = Project.filter(organization_id=org_id, client_id__in=client_ids)
+        qs = of_clients(Project, org_id, client_ids)
         if f.project_statuses is not None:
             qs = qs.filter(status__in=list(f.project_statuses))
     elif tab == Tab.TASKS:
-        qs = Task.filter(organization_id=org_id, client_id__in=client_ids)
+        qs = of_clients(Task, org_id, client_ids)
         if f.task_statuses is not None:
             qs = qs.filter(status__in=list(f.task_statuses))
         if f.task_due is not None:
-            qs = qs.exclude(status=TaskStatus.DONE).filter(task_due_q(f.task_due, today))
+            qs = qs.filter(status__in=OPEN_TASK_STATUSES).filter(task_due_q(f.task_due, today))
         if f.project_id is not None:
             qs = qs.filter(project_id=f.project_id)
     elif tab == Tab.INVOICES:
-        qs = Invoice.filter(organization_id=org_id, client_id__in=client_ids)
+        qs = of_clients(Invoice, org_id, client_ids)
         if f.invoice_kind is not None:
             qs = qs.filter(kind=f.invoice_kind)
         if f.invoice_states is not None:
             qs = qs.filter(_any([invoice_state_q(s, today) for s in f.invoice_states]))
     elif tab == Tab.PURCHASE_ORDERS:
-        qs = PurchaseOrder.filter(organization_id=org_id, client_id__in=client_ids)
+        qs = of_clients(PurchaseOrder, org_id, client_ids)
         if f.purchase_order_statuses is not None:
             qs = qs.filter(status__in=list(f.purchase_order_statuses))
     elif tab == Tab.DEALS:
-        qs = Deal.filter(organization_id=org_id, client_id__in=client_ids)
+        qs = of_clients(Deal, org_id, client_ids)
         if f.deal_stages is not None:
             qs = qs.filter(stage__in=list(f.deal_stages))
     elif tab == Tab.QUOTES:
-        qs = Quote.filter(organization_id=org_id, client_id__in=client_ids)
+        qs = of_clients(Quote, org_id, client_ids)
         if f.quote_states is not None:
             qs = qs.filter(_any([quote_state_q(s, today) for s in f.quote_states]))
         if f.deal_id is not None:
             qs = qs.filter(deal_id=f.deal_id)
     elif tab == Tab.FILES:
-        qs = File.filter(organization_id=org_id, client_id__in=client_ids,
-                         deleted_at__isnull=True, purpose=FilePurpose.ATTACHMENT)
+        qs = of_clients(File, org_id, client_ids).filter(
+            deleted_at__isnull=True, purpose=FilePurpose.ATTACHMENT
+        )
     else:
-        qs = Activity.filter(organization_id=org_id, client_id__in=client_ids)
+        qs = of_clients(Activity, org_id, client_ids)
     return qs
 
 

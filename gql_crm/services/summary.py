@@ -30,7 +30,7 @@ from gql_crm.models import (
     TimeLog,
 )
 from gql_crm.services.deals import CLOSED_STAGES, EXPIRING, QuoteState
-from gql_crm.services.records import money
+from gql_crm.services.records import money, of_clients
 
 UPCOMING_DAYS = 7
 
@@ -128,7 +128,7 @@ class QuoteFigures:
 async def project_figures(org_id: int, client_ids: list[int]) -> dict[int, ProjectFigures]:
     result = {client_id: ProjectFigures() for client_id in client_ids}
     rows = await (
-        Project.filter(organization_id=org_id, client_id__in=client_ids)
+        of_clients(Project, org_id, client_ids)
         .annotate(n=Count("id"))
         .group_by("client_id", "status")
         .values("client_id", "status", "n")
@@ -140,7 +140,7 @@ async def project_figures(org_id: int, client_ids: list[int]) -> dict[int, Proje
 
 async def hours_logged(org_id: int, client_ids: list[int]) -> dict[int, Decimal]:
     rows = await (
-        TimeLog.filter(organization_id=org_id, client_id__in=client_ids)
+        of_clients(TimeLog, org_id, client_ids)
         .annotate(hours_sum=Sum("hours"))
         .group_by("client_id")
         .values("client_id", "hours_sum")
@@ -154,8 +154,8 @@ async def task_figures(
 ) -> dict[int, TaskFigures]:
     horizon = today + timedelta(days=UPCOMING_DAYS)
     rows = await (
-        Task.filter(organization_id=org_id, client_id__in=client_ids)
-        .exclude(status=TaskStatus.DONE)
+        of_clients(Task, org_id, client_ids)
+        .filter(status__in=[status for status in TaskStatus if status != TaskStatus.DONE])
         .annotate(
             overdue=Count("id", _filter=Q(due_date__lt=today)),
             pending=Count("id", _filter=Q(due_date__gte=today) | Q(due_date__isnull=True)),
@@ -174,7 +174,7 @@ async def purchase_order_figures(
     org_id: int, client_ids: list[int]
 ) -> dict[int, PurchaseOrderFigures]:
     rows = await (
-        PurchaseOrder.filter(organization_id=org_id, client_id__in=client_ids)
+        of_clients(PurchaseOrder, org_id, client_ids)
         .annotate(n=Count("id"), amount=Sum("total"))
         .group_by("client_id", "status", "currency")
         .values("client_id", "status", "currency", "n", "amount")
@@ -191,7 +191,7 @@ async def invoice_figures(
 ) -> dict[int, InvoiceFigures]:
     late = Q(due_date__lt=today)
     rows = await (
-        Invoice.filter(organization_id=org_id, client_id__in=client_ids, kind=kind)
+        of_clients(Invoice, org_id, client_ids).filter(kind=kind)
         .annotate(
             n=Count("id"), amount=Sum("total"), paid=Sum("amount_paid"),
             late_n=Count("id", _filter=late), late_amount=Sum("total", _filter=late),
@@ -220,7 +220,7 @@ async def invoice_figures(
 
 async def deal_figures(org_id: int, client_ids: list[int]) -> dict[int, DealFigures]:
     rows = await (
-        Deal.filter(organization_id=org_id, client_id__in=client_ids)
+        of_clients(Deal, org_id, client_ids)
         .annotate(n=Count("id"), amount=Sum("value"))
         .group_by("client_id", "stage", "currency")
         .values("client_id", "stage", "currency", "n", "amount")
@@ -238,7 +238,7 @@ async def quote_figures(
 ) -> dict[int, QuoteFigures]:
     expired = Q(valid_until__lt=today, status__in=list(EXPIRING))
     rows = await (
-        Quote.filter(organization_id=org_id, client_id__in=client_ids)
+        of_clients(Quote, org_id, client_ids)
         .annotate(n=Count("id"), amount=Sum("total"), expired_n=Count("id", _filter=expired),
                   expired_amount=Sum("total", _filter=expired))
         .group_by("client_id", "status", "currency")
