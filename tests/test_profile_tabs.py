@@ -1,6 +1,8 @@
 """The profile's tabs through HTTP: Relay connections with totalCount, filters, orders and
 cursors; the records as Node types with their client and their own nested lists."""
 
+from tests.test_files import ATTACH, DELETE
+
 from tests.profile_helpers import (
     LOG_TIME,
     SET_TASK_STATUS,
@@ -16,6 +18,7 @@ from tests.profile_helpers import (
     quote_action,
     task,
 )
+from tests.uploads import upload
 
 INVOICES = """
 query($id: ID!, $kind: InvoiceKind, $status: [InvoiceState!], $orderBy: InvoiceOrder,
@@ -195,3 +198,35 @@ async def test_tabs_of_another_organizations_client_are_unreachable(make_org):
     await invoice(theirs, their_client)
     data = await mine.data(INVOICES, {"id": their_client})
     assert data["client"] is None
+
+
+FILES_TAB = """
+query($id: ID!, $after: String) { client(id: $id) {
+  files(first: 2, after: $after) { totalCount pageInfo { hasNextPage endCursor }
+    edges { node { name } } }
+  activity(first: 1) { edges { node { verb target { id } } } }
+} }"""
+
+
+async def test_files_tab_pages_newest_first(org):
+    client_id = await new_client(org)
+    ids = []
+    for name in ("a.txt", "b.txt", "c.txt"):
+        body = await upload(org, ATTACH, {"clientId": client_id},
+                            {"file": (name, name.encode() * 3, "text/plain")})
+        ids.append(body["data"]["attachClientFile"]["file"]["id"])
+    first = (await org.data(FILES_TAB, {"id": client_id}))["client"]
+    assert first["files"]["totalCount"] == 3
+    assert [e["node"]["name"] for e in first["files"]["edges"]] == ["c.txt", "b.txt"]
+    assert first["activity"]["edges"][0]["node"] == {"verb": "file_attached",
+                                                     "target": {"id": ids[2]}}
+    rest = (await org.data(FILES_TAB, {"id": client_id,
+                                       "after": first["files"]["pageInfo"]["endCursor"]}))
+    assert [e["node"]["name"] for e in rest["client"]["files"]["edges"]] == ["a.txt"]
+
+    await org.data(DELETE, {"id": ids[2]})
+    after_delete = (await org.data(FILES_TAB, {"id": client_id}))["client"]
+    assert after_delete["files"]["totalCount"] == 2
+    # The history keeps the entry; the deleted file itself reads as gone.
+    assert after_delete["activity"]["edges"][0]["node"] == {"verb": "file_deleted",
+                                                            "target": None}

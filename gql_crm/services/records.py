@@ -134,16 +134,13 @@ async def record(
 
 async def transition(
     actor: Actor, row: Model, field: str, allowed_from: tuple, new_state: Any, verb: str,
-    *, current_state: Any = None, **also: Any,
+    **also: Any,
 ) -> Model:
-    """Moves `row` to `new_state` if its state allows it, with an activity entry.
-
-    `current_state` overrides the stored state in the error (a quote reads EXPIRED).
-    """
+    """Moves `row` to `new_state` if its state allows it (setting `also` beside it), with an
+    activity entry."""
     state = getattr(row, field)
     if state not in allowed_from:
-        shown = current_state if current_state is not None else state
-        raise UserErrors.single(ErrorCode.INVALID_STATE, "id", state=getattr(shown, "value", shown))
+        raise UserErrors.single(ErrorCode.INVALID_STATE, "id", state=getattr(state, "value", state))
     before = snapshot(row, (field, *also))
     setattr(row, field, new_state)
     for name, value in also.items():

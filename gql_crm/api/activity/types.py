@@ -9,11 +9,13 @@ from gql_crm import models
 from gql_crm.api.accounts import User
 from gql_crm.api.billing.types import Invoice, PurchaseOrder
 from gql_crm.api.deals.types import Deal, Quote
+from gql_crm.api.files.types import File
 from gql_crm.api.projects.types import Project, Task, TimeLog
 from gql_crm.api.relay import ModelNode, counted_connection
 
 RECORD_TYPES: dict[str, type[ModelNode]] = {
-    node.__name__: node for node in (Project, Task, TimeLog, Invoice, PurchaseOrder, Deal, Quote)
+    node.__name__: node
+    for node in (Project, Task, TimeLog, Invoice, PurchaseOrder, Deal, Quote, File)
 }
 
 
@@ -56,8 +58,9 @@ class Activity:
             self.row.target_type)
         if node_type is None:
             return None
-        found = await info.context.loaders.by_id(node_type._model).load(self.row.target_id)
-        return node_type.from_model(found) if found else None
+        # resolve_nodes applies each type's own visibility (a deleted file reads as gone).
+        nodes = await node_type.resolve_nodes(info=info, node_ids=[str(self.row.target_id)])
+        return nodes[0]
 
     @strawberry.field(description="Who did it; null for the system (imports, CLI).")
     async def actor(self, info: Info) -> User | None:
