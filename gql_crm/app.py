@@ -7,9 +7,10 @@ from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse, StreamingResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
@@ -18,6 +19,8 @@ from gql_crm.api.schema import build_schema
 from gql_crm.config import Settings
 from gql_crm.db import tortoise_config
 from gql_crm.services import exports, files
+from gql_crm.services.imports import failed_rows
+from gql_crm.services.imports import jobs as import_jobs
 from gql_crm.services.auth import authenticate
 from gql_crm.services.messages import message, pick_language
 
@@ -74,7 +77,8 @@ class GraphQLApp(GraphQL):
 
     async def get_context(self, request, response) -> Context:
         request_id = request.headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex
-        if response is not None:
+        # A websocket has no response of its own (strawberry passes the socket).
+        if isinstance(response, Response):
             response.headers[REQUEST_ID_HEADER] = request_id
         return Context(
             request=request,
@@ -83,6 +87,20 @@ class GraphQLApp(GraphQL):
             language=pick_language(request.headers.get("accept-language")),
             request_id=request_id,
         )
+
+
+    async def on_ws_connect(self, context: Context):
+        """Subscriptions authenticate with the connection_init payload
+        ({"Authorization": "Bearer <token>"}), since browsers cannot set websocket headers;
+        a connection without a valid token is closed (4403) before any operation."""
+        params = {str(k).lower(): v for k, v in (context.connection_params or {}).items()}
+        scheme, _, token = str(params.get("authorization", "")).partition(" ")
+        actor = await authenticate(token.strip()) if scheme.lower() == "bearer" else None
+        actor = actor or context.actor
+        if actor is None:
+            raise ConnectionRejectionError()
+        context.sign_in(actor)
+        return None
 
 
 def _is_multipart(scope) -> bool:
@@ -181,9 +199,26 @@ def download_routes(settings: Settings) -> list[Route]:
             },
         )
 
+    async def download_failed_rows(request: Request):
+        job = await failed_rows.redeem(settings, request.path_params["token"])
+        if job is None:
+            return _not_found()
+        return StreamingResponse(
+            failed_rows.stream(job),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                **DOWNLOAD_HEADERS,
+                "Content-Disposition": content_disposition(
+                    "attachment", failed_rows.file_name(job)
+                ),
+                "Cache-Control": "no-store",
+            },
+        )
+
     return [
         Route("/files/{file_id:int}", download_file, methods=["GET"]),
         Route("/exports/{token}", download_export, methods=["GET"]),
+        Route("/imports/failed-rows/{token}", download_failed_rows, methods=["GET"]),
     ]
 
 
@@ -200,6 +235,8 @@ def create_app(settings: Settings | None = None, *, init_orm: bool = True) -> St
         # The global fallback makes the ORM visible to requests, which uvicorn serves in
         # tasks other than the one running this lifespan.
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            # Imports a dead process left running are rolled back before serving anyone.
+            await import_jobs.recover_interrupted()
             yield
 
     return Starlette(

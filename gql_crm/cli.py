@@ -110,6 +110,89 @@ def export_clients(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+class _FileUpload:
+    """A local file offered to the import as an upload is."""
+
+    def __init__(self, path: str):
+        self.filename = os.path.basename(path)
+        self._source = open(path, "rb")
+
+    async def read(self, size: int = -1) -> bytes:
+        return self._source.read(size)
+
+    def close(self) -> None:
+        self._source.close()
+
+
+def _progress_bar(done: int, total: int, width: int = 30) -> str:
+    filled = width * done // total if total else width
+    return f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} rows"
+
+
+def import_clients(args: argparse.Namespace) -> int:
+    from gql_crm.models import ImportRowError
+    from gql_crm.services.imports import jobs, progress
+
+    options = jobs.ImportOptions(
+        dry_run=args.dry_run,
+        mode=jobs.ImportMode(args.mode),
+        match_on=tuple(jobs.MatchOn(m.strip().upper()) for m in args.match_on.split(",")),
+        default_country=args.default_country,
+        sheet=args.sheet,
+        skip_invalid_rows=not args.all_or_nothing,
+        language=args.language,
+    )
+    settings = _settings(args)
+    if not os.path.isfile(args.file):
+        print(f"error: no file {args.file!r}", file=sys.stderr)
+        return 1
+
+    async def run() -> int:
+        async with db.orm(settings.database_url):
+            org = await Organization.get_or_none(slug=args.org)
+            if org is None:
+                print(f"error: no organization with slug {args.org!r}", file=sys.stderr)
+                return 1
+            upload = _FileUpload(args.file)
+            try:
+                job = await jobs.start_import(auth.Actor.system(org), settings, upload, options)
+            finally:
+                upload.close()
+            async with progress.listen(job.id) as changed:
+                while (task := jobs.task_of(job.id)) is not None and not task.done():
+                    await job.refresh_from_db()
+                    print(_progress_bar(job.processed_rows, job.total_rows), end="",
+                          file=sys.stderr, flush=True)
+                    changed.clear()
+                    await asyncio.wait([task, asyncio.ensure_future(changed.wait())],
+                                       return_when=asyncio.FIRST_COMPLETED)
+            await job.refresh_from_db()
+            print(_progress_bar(job.processed_rows, job.total_rows), file=sys.stderr)
+            print(f"{'dry run: ' if job.dry_run else ''}{job.status.value}")
+            for _, header, key in job.mapping["columns"]:
+                print(f"  column {header!r} -> {key}")
+            for header in job.unknown_columns:
+                print(f"  column {header!r} unknown, not imported")
+            print(f"rows: {job.total_rows}  created: {job.created_count}  "
+                  f"updated: {job.updated_count}  skipped: {job.skipped_count}  "
+                  f"failed: {job.failed_count}")
+            if job.failure_reason:
+                print(f"reason: {job.failure_reason}")
+            last_id = 0
+            # Errors are written in file order: paging on the id lists them in row order.
+            while errors := await ImportRowError.filter(
+                job_id=job.id, id__gt=last_id
+            ).order_by("id").limit(1000):
+                for error in errors:
+                    column = f" {error.column}" if error.column else ""
+                    value = f" ({error.value!r})" if error.value else ""
+                    print(f"row {error.row}{column}: {error.code} {error.message}{value}")
+                last_id = errors[-1].id
+            return 0 if job.status.value == "SUCCEEDED" else 1
+
+    return asyncio.run(run())
+
+
 def export_schema(args: argparse.Namespace) -> int:
     from gql_crm.api.schema import export_sdl
 
@@ -159,6 +242,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--columns", help="comma-separated column keys, e.g. name,email,mobile")
     sub.add_argument("--include-archived", action="store_true")
     sub.add_argument("-o", "--output", required=True, help="the file to write")
+
+    sub = command("import", import_clients,
+                  "import clients from a CSV or XLSX file, with a progress bar and report")
+    sub.add_argument("file")
+    sub.add_argument("--org", required=True, help="organization slug")
+    sub.add_argument("--dry-run", action="store_true", help="report only, write nothing")
+    sub.add_argument("--mode", default="SKIP_EXISTING",
+                     choices=["CREATE_ONLY", "SKIP_EXISTING", "UPDATE_EXISTING"],
+                     help="what rows matching existing clients do")
+    sub.add_argument("--match-on", default="EMAIL",
+                     help="EMAIL, TAX_ID or EMAIL,TAX_ID: how rows find existing clients")
+    sub.add_argument("--default-country", help="for phones and tax IDs without a country")
+    sub.add_argument("--sheet", help="XLSX: the sheet to read (default: the first)")
+    sub.add_argument("--all-or-nothing", action="store_true",
+                     help="import nothing when any row is invalid")
+    sub.add_argument("--language", default="en", choices=["en", "es"],
+                     help="language of the report's messages")
 
     command("export-schema", export_schema, "print the GraphQL SDL", db_option=False)
     return parser

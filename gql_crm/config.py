@@ -23,6 +23,8 @@ class Settings:
     max_tokens: int = 5000
     max_upload_bytes: int = 50 * 1024 * 1024
     max_import_rows: int = 1_000_000
+    # An XLSX is a ZIP: this bounds what it may inflate to (zip bombs).
+    max_import_uncompressed_bytes: int = 1024 * 1024 * 1024
     download_url_ttl: int = 900
     max_image_pixels: int = 40_000_000
     thumbnail_size: int = 256
@@ -40,6 +42,9 @@ class Settings:
             "max_tokens": _env_int("GQL_CRM_MAX_TOKENS", 5000),
             "max_upload_bytes": _env_int("GQL_CRM_MAX_UPLOAD_BYTES", 50 * 1024 * 1024),
             "max_import_rows": _env_int("GQL_CRM_MAX_IMPORT_ROWS", 1_000_000),
+            "max_import_uncompressed_bytes": _env_int(
+                "GQL_CRM_MAX_IMPORT_UNCOMPRESSED_BYTES", 1024 * 1024 * 1024
+            ),
             "download_url_ttl": _env_int("GQL_CRM_DOWNLOAD_URL_TTL", 900),
             "max_image_pixels": _env_int("GQL_CRM_MAX_IMAGE_PIXELS", 40_000_000),
             "thumbnail_size": _env_int("GQL_CRM_THUMBNAIL_SIZE", 256),

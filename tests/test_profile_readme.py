@@ -10,7 +10,8 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 def profile_documents() -> list[str]:
     text = README.read_text()
-    section = text[text.index("## Client profile"):text.index("## Roles")]
+    start = text.index("## Client profile")
+    section = text[start:text.index("\n## ", start)]
     return re.findall(r"```graphql\n(.*?)```", section, re.S)
 
 

@@ -18,9 +18,17 @@ class Context:
     language: str
     request_id: str
     loaders: Loaders = field(init=False)
+    # graphql-transport-ws: the connection_init payload, where the token travels.
+    connection_params: dict | None = None
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.actor.org_id if self.actor else 0)
+
+    def sign_in(self, actor: Actor) -> None:
+        """A websocket's caller, known once its connection_init arrives."""
+        self.actor = actor
+        self.loaders = Loaders(actor.org_id)
+        self.__dict__.pop("org_id", None)
 
     @cached_property
     def org_id(self) -> int:

@@ -12,6 +12,9 @@ from gql_crm.api.deals.mutations import DealMutations
 from gql_crm.api.exports.mutations import ExportMutations
 from gql_crm.api.extensions import extension_factories
 from gql_crm.api.files.mutations import FileMutations
+from gql_crm.api.imports.mutations import ImportMutations
+from gql_crm.api.imports.queries import ImportQueries
+from gql_crm.api.imports.subscriptions import ImportSubscriptions
 from gql_crm.api.projects.mutations import ProjectMutations
 from gql_crm.config import Settings
 
@@ -20,7 +23,7 @@ def _query_type() -> type:
     # relay.node() fields are bound to the first schema built from them, hence a fresh
     # Query class per schema (tests build schemas with other limits).
     @strawberry.type(name="Query")
-    class Query(AccountQueries, ClientQueries):
+    class Query(AccountQueries, ClientQueries, ImportQueries):
         node: relay.Node | None = relay.node(
             description="Any object by its global ID; another organization's IDs resolve "
             "to null."
@@ -32,8 +35,13 @@ def _query_type() -> type:
 @strawberry.type
 class Mutation(
     AccountMutations, ClientMutations, FileMutations, ExportMutations, ProjectMutations,
-    BillingMutations, DealMutations,
+    BillingMutations, DealMutations, ImportMutations,
 ):
+    pass
+
+
+@strawberry.type
+class Subscription(ImportSubscriptions):
     pass
 
 
@@ -46,6 +54,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     return Schema(
         query=_query_type(),
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extension_factories(settings or Settings()),
         config=StrawberryConfig(relay_max_results=100),
     )

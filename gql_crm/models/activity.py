@@ -18,6 +18,13 @@ class Activity(OrgScoped):
     target_id = fields.IntField()
     # {"field": {"old": ..., "new": ...}} with JSON-safe values.
     changes = fields.JSONField(default=dict)
+    # Set on the entries an import wrote: a dead import is rolled back from them.
+    import_job = fields.ForeignKeyField(
+        "models.ImportJob", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
 
     class Meta:
-        indexes = (Index(fields=("client_id", "created_at")),)
+        indexes = (
+            Index(fields=("client_id", "created_at")),
+            Index(fields=("import_job_id", "verb")),
+        )

@@ -38,6 +38,10 @@ class Company(OrgScoped):
     state = fields.CharField(max_length=100, null=True)
     postal_code = fields.CharField(max_length=20, null=True)
     country = fields.CharField(max_length=2, null=True)
+    # The import that created the company: rolling a dead import back removes it again.
+    import_job = fields.ForeignKeyField(
+        "models.ImportJob", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
@@ -69,6 +73,10 @@ class Client(OrgScoped):
     # Lower-cased, accent-free concatenation of every searchable value (own and company's),
     # so the search bar is one indexed-friendly LIKE on SQLite and PostgreSQL alike.
     search_text = fields.TextField(default="")
+    # The import that created the client: rolling a dead import back removes it again.
+    import_job = fields.ForeignKeyField(
+        "models.ImportJob", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
@@ -79,4 +87,5 @@ class Client(OrgScoped):
             Index(fields=("organization_id", "status", "updated_at")),
             Index(fields=("organization_id", "country")),
             Index(fields=("organization_id", "category_id")),
+            Index(fields=("organization_id", "company_id")),
         )

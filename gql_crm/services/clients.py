@@ -55,15 +55,45 @@ async def clean_client_input(
     current: Client | None = None,
     current_company: Company | None = None,
     default_country: str | None = None,
-    check_database: bool = True,
 ) -> CleanInput:
     """Validates and normalizes a client input, collecting every error at once.
 
     `data` holds only the keys to set (a partial update omits the others); `company` and
-    `company.address` are nested dicts, and `company: None` unlinks the company. Shared by
-    createClient, updateClient and the import, so every entry point applies the same rules.
+    `company.address` are nested dicts, and `company: None` unlinks the company. The checks
+    that need no database (`clean_client_fields`) are shared with the import, which looks
+    duplicates up for a whole batch at once.
     """
     checks = Validator()
+    clean = clean_client_fields(
+        checks, data, current=current, current_company=current_company,
+        default_country=default_country,
+    )
+    if clean.client.get("email"):
+        duplicate = Client.filter(
+            organization_id=org_id, active_email_key=email_key(clean.client["email"])
+        )
+        if current is not None:
+            duplicate = duplicate.exclude(id=current.id)
+        if await duplicate.exists():
+            checks.add(ErrorCode.DUPLICATE, "email")
+    category_id = clean.client.get("category_id")
+    if category_id is not None and not await ClientCategory.filter(
+        organization_id=org_id, id=category_id
+    ).exists():
+        checks.add(ErrorCode.NOT_FOUND, "category_id")
+    checks.raise_if_errors()
+    return clean
+
+
+def clean_client_fields(
+    checks: Validator,
+    data: dict[str, Any],
+    *,
+    current: Client | None = None,
+    current_company: Company | None = None,
+    default_country: str | None = None,
+) -> CleanInput:
+    """The normalized values of `data`, every problem added to `checks`; no database."""
     values: dict[str, Any] = {}
     creating = current is None
 
@@ -80,30 +110,14 @@ async def clean_client_input(
     country = values.get("country", current.country if current else None) or default_country
     if "mobile" in data:
         values["mobile"] = checks.check("mobile", normalize_phone, data["mobile"], country)
-
-    if check_database and values.get("email"):
-        duplicate = Client.filter(
-            organization_id=org_id, active_email_key=email_key(values["email"])
-        )
-        if current is not None:
-            duplicate = duplicate.exclude(id=current.id)
-        if await duplicate.exists():
-            checks.add(ErrorCode.DUPLICATE, "email")
     if "category_id" in data:
-        category_id = data["category_id"]
-        if category_id is not None and not (
-            check_database
-            and await ClientCategory.filter(organization_id=org_id, id=category_id).exists()
-        ):
-            checks.add(ErrorCode.NOT_FOUND, "category_id")
-        values["category_id"] = category_id
+        values["category_id"] = data["category_id"]
 
     company = None
     if "company" in data:
         company = {}
         if data["company"] is not None:
             company = _clean_company(checks, data["company"], current_company, country)
-    checks.raise_if_errors()
     return CleanInput(values, company)
 
 
@@ -142,10 +156,19 @@ def _clean_company(
     return values
 
 
+def national_number(e164: str) -> str:
+    """"+34612345678" -> "612345678", without a full parse (an import does this per row)."""
+    digits = e164.lstrip("+")
+    for length in (1, 2, 3):
+        if int(digits[:length]) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            return str(int(digits[length:]))
+    return str(phonenumbers.parse(e164).national_number)
+
+
 def build_search_text(client: Client, company: Company | None) -> str:
     parts = [client.name, client.email, client.mobile]
     if client.mobile:
-        parts.append(str(phonenumbers.parse(client.mobile).national_number))
+        parts.append(national_number(client.mobile))
     if company is not None:
         parts += [company.name, company.legal_name, company.tax_id]
     return "\n".join(fold(part) for part in parts if part)

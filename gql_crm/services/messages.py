@@ -79,6 +79,33 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "More than the {amount_due} still due.",
         "es": "Supera los {amount_due} pendientes de pago.",
     },
+    "MISSING_COLUMN": {
+        "en": "No column of the file is {column}.",
+        "es": "Ninguna columna del archivo es {column}.",
+    },
+    "DUPLICATE_IN_FILE": {
+        "en": "Row {row} of the file already has this value.",
+        "es": "La fila {row} del archivo ya tiene este valor.",
+    },
+    "AMBIGUOUS_MATCH": {
+        "en": "Several clients match this value; use another column to match on.",
+        "es": "Varios clientes coinciden con este valor; use otra columna para buscarlos.",
+    },
+    # Why an import job failed (ImportJob.failureReason).
+    "IMPORT_INVALID_ROWS": {
+        "en": "{count} rows are invalid and skipInvalidRows is false: nothing was imported.",
+        "es": "{count} filas no son válidas y skipInvalidRows es false: no se importó nada.",
+    },
+    "IMPORT_INTERRUPTED": {
+        "en": "The server stopped during the import; nothing of it was kept. Upload the "
+              "file again.",
+        "es": "El servidor se detuvo durante la importación; no se conservó nada. Vuelva a "
+              "subir el archivo.",
+    },
+    "IMPORT_UNEXPECTED": {
+        "en": "Unexpected error during the import; nothing of it was kept.",
+        "es": "Error inesperado durante la importación; no se conservó nada.",
+    },
     # Request-level errors (GraphQL errors, not payload errors).
     "UNAUTHENTICATED": {
         "en": "A valid API token is required: send 'Authorization: Bearer <token>'.",

@@ -9,7 +9,7 @@ import gettext
 import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -116,6 +116,7 @@ def _country_names() -> dict[str, str]:
     return names
 
 
+@lru_cache(maxsize=4096)
 def normalize_country(value: str | None) -> str | None:
     """ISO 3166-1 alpha-2 from a code or an English or Spanish name ("España" -> "ES")."""
     value = blank_to_none(value)
@@ -159,6 +160,8 @@ def _tax_id_modules(country: str) -> tuple:
     return tuple(m for m in modules if m is not None)
 
 
+# Pure, and an import repeats the tax IDs of the companies its rows share.
+@lru_cache(maxsize=65536)
 def normalize_tax_id(value: str | None, country: str | None) -> str | None:
     """Compact form, validated for the country; EU VAT numbers carry their own prefix."""
     value = blank_to_none(value)

@@ -1,0 +1,36 @@
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from gql_crm import models
+from gql_crm.api.imports.types import ImportJob, ImportJobConnection, ImportJobStatus
+from gql_crm.api.relay import connection, decode_id
+from gql_crm.services.pagination import SortKey, datetime_key, paginate
+
+JOB_KEYS = [datetime_key("created_at", True), SortKey("id", True, int)]
+
+
+@strawberry.type
+class ImportQueries:
+    @strawberry.field(description="An import job of your organization.")
+    async def import_job(self, info: Info, id: relay.GlobalID) -> ImportJob | None:
+        job_id = decode_id(id, "ImportJob")
+        if job_id is None:
+            return None
+        row = await info.context.loaders.by_id(models.ImportJob).load(job_id)
+        return ImportJob.from_model(row) if row else None
+
+    @strawberry.field(description="Your organization's import jobs, newest first.")
+    async def import_jobs(
+        self, info: Info, status: ImportJobStatus | None = None,
+        first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> ImportJobConnection:
+        queryset = models.ImportJob.filter(organization_id=info.context.org_id)
+        if status is not None:
+            queryset = queryset.filter(status=models.ImportJobStatus(status))
+        page = await paginate(
+            queryset, JOB_KEYS, first=first, after=after, last=last, before=before,
+            max_page_size=info.context.settings.max_page_size,
+        )
+        return connection(ImportJobConnection, page, ImportJob.from_model)

@@ -1,0 +1,45 @@
+import asyncio
+from collections.abc import AsyncGenerator
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from gql_crm.api.imports.types import ImportJob
+from gql_crm.api.relay import decode_id
+from gql_crm.services.imports import jobs, progress
+
+# Jobs run by another process are followed by re-reading them at this pace.
+POLL_SECONDS = 1.0
+
+
+@strawberry.type
+class ImportSubscriptions:
+    @strawberry.subscription(
+        description="The job now and after every batch, until it ends (graphql-transport-ws; "
+        "send {\"Authorization\": \"Bearer <token>\"} as the connection_init payload). "
+        "Another organization's job, like a missing one, yields a single null."
+    )
+    async def import_job_updated(
+        self, info: Info, id: relay.GlobalID
+    ) -> AsyncGenerator[ImportJob | None, None]:
+        org_id = info.context.org_id
+        job_id = decode_id(id, "ImportJob") or 0
+        async with progress.listen(job_id) as changed:
+            last = None
+            while True:
+                changed.clear()
+                row = await jobs.get_job(org_id, job_id)
+                if row is None:
+                    yield None
+                    return
+                state = (row.status, row.processed_rows, row.updated_at)
+                if state != last:
+                    last = state
+                    yield ImportJob.from_model(row)
+                if row.status in jobs.TERMINAL:
+                    return
+                try:
+                    await asyncio.wait_for(changed.wait(), POLL_SECONDS)
+                except TimeoutError:
+                    pass

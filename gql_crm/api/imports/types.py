@@ -1,0 +1,199 @@
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from gql_crm import models
+from gql_crm.api.errors import UserError, UserErrorCode
+from gql_crm.api.files.types import absolute_url
+from gql_crm.api.relay import ModelNode, connection, counted_connection
+from gql_crm.services.imports import failed_rows, jobs, mapping
+from gql_crm.services.pagination import SortKey, paginate
+
+ImportJobStatus = strawberry.enum(
+    models.ImportJobStatus, description="QUEUED -> RUNNING -> SUCCEEDED, FAILED or CANCELED."
+)
+ImportMode = strawberry.enum(
+    jobs.ImportMode,
+    description="What a row matching an existing client does: CREATE_ONLY reports it as a "
+    "DUPLICATE error, SKIP_EXISTING skips it, UPDATE_EXISTING updates the client with the "
+    "row's non-blank cells.",
+)
+ImportMatchField = strawberry.enum(
+    jobs.MatchOn, name="ImportMatchField",
+    description="How a row finds its existing client: the normalized email, or the compact "
+    "tax ID of the client's company.",
+)
+ImportField = strawberry.enum(
+    Enum("ImportField", {key.upper(): key.upper() for key in mapping.FIELDS}),
+    name="ImportField",
+    description="The client fields a column can fill (the export's columns).",
+)
+
+
+@strawberry.input(description="A column of the file and the field it fills.")
+class ImportColumnInput:
+    column: str = strawberry.field(description="The header, as in the file (any case/accents).")
+    field: ImportField | None = strawberry.field(description="null ignores the column.")
+
+
+@strawberry.input
+class ImportOptions:
+    dry_run: bool = strawberry.field(
+        default=False, description="Report the mapping, errors and counts; write nothing."
+    )
+    mode: ImportMode = jobs.ImportMode.SKIP_EXISTING
+    match_on: list[ImportMatchField] = strawberry.field(
+        default_factory=lambda: [jobs.MatchOn.EMAIL],
+        description="Tried in order: EMAIL, then TAX_ID.",
+    )
+    mapping: list[ImportColumnInput] | None = strawberry.field(
+        default=None, description="Overrides the automatic mapping for these columns."
+    )
+    default_country: str | None = strawberry.field(
+        default=None,
+        description="For phones and tax IDs of rows without a country; defaults to the "
+        "organization's.",
+    )
+    sheet: str | None = strawberry.field(
+        default=None, description="XLSX: the sheet to read (default: the first)."
+    )
+    skip_invalid_rows: bool = strawberry.field(
+        default=True,
+        description="true: valid rows go in, invalid ones are reported. false: nothing goes "
+        "in when any row is invalid.",
+    )
+
+    def to_service(self, language: str) -> jobs.ImportOptions:
+        overrides = None
+        if self.mapping is not None:
+            overrides = {item.column: item.field.value.lower() if item.field else None
+                         for item in self.mapping}
+        return jobs.ImportOptions(
+            dry_run=self.dry_run,
+            mode=jobs.ImportMode(self.mode),
+            match_on=tuple(dict.fromkeys(jobs.MatchOn(m) for m in self.match_on))
+            or (jobs.MatchOn.EMAIL,),
+            mapping=overrides,
+            default_country=self.default_country,
+            sheet=self.sheet,
+            skip_invalid_rows=self.skip_invalid_rows,
+            language=language,
+        )
+
+
+@strawberry.type(description="A column of the file and the field it fills.")
+class ImportColumnMapping:
+    index: int = strawberry.field(description="0-based position of the column in the file.")
+    column: str
+    field: ImportField
+
+
+@strawberry.type(description="A problem with one row (row numbers are the spreadsheet's).")
+class ImportRowError:
+    row: int
+    column: str | None = strawberry.field(description="The file's header of the cell at fault.")
+    field: ImportField | None
+    code: UserErrorCode
+    message: str = strawberry.field(description="In the language of the importing request.")
+    value: str | None = strawberry.field(description="The cell as it was in the file.")
+
+    @classmethod
+    def from_model(cls, row: models.ImportRowError) -> "ImportRowError":
+        return cls(
+            row=row.row, column=row.column,
+            field=ImportField[row.field.upper()] if row.field in mapping.FIELDS else None,
+            code=UserErrorCode(row.code), message=row.message, value=row.value,
+        )
+
+
+ImportRowErrorConnection = counted_connection(ImportRowError, "Row errors in file order.")
+ERROR_KEYS = [SortKey("row"), SortKey("id")]
+
+
+@strawberry.type(description="One upload of clients and what became of its rows.")
+class ImportJob(ModelNode):
+    _model = models.ImportJob
+
+    id: relay.NodeID[int]
+    status: ImportJobStatus
+    file_name: str
+    dry_run: bool
+    mode: ImportMode
+    match_on: list[ImportMatchField]
+    mapping: list[ImportColumnMapping] = strawberry.field(description="The mapping used.")
+    unknown_columns: list[str] = strawberry.field(
+        description="Columns no field matched: not imported (map them with options.mapping)."
+    )
+    ignored_columns: list[str] = strawberry.field(
+        description="Known columns that are not imported (the export's status and date "
+        "added, repeated or explicitly ignored columns)."
+    )
+    total_rows: int = strawberry.field(description="Non-blank rows below the header.")
+    processed_rows: int
+    created: int
+    updated: int
+    skipped: int = strawberry.field(description="Existing clients skipped or left unchanged.")
+    failed: int = strawberry.field(description="Rows with at least one error.")
+    failure_reason: str | None = strawberry.field(
+        description="Why the job FAILED; its writes were then rolled back."
+    )
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    row: strawberry.Private[models.ImportJob]
+
+    @classmethod
+    def from_model(cls, row: models.ImportJob) -> "ImportJob":
+        options = row.options or {}
+        columns = (row.mapping or {}).get("columns", [])
+        return cls(
+            id=row.id, status=row.status, file_name=row.file_name, dry_run=row.dry_run,
+            mode=jobs.ImportMode(options.get("mode", jobs.ImportMode.SKIP_EXISTING)),
+            match_on=[jobs.MatchOn(m) for m in options.get("match_on", [])],
+            mapping=[ImportColumnMapping(index=index, column=column,
+                                         field=ImportField[key.upper()])
+                     for index, column, key in columns],
+            unknown_columns=list(row.unknown_columns or []),
+            ignored_columns=list((row.mapping or {}).get("ignored", [])),
+            total_rows=row.total_rows, processed_rows=row.processed_rows,
+            created=row.created_count, updated=row.updated_count, skipped=row.skipped_count,
+            failed=row.failed_count, failure_reason=row.failure_reason,
+            created_at=row.created_at, started_at=row.started_at, finished_at=row.finished_at,
+            row=row,
+        )
+
+    @strawberry.field(description="The row errors, in file order.")
+    async def errors(
+        self, info: Info, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> ImportRowErrorConnection:
+        page = await paginate(
+            models.ImportRowError.filter(organization_id=info.context.org_id, job_id=self.id),
+            ERROR_KEYS, first=first, after=after, last=last, before=before,
+            max_page_size=info.context.settings.max_page_size,
+        )
+        return connection(ImportRowErrorConnection, page, ImportRowError.from_model)
+
+    @strawberry.field(
+        description="GET downloads the failed rows as CSV (the original columns plus "
+        "'Errors') to fix and upload again. Signed; null while running or with no failures."
+    )
+    def failed_rows_url(self, info: Info) -> str | None:
+        if self.failed == 0 or self.status not in (
+            models.ImportJobStatus.SUCCEEDED, models.ImportJobStatus.FAILED
+        ):
+            return None
+        signed = failed_rows.token(info.context.settings, self.row)
+        return absolute_url(info, f"/imports/failed-rows/{signed}")
+
+
+ImportJobConnection = counted_connection(ImportJob, "Import jobs, newest first.")
+
+
+@strawberry.type
+class ImportJobPayload:
+    job: ImportJob | None
+    errors: list[UserError]

@@ -1,0 +1,382 @@
+"""Import jobs: upload, validate every row through the clients service, write in batches.
+
+A job writes in short transactions of BATCH_SIZE rows, so reads never wait long behind an
+import. What makes it all-or-nothing is that everything it writes is marked with it: the
+clients and companies it creates carry `import_job`, and the activity entry of each client
+it updates holds the old values. A job that fails, is canceled, or dies with its process
+(found RUNNING at the next start-up) is rolled back from those marks; the roll-back is
+itself idempotent, so a crash during it is finished at the next start-up.
+"""
+
+import asyncio
+import hashlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import aiofiles
+import aiofiles.os
+from tortoise.timezone import now
+from tortoise.transactions import in_transaction
+
+from gql_crm.config import Settings
+from gql_crm.models import (
+    Activity,
+    Client,
+    ClientStatus,
+    Company,
+    Gender,
+    ImportJob,
+    ImportJobStatus,
+    Role,
+)
+from gql_crm.services.auth import Actor
+from gql_crm.services.clients import build_search_text
+from gql_crm.services.errors import ErrorCode, UserError, UserErrors
+from gql_crm.services.imports import mapping as mappings
+from gql_crm.services.imports import progress, readers
+from gql_crm.services.imports.batches import Run
+from gql_crm.services.imports.options import (
+    UPDATABLE,
+    VERB_UPDATED,
+    ImportMode,
+    ImportOptions,
+    MatchOn,
+)
+from gql_crm.services.messages import message
+from gql_crm.services.storage import CHUNK_SIZE
+from gql_crm.services.text import fold
+from gql_crm.services.validation import FieldInvalid, email_key, normalize_country
+
+__all__ = ["ImportMode", "ImportOptions", "MatchOn", "start_import", "cancel", "get_job",
+           "recover_interrupted"]
+
+logger = logging.getLogger("gql_crm.imports")
+
+BATCH_SIZE = 1000
+# A title or notes above the header are common in exported spreadsheets.
+HEADER_SEARCH_ROWS = 10
+TERMINAL = (ImportJobStatus.SUCCEEDED, ImportJobStatus.FAILED, ImportJobStatus.CANCELED)
+# A job of another machine that has not written for this long is taken for dead.
+STALE_AFTER = timedelta(minutes=10)
+# Which process runs a job: several workers may share a database, and each recovers only
+# the jobs of processes that are gone.
+PROCESS = {"host": socket.gethostname(), "pid": os.getpid(), "boot": uuid.uuid4().hex}
+
+
+# ---- starting a job ---------------------------------------------------------------------
+
+
+def _imports_dir(settings: Settings) -> Path:
+    return Path(settings.media_dir) / "imports"
+
+
+async def _spool(settings: Settings, upload) -> tuple[Path, str]:
+    """The upload streamed to disk (never whole in memory), refused past the size limit."""
+    directory = _imports_dir(settings)
+    await aiofiles.os.makedirs(directory, exist_ok=True)
+    path = directory / f"{uuid.uuid4().hex}.upload"
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        async with aiofiles.open(path, "wb") as out:
+            while chunk := await upload.read(CHUNK_SIZE):
+                size += len(chunk)
+                if size > settings.max_upload_bytes:
+                    raise UserErrors.single(
+                        ErrorCode.FILE_TOO_LARGE, "file", max_bytes=settings.max_upload_bytes
+                    )
+                digest.update(chunk)
+                await out.write(chunk)
+    except BaseException:
+        await _remove(path)
+        raise
+    return path, digest.hexdigest()
+
+
+async def _remove(path: Path | str | None) -> None:
+    if path:
+        try:
+            await aiofiles.os.remove(path)
+        except FileNotFoundError:
+            pass
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the data is in a file: its kind, header row, mapping and number of rows."""
+
+    kind: readers.FileKind
+    header_row: int
+    mapping: mappings.Mapping
+    total_rows: int
+
+
+def _records(path: Path, kind: readers.FileKind, sheet: str | None) -> Iterator[list[str]]:
+    return readers.records(path, kind, sheet)
+
+
+def read_layout(path: Path, options: ImportOptions, settings: Settings) -> Layout:
+    """Blocking (reads the whole file once to count its rows): run it in a thread."""
+    kind = readers.detect(path, settings.max_import_uncompressed_bytes)
+    sheet = options.sheet if kind.format == "XLSX" else None
+    header_row, header = _find_header(path, kind, sheet)
+    headers = [cell.strip() for cell in header]
+    while headers and not headers[-1]:
+        headers.pop()
+    mapping = mappings.build(headers, options.mapping)
+    total = 0
+    with closing(_records(path, kind, sheet)) as records:
+        for number, record in enumerate(records, start=1):
+            if number > header_row and any(cell.strip() for cell in record):
+                total += 1
+                if total > settings.max_import_rows:
+                    raise UserErrors.single(
+                        ErrorCode.TOO_MANY_ROWS, "file", max_rows=settings.max_import_rows
+                    )
+    return Layout(kind, header_row, mapping, total)
+
+
+def _find_header(path: Path, kind: readers.FileKind, sheet: str | None) -> tuple[int, list[str]]:
+    """The first row that names known columns, else the first non-blank row."""
+    first = None
+    with closing(_records(path, kind, sheet)) as records:
+        for number, record in enumerate(records, start=1):
+            if not any(cell.strip() for cell in record):
+                continue
+            if mappings.looks_like_header(record):
+                return number, record
+            first = first or (number, record)
+            if number >= HEADER_SEARCH_ROWS:
+                break
+    if first is None:
+        raise UserErrors.single(ErrorCode.REQUIRED, "file")
+    return first
+
+
+def validate_options(options: ImportOptions) -> ImportOptions:
+    try:
+        country = normalize_country(options.default_country)
+    except FieldInvalid as exc:
+        raise UserErrors([UserError(exc.code, ("options", "default_country"), exc.params)])
+    return ImportOptions(**{**options.__dict__, "default_country": country})
+
+
+async def start_import(
+    actor: Actor, settings: Settings, upload, options: ImportOptions
+) -> ImportJob:
+    """Checks the file and its header now; the rows are imported by a background task."""
+    actor.require(Role.MANAGER)
+    options = validate_options(options)
+    path, sha256 = await _spool(settings, upload)
+    try:
+        layout = await asyncio.to_thread(read_layout, path, options, settings)
+    except BaseException:
+        await _remove(path)
+        raise
+    job = await ImportJob.create(
+        organization_id=actor.org_id,
+        created_by_id=actor.user_id,
+        file_name=(upload.filename or "upload")[:255],
+        file_path=str(path),
+        file_sha256=sha256,
+        options={**options.to_json(), "format": layout.kind.format,
+                 "encoding": layout.kind.encoding, "delimiter": layout.kind.delimiter,
+                 "header_row": layout.header_row, "owner": PROCESS},
+        mapping=layout.mapping.to_json(),
+        unknown_columns=layout.mapping.unknown,
+        dry_run=options.dry_run,
+        total_rows=layout.total_rows,
+    )
+    launch(job.id)
+    return job
+
+
+# ---- running a job ----------------------------------------------------------------------
+
+_tasks: dict[int, asyncio.Task] = {}
+_cancel_requested: set[int] = set()
+
+
+def launch(job_id: int) -> asyncio.Task:
+    task = asyncio.create_task(run_job(job_id), name=f"import-{job_id}")
+    _tasks[job_id] = task
+    task.add_done_callback(lambda _: _tasks.pop(job_id, None))
+    return task
+
+
+def task_of(job_id: int) -> asyncio.Task | None:
+    return _tasks.get(job_id)
+
+
+class _Canceled(Exception):
+    pass
+
+
+async def after_batch(job_id: int) -> None:
+    """Called after each committed batch: the point where a job may be canceled."""
+    progress.notify(job_id)
+    if job_id in _cancel_requested:
+        raise _Canceled
+    # Lets requests in between batches: an import never starves the server.
+    await asyncio.sleep(0)
+
+
+async def run_job(job_id: int) -> None:
+    job = await ImportJob.get(id=job_id)
+    if job.status != ImportJobStatus.QUEUED:
+        return
+    job.status = ImportJobStatus.RUNNING
+    job.started_at = now()
+    await job.save(update_fields=["status", "started_at", "updated_at"])
+    progress.notify(job_id)
+    options = ImportOptions.from_json(job.options)
+    try:
+        run = await Run.begin(job, options, BATCH_SIZE, after_batch)
+        try:
+            await run.execute()
+        finally:
+            run.seen.close()
+        if run.failed and not options.skip_invalid_rows and not options.dry_run:
+            await _finish(job, ImportJobStatus.FAILED, rolled_back=True,
+                          reason=message("IMPORT_INVALID_ROWS", options.language,
+                                         count=run.failed))
+        else:
+            await _finish(job, ImportJobStatus.SUCCEEDED)
+    except _Canceled:
+        await _finish(job, ImportJobStatus.CANCELED, rolled_back=True)
+    except UserErrors as exc:
+        first = exc.errors[0]
+        await _finish(job, ImportJobStatus.FAILED, rolled_back=True,
+                      reason=message(first.code, options.language, **first.params))
+    except Exception:  # noqa: BLE001 - a bug must not leave the job RUNNING
+        logger.exception("import job %s failed", job_id)
+        await _finish(job, ImportJobStatus.FAILED, rolled_back=True,
+                      reason=message("IMPORT_UNEXPECTED", options.language))
+    finally:
+        _cancel_requested.discard(job_id)
+
+
+async def _finish(
+    job: ImportJob, status: ImportJobStatus, *, rolled_back=False, reason: str | None = None
+) -> None:
+    if rolled_back and not job.dry_run:
+        await roll_back(job.id)
+    await job.refresh_from_db()
+    job.status = status
+    job.finished_at = now()
+    job.failure_reason = reason
+    if rolled_back:
+        job.created_count = job.updated_count = 0
+    await job.save()
+    await _remove(job.file_path)
+    progress.notify(job.id)
+
+
+# ---- rolling back, canceling, recovering ------------------------------------------------
+
+
+async def roll_back(job_id: int) -> None:
+    """Undoes what a job wrote, batch by batch; running it twice is harmless."""
+    while True:
+        async with in_transaction():
+            ids = await Client.filter(import_job_id=job_id).limit(BATCH_SIZE).values_list(
+                "id", flat=True)
+            if not ids:
+                break
+            await Client.filter(id__in=list(ids)).delete()
+    while True:
+        async with in_transaction():
+            entries = await Activity.filter(
+                import_job_id=job_id, verb=VERB_UPDATED
+            ).order_by("-id").limit(BATCH_SIZE)
+            if not entries:
+                break
+            clients = {c.id: c for c in await Client.filter(
+                id__in=list({entry.client_id for entry in entries}))}
+            for entry in entries:
+                client = clients.get(entry.client_id)
+                if client is None:
+                    continue
+                for name, change in entry.changes.items():
+                    old = change["old"]
+                    setattr(client, name, Gender(old) if name == "gender" and old else old)
+            company_ids = {c.company_id for c in clients.values() if c.company_id}
+            companies = {c.id: c for c in await Company.filter(id__in=list(company_ids))}
+            for client in clients.values():
+                client.active_email_key = (
+                    email_key(client.email) if client.status == ClientStatus.ACTIVE else None
+                )
+                client.name_key = fold(client.name)[:200]
+                client.search_text = build_search_text(client, companies.get(client.company_id))
+            if clients:
+                await Client.bulk_update(list(clients.values()), fields=[
+                    *UPDATABLE, "active_email_key", "name_key", "search_text"])
+            await Activity.filter(id__in=[entry.id for entry in entries]).delete()
+    created = await Company.filter(import_job_id=job_id).values_list("id", flat=True)
+    for start in range(0, len(created), BATCH_SIZE):
+        chunk = created[start:start + BATCH_SIZE]
+        used = await Client.filter(company_id__in=chunk).values_list("company_id", flat=True)
+        await Company.filter(id__in=list(set(chunk) - set(used))).delete()
+
+
+async def get_job(org_id: int, job_id: int) -> ImportJob | None:
+    return await ImportJob.get_or_none(organization_id=org_id, id=job_id)
+
+
+async def cancel(actor: Actor, job_id: int) -> ImportJob:
+    actor.require(Role.MANAGER)
+    job = await get_job(actor.org_id, job_id)
+    if job is None:
+        raise UserErrors.single(ErrorCode.NOT_FOUND, "id")
+    if job.status in TERMINAL:
+        raise UserErrors.single(ErrorCode.INVALID_STATE, "id", state=job.status.value)
+    task = task_of(job.id)
+    if task is not None:
+        _cancel_requested.add(job.id)
+        await asyncio.shield(task)
+    else:
+        # No process runs it any more: nothing to signal, roll it back here.
+        await _finish(job, ImportJobStatus.CANCELED, rolled_back=True)
+    return await ImportJob.get(id=job.id)
+
+
+def _owner_is_gone(job: ImportJob) -> bool:
+    if task_of(job.id) is not None:
+        return False
+    owner = (job.options or {}).get("owner") or {}
+    if owner.get("host") != PROCESS["host"]:
+        return job.updated_at < now() - STALE_AFTER
+    if owner.get("pid") == PROCESS["pid"]:
+        # This process, yet no task runs it: the task died (or an earlier life of this pid
+        # started it).
+        return True
+    try:
+        os.kill(owner["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, KeyError, TypeError):
+        return False
+    return False
+
+
+async def recover_interrupted() -> list[int]:
+    """Jobs a dead process left QUEUED or RUNNING: rolled back and marked FAILED."""
+    recovered = []
+    for job in await ImportJob.filter(
+        status__in=[ImportJobStatus.QUEUED, ImportJobStatus.RUNNING]
+    ):
+        if not _owner_is_gone(job):
+            continue
+        language = (job.options or {}).get("language", "en")
+        await _finish(job, ImportJobStatus.FAILED, rolled_back=True,
+                      reason=message("IMPORT_INTERRUPTED", language))
+        recovered.append(job.id)
+    return recovered
+

@@ -1,0 +1,119 @@
+"""One row of an uploaded file turned into a client input, cleaned by the clients service."""
+
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from gql_crm.services.clients import CleanInput, clean_client_fields
+from gql_crm.services.errors import ErrorCode, UserError
+from gql_crm.services.imports.mapping import Mapping
+from gql_crm.services.text import fold
+from gql_crm.services.validation import Validator, email_key, optional_text
+
+# Words spreadsheets use for the gender choices, in English and Spanish.
+_GENDER_WORDS = {
+    "FEMALE": ("female", "f", "woman", "mujer", "femenino", "femenina"),
+    "MALE": ("male", "man", "hombre", "masculino", "varon", "h"),
+    "OTHER": ("other", "otro", "otra", "x", "no binario", "non-binary", "nonbinary"),
+    "UNDISCLOSED": ("undisclosed", "prefer not to say", "prefiero no decirlo", "ns/nc",
+                    "no especificado", "unknown", "desconocido"),
+}
+GENDERS = {word: choice for choice, words in _GENDER_WORDS.items() for word in words}
+_LANGUAGE_WORDS = {
+    "espanol": "es", "castellano": "es", "ingles": "en", "frances": "fr", "aleman": "de",
+    "italiano": "it", "portugues": "pt", "catalan": "ca", "euskera": "eu", "gallego": "gl",
+    "neerlandes": "nl", "holandes": "nl",
+}
+
+CLIENT_KEYS = {"name": "name", "email": "email", "mobile": "mobile", "country": "country",
+               "gender": "gender", "language": "language"}
+COMPANY_KEYS = {"company": "name", "legal_name": "legal_name", "tax_id": "tax_id",
+                "website": "website", "office_phone": "office_phone"}
+ADDRESS_KEYS = {"address": "street", "city": "city", "state": "state",
+                "postal_code": "postal_code", "company_country": "country"}
+# The clients service's error paths, back to the import's field keys.
+FIELD_OF_PATH = {
+    **{(value,): key for key, value in CLIENT_KEYS.items()},
+    **{("company", value): key for key, value in COMPANY_KEYS.items()},
+    **{("company", "address", value): key for key, value in ADDRESS_KEYS.items()},
+}
+
+
+@dataclass
+class Row:
+    number: int
+    cells: list[str]
+    clean: CleanInput | None = None
+    category: str | None = None
+    # (field key, error)
+    errors: list[tuple[str | None, UserError]] = field(default_factory=list)
+
+    @property
+    def email_key(self) -> str | None:
+        return email_key(self.clean.client.get("email")) if self.clean else None
+
+    @property
+    def tax_id(self) -> str | None:
+        return (self.clean.company or {}).get("tax_id") if self.clean else None
+
+    def fail(self, key: str | None, code: ErrorCode, **params) -> None:
+        self.errors.append((key, UserError(code, (key,) if key else None, params)))
+
+
+@cache
+def _gender(word: str) -> str:
+    return GENDERS.get(fold(word), word)
+
+
+@cache
+def _language(word: str) -> str:
+    return _LANGUAGE_WORDS.get(fold(word), word)
+
+
+def values_of(cells: list[str], mapping: Mapping) -> dict[str, str]:
+    """The row's non-blank cells by field key; a blank cell leaves the field alone."""
+    values = {}
+    for index, key in mapping.fields.items():
+        if index < len(cells):
+            value = cells[index].strip()
+            if value:
+                values[key] = value
+    return values
+
+
+def to_input(values: dict[str, str]) -> dict[str, Any]:
+    """The clients service's input for a row's values.
+
+    A row naming no company but giving its tax ID or address (a sole trader, typically)
+    gets a company named after its legal name, else after the client.
+    """
+    data: dict[str, Any] = {key: values[column] for column, key in CLIENT_KEYS.items()
+                            if column in values}
+    data.setdefault("name", None)
+    if "gender" in data:
+        data["gender"] = _gender(data["gender"])
+    if "language" in data:
+        data["language"] = _language(data["language"])
+    company = {key: values[column] for column, key in COMPANY_KEYS.items() if column in values}
+    address = {key: values[column] for column, key in ADDRESS_KEYS.items() if column in values}
+    if address:
+        company["address"] = address
+    if company:
+        company.setdefault("name", company.get("legal_name") or data.get("name"))
+        data["company"] = company
+    return data
+
+
+def clean_row(number: int, cells: list[str], mapping: Mapping, default_country: str | None) -> Row:
+    row = Row(number, cells)
+    values = values_of(cells, mapping)
+    checks = Validator()
+    row.clean = clean_client_fields(checks, to_input(values), default_country=default_country)
+    row.category = checks.check("category", optional_text, values.get("category"), 100)
+    for error in checks.errors:
+        key = FIELD_OF_PATH.get(error.field or (), (error.field or (None,))[0])
+        if key == "company" and "company" not in values:
+            # The company was to be named after the client, whose name is missing.
+            continue
+        row.errors.append((key, UserError(error.code, (key,) if key else None, error.params)))
+    return row

@@ -1,0 +1,31 @@
+"""Keys already met in a file, kept in a temporary SQLite file so memory stays flat."""
+
+import sqlite3
+import tempfile
+
+
+class SeenKeys:
+    """Each key with the number of the first row that had it."""
+
+    def __init__(self):
+        self._file = tempfile.NamedTemporaryFile(suffix=".sqlite3")
+        self._db = sqlite3.connect(self._file.name)
+        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.execute("CREATE TABLE seen (key TEXT PRIMARY KEY, row INTEGER) WITHOUT ROWID")
+
+    def first_rows(self, keys: list[str]) -> dict[str, int]:
+        """The keys of `keys` seen before, with their first row."""
+        found: dict[str, int] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            query = f"SELECT key, row FROM seen WHERE key IN ({','.join('?' * len(chunk))})"
+            found.update(self._db.execute(query, chunk).fetchall())
+        return found
+
+    def add(self, rows: list[tuple[str, int]]) -> None:
+        self._db.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?)", rows)
+
+    def close(self) -> None:
+        self._db.close()
+        self._file.close()

@@ -1,0 +1,167 @@
+"""Import jobs over their life: progress over a websocket, cancel, a crash mid-job and the
+start-up recovery, and other organizations' jobs."""
+
+import asyncio
+
+import httpx
+import pytest
+from httpx_ws import aconnect_ws
+from httpx_ws.transport import ASGIWebSocketTransport
+
+from gql_crm.models import Activity, Client, Company, ImportJob, Role
+from gql_crm.services.imports import jobs
+from tests.helpers import create_client, pk_of
+from tests.imports import CANCEL, IMPORT_JOB, csv_bytes, run_import, start, wait
+
+HEADER = ["Name", "Email", "Company", "Category"]
+SUBSCRIBE = """
+subscription($id: ID!) {
+  importJobUpdated(id: $id) { id status processedRows totalRows created }
+}"""
+JOBS = "query { importJobs(first: 10) { totalCount edges { node { id status } } } }"
+
+
+def rows(count: int, prefix="c") -> bytes:
+    return csv_bytes([HEADER] + [[f"Client {i}", f"{prefix}{i}@example.com", f"Co {i % 3}", "Gold"]
+                                 for i in range(count)])
+
+
+@pytest.fixture
+def slow_batches(monkeypatch):
+    """Batches of 2 rows with a pause after each, so a test can act while a job runs."""
+    monkeypatch.setattr(jobs, "BATCH_SIZE", 2)
+    original = jobs.after_batch
+
+    async def paused(job_id):
+        await original(job_id)
+        await asyncio.sleep(0.03)
+
+    monkeypatch.setattr(jobs, "after_batch", paused)
+
+
+async def test_progress_streams_over_graphql_transport_ws(org, app, slow_batches):
+    payload = await start(org, rows(10))
+    job_id = payload["job"]["id"]
+    updates = []
+    transport = ASGIWebSocketTransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with aconnect_ws("/graphql", client, subprotocols=["graphql-transport-ws"]) as ws:
+            await ws.send_json({"type": "connection_init",
+                                "payload": {"Authorization": f"Bearer {org.tokens[Role.VIEWER]}"}})
+            assert (await ws.receive_json())["type"] == "connection_ack"
+            await ws.send_json({"id": "1", "type": "subscribe",
+                                "payload": {"query": SUBSCRIBE, "variables": {"id": job_id}}})
+            while True:
+                message = await asyncio.wait_for(ws.receive_json(), 30)
+                if message["type"] == "complete":
+                    break
+                assert message["type"] == "next", message
+                updates.append(message["payload"]["data"]["importJobUpdated"])
+    processed = [update["processedRows"] for update in updates]
+    assert processed == sorted(processed) and len(set(processed)) > 2
+    assert updates[-1]["status"] == "SUCCEEDED" and updates[-1]["created"] == 10
+
+
+async def test_subscriptions_need_a_token_and_stay_in_the_organization(org, make_org, app):
+    other = await make_org()
+    job_id = (await run_import(other, rows(1)))["id"]
+    transport = ASGIWebSocketTransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with aconnect_ws("/graphql", client, subprotocols=["graphql-transport-ws"]) as ws:
+            await ws.send_json({"type": "connection_init", "payload": {}})
+            with pytest.raises(Exception) as closed:
+                await asyncio.wait_for(ws.receive_json(), 10)
+            assert "4403" in repr(closed.value) or getattr(closed.value, "code", None) == 4403
+        async with aconnect_ws("/graphql", client, subprotocols=["graphql-transport-ws"]) as ws:
+            await ws.send_json({"type": "connection_init",
+                                "payload": {"Authorization": "Bearer gqlcrm_forged"}})
+            with pytest.raises(Exception):
+                await asyncio.wait_for(ws.receive_json(), 10)
+        async with aconnect_ws("/graphql", client, subprotocols=["graphql-transport-ws"]) as ws:
+            await ws.send_json({"type": "connection_init",
+                                "payload": {"Authorization": f"Bearer {org.tokens[Role.ADMIN]}"}})
+            assert (await ws.receive_json())["type"] == "connection_ack"
+            await ws.send_json({"id": "1", "type": "subscribe",
+                                "payload": {"query": SUBSCRIBE, "variables": {"id": job_id}}})
+            message = await asyncio.wait_for(ws.receive_json(), 10)
+            assert message["payload"] == {"data": {"importJobUpdated": None}}
+    # Over HTTP, as any other operation, nothing without a token.
+    response = await org.http.post("/graphql", json={"query": SUBSCRIBE,
+                                                     "variables": {"id": job_id}})
+    assert "importJobUpdated" not in str(response.json().get("data"))
+
+
+async def test_other_organizations_jobs_are_invisible(org, make_org):
+    other = await make_org()
+    job = await run_import(other, rows(2))
+    assert (await org.data(IMPORT_JOB, {"id": job["id"]}))["importJob"] is None
+    canceled = (await org.data(CANCEL, {"id": job["id"]}))["cancelImportJob"]
+    assert canceled["errors"][0]["code"] == "NOT_FOUND"
+    assert (await org.data(JOBS))["importJobs"]["totalCount"] == 0
+    listed = (await other.data(JOBS))["importJobs"]
+    assert [edge["node"]["id"] for edge in listed["edges"]] == [job["id"]]
+    members = await org.gql(CANCEL, {"id": job["id"]}, role=Role.MEMBER)
+    assert members["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_cancel_rolls_back_what_the_job_wrote(org, slow_batches):
+    existing = pk_of((await create_client(org, name="Old", email="c0@example.com"))["id"])
+    payload = await start(org, rows(40), {"mode": "UPDATE_EXISTING"})
+    job_id = payload["job"]["id"]
+    while (await ImportJob.get(id=pk_of(job_id))).processed_rows < 6:
+        await asyncio.sleep(0.01)
+    assert await Client.filter(organization_id=org.id).count() > 1
+    canceled = (await org.data(CANCEL, {"id": job_id}))["cancelImportJob"]
+    assert canceled["errors"] == [] and canceled["job"]["status"] == "CANCELED"
+    job = await wait(org, job_id)
+    assert (job["created"], job["updated"]) == (0, 0)
+    clients = await Client.filter(organization_id=org.id)
+    assert [(c.id, c.name) for c in clients] == [(existing, "Old")]
+    assert await Company.filter(organization_id=org.id).count() == 0
+    again = (await org.data(CANCEL, {"id": job_id}))["cancelImportJob"]
+    assert again["errors"][0]["code"] == "INVALID_STATE"
+
+
+async def test_a_crash_mid_job_leaves_nothing_and_a_rerun_no_duplicates(org, monkeypatch):
+    existing = pk_of((await create_client(
+        org, name="Old name", email="c1@example.com",
+        company={"name": "Existing Co", "taxId": "B85866127"}))["id"])
+    monkeypatch.setattr(jobs, "BATCH_SIZE", 3)
+    original = jobs.after_batch
+    batches = 0
+
+    async def dies_after_two_batches(job_id):
+        nonlocal batches
+        await original(job_id)
+        batches += 1
+        if batches == 2:
+            # What the process dying looks like from the database: no clean-up at all.
+            raise asyncio.CancelledError
+
+    monkeypatch.setattr(jobs, "after_batch", dies_after_two_batches)
+    content = rows(10)
+    payload = await start(org, content, {"mode": "UPDATE_EXISTING"})
+    job_pk = pk_of(payload["job"]["id"])
+    while jobs.task_of(job_pk) is not None:
+        await asyncio.sleep(0.01)
+    job = await ImportJob.get(id=job_pk)
+    assert (job.status, job.processed_rows) == ("RUNNING", 6)
+    assert await Client.filter(organization_id=org.id).count() == 6  # half-imported
+    assert (await Client.get(id=existing)).name == "Client 1"
+
+    assert job_pk in await jobs.recover_interrupted()
+    recovered = (await org.data(IMPORT_JOB, {"id": payload["job"]["id"]}))["importJob"]
+    assert recovered["status"] == "FAILED"
+    assert "server stopped" in recovered["failureReason"]
+    client = await Client.get(id=existing)
+    assert (client.name, client.email) == ("Old name", "c1@example.com")
+    assert await Client.filter(organization_id=org.id).count() == 1
+    assert await Company.filter(organization_id=org.id).count() == 1
+    assert not await Activity.filter(import_job_id=job_pk).exists()
+
+    monkeypatch.setattr(jobs, "after_batch", original)
+    rerun = await run_import(org, content, {"mode": "UPDATE_EXISTING"})
+    assert (rerun["status"], rerun["created"], rerun["updated"]) == ("SUCCEEDED", 9, 1)
+    again = await run_import(org, content, {"mode": "UPDATE_EXISTING"})
+    assert (again["created"], again["updated"], again["skipped"]) == (0, 0, 10)
+    assert await Client.filter(organization_id=org.id).count() == 10
