@@ -70,6 +70,20 @@ async def test_limits_answer_clear_errors(org):
     assert "token" in body["errors"][0]["message"].lower()
 
 
+async def test_parsed_and_validated_documents_are_cached(org):
+    # The caches are strawberry's module-level LRUs; a miss on every request would mean
+    # the cache key (the validation rules) changes per request.
+    from strawberry.extensions.parser_cache import _get_parse_cache
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    query = "{ viewer { role organization { name } } } # cache probe"
+    await org.data(query)
+    parsed, validated = _get_parse_cache(512).cache_info(), _get_validate_cache(512).cache_info()
+    await org.data(query)
+    assert _get_parse_cache(512).cache_info().hits == parsed.hits + 1
+    assert _get_validate_cache(512).cache_info().hits == validated.hits + 1
+
+
 async def test_unexpected_errors_are_masked_with_a_request_id(org, monkeypatch, caplog):
     async def broken(org_id):
         raise RuntimeError("database password is hunter2")

@@ -26,7 +26,12 @@ mutation($clientId: ID!, $file: Upload!, $description: String) {
 }"""
 DELETE = "mutation($id: ID!) { deleteFile(id: $id) { deletedId errors { code field } } }"
 FILES = """
-query($id: ID!) { client(id: $id) { files { id name size contentType sha256 url } } }"""
+query($id: ID!) { client(id: $id) { files {
+    totalCount edges { node { id name size contentType sha256 url } } } } }"""
+
+
+def listed_files(data: dict) -> list[dict]:
+    return [edge["node"] for edge in data["client"]["files"]["edges"]]
 SET_PHOTO = """
 mutation($clientId: ID!, $file: Upload!) {
   setClientPhoto(clientId: $clientId, file: $file) {
@@ -71,7 +76,7 @@ async def test_attach_list_and_download(org, http, settings):
     assert file["uploadedBy"]["email"].startswith("admin@")
     assert blob_path(settings, file["sha256"]).read_bytes() == PDF
 
-    listed = (await org.data(FILES, {"id": client_id}))["client"]["files"]
+    listed = listed_files(await org.data(FILES, {"id": client_id}))
     assert [f["id"] for f in listed] == [file["id"]]
 
     response = await http.get(path_of(file["url"]))
@@ -256,7 +261,7 @@ async def test_delete_file(org, http, settings):
     # The twin still needs the bytes.
     assert blob_path(settings, shared["sha256"]).exists()
     assert (await http.get(path_of(twin["url"]))).content == pdf
-    listed = (await org.data(FILES, {"id": client_id}))["client"]["files"]
+    listed = listed_files(await org.data(FILES, {"id": client_id}))
     assert [f["id"] for f in listed] == [twin["id"]]
 
     await org.data(DELETE, {"id": twin["id"]})
@@ -322,7 +327,7 @@ async def test_client_photo(org, http, settings):
     assert thumb.format == "JPEG"
 
     # Photos are not files of the files tab.
-    assert (await org.data(FILES, {"id": client_id}))["client"]["files"] == []
+    assert listed_files(await org.data(FILES, {"id": client_id})) == []
 
     first_keys = [f.storage_key for f in await File.filter(client_id=int(_pk(client_id)))]
     second = await upload(org, SET_PHOTO, {"clientId": client_id},
@@ -373,12 +378,16 @@ async def test_list_photos_and_files_in_constant_queries(org, sql_statements):
                      {"file": ("p.png", image_bytes("PNG"), "image/png")})
         await attach(org, client_id, "a.txt", client_id.encode(), "text/plain")
     query = """query($n: Int) { clients(first: $n) { edges { node {
-        photo { thumbnailUrl } files { name uploadedBy { email } } } } } }"""
+        photo { thumbnailUrl }
+        files { totalCount edges { node { name uploadedBy { email } } } } } } } }"""
     counts = []
     for n in (1, 4):
         sql_statements.clear()
         data = await org.data(query, {"n": n})
         assert all(edge["node"]["photo"] for edge in data["clients"]["edges"])
+        assert all(edge["node"]["files"]["totalCount"] == 1
+                   and len(edge["node"]["files"]["edges"]) == 1
+                   for edge in data["clients"]["edges"])
         counts.append(len(sql_statements))
     assert counts[0] == counts[1]
 

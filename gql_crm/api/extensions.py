@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -104,12 +105,19 @@ class ErrorCodes(SchemaExtension):
 
 
 def extension_factories(settings: Settings) -> list:
-    """Factories, not instances: each request gets its own extension objects."""
+    """Factories, not instances: each request gets its own extension objects.
+
+    The limiters' validation rules are classes made when a limiter is built, and
+    ValidationCache keys on them: built once here, they keep the cache hitting.
+    """
+    limit_rules = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
     return [
         Authentication,
         ErrorCodes,
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: AddValidationRules(limit_rules),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),

@@ -9,6 +9,7 @@ from strawberry import relay
 from strawberry.types import Info
 from tortoise.models import Model
 
+from gql_crm.services.errors import ErrorCode, UserErrors
 from gql_crm.services.pagination import Page
 
 NodeT = TypeVar("NodeT")
@@ -110,3 +111,11 @@ def input_to_data(value: Any, id_types: dict[str, str] | None = None) -> dict[st
             item = input_to_data(item, id_types)
         data[name] = item
     return data
+
+
+def record_id(global_id: relay.GlobalID, type_name: str, field: str = "id") -> int:
+    """The primary key behind a mutation's ID argument; a wrong one is a NOT_FOUND error."""
+    pk = decode_id(global_id, type_name)
+    if pk is None:
+        raise UserErrors.single(ErrorCode.NOT_FOUND, field)
+    return pk

@@ -5,14 +5,17 @@ from strawberry import relay
 from strawberry.schema.config import StrawberryConfig
 
 from gql_crm.api.accounts import AccountMutations, AccountQueries
+from gql_crm.api.billing.mutations import BillingMutations
 from gql_crm.api.clients.mutations import ClientMutations
 from gql_crm.api.clients.queries import ClientQueries
+from gql_crm.api.deals.mutations import DealMutations
 from gql_crm.api.exports.mutations import ExportMutations
 from gql_crm.api.extensions import extension_factories
 from gql_crm.api.files.mutations import FileMutations
 from gql_crm.api.imports.mutations import ImportMutations
 from gql_crm.api.imports.queries import ImportQueries
 from gql_crm.api.imports.subscriptions import ImportSubscriptions
+from gql_crm.api.projects.mutations import ProjectMutations
 from gql_crm.config import Settings
 
 
@@ -31,7 +34,8 @@ def _query_type() -> type:
 
 @strawberry.type
 class Mutation(
-    AccountMutations, ClientMutations, FileMutations, ExportMutations, ImportMutations
+    AccountMutations, ClientMutations, FileMutations, ExportMutations, ProjectMutations,
+    BillingMutations, DealMutations, ImportMutations,
 ):
     pass
 

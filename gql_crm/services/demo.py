@@ -1,11 +1,23 @@
 """A demo organization with realistic clients (valid phones and tax IDs), for trying the API."""
 
+import itertools
 import random
+from datetime import timedelta
+from decimal import Decimal
 
 from stdnum.es import cif, dni
 
-from gql_crm.models import Organization, Role
-from gql_crm.services import auth, categories, clients
+from gql_crm.models import (
+    DealStage,
+    InvoiceKind,
+    Organization,
+    ProjectStatus,
+    PurchaseOrderStatus,
+    Role,
+    TaskStatus,
+)
+from gql_crm.services import auth, billing, categories, clients, deals, projects
+from gql_crm.services.records import today
 from gql_crm.services.text import fold
 
 DEMO_SLUG = "demo"
@@ -59,7 +71,9 @@ async def seed_demo(*, client_count: int = 36, seed: int = 2026) -> tuple[Organi
     admin = await auth.get_or_create_user(org, "admin@demo.example", Role.ADMIN)
     actor = auth.Actor(org, admin, Role.ADMIN)
     if not await clients.Client.filter(organization_id=org.id).exists():
-        await _seed_clients(actor, client_count, random.Random(seed))
+        rng = random.Random(seed)
+        await _seed_clients(actor, client_count, rng)
+        await _seed_profiles(actor, rng)
     return org, await auth.issue_token(admin)
 
 
@@ -99,6 +113,129 @@ async def _seed_clients(actor: auth.Actor, count: int, rng: random.Random) -> No
                                "address": {"city": city, "postal_code": postal,
                                            "country": country}}
         await clients.create_client(actor, data)
+
+
+PROJECT_NAMES = ["Web corporativa", "Migración ERP", "Campaña de verano", "Auditoría anual",
+                 "App móvil", "Formación equipo"]
+TASK_TITLES = ["Reunión de arranque", "Enviar presupuesto", "Revisar diseño", "Preparar datos",
+               "Pruebas con el cliente", "Documentación", "Puesta en marcha"]
+SERVICES = [("Horas de consultoría", "65"), ("Licencia anual", "1200"), ("Diseño gráfico", "45"),
+            ("Mantenimiento mensual", "180"), ("Material de oficina", "12.35")]
+
+
+async def _seed_profiles(actor: auth.Actor, rng: random.Random) -> None:
+    """Every profile card and tab shows real data: each client gets projects, tasks, hours,
+    invoices of both kinds, purchase orders, deals and quotes; one in three (and the newest,
+    which the list shows first) gets every state of every record."""
+    numbers = itertools.count(1)
+    rows = await clients.Client.filter(organization_id=actor.org_id).order_by("id")
+    for i, client in enumerate(rows):
+        full = i % 3 == 0 or i == len(rows) - 1
+        await _seed_profile(actor, client.id, rng, numbers, full)
+
+
+def _lines(rng: random.Random, count: int) -> list[dict]:
+    return [
+        {"description": name, "quantity": Decimal(rng.choice(["1", "2", "5", "7.5", "10"])),
+         "unit_price": Decimal(price), "tax_rate": Decimal(rng.choice(["21", "21", "10", "0"]))}
+        for name, price in rng.sample(SERVICES, count)
+    ]
+
+
+async def _seed_profile(
+    actor: auth.Actor, client_id: int, rng: random.Random, numbers, full: bool
+) -> None:
+    day0 = today(actor.organization)
+
+    def day(offset: int):
+        return day0 + timedelta(days=offset)
+
+    statuses = [ProjectStatus.ACTIVE, ProjectStatus.COMPLETED, ProjectStatus.PLANNED]
+    project_ids = []
+    for status in statuses if full else statuses[:1]:
+        created = await projects.create_project(actor, client_id, {
+            "name": rng.choice(PROJECT_NAMES), "status": status, "start_date": day(-60),
+            "deadline": day(rng.randrange(10, 90)), "budget": Decimal(rng.randrange(20, 200) * 100),
+        })
+        project_ids.append(created.id)
+        for _ in range(rng.randrange(2, 6)):
+            await projects.log_time(actor, {
+                "project_id": created.id, "date": day(-rng.randrange(1, 50)),
+                "hours": Decimal(rng.choice(["0.5", "1", "2.25", "4", "7.5"])),
+                "note": "Trabajo en " + created.name,
+            })
+    offsets = [-3, 0, 5, 12, None, -8] if full else [rng.choice([-2, 3, None])]
+    for n, offset in enumerate(offsets):
+        task = await projects.create_task(actor, project_ids[0], {
+            "title": TASK_TITLES[n % len(TASK_TITLES)],
+            "due_date": None if offset is None else day(offset),
+        })
+        if n == 5:
+            await projects.set_task_status(actor, task.id, TaskStatus.DONE)
+
+    # (kind, state, due offset, currency)
+    invoices = [(InvoiceKind.SALE, "PENDING", 15, "EUR"), (InvoiceKind.SALE, "PAID", -20, "EUR")]
+    if full:
+        invoices += [
+            (InvoiceKind.SALE, "DRAFT", 30, "EUR"), (InvoiceKind.SALE, "OVERDUE", -10, "EUR"),
+            (InvoiceKind.SALE, "CANCELED", 5, "EUR"), (InvoiceKind.SALE, "PENDING", None, "USD"),
+            (InvoiceKind.PURCHASE, "PENDING", 20, "EUR"),
+            (InvoiceKind.PURCHASE, "OVERDUE", -4, "EUR"),
+            (InvoiceKind.PURCHASE, "PAID", -30, "EUR"),
+        ]
+    for kind, state, due, currency in invoices:
+        prefix = "F" if kind == InvoiceKind.SALE else "FP"
+        invoice = await billing.create_invoice(actor, {
+            "client_id": client_id, "kind": kind, "number": f"{prefix}-2026-{next(numbers):04}",
+            "issue_date": day(-45), "due_date": None if due is None else day(due),
+            "currency": currency, "lines": _lines(rng, rng.randrange(1, 4)),
+        })
+        if state == "DRAFT":
+            continue
+        if state == "CANCELED":
+            await billing.cancel_invoice(actor, invoice.id)
+            continue
+        await billing.authorize_invoice(actor, invoice.id)
+        if state == "PAID":
+            await billing.record_payment(actor, invoice.id, invoice.total, day(-15))
+        elif state == "OVERDUE":
+            await billing.record_payment(
+                actor, invoice.id, (invoice.total / 3).quantize(Decimal("0.01")), day(-5)
+            )
+
+    for status in [PurchaseOrderStatus.OPEN, PurchaseOrderStatus.CLOSED,
+                   PurchaseOrderStatus.CANCELED][: 3 if full else 1]:
+        order = await billing.create_purchase_order(actor, {
+            "client_id": client_id, "number": f"PC-2026-{next(numbers):04}",
+            "issue_date": day(-rng.randrange(1, 90)), "total": Decimal(rng.randrange(50, 5000)),
+            "description": rng.choice(SERVICES)[0],
+        })
+        if status != PurchaseOrderStatus.OPEN:
+            await billing.set_purchase_order_status(actor, order.id, status)
+
+    deal_ids = []
+    for stage in list(DealStage) if full else [rng.choice(list(DealStage))]:
+        deal = await deals.create_deal(actor, {
+            "client_id": client_id, "title": f"{rng.choice(PROJECT_NAMES)} ({stage.value.lower()})",
+            "value": Decimal(rng.randrange(10, 300) * 50), "stage": stage,
+            "expected_close_date": day(rng.randrange(-30, 90)),
+        })
+        deal_ids.append(deal.id)
+    # Answer: None (DRAFT), "sent", "accepted", "declined"; a past validUntil reads EXPIRED.
+    quotes = [("sent", 20)] + ([(None, 30), ("accepted", 10), ("declined", 10), (None, -5)]
+                               if full else [])
+    for answer, valid in quotes:
+        quote = await deals.create_quote(actor, {
+            "client_id": client_id, "deal_id": rng.choice(deal_ids),
+            "number": f"P-2026-{next(numbers):04}", "valid_until": day(valid),
+            "lines": _lines(rng, rng.randrange(1, 3)),
+        })
+        if answer:
+            await deals.send_quote(actor, quote.id)
+        if answer == "accepted":
+            await deals.accept_quote(actor, quote.id)
+        elif answer == "declined":
+            await deals.decline_quote(actor, quote.id)
 
 
 __all__ = ["seed_demo"]

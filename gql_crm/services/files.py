@@ -380,18 +380,6 @@ async def photos_by_client(org_id: int, client_ids: list[int]) -> dict[int, Phot
     }
 
 
-async def files_of_clients(org_id: int, client_ids: list[int]) -> dict[int, list[File]]:
-    """Each client's live attachments, newest first."""
-    rows = await File.filter(
-        organization_id=org_id, client_id__in=client_ids, deleted_at__isnull=True,
-        purpose=FilePurpose.ATTACHMENT,
-    ).order_by("-created_at", "-id")
-    grouped: dict[int, list[File]] = {client_id: [] for client_id in client_ids}
-    for row in rows:
-        grouped[row.client_id].append(row)
-    return grouped
-
-
 def download_token(settings: Settings, row: File) -> str:
     return signing.sign(
         settings, SIGNED_PURPOSE, row.organization_id, {"f": row.id}, settings.download_url_ttl

@@ -75,6 +75,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "The file has more than {max_rows} rows.",
         "es": "El archivo tiene más de {max_rows} filas.",
     },
+    "EXCEEDS_AMOUNT_DUE": {
+        "en": "More than the {amount_due} still due.",
+        "es": "Supera los {amount_due} pendientes de pago.",
+    },
     "MISSING_COLUMN": {
         "en": "No column of the file is {column}.",
         "es": "Ninguna columna del archivo es {column}.",

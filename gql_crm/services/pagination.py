@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, RawSQL
 from tortoise.queryset import QuerySet
 
 T = TypeVar("T")
@@ -96,6 +96,22 @@ def _order(keys: list[SortKey], backwards: bool) -> list[str]:
     return [("-" if key.descending != backwards else "") + key.field for key in keys]
 
 
+def page_size(
+    first: int | None, after: str | None, last: int | None, before: str | None,
+    max_page_size: int,
+) -> int:
+    if (first is not None or after) and (last is not None or before):
+        raise PaginationError("INVALID_PAGINATION")
+    size = first if last is None else last
+    if size is None:
+        size = DEFAULT_PAGE_SIZE
+    if size < 0:
+        raise PaginationError("INVALID_PAGINATION")
+    if size > max_page_size:
+        raise PaginationError("PAGE_SIZE_EXCEEDED", max=max_page_size)
+    return size
+
+
 async def paginate(
     queryset: QuerySet,
     keys: list[SortKey],
@@ -107,16 +123,7 @@ async def paginate(
     max_page_size: int = 100,
 ) -> Page:
     """One page of `queryset` ordered by `keys` (the last of which must be unique)."""
-    if (first is not None or after) and (last is not None or before):
-        raise PaginationError("INVALID_PAGINATION")
-    size = first if last is None else last
-    if size is None:
-        size = DEFAULT_PAGE_SIZE
-    if size < 0:
-        raise PaginationError("INVALID_PAGINATION")
-    if size > max_page_size:
-        raise PaginationError("PAGE_SIZE_EXCEEDED", max=max_page_size)
-
+    size = page_size(first, after, last, before, max_page_size)
     backwards = last is not None or before is not None
     cursor = before if backwards else after
     page_qs = queryset
@@ -134,6 +141,46 @@ async def paginate(
         has_previous_page=has_more if backwards else bool(after),
         count=queryset.count,
     )
+
+
+def first_page(
+    rows: list, keys: list[SortKey], size: int, count: Callable[[], Awaitable[int]]
+) -> Page:
+    """The first page of a list from its first `size + 1` rows, already in order."""
+    return Page(
+        items=rows[:size],
+        cursors=[_encode([getattr(row, key.field) for key in keys]) for row in rows[:size]],
+        has_next_page=len(rows) > size,
+        has_previous_page=False,
+        count=count,
+    )
+
+
+async def first_pages(
+    queryset: QuerySet, group_field: str, keys: list[SortKey], size: int
+) -> dict[Any, list]:
+    """The first `size + 1` rows of every group of `queryset` (e.g. each client's), in two
+    statements whatever the number of groups: the page of a list nested in another list.
+
+    A window function ranks each group's rows; `keys` must name plain columns.
+    """
+    order = ", ".join(f'"{key.field}" {"DESC" if key.descending else "ASC"}' for key in keys)
+    ranked = queryset.annotate(
+        page_rank=RawSQL(f'ROW_NUMBER() OVER (PARTITION BY "{group_field}" ORDER BY {order})')
+    ).values("id", "page_rank")
+    # Tortoise has no public way to wrap a query in another, so it is built the way
+    # QuerySet.sql() builds it, keeping its parameters (inlining misses subqueries').
+    ranked._choose_db_if_not_chosen()
+    ranked._make_query()
+    inner, params = ranked.query.get_parameterized_sql()
+    sql = f'SELECT "id" FROM ({inner}) "ranked" WHERE "page_rank" <= {int(size) + 1}'
+    model = queryset.model
+    ids = [row["id"] for row in await ranked._db.execute_query_dict(sql, params)]
+    grouped: dict[Any, list] = {}
+    if ids:
+        for row in await model.filter(id__in=ids).order_by(*_order(keys, False)):
+            grouped.setdefault(getattr(row, group_field), []).append(row)
+    return grouped
 
 
 async def iterate_batches(

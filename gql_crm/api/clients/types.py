@@ -7,7 +7,9 @@ from strawberry.types import Info
 
 from gql_crm import models
 from gql_crm.api.errors import UserError
-from gql_crm.api.files.types import ClientPhoto, File, client_files, client_photo
+from gql_crm.api.files.types import ClientPhoto, client_photo
+from gql_crm.api.profile import client_tabs
+from gql_crm.api.profile.summary import ClientSummary
 from gql_crm.api.relay import ModelNode, counted_connection
 
 ClientStatus = strawberry.enum(models.ClientStatus, description="Archived clients leave the list.")
@@ -85,9 +87,37 @@ class Client(ModelNode):
     category_id: strawberry.Private[int | None]
     company_id: strawberry.Private[int | None]
     photo: ClientPhoto | None = strawberry.field(resolver=client_photo)
-    # Stand-in until the profile tabs' `files` connection is merged.
-    files: list[File] = strawberry.field(
-        resolver=client_files, description="Attached files, newest first."
+    summary: ClientSummary = strawberry.field(
+        resolver=client_tabs.client_summary,
+        description="The profile's cards and pie charts, computed by the database.",
+    )
+    projects = strawberry.field(
+        resolver=client_tabs.client_projects, description="Newest first unless orderBy says."
+    )
+    tasks = strawberry.field(
+        resolver=client_tabs.client_tasks,
+        description="Tasks of every project of the client, newest first unless orderBy says.",
+    )
+    invoices = strawberry.field(
+        resolver=client_tabs.client_invoices,
+        description="Sales and purchase invoices; newest issue date first unless orderBy says.",
+    )
+    purchase_orders = strawberry.field(
+        resolver=client_tabs.client_purchase_orders,
+        description="Newest issue date first unless orderBy says.",
+    )
+    deals = strawberry.field(
+        resolver=client_tabs.client_deals, description="Newest first unless orderBy says."
+    )
+    quotes = strawberry.field(
+        resolver=client_tabs.client_quotes, description="Newest first unless orderBy says."
+    )
+    files = strawberry.field(
+        resolver=client_tabs.client_files, description="Attached files, newest first."
+    )
+    activity = strawberry.field(
+        resolver=client_tabs.client_activity,
+        description="What was done to the client and its records, newest first.",
     )
 
     @classmethod

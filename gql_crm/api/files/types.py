@@ -7,7 +7,7 @@ from strawberry.types import Info
 from gql_crm import models
 from gql_crm.api.accounts import User
 from gql_crm.api.errors import UserError
-from gql_crm.api.relay import ModelNode
+from gql_crm.api.relay import ModelNode, counted_connection
 from gql_crm.services import files
 
 
@@ -96,15 +96,7 @@ async def client_photo(root, info: Info) -> ClientPhoto | None:
     )
 
 
-async def client_files(root, info: Info) -> list[File]:
-    org_id = info.context.org_id
-
-    async def batch(client_ids: list[int]) -> list[list[models.File]]:
-        grouped = await files.files_of_clients(org_id, client_ids)
-        return [grouped[client_id] for client_id in client_ids]
-
-    rows = await info.context.loaders.get("client_files", batch).load(root.id)
-    return [File.from_model(row) for row in rows]
+FileConnection = counted_connection(File, "A client's attached files, newest first.")
 
 
 @strawberry.type

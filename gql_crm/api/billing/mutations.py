@@ -1,0 +1,76 @@
+import datetime
+from decimal import Decimal
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from gql_crm.api.billing.inputs import CreateInvoiceInput, CreatePurchaseOrderInput
+from gql_crm.api.billing.types import (
+    Invoice,
+    InvoicePayload,
+    PurchaseOrder,
+    PurchaseOrderPayload,
+)
+from gql_crm.api.errors import mutate
+from gql_crm.api.relay import input_to_data, record_id
+from gql_crm.models import PurchaseOrderStatus
+from gql_crm.services import billing
+
+ID_TYPES = {"client_id": "Client"}
+
+
+def _invoice(info: Info, action) -> InvoicePayload:
+    return mutate(info, InvoicePayload, "invoice", Invoice.from_model, action)
+
+
+def _order(info: Info, action) -> PurchaseOrderPayload:
+    return mutate(info, PurchaseOrderPayload, "purchase_order", PurchaseOrder.from_model, action)
+
+
+@strawberry.type
+class BillingMutations:
+    @strawberry.mutation(description="A DRAFT invoice; the server computes every total. "
+                         "Needs MEMBER.")
+    async def create_invoice(self, info: Info, input: CreateInvoiceInput) -> InvoicePayload:
+        data = input_to_data(input, ID_TYPES)
+        data["lines"] = [input_to_data(line) for line in input.lines]
+        return await _invoice(info, lambda: billing.create_invoice(info.context.actor, data))
+
+    @strawberry.mutation(description="DRAFT -> AUTHORIZED. Needs MEMBER.")
+    async def authorize_invoice(self, info: Info, id: relay.GlobalID) -> InvoicePayload:
+        return await _invoice(info, lambda: billing.authorize_invoice(
+            info.context.actor, record_id(id, "Invoice")))
+
+    @strawberry.mutation(description="A payment of an AUTHORIZED invoice, at most the amount "
+                         "still due; the one that completes it makes it PAID. Needs MEMBER.")
+    async def record_payment(
+        self, info: Info, invoice_id: relay.GlobalID, amount: Decimal, date: datetime.date
+    ) -> InvoicePayload:
+        return await _invoice(info, lambda: billing.record_payment(
+            info.context.actor, record_id(invoice_id, "Invoice", "invoice_id"), amount, date))
+
+    @strawberry.mutation(description="DRAFT or AUTHORIZED -> CANCELED. Needs MEMBER.")
+    async def cancel_invoice(self, info: Info, id: relay.GlobalID) -> InvoicePayload:
+        return await _invoice(info, lambda: billing.cancel_invoice(
+            info.context.actor, record_id(id, "Invoice")))
+
+    @strawberry.mutation(description="An OPEN purchase order. Needs MEMBER.")
+    async def create_purchase_order(
+        self, info: Info, input: CreatePurchaseOrderInput
+    ) -> PurchaseOrderPayload:
+        data = input_to_data(input, ID_TYPES)
+        return await _order(info, lambda: billing.create_purchase_order(
+            info.context.actor, data))
+
+    @strawberry.mutation(description="OPEN -> CLOSED. Needs MEMBER.")
+    async def close_purchase_order(self, info: Info, id: relay.GlobalID) -> PurchaseOrderPayload:
+        return await _order(info, lambda: billing.set_purchase_order_status(
+            info.context.actor, record_id(id, "PurchaseOrder"), PurchaseOrderStatus.CLOSED))
+
+    @strawberry.mutation(description="OPEN -> CANCELED. Needs MEMBER.")
+    async def cancel_purchase_order(
+        self, info: Info, id: relay.GlobalID
+    ) -> PurchaseOrderPayload:
+        return await _order(info, lambda: billing.set_purchase_order_status(
+            info.context.actor, record_id(id, "PurchaseOrder"), PurchaseOrderStatus.CANCELED))

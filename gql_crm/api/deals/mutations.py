@@ -1,0 +1,56 @@
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from gql_crm.api.deals.inputs import CreateDealInput, CreateQuoteInput
+from gql_crm.api.deals.types import Deal, DealPayload, DealStage, Quote, QuotePayload
+from gql_crm.api.errors import mutate
+from gql_crm.api.relay import input_to_data, record_id
+from gql_crm.models import DealStage as StoredDealStage
+from gql_crm.services import deals
+
+ID_TYPES = {"client_id": "Client", "deal_id": "Deal"}
+
+
+def _deal(info: Info, action) -> DealPayload:
+    return mutate(info, DealPayload, "deal", Deal.from_model, action)
+
+
+def _quote(info: Info, action) -> QuotePayload:
+    return mutate(info, QuotePayload, "quote", Quote.from_model, action)
+
+
+@strawberry.type
+class DealMutations:
+    @strawberry.mutation(description="Needs MEMBER.")
+    async def create_deal(self, info: Info, input: CreateDealInput) -> DealPayload:
+        data = input_to_data(input, ID_TYPES)
+        return await _deal(info, lambda: deals.create_deal(info.context.actor, data))
+
+    @strawberry.mutation(description="Any stage to any other; WON and LOST close the deal. "
+                         "Needs MEMBER.")
+    async def move_deal(self, info: Info, id: relay.GlobalID, stage: DealStage) -> DealPayload:
+        return await _deal(info, lambda: deals.move_deal(
+            info.context.actor, record_id(id, "Deal"), StoredDealStage(stage.value)))
+
+    @strawberry.mutation(description="A DRAFT quote; the server computes every total. "
+                         "Needs MEMBER.")
+    async def create_quote(self, info: Info, input: CreateQuoteInput) -> QuotePayload:
+        data = input_to_data(input, ID_TYPES)
+        data["lines"] = [input_to_data(line) for line in input.lines]
+        return await _quote(info, lambda: deals.create_quote(info.context.actor, data))
+
+    @strawberry.mutation(description="DRAFT -> SENT. Needs MEMBER.")
+    async def send_quote(self, info: Info, id: relay.GlobalID) -> QuotePayload:
+        return await _quote(info, lambda: deals.send_quote(
+            info.context.actor, record_id(id, "Quote")))
+
+    @strawberry.mutation(description="SENT -> ACCEPTED, unless EXPIRED. Needs MEMBER.")
+    async def accept_quote(self, info: Info, id: relay.GlobalID) -> QuotePayload:
+        return await _quote(info, lambda: deals.accept_quote(
+            info.context.actor, record_id(id, "Quote")))
+
+    @strawberry.mutation(description="SENT -> DECLINED, unless EXPIRED. Needs MEMBER.")
+    async def decline_quote(self, info: Info, id: relay.GlobalID) -> QuotePayload:
+        return await _quote(info, lambda: deals.decline_quote(
+            info.context.actor, record_id(id, "Quote")))

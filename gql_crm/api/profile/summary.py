@@ -1,0 +1,219 @@
+"""`Client.summary`: the profile's cards and pie charts. Each card is one DataLoader whose
+batch runs one grouped aggregate for every client of the request, so a page of 50 clients
+costs the same statements as a page of 5."""
+
+from decimal import Decimal
+
+import strawberry
+from strawberry.types import Info
+
+from gql_crm import models
+from gql_crm.api.billing.types import InvoiceKind, InvoiceState, PurchaseOrderStatus
+from gql_crm.api.deals.types import DealStage, QuoteStatus
+from gql_crm.api.profile.tabs import Money, money_list, org_today
+from gql_crm.api.projects.types import ProjectStatus
+from gql_crm.services import summary
+
+
+@strawberry.type(description="A number of records and their amounts, one per currency.")
+class CountAndAmounts:
+    count: int
+    amounts: list[Money] = strawberry.field(description="One entry per currency.")
+
+    @classmethod
+    def of(cls, figure: summary.Figure) -> "CountAndAmounts":
+        return cls(count=figure.count, amounts=money_list(figure.amounts))
+
+
+@strawberry.type
+class ProjectStatusCount:
+    status: ProjectStatus
+    count: int
+
+
+@strawberry.type
+class ProjectSummary:
+    count: int = strawberry.field(description="Projects of every status.")
+    by_status: list[ProjectStatusCount] = strawberry.field(
+        description="One entry per status, zeros included, in the enum's order."
+    )
+    hours_logged: Decimal = strawberry.field(description="Every hour logged on its projects.")
+
+
+@strawberry.type(description="Tasks not DONE, by due date; today is the organization's.")
+class TaskSummary:
+    overdue: int = strawberry.field(description="Due before today.")
+    pending: int = strawberry.field(description="Due today or later, or with no due date.")
+    upcoming: int = strawberry.field(
+        description=f"Due from today to today + {summary.UPCOMING_DAYS} days, both included."
+    )
+
+
+@strawberry.type
+class PurchaseOrderStatusFigure:
+    status: PurchaseOrderStatus
+    count: int
+    amounts: list[Money]
+
+
+@strawberry.type
+class PurchaseOrderSummary:
+    count: int = strawberry.field(description="OPEN and CLOSED orders (not CANCELED).")
+    total: list[Money] = strawberry.field(description="Their total, one entry per currency.")
+    closed_count: int
+    by_status: list[PurchaseOrderStatusFigure]
+
+
+@strawberry.type
+class InvoiceStateFigure:
+    status: InvoiceState
+    count: int
+    amounts: list[Money] = strawberry.field(description="Invoice totals, one per currency.")
+
+
+@strawberry.type(description="Amounts are invoice totals (tax included), one per currency; "
+                 "today is the organization's.")
+class InvoiceSummary:
+    kind: InvoiceKind
+    authorized: CountAndAmounts = strawberry.field(
+        description="Every issued invoice: authorized, paid or not (PENDING + OVERDUE + PAID)."
+    )
+    pending: CountAndAmounts = strawberry.field(
+        description="Authorized, unpaid or partly paid, due today or later or undated."
+    )
+    overdue: CountAndAmounts = strawberry.field(
+        description="Authorized, not fully paid, due before today."
+    )
+    paid: CountAndAmounts = strawberry.field(description="Fully paid.")
+    amount_due: list[Money] = strawberry.field(
+        description="What is still to be paid of PENDING and OVERDUE invoices, per currency."
+    )
+    by_status: list[InvoiceStateFigure] = strawberry.field(
+        description="A partition of every invoice by state (DRAFT, PENDING, OVERDUE, PAID, "
+        "CANCELED), zeros included: ready for a pie chart."
+    )
+
+
+@strawberry.type
+class DealStageFigure:
+    stage: DealStage
+    count: int
+    amounts: list[Money]
+
+
+@strawberry.type
+class DealSummary:
+    open: CountAndAmounts = strawberry.field(
+        description="Deals not WON or LOST; their amounts are the pipeline value."
+    )
+    won: CountAndAmounts
+    lost: CountAndAmounts
+    by_stage: list[DealStageFigure]
+
+
+@strawberry.type
+class QuoteStatusFigure:
+    status: QuoteStatus
+    count: int
+    amounts: list[Money]
+
+
+@strawberry.type
+class QuoteSummary:
+    by_status: list[QuoteStatusFigure] = strawberry.field(
+        description="Every quote by status (EXPIRED: DRAFT or SENT past validUntil), zeros "
+        "included."
+    )
+
+
+def _load(info: Info, name: str, compute, client_id: int):
+    """The figures of `client_id`, computed with every other client of the request at once."""
+    org_id = info.context.org_id
+
+    async def batch(client_ids: list[int]) -> list:
+        found = await compute(org_id, client_ids)
+        return [found[client_id] for client_id in client_ids]
+
+    return info.context.loaders.get(("summary", name), batch).load(client_id)
+
+
+@strawberry.type(description="The profile's cards, computed by the database.")
+class ClientSummary:
+    client_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def projects(self, info: Info) -> ProjectSummary:
+        figures = await _load(info, "projects", summary.project_figures, self.client_id)
+        hours = await _load(info, "hours", summary.hours_logged, self.client_id)
+        return ProjectSummary(
+            count=sum(figures.by_status.values()),
+            by_status=[ProjectStatusCount(status=s, count=figures.by_status.get(s, 0))
+                       for s in models.ProjectStatus],
+            hours_logged=hours,
+        )
+
+    @strawberry.field
+    async def tasks(self, info: Info) -> TaskSummary:
+        today = org_today(info)
+        figures = await _load(
+            info, "tasks", lambda org, ids: summary.task_figures(org, ids, today), self.client_id
+        )
+        return TaskSummary(overdue=figures.overdue, pending=figures.pending,
+                           upcoming=figures.upcoming)
+
+    @strawberry.field
+    async def purchase_orders(self, info: Info) -> PurchaseOrderSummary:
+        figures = await _load(info, "purchase_orders", summary.purchase_order_figures,
+                              self.client_id)
+        live = figures.live
+        return PurchaseOrderSummary(
+            count=live.count, total=money_list(live.amounts),
+            closed_count=figures.by_status[models.PurchaseOrderStatus.CLOSED].count,
+            by_status=[PurchaseOrderStatusFigure(status=s, count=f.count,
+                                                 amounts=money_list(f.amounts))
+                       for s, f in figures.by_status.items()],
+        )
+
+    @strawberry.field(description="Sales or purchase invoices.")
+    async def invoices(self, info: Info, kind: InvoiceKind) -> InvoiceSummary:
+        today, stored_kind = org_today(info), models.InvoiceKind(kind.value)
+        figures = await _load(
+            info, f"invoices.{stored_kind.value}",
+            lambda org, ids: summary.invoice_figures(org, ids, stored_kind, today),
+            self.client_id,
+        )
+        state = figures.by_state
+        return InvoiceSummary(
+            kind=stored_kind,
+            authorized=CountAndAmounts.of(figures.authorized),
+            pending=CountAndAmounts.of(state[summary.InvoiceState.PENDING]),
+            overdue=CountAndAmounts.of(state[summary.InvoiceState.OVERDUE]),
+            paid=CountAndAmounts.of(state[summary.InvoiceState.PAID]),
+            amount_due=money_list(figures.amount_due),
+            by_status=[InvoiceStateFigure(status=s, count=f.count, amounts=money_list(f.amounts))
+                       for s, f in state.items()],
+        )
+
+    @strawberry.field
+    async def deals(self, info: Info) -> DealSummary:
+        figures = await _load(info, "deals", summary.deal_figures, self.client_id)
+        stages = figures.by_stage
+        return DealSummary(
+            open=CountAndAmounts.of(figures.open),
+            won=CountAndAmounts.of(stages[models.DealStage.WON]),
+            lost=CountAndAmounts.of(stages[models.DealStage.LOST]),
+            by_stage=[DealStageFigure(stage=s, count=f.count, amounts=money_list(f.amounts))
+                      for s, f in stages.items()],
+        )
+
+    @strawberry.field
+    async def quotes(self, info: Info) -> QuoteSummary:
+        today = org_today(info)
+        figures = await _load(
+            info, "quotes", lambda org, ids: summary.quote_figures(org, ids, today),
+            self.client_id,
+        )
+        return QuoteSummary(by_status=[
+            QuoteStatusFigure(status=s, count=f.count, amounts=money_list(f.amounts))
+            for s, f in figures.by_state.items()
+        ])

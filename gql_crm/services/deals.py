@@ -1,0 +1,131 @@
+"""Deals through the sales pipeline, and the quotes sent for them."""
+
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.timezone import now
+from tortoise.transactions import in_transaction
+
+from gql_crm.models import Deal, DealStage, Quote, QuoteLine, QuoteStatus, Role
+from gql_crm.services import activity
+from gql_crm.services.auth import Actor
+from gql_crm.services.billing import clean_lines, line_rows, lines_activity, totals
+from gql_crm.services.errors import ErrorCode, UserErrors
+from gql_crm.services.records import (
+    money_amount,
+    record,
+    require_client,
+    require_row,
+    required_choice,
+    today,
+    transition,
+)
+from gql_crm.services.validation import Validator, normalize_currency, required_text
+
+CLOSED_STAGES = (DealStage.WON, DealStage.LOST)
+# Quotes that still wait for an answer; past their validUntil they read EXPIRED.
+EXPIRING = (QuoteStatus.DRAFT, QuoteStatus.SENT)
+
+
+class QuoteState(StrEnum):
+    """What a quote reads as: its stored status, or EXPIRED once past valid_until."""
+
+    DRAFT = "DRAFT"
+    SENT = "SENT"
+    ACCEPTED = "ACCEPTED"
+    DECLINED = "DECLINED"
+    EXPIRED = "EXPIRED"
+
+
+def quote_state(quote: Quote, on: date) -> QuoteState:
+    if quote.status in EXPIRING and quote.valid_until is not None and quote.valid_until < on:
+        return QuoteState.EXPIRED
+    return QuoteState(quote.status.value)
+
+
+async def create_deal(actor: Actor, data: dict[str, Any]) -> Deal:
+    actor.require(Role.MEMBER)
+    client = await require_client(actor, data.get("client_id"))
+    checks = Validator()
+    title = checks.check("title", required_text, data.get("title"), 300)
+    value = checks.check("value", money_amount, data.get("value"))
+    currency = checks.check("currency", normalize_currency, data.get("currency"))
+    stage = checks.check("stage", required_choice, data.get("stage") or "LEAD", DealStage)
+    checks.raise_if_errors()
+    values = {
+        "title": title, "value": value, "stage": stage,
+        "currency": currency or actor.organization.default_currency,
+        "expected_close_date": data.get("expected_close_date"),
+        "closed_at": now() if stage in CLOSED_STAGES else None,
+    }
+    async with in_transaction():
+        deal = await Deal.create(organization_id=actor.org_id, client_id=client.id, **values)
+        values.pop("closed_at")
+        await record(actor, deal, "created", activity.diff({}, values))
+    return deal
+
+
+async def move_deal(actor: Actor, deal_id: int, stage: DealStage) -> Deal:
+    actor.require(Role.MEMBER)
+    deal = await require_row(Deal, actor, deal_id)
+    others = tuple(s for s in DealStage if s != stage)
+    closed_at = (deal.closed_at or now()) if stage in CLOSED_STAGES else None
+    return await transition(actor, deal, "stage", others, stage, "moved", closed_at=closed_at)
+
+
+async def create_quote(actor: Actor, data: dict[str, Any]) -> Quote:
+    actor.require(Role.MEMBER)
+    client = await require_client(actor, data.get("client_id"))
+    checks = Validator()
+    number = checks.check("number", required_text, data.get("number"), 50)
+    currency = checks.check("currency", normalize_currency, data.get("currency"))
+    deal_id = data.get("deal_id")
+    if deal_id is not None and not await Deal.filter(
+        organization_id=actor.org_id, id=deal_id, client_id=client.id
+    ).exists():
+        checks.add(ErrorCode.NOT_FOUND, "deal_id")
+    lines = clean_lines(checks, data.get("lines"))
+    if number and await Quote.filter(organization_id=actor.org_id, number=number).exists():
+        checks.add(ErrorCode.DUPLICATE, "number")
+    checks.raise_if_errors()
+    values = {
+        "number": number, "deal_id": deal_id, "valid_until": data.get("valid_until"),
+        "currency": currency or actor.organization.default_currency, **totals(lines),
+    }
+    try:
+        async with in_transaction():
+            quote = await Quote.create(organization_id=actor.org_id, client_id=client.id,
+                                       **values)
+            await QuoteLine.bulk_create(
+                line_rows(QuoteLine, actor.org_id, "quote_id", quote.id, lines)
+            )
+            await record(actor, quote, "created",
+                         {**activity.diff({}, values),
+                          "lines": {"old": None, "new": lines_activity(lines)}})
+    except IntegrityError:
+        raise UserErrors.single(ErrorCode.DUPLICATE, "number") from None
+    return quote
+
+
+async def _answer(actor: Actor, quote_id: int, allowed: tuple, status: QuoteStatus,
+                  verb: str) -> Quote:
+    actor.require(Role.MEMBER)
+    quote = await require_row(Quote, actor, quote_id)
+    state = quote_state(quote, today(actor.organization))
+    if state == QuoteState.EXPIRED:
+        raise UserErrors.single(ErrorCode.INVALID_STATE, "id", state=state.value)
+    return await transition(actor, quote, "status", allowed, status, verb)
+
+
+async def send_quote(actor: Actor, quote_id: int) -> Quote:
+    return await _answer(actor, quote_id, (QuoteStatus.DRAFT,), QuoteStatus.SENT, "sent")
+
+
+async def accept_quote(actor: Actor, quote_id: int) -> Quote:
+    return await _answer(actor, quote_id, (QuoteStatus.SENT,), QuoteStatus.ACCEPTED, "accepted")
+
+
+async def decline_quote(actor: Actor, quote_id: int) -> Quote:
+    return await _answer(actor, quote_id, (QuoteStatus.SENT,), QuoteStatus.DECLINED, "declined")

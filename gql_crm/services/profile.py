@@ -1,0 +1,186 @@
+"""The rows of a client's profile tabs: each tab's filters and orders as querysets, so the
+API pages them with keyset cursors and counts them with one grouped query per page."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from tortoise.expressions import Q
+from tortoise.functions import Count
+from tortoise.queryset import QuerySet
+
+from gql_crm.models import (
+    Activity,
+    Deal,
+    DealStage,
+    File,
+    FilePurpose,
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+    Project,
+    ProjectStatus,
+    PurchaseOrder,
+    PurchaseOrderStatus,
+    Quote,
+    QuoteStatus,
+    Task,
+    TaskStatus,
+)
+from gql_crm.services.deals import EXPIRING, QuoteState
+from gql_crm.services.pagination import SortKey, date_key, datetime_key, decimal_key
+from gql_crm.services.records import of_clients
+from gql_crm.services.summary import UPCOMING_DAYS, InvoiceState
+
+
+OPEN_TASK_STATUSES = [status for status in TaskStatus if status != TaskStatus.DONE]
+
+
+class TaskDue(StrEnum):
+    """The task cards of the summary, as filters (never DONE tasks)."""
+
+    OVERDUE = "OVERDUE"
+    PENDING = "PENDING"
+    UPCOMING = "UPCOMING"
+
+
+@dataclass(frozen=True)
+class TabFilter:
+    """The filters any tab may take; each tab reads the ones that apply to it."""
+
+    project_statuses: tuple[ProjectStatus, ...] | None = None
+    task_statuses: tuple[TaskStatus, ...] | None = None
+    task_due: TaskDue | None = None
+    project_id: int | None = None
+    invoice_kind: InvoiceKind | None = None
+    invoice_states: tuple[InvoiceState, ...] | None = None
+    purchase_order_statuses: tuple[PurchaseOrderStatus, ...] | None = None
+    deal_stages: tuple[DealStage, ...] | None = None
+    deal_id: int | None = None
+    quote_states: tuple[QuoteState, ...] | None = None
+
+
+def _any(conditions: list[Q]) -> Q:
+    return Q(*conditions, join_type="OR") if conditions else Q(id__in=[])
+
+
+def invoice_state_q(state: InvoiceState, today: date) -> Q:
+    if state == InvoiceState.PENDING:
+        return Q(Q(status=InvoiceStatus.AUTHORIZED),
+                 Q(due_date__gte=today) | Q(due_date__isnull=True))
+    if state == InvoiceState.OVERDUE:
+        return Q(status=InvoiceStatus.AUTHORIZED, due_date__lt=today)
+    return Q(status=InvoiceStatus(state.value))
+
+
+def quote_state_q(state: QuoteState, today: date) -> Q:
+    if state == QuoteState.EXPIRED:
+        return Q(status__in=list(EXPIRING), valid_until__lt=today)
+    status = QuoteStatus(state.value)
+    if status in EXPIRING:
+        return Q(Q(status=status), Q(valid_until__gte=today) | Q(valid_until__isnull=True))
+    return Q(status=status)
+
+
+def task_due_q(due: TaskDue, today: date) -> Q:
+    if due == TaskDue.OVERDUE:
+        return Q(due_date__lt=today)
+    if due == TaskDue.UPCOMING:
+        return Q(due_date__gte=today, due_date__lte=today + timedelta(days=UPCOMING_DAYS))
+    return Q(due_date__gte=today) | Q(due_date__isnull=True)
+
+
+class Tab(StrEnum):
+    PROJECTS = "PROJECTS"
+    TASKS = "TASKS"
+    INVOICES = "INVOICES"
+    PURCHASE_ORDERS = "PURCHASE_ORDERS"
+    DEALS = "DEALS"
+    QUOTES = "QUOTES"
+    FILES = "FILES"
+    ACTIVITY = "ACTIVITY"
+
+
+def tab_queryset(
+    tab: Tab, org_id: int, client_ids: list[int], filters: TabFilter, today: date
+) -> QuerySet:
+    """The rows of `tab` for the given clients (one for a page, several for the counts)."""
+    f = filters
+    if tab == Tab.PROJECTS:
+        qs = of_clients(Project, org_id, client_ids)
+        if f.project_statuses is not None:
+            qs = qs.filter(status__in=list(f.project_statuses))
+    elif tab == Tab.TASKS:
+        qs = of_clients(Task, org_id, client_ids)
+        if f.task_statuses is not None:
+            qs = qs.filter(status__in=list(f.task_statuses))
+        if f.task_due is not None:
+            qs = qs.filter(status__in=OPEN_TASK_STATUSES).filter(task_due_q(f.task_due, today))
+        if f.project_id is not None:
+            qs = qs.filter(project_id=f.project_id)
+    elif tab == Tab.INVOICES:
+        qs = of_clients(Invoice, org_id, client_ids)
+        if f.invoice_kind is not None:
+            qs = qs.filter(kind=f.invoice_kind)
+        if f.invoice_states is not None:
+            qs = qs.filter(_any([invoice_state_q(s, today) for s in f.invoice_states]))
+    elif tab == Tab.PURCHASE_ORDERS:
+        qs = of_clients(PurchaseOrder, org_id, client_ids)
+        if f.purchase_order_statuses is not None:
+            qs = qs.filter(status__in=list(f.purchase_order_statuses))
+    elif tab == Tab.DEALS:
+        qs = of_clients(Deal, org_id, client_ids)
+        if f.deal_stages is not None:
+            qs = qs.filter(stage__in=list(f.deal_stages))
+    elif tab == Tab.QUOTES:
+        qs = of_clients(Quote, org_id, client_ids)
+        if f.quote_states is not None:
+            qs = qs.filter(_any([quote_state_q(s, today) for s in f.quote_states]))
+        if f.deal_id is not None:
+            qs = qs.filter(deal_id=f.deal_id)
+    elif tab == Tab.FILES:
+        qs = of_clients(File, org_id, client_ids).filter(
+            deleted_at__isnull=True, purpose=FilePurpose.ATTACHMENT
+        )
+    else:
+        qs = of_clients(Activity, org_id, client_ids)
+    return qs
+
+
+async def tab_counts(
+    tab: Tab, org_id: int, client_ids: list[int], filters: TabFilter, today: date
+) -> dict[int, int]:
+    """Each client's number of rows in `tab`: one grouped query for a whole page of clients."""
+    rows = await (
+        tab_queryset(tab, org_id, client_ids, filters, today)
+        .annotate(n=Count("id"))
+        .group_by("client_id")
+        .values("client_id", "n")
+    )
+    found = {row["client_id"]: row["n"] for row in rows}
+    return {client_id: found.get(client_id, 0) for client_id in client_ids}
+
+
+class TabOrderField(StrEnum):
+    """Sort fields a tab may offer (only non-null columns: keyset cursors need values)."""
+
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+    NAME = "name"
+    TITLE = "title"
+    NUMBER = "number"
+    ISSUE_DATE = "issue_date"
+    TOTAL = "total"
+    VALUE = "value"
+
+
+def tab_sort_keys(field: TabOrderField, descending: bool) -> list[SortKey]:
+    if field in (TabOrderField.CREATED_AT, TabOrderField.UPDATED_AT):
+        key = datetime_key(field.value, descending)
+    elif field == TabOrderField.ISSUE_DATE:
+        key = date_key(field.value, descending)
+    elif field in (TabOrderField.TOTAL, TabOrderField.VALUE):
+        key = decimal_key(field.value, descending)
+    else:
+        key = SortKey(field.value, descending)
+    return [key, SortKey("id", descending, int)]

@@ -1,0 +1,176 @@
+"""Projects, their tasks and the hours logged on them."""
+
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from gql_crm.models import Project, ProjectStatus, Role, Task, TaskStatus, TimeLog, User
+from gql_crm.services import activity
+from gql_crm.services.auth import Actor
+from gql_crm.services.errors import ErrorCode
+from gql_crm.services.records import (
+    bounded_decimal,
+    date_order,
+    optional_money_amount,
+    record,
+    require_client,
+    require_row,
+    snapshot,
+    transition,
+)
+from gql_crm.services.validation import (
+    FieldInvalid,
+    Validator,
+    normalize_choice,
+    normalize_currency,
+    optional_text,
+    required_text,
+)
+
+PROJECT_FIELDS = ("name", "status", "start_date", "deadline", "budget", "currency")
+TASK_FIELDS = ("title", "description", "due_date", "assignee_id", "status")
+MAX_HOURS_PER_ENTRY = 24
+
+
+def _clean_project(data: dict[str, Any], current: Project | None) -> dict[str, Any]:
+    checks = Validator()
+    values: dict[str, Any] = {}
+    if current is None or "name" in data:
+        values["name"] = checks.check("name", required_text, data.get("name"), 200)
+    if "status" in data:
+        values["status"] = (
+            checks.check("status", normalize_choice, data["status"], ProjectStatus)
+            or ProjectStatus.PLANNED
+        )
+    for key in ("start_date", "deadline"):
+        if key in data:
+            values[key] = data[key]
+    if "budget" in data:
+        values["budget"] = checks.check("budget", optional_money_amount, data["budget"])
+    if data.get("currency") is not None:
+        values["currency"] = checks.check("currency", normalize_currency, data["currency"])
+    start = values.get("start_date", current.start_date if current else None)
+    deadline = values.get("deadline", current.deadline if current else None)
+    if not date_order(start, deadline):
+        checks.add(ErrorCode.INVALID_DATE, "deadline")
+    checks.raise_if_errors()
+    return values
+
+
+async def create_project(actor: Actor, client_id: int, data: dict[str, Any]) -> Project:
+    actor.require(Role.MEMBER)
+    client = await require_client(actor, client_id)
+    values = _clean_project(data, None)
+    values.setdefault("currency", actor.organization.default_currency)
+    async with in_transaction():
+        project = await Project.create(
+            organization_id=actor.org_id, client_id=client.id, **values
+        )
+        await record(actor, project, "created", activity.diff({}, values))
+    return project
+
+
+async def update_project(actor: Actor, project_id: int, data: dict[str, Any]) -> Project:
+    actor.require(Role.MEMBER)
+    project = await require_row(Project, actor, project_id)
+    values = _clean_project(data, project)
+    before = snapshot(project, PROJECT_FIELDS)
+    for key, value in values.items():
+        setattr(project, key, value)
+    changes = activity.diff(before, snapshot(project, PROJECT_FIELDS))
+    async with in_transaction():
+        await project.save()
+        if changes:
+            await record(actor, project, "updated", changes)
+    return project
+
+
+async def _clean_task(actor: Actor, data: dict[str, Any], current: Task | None) -> dict[str, Any]:
+    checks = Validator()
+    values: dict[str, Any] = {}
+    if current is None or "title" in data:
+        values["title"] = checks.check("title", required_text, data.get("title"), 300)
+    if "description" in data:
+        values["description"] = checks.check(
+            "description", optional_text, data["description"], 10_000
+        ) or ""
+    if "due_date" in data:
+        values["due_date"] = data["due_date"]
+    if "status" in data:
+        values["status"] = (
+            checks.check("status", normalize_choice, data["status"], TaskStatus) or TaskStatus.TODO
+        )
+    if "assignee_id" in data:
+        assignee_id = data["assignee_id"]
+        if assignee_id is not None and not await User.filter(
+            organization_id=actor.org_id, id=assignee_id
+        ).exists():
+            checks.add(ErrorCode.NOT_FOUND, "assignee_id")
+        values["assignee_id"] = assignee_id
+    checks.raise_if_errors()
+    return values
+
+
+async def create_task(actor: Actor, project_id: int, data: dict[str, Any]) -> Task:
+    actor.require(Role.MEMBER)
+    project = await require_row(Project, actor, project_id, "project_id")
+    values = await _clean_task(actor, data, None)
+    async with in_transaction():
+        task = await Task.create(
+            organization_id=actor.org_id, project_id=project.id, client_id=project.client_id,
+            **values,
+        )
+        await record(actor, task, "created", activity.diff({}, values))
+    return task
+
+
+async def update_task(actor: Actor, task_id: int, data: dict[str, Any]) -> Task:
+    actor.require(Role.MEMBER)
+    task = await require_row(Task, actor, task_id)
+    values = await _clean_task(actor, data, task)
+    before = snapshot(task, TASK_FIELDS)
+    for key, value in values.items():
+        setattr(task, key, value)
+    changes = activity.diff(before, snapshot(task, TASK_FIELDS))
+    async with in_transaction():
+        await task.save()
+        if changes:
+            await record(actor, task, "updated", changes)
+    return task
+
+
+async def set_task_status(actor: Actor, task_id: int, status: TaskStatus) -> Task:
+    actor.require(Role.MEMBER)
+    task = await require_row(Task, actor, task_id)
+    others = tuple(s for s in TaskStatus if s != status)
+    return await transition(actor, task, "status", others, status, "status_changed")
+
+
+def _hours(value: Any):
+    hours = bounded_decimal(value, max_digits=8, places=2, positive=True)
+    if hours is not None and hours > MAX_HOURS_PER_ENTRY:
+        raise FieldInvalid(ErrorCode.INVALID_AMOUNT)
+    return hours
+
+
+async def log_time(actor: Actor, data: dict[str, Any]) -> TimeLog:
+    """Hours worked on a project (and optionally one of its tasks) on one day."""
+    actor.require(Role.MEMBER)
+    project = await require_row(Project, actor, data.get("project_id"), "project_id")
+    checks = Validator()
+    hours = checks.check("hours", _hours, data.get("hours"))
+    note = checks.check("note", optional_text, data.get("note"), 2000) or ""
+    task_id = data.get("task_id")
+    if task_id is not None and not await Task.filter(
+        organization_id=actor.org_id, id=task_id, project_id=project.id
+    ).exists():
+        checks.add(ErrorCode.NOT_FOUND, "task_id")
+    checks.raise_if_errors()
+    values = {"date": data["date"], "hours": hours, "note": note, "task_id": task_id}
+    async with in_transaction():
+        entry = await TimeLog.create(
+            organization_id=actor.org_id, project_id=project.id, client_id=project.client_id,
+            user_id=actor.user_id, **values,
+        )
+        await record(actor, entry, "created", activity.diff({}, values))
+    return entry

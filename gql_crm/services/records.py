@@ -1,0 +1,151 @@
+"""What the records of a client's profile (projects, invoices, deals, ...) share: lookups
+scoped to the organization, bounded decimals, the organization's "today", state changes
+with their activity entry."""
+
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from tortoise.expressions import Subquery
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from gql_crm.models import Client, Organization
+from gql_crm.services import activity
+from gql_crm.services.auth import Actor
+from gql_crm.services.errors import ErrorCode, UserErrors
+from gql_crm.services.validation import FieldInvalid, normalize_amount, normalize_choice
+
+ModelT = TypeVar("ModelT", bound=Model)
+CENT = Decimal("0.01")
+
+
+def today(organization: Organization) -> date:
+    """The current date where the organization works: "overdue" flips at its midnight."""
+    try:
+        zone = ZoneInfo(organization.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return datetime.now(zone).date()
+
+
+def money(value: Any) -> Decimal:
+    """A database sum as Decimal cents (SQLite answers sums of decimals as floats)."""
+    if value is None:
+        return Decimal("0.00")
+    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def bounded_decimal(
+    value: Any, *, max_digits: int, places: int, positive: bool = False,
+    allow_none: bool = False,
+) -> Decimal | None:
+    """A Decimal that fits a DECIMAL(max_digits, places) column exactly, or FieldInvalid."""
+    if value is None:
+        if allow_none:
+            return None
+        raise FieldInvalid(ErrorCode.REQUIRED)
+    amount = normalize_amount(value)
+    assert amount is not None
+    if positive and amount <= 0:
+        raise FieldInvalid(ErrorCode.INVALID_AMOUNT)
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -places:
+        if amount != amount.quantize(Decimal(1).scaleb(-places)):
+            raise FieldInvalid(ErrorCode.INVALID_AMOUNT)
+    amount = amount.quantize(Decimal(1).scaleb(-places))
+    if amount.adjusted() >= max_digits - places:
+        raise FieldInvalid(ErrorCode.INVALID_AMOUNT)
+    return amount
+
+
+def money_amount(value: Any) -> Decimal | None:
+    """An amount of money: not negative, at most two decimals, fits DECIMAL(18, 2)."""
+    return bounded_decimal(value, max_digits=18, places=2)
+
+
+def optional_money_amount(value: Any) -> Decimal | None:
+    return bounded_decimal(value, max_digits=18, places=2, allow_none=True)
+
+
+def positive_money_amount(value: Any) -> Decimal | None:
+    return bounded_decimal(value, max_digits=18, places=2, positive=True)
+
+
+def required_choice(value: str | None, choices: type) -> Any:
+    choice = normalize_choice(value, choices)
+    if choice is None:
+        raise FieldInvalid(ErrorCode.REQUIRED)
+    return choice
+
+
+def date_order(start: date | None, end: date | None) -> bool:
+    return start is None or end is None or start <= end
+
+
+def of_clients(model: type, org_id: int, client_ids: list[int]) -> QuerySet:
+    """Rows of `model` belonging to the organization's clients among `client_ids`.
+
+    Tenancy goes through the clients' primary keys rather than the rows' organization_id,
+    which leaves the planner a single choice, the (client_id, ...) index; SQLite without
+    statistics otherwise ties it with the organization_id index and scans the whole
+    organization.
+    """
+    clients = Client.filter(organization_id=org_id, id__in=client_ids).values("id")
+    return model.filter(client_id__in=Subquery(clients))
+
+
+async def require_client(actor: Actor, client_id: int | None, field: str = "client_id") -> Client:
+    client = None
+    if client_id:
+        client = await Client.get_or_none(organization_id=actor.org_id, id=client_id)
+    if client is None:
+        raise UserErrors.single(ErrorCode.NOT_FOUND, field)
+    return client
+
+
+async def require_row(
+    model: type[ModelT], actor: Actor, row_id: int | None, field: str = "id"
+) -> ModelT:
+    """A row of the caller's organization; another organization's reads as missing."""
+    row = None
+    if row_id:
+        row = await model.get_or_none(organization_id=actor.org_id, id=row_id)
+    if row is None:
+        raise UserErrors.single(ErrorCode.NOT_FOUND, field)
+    return row
+
+
+def snapshot(row: Model, fields: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in fields}
+
+
+async def record(
+    actor: Actor, row: Model, verb: str, changes: dict[str, Any] | None = None
+) -> None:
+    """The activity entry of a change to one of a client's records."""
+    await activity.record(
+        actor, client_id=row.client_id, verb=verb, target_type=type(row).__name__,
+        target_id=row.id, changes=changes,
+    )
+
+
+async def transition(
+    actor: Actor, row: Model, field: str, allowed_from: tuple, new_state: Any, verb: str,
+    **also: Any,
+) -> Model:
+    """Moves `row` to `new_state` if its state allows it (setting `also` beside it), with an
+    activity entry."""
+    state = getattr(row, field)
+    if state not in allowed_from:
+        raise UserErrors.single(ErrorCode.INVALID_STATE, "id", state=getattr(state, "value", state))
+    before = snapshot(row, (field, *also))
+    setattr(row, field, new_state)
+    for name, value in also.items():
+        setattr(row, name, value)
+    async with in_transaction():
+        await row.save()
+        await record(actor, row, verb, activity.diff(before, snapshot(row, (field, *also))))
+    return row

@@ -1,0 +1,256 @@
+"""The figures of a client's profile cards, computed by the database.
+
+Each function runs ONE grouped aggregate for a whole batch of clients (a page of the list or
+a single profile) and returns the figures by client id: the cost of a summary never grows
+with the number of clients shown, and no row is ever loaded into Python, only group totals.
+Amounts are kept apart by currency; they are never added across currencies.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from tortoise.expressions import Q
+from tortoise.functions import Count, Sum
+
+from gql_crm.models import (
+    Deal,
+    DealStage,
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+    Project,
+    ProjectStatus,
+    PurchaseOrder,
+    PurchaseOrderStatus,
+    Quote,
+    Task,
+    TaskStatus,
+    TimeLog,
+)
+from gql_crm.services.deals import CLOSED_STAGES, EXPIRING, QuoteState
+from gql_crm.services.records import money, of_clients
+
+UPCOMING_DAYS = 7
+
+
+class InvoiceState(StrEnum):
+    """What an invoice reads as. PENDING and OVERDUE split AUTHORIZED by the due date."""
+
+    DRAFT = "DRAFT"
+    PENDING = "PENDING"
+    OVERDUE = "OVERDUE"
+    PAID = "PAID"
+    CANCELED = "CANCELED"
+
+
+@dataclass
+class Figure:
+    """A count, and the amounts of the counted records, one per currency."""
+
+    count: int = 0
+    amounts: dict[str, Decimal] = field(default_factory=dict)
+
+    def add(self, count: int, currency: str, amount) -> None:
+        if not count:
+            return
+        self.count += count
+        self.amounts[currency] = self.amounts.get(currency, Decimal("0.00")) + money(amount)
+
+
+def _combine(*figures: Figure) -> Figure:
+    result = Figure()
+    for figure in figures:
+        result.count += figure.count
+        for currency, amount in figure.amounts.items():
+            result.amounts[currency] = result.amounts.get(currency, Decimal("0.00")) + amount
+    return result
+
+
+@dataclass
+class ProjectFigures:
+    by_status: dict[ProjectStatus, int] = field(default_factory=dict)
+
+
+@dataclass
+class TaskFigures:
+    overdue: int = 0
+    pending: int = 0
+    upcoming: int = 0
+
+
+@dataclass
+class PurchaseOrderFigures:
+    by_status: dict[PurchaseOrderStatus, Figure] = field(
+        default_factory=lambda: {status: Figure() for status in PurchaseOrderStatus}
+    )
+
+    @property
+    def live(self) -> Figure:
+        """Open and closed orders; canceled ones never count."""
+        return _combine(self.by_status[PurchaseOrderStatus.OPEN],
+                        self.by_status[PurchaseOrderStatus.CLOSED])
+
+
+@dataclass
+class InvoiceFigures:
+    by_state: dict[InvoiceState, Figure] = field(
+        default_factory=lambda: {state: Figure() for state in InvoiceState}
+    )
+    amount_due: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def authorized(self) -> Figure:
+        """Every invoice issued (authorized at some point, not canceled): paid or not."""
+        return _combine(self.by_state[InvoiceState.PENDING], self.by_state[InvoiceState.OVERDUE],
+                        self.by_state[InvoiceState.PAID])
+
+
+@dataclass
+class DealFigures:
+    by_stage: dict[DealStage, Figure] = field(
+        default_factory=lambda: {stage: Figure() for stage in DealStage}
+    )
+
+    @property
+    def open(self) -> Figure:
+        return _combine(*(f for s, f in self.by_stage.items() if s not in CLOSED_STAGES))
+
+
+@dataclass
+class QuoteFigures:
+    by_state: dict[QuoteState, Figure] = field(
+        default_factory=lambda: {state: Figure() for state in QuoteState}
+    )
+
+
+async def project_figures(org_id: int, client_ids: list[int]) -> dict[int, ProjectFigures]:
+    result = {client_id: ProjectFigures() for client_id in client_ids}
+    rows = await (
+        of_clients(Project, org_id, client_ids)
+        .annotate(n=Count("id"))
+        .group_by("client_id", "status")
+        .values("client_id", "status", "n")
+    )
+    for row in rows:
+        result[row["client_id"]].by_status[ProjectStatus(row["status"])] = row["n"]
+    return result
+
+
+async def hours_logged(org_id: int, client_ids: list[int]) -> dict[int, Decimal]:
+    rows = await (
+        of_clients(TimeLog, org_id, client_ids)
+        .annotate(hours_sum=Sum("hours"))
+        .group_by("client_id")
+        .values("client_id", "hours_sum")
+    )
+    found = {row["client_id"]: money(row["hours_sum"]) for row in rows}
+    return {client_id: found.get(client_id, Decimal("0.00")) for client_id in client_ids}
+
+
+async def task_figures(
+    org_id: int, client_ids: list[int], today: date
+) -> dict[int, TaskFigures]:
+    horizon = today + timedelta(days=UPCOMING_DAYS)
+    rows = await (
+        of_clients(Task, org_id, client_ids)
+        .filter(status__in=[status for status in TaskStatus if status != TaskStatus.DONE])
+        .annotate(
+            overdue=Count("id", _filter=Q(due_date__lt=today)),
+            pending=Count("id", _filter=Q(due_date__gte=today) | Q(due_date__isnull=True)),
+            upcoming=Count("id", _filter=Q(due_date__gte=today, due_date__lte=horizon)),
+        )
+        .group_by("client_id")
+        .values("client_id", "overdue", "pending", "upcoming")
+    )
+    result = {client_id: TaskFigures() for client_id in client_ids}
+    for row in rows:
+        result[row["client_id"]] = TaskFigures(row["overdue"], row["pending"], row["upcoming"])
+    return result
+
+
+async def purchase_order_figures(
+    org_id: int, client_ids: list[int]
+) -> dict[int, PurchaseOrderFigures]:
+    rows = await (
+        of_clients(PurchaseOrder, org_id, client_ids)
+        .annotate(n=Count("id"), amount=Sum("total"))
+        .group_by("client_id", "status", "currency")
+        .values("client_id", "status", "currency", "n", "amount")
+    )
+    result = {client_id: PurchaseOrderFigures() for client_id in client_ids}
+    for row in rows:
+        figures = result[row["client_id"]].by_status[PurchaseOrderStatus(row["status"])]
+        figures.add(row["n"], row["currency"], row["amount"])
+    return result
+
+
+async def invoice_figures(
+    org_id: int, client_ids: list[int], kind: InvoiceKind, today: date
+) -> dict[int, InvoiceFigures]:
+    late = Q(due_date__lt=today)
+    rows = await (
+        of_clients(Invoice, org_id, client_ids).filter(kind=kind)
+        .annotate(
+            n=Count("id"), amount=Sum("total"), paid=Sum("amount_paid"),
+            late_n=Count("id", _filter=late), late_amount=Sum("total", _filter=late),
+        )
+        .group_by("client_id", "status", "currency")
+        .values("client_id", "status", "currency", "n", "amount", "paid", "late_n",
+                "late_amount")
+    )
+    result = {client_id: InvoiceFigures() for client_id in client_ids}
+    for row in rows:
+        figures = result[row["client_id"]]
+        status, currency = InvoiceStatus(row["status"]), row["currency"]
+        if status == InvoiceStatus.AUTHORIZED:
+            figures.by_state[InvoiceState.OVERDUE].add(row["late_n"], currency,
+                                                        row["late_amount"])
+            figures.by_state[InvoiceState.PENDING].add(
+                row["n"] - row["late_n"], currency, money(row["amount"]) - money(row["late_amount"])
+            )
+            due = money(row["amount"]) - money(row["paid"])
+            if due:
+                figures.amount_due[currency] = figures.amount_due.get(currency, 0) + due
+        else:
+            figures.by_state[InvoiceState(status.value)].add(row["n"], currency, row["amount"])
+    return result
+
+
+async def deal_figures(org_id: int, client_ids: list[int]) -> dict[int, DealFigures]:
+    rows = await (
+        of_clients(Deal, org_id, client_ids)
+        .annotate(n=Count("id"), amount=Sum("value"))
+        .group_by("client_id", "stage", "currency")
+        .values("client_id", "stage", "currency", "n", "amount")
+    )
+    result = {client_id: DealFigures() for client_id in client_ids}
+    for row in rows:
+        result[row["client_id"]].by_stage[DealStage(row["stage"])].add(
+            row["n"], row["currency"], row["amount"]
+        )
+    return result
+
+
+async def quote_figures(
+    org_id: int, client_ids: list[int], today: date
+) -> dict[int, QuoteFigures]:
+    expired = Q(valid_until__lt=today, status__in=list(EXPIRING))
+    rows = await (
+        of_clients(Quote, org_id, client_ids)
+        .annotate(n=Count("id"), amount=Sum("total"), expired_n=Count("id", _filter=expired),
+                  expired_amount=Sum("total", _filter=expired))
+        .group_by("client_id", "status", "currency")
+        .values("client_id", "status", "currency", "n", "amount", "expired_n", "expired_amount")
+    )
+    result = {client_id: QuoteFigures() for client_id in client_ids}
+    for row in rows:
+        figures, currency = result[row["client_id"]], row["currency"]
+        figures.by_state[QuoteState.EXPIRED].add(row["expired_n"], currency,
+                                                 row["expired_amount"])
+        figures.by_state[QuoteState(row["status"])].add(
+            row["n"] - row["expired_n"], currency,
+            money(row["amount"]) - money(row["expired_amount"]),
+        )
+    return result

@@ -1,0 +1,184 @@
+"""GraphQL documents and builders for the client profile's records, through HTTP."""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from tests.helpers import create_client
+
+ERRORS = "errors { code field message }"
+
+CREATE_PROJECT = f"""
+mutation($input: CreateProjectInput!) {{
+  createProject(input: $input) {{
+    project {{ id name status startDate deadline budget {{ amount currency }} }} {ERRORS}
+  }}
+}}"""
+
+UPDATE_PROJECT = f"""
+mutation($id: ID!, $input: UpdateProjectInput!) {{
+  updateProject(id: $id, input: $input) {{ project {{ id name status deadline }} {ERRORS} }}
+}}"""
+
+LOG_TIME = f"""
+mutation($input: LogTimeInput!) {{
+  logTime(input: $input) {{ timeLog {{ id date hours note user {{ email }} }} {ERRORS} }}
+}}"""
+
+CREATE_TASK = f"""
+mutation($input: CreateTaskInput!) {{
+  createTask(input: $input) {{ task {{ id title status dueDate isOverdue }} {ERRORS} }}
+}}"""
+
+UPDATE_TASK = f"""
+mutation($id: ID!, $input: UpdateTaskInput!) {{
+  updateTask(id: $id, input: $input) {{ task {{ id title dueDate }} {ERRORS} }}
+}}"""
+
+SET_TASK_STATUS = f"""
+mutation($id: ID!, $status: TaskStatus!) {{
+  setTaskStatus(id: $id, status: $status) {{ task {{ id status }} {ERRORS} }}
+}}"""
+
+INVOICE_FIELDS = """id kind number status state issueDate dueDate currency subtotal taxTotal
+  total amountPaid amountDue
+  lines { position description quantity unitPrice taxRate subtotal tax total }
+  payments { amount date }"""
+
+CREATE_INVOICE = f"""
+mutation($input: CreateInvoiceInput!) {{
+  createInvoice(input: $input) {{ invoice {{ {INVOICE_FIELDS} }} {ERRORS} }}
+}}"""
+
+AUTHORIZE_INVOICE = f"""
+mutation($id: ID!) {{ authorizeInvoice(id: $id) {{ invoice {{ id status state }} {ERRORS} }} }}"""
+
+CANCEL_INVOICE = f"""
+mutation($id: ID!) {{ cancelInvoice(id: $id) {{ invoice {{ id status }} {ERRORS} }} }}"""
+
+RECORD_PAYMENT = f"""
+mutation($id: ID!, $amount: Decimal!, $date: Date!) {{
+  recordPayment(invoiceId: $id, amount: $amount, date: $date) {{
+    invoice {{ id status state amountPaid amountDue payments {{ amount date }} }} {ERRORS}
+  }}
+}}"""
+
+CREATE_PURCHASE_ORDER = f"""
+mutation($input: CreatePurchaseOrderInput!) {{
+  createPurchaseOrder(input: $input) {{
+    purchaseOrder {{ id number status total {{ amount currency }} }} {ERRORS}
+  }}
+}}"""
+
+CLOSE_PURCHASE_ORDER = f"""
+mutation($id: ID!) {{ closePurchaseOrder(id: $id) {{ purchaseOrder {{ id status }} {ERRORS} }} }}"""
+
+CANCEL_PURCHASE_ORDER = f"""
+mutation($id: ID!) {{ cancelPurchaseOrder(id: $id) {{ purchaseOrder {{ id status }} {ERRORS} }} }}"""
+
+CREATE_DEAL = f"""
+mutation($input: CreateDealInput!) {{
+  createDeal(input: $input) {{
+    deal {{ id title stage value {{ amount currency }} closedAt }} {ERRORS}
+  }}
+}}"""
+
+MOVE_DEAL = f"""
+mutation($id: ID!, $stage: DealStage!) {{
+  moveDeal(id: $id, stage: $stage) {{ deal {{ id stage closedAt }} {ERRORS} }}
+}}"""
+
+CREATE_QUOTE = f"""
+mutation($input: CreateQuoteInput!) {{
+  createQuote(input: $input) {{
+    quote {{ id number status validUntil subtotal taxTotal total deal {{ id }}
+             lines {{ description total }} }} {ERRORS}
+  }}
+}}"""
+
+QUOTE_ACTION = """
+mutation($id: ID!) {{ {name}(id: $id) {{ quote {{ id status }} {errors} }} }}"""
+
+
+def quote_action(name: str) -> str:
+    return QUOTE_ACTION.format(name=name, errors=ERRORS)
+
+
+def org_today(zone: str = "Europe/Madrid") -> date:
+    return datetime.now(ZoneInfo(zone)).date()
+
+
+def day(offset: int, zone: str = "Europe/Madrid") -> str:
+    """An ISO date `offset` days from the organization's today."""
+    return (org_today(zone) + timedelta(days=offset)).isoformat()
+
+
+async def ok(org, document: str, variables: dict, field: str, node: str, **kwargs) -> dict:
+    """Runs a mutation that must succeed; returns its node."""
+    data = await org.data(document, variables, **kwargs)
+    payload = data[field]
+    assert payload["errors"] == [], payload["errors"]
+    return payload[node]
+
+
+async def errors_of(org, document: str, variables: dict, field: str, **kwargs) -> list[dict]:
+    data = await org.data(document, variables, **kwargs)
+    assert data[field]["errors"], data[field]
+    return data[field]["errors"]
+
+
+async def project(org, client_id: str, **input) -> dict:
+    input = {"clientId": client_id, "name": "Web", **input}
+    return await ok(org, CREATE_PROJECT, {"input": input}, "createProject", "project")
+
+
+async def task(org, project_id: str, **input) -> dict:
+    input = {"projectId": project_id, "title": "Do it", **input}
+    return await ok(org, CREATE_TASK, {"input": input}, "createTask", "task")
+
+
+async def invoice(org, client_id: str, *, lines=None, authorize=False, **input) -> dict:
+    input = {
+        "clientId": client_id, "kind": "SALE", "number": input.pop("number", None)
+        or f"F-{next_number()}", "issueDate": day(-30),
+        "lines": lines or [{"description": "Work", "quantity": "1", "unitPrice": "100"}],
+        **input,
+    }
+    created = await ok(org, CREATE_INVOICE, {"input": input}, "createInvoice", "invoice")
+    if authorize:
+        await ok(org, AUTHORIZE_INVOICE, {"id": created["id"]}, "authorizeInvoice", "invoice")
+    return created
+
+
+async def pay(org, invoice_id: str, amount: str, on: str | None = None) -> dict:
+    return await ok(org, RECORD_PAYMENT, {"id": invoice_id, "amount": amount,
+                                          "date": on or day(0)}, "recordPayment", "invoice")
+
+
+async def purchase_order(org, client_id: str, **input) -> dict:
+    input = {"clientId": client_id, "number": f"PO-{next_number()}", "issueDate": day(-3),
+             "total": "100", **input}
+    return await ok(org, CREATE_PURCHASE_ORDER, {"input": input}, "createPurchaseOrder",
+                    "purchaseOrder")
+
+
+async def deal(org, client_id: str, **input) -> dict:
+    input = {"clientId": client_id, "title": "Deal", "value": "1000", **input}
+    return await ok(org, CREATE_DEAL, {"input": input}, "createDeal", "deal")
+
+
+async def quote(org, client_id: str, **input) -> dict:
+    input = {"clientId": client_id, "number": f"Q-{next_number()}",
+             "lines": [{"description": "Work", "quantity": "1", "unitPrice": "100"}], **input}
+    return await ok(org, CREATE_QUOTE, {"input": input}, "createQuote", "quote")
+
+
+_numbers = iter(range(1, 10**9))
+
+
+def next_number() -> int:
+    return next(_numbers)
+
+
+async def new_client(org, name: str = "Cliente", **input) -> str:
+    """A new client's global ID."""
+    return (await create_client(org, name=name, **input))["id"]

@@ -1,0 +1,275 @@
+"""The profile's summary through HTTP: every figure against hand-built fixtures, with the
+date edges (yesterday, today, today + 7, today + 8 in the organization's time zone) and
+several currencies, and the statement count of a list that shows it."""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from gql_crm.models import Organization, Quote
+from tests.helpers import CREATE_CATEGORY, pk_of
+from tests.profile_helpers import (
+    CANCEL_INVOICE,
+    CANCEL_PURCHASE_ORDER,
+    CLOSE_PURCHASE_ORDER,
+    LOG_TIME,
+    MOVE_DEAL,
+    new_client,
+    SET_TASK_STATUS,
+    day,
+    deal,
+    invoice,
+    ok,
+    pay,
+    project,
+    purchase_order,
+    quote,
+    quote_action,
+    task,
+)
+
+FIGURE = "count amounts { amount currency }"
+SUMMARY = f"""
+query($id: ID!) {{ client(id: $id) {{ summary {{
+  projects {{ count byStatus {{ status count }} hoursLogged }}
+  tasks {{ overdue pending upcoming }}
+  purchaseOrders {{ count total {{ amount currency }} closedCount
+                    byStatus {{ status {FIGURE} }} }}
+  sales: invoices(kind: SALE) {{
+    kind authorized {{ {FIGURE} }} pending {{ {FIGURE} }} overdue {{ {FIGURE} }}
+    paid {{ {FIGURE} }} amountDue {{ amount currency }} byStatus {{ status {FIGURE} }}
+  }}
+  purchases: invoices(kind: PURCHASE) {{
+    pending {{ {FIGURE} }} overdue {{ {FIGURE} }} amountDue {{ amount currency }}
+  }}
+  deals {{ open {{ {FIGURE} }} won {{ {FIGURE} }} lost {{ {FIGURE} }}
+           byStage {{ stage {FIGURE} }} }}
+  quotes {{ byStatus {{ status {FIGURE} }} }}
+}} }} }}"""
+
+
+def money(*pairs) -> list[dict]:
+    return [{"amount": amount, "currency": currency} for amount, currency in pairs]
+
+
+def figure(count: int, *pairs) -> dict:
+    return {"count": count, "amounts": money(*pairs)}
+
+
+def by_status(entries: list[dict], key: str = "status") -> dict:
+    return {entry[key]: {k: v for k, v in entry.items() if k != key} for entry in entries}
+
+
+async def build_profile(org, client_id: str) -> None:
+    """The fixture every figure below is computed from by hand."""
+    p1 = await project(org, client_id, name="P1", status="ACTIVE")
+    await project(org, client_id, name="P2", status="ACTIVE")
+    p3 = await project(org, client_id, name="P3", status="COMPLETED")
+    for project_id, hours in ((p1["id"], "1.5"), (p1["id"], "2.25"), (p3["id"], "4")):
+        await ok(org, LOG_TIME, {"input": {"projectId": project_id, "date": day(-1),
+                                           "hours": hours}}, "logTime", "timeLog")
+
+    for due in (-1, 0, 7, 8, None):
+        await task(org, p1["id"], dueDate=None if due is None else day(due))
+    for due in (-5, 1):
+        done = await task(org, p1["id"], dueDate=day(due))
+        await ok(org, SET_TASK_STATUS, {"id": done["id"], "status": "DONE"},
+                 "setTaskStatus", "task")
+
+    await purchase_order(org, client_id, total="100")
+    closed = await purchase_order(org, client_id, total="250.50")
+    await ok(org, CLOSE_PURCHASE_ORDER, {"id": closed["id"]}, "closePurchaseOrder",
+             "purchaseOrder")
+    await purchase_order(org, client_id, total="40", currency="USD")
+    canceled = await purchase_order(org, client_id, total="999")
+    await ok(org, CANCEL_PURCHASE_ORDER, {"id": canceled["id"]}, "cancelPurchaseOrder",
+             "purchaseOrder")
+
+    await invoice(org, client_id)  # DRAFT, 100 EUR
+    await invoice(org, client_id, authorize=True, dueDate=day(0), lines=[
+        {"description": "Due today", "quantity": "1", "unitPrice": "100", "taxRate": "21"}])
+    late = await invoice(org, client_id, authorize=True, dueDate=day(-1), lines=[
+        {"description": "Due yesterday", "quantity": "2", "unitPrice": "100"}])
+    await pay(org, late["id"], "50")
+    undated = await invoice(org, client_id, authorize=True, currency="USD", lines=[
+        {"description": "No due date", "quantity": "1", "unitPrice": "50"}])
+    await pay(org, undated["id"], "20")
+    paid = await invoice(org, client_id, authorize=True, dueDate=day(-10), lines=[
+        {"description": "Paid", "quantity": "1", "unitPrice": "80"}])
+    await pay(org, paid["id"], "30")
+    await pay(org, paid["id"], "50")
+    canceled = await invoice(org, client_id, lines=[
+        {"description": "Canceled", "quantity": "1", "unitPrice": "70"}])
+    await ok(org, CANCEL_INVOICE, {"id": canceled["id"]}, "cancelInvoice", "invoice")
+    await invoice(org, client_id, kind="PURCHASE", authorize=True, dueDate=day(3),
+                  currency="GBP", lines=[{"description": "Supplies", "quantity": "1",
+                                          "unitPrice": "10"}])
+
+    await deal(org, client_id, value="1000")
+    await deal(org, client_id, value="500", currency="USD", stage="NEGOTIATION")
+    await deal(org, client_id, value="250.25", stage="PROPOSAL")
+    won = await deal(org, client_id, value="300")
+    await ok(org, MOVE_DEAL, {"id": won["id"], "stage": "WON"}, "moveDeal", "deal")
+    await deal(org, client_id, value="200", stage="LOST")
+
+    await quote(org, client_id, validUntil=day(1))  # DRAFT
+    await quote(org, client_id, lines=[{"description": "x", "quantity": "1",
+                                         "unitPrice": "10"}])  # DRAFT, never expires
+    sent_today = await quote(org, client_id, validUntil=day(0))
+    await ok(org, quote_action("sendQuote"), {"id": sent_today["id"]}, "sendQuote", "quote")
+    expired_sent = await quote(org, client_id, validUntil=day(5))
+    await ok(org, quote_action("sendQuote"), {"id": expired_sent["id"]}, "sendQuote", "quote")
+    # Time passes: its validity ended yesterday.
+    await Quote.filter(id=pk_of(expired_sent["id"])).update(
+        valid_until=date.fromisoformat(day(-1)))
+    await quote(org, client_id, validUntil=day(-3), currency="USD", lines=[
+        {"description": "x", "quantity": "1", "unitPrice": "50"}])  # DRAFT, expired
+    for action in ("acceptQuote", "declineQuote"):
+        answered = await quote(org, client_id, validUntil=day(2))
+        await ok(org, quote_action("sendQuote"), {"id": answered["id"]}, "sendQuote", "quote")
+        await ok(org, quote_action(action), {"id": answered["id"]}, action, "quote")
+
+
+async def test_every_summary_figure(org):
+    client_id = await new_client(org, name="Perfil")
+    other_id = await new_client(org, name="Otro")
+    await build_profile(org, client_id)
+    # Another client's records never leak into the first one's figures.
+    other_project = await project(org, other_id)
+    await task(org, other_project["id"], dueDate=day(-3))
+    await invoice(org, other_id, authorize=True, dueDate=day(-3))
+
+    summary = (await org.data(SUMMARY, {"id": client_id}))["client"]["summary"]
+
+    assert summary["projects"] == {
+        "count": 3, "hoursLogged": "7.75",
+        "byStatus": [{"status": "PLANNED", "count": 0}, {"status": "ACTIVE", "count": 2},
+                     {"status": "ON_HOLD", "count": 0}, {"status": "COMPLETED", "count": 1},
+                     {"status": "CANCELED", "count": 0}],
+    }
+    # Overdue: due yesterday. Pending: today, +7, +8, undated. Upcoming: today and +7.
+    assert summary["tasks"] == {"overdue": 1, "pending": 4, "upcoming": 2}
+
+    orders = summary["purchaseOrders"]
+    assert orders["count"] == 3 and orders["closedCount"] == 1
+    assert orders["total"] == money(("350.50", "EUR"), ("40.00", "USD"))
+    assert by_status(orders["byStatus"]) == {
+        "OPEN": figure(2, ("100.00", "EUR"), ("40.00", "USD")),
+        "CLOSED": figure(1, ("250.50", "EUR")),
+        "CANCELED": figure(1, ("999.00", "EUR")),
+    }
+
+    sales = summary["sales"]
+    assert sales["kind"] == "SALE"
+    assert sales["authorized"] == figure(4, ("401.00", "EUR"), ("50.00", "USD"))
+    # Due today is not overdue yet; undated never is.
+    assert sales["pending"] == figure(2, ("121.00", "EUR"), ("50.00", "USD"))
+    assert sales["overdue"] == figure(1, ("200.00", "EUR"))
+    assert sales["paid"] == figure(1, ("80.00", "EUR"))
+    assert sales["amountDue"] == money(("271.00", "EUR"), ("30.00", "USD"))
+    assert by_status(sales["byStatus"]) == {
+        "DRAFT": figure(1, ("100.00", "EUR")),
+        "PENDING": figure(2, ("121.00", "EUR"), ("50.00", "USD")),
+        "OVERDUE": figure(1, ("200.00", "EUR")),
+        "PAID": figure(1, ("80.00", "EUR")),
+        "CANCELED": figure(1, ("70.00", "EUR")),
+    }
+    assert summary["purchases"] == {
+        "pending": figure(1, ("10.00", "GBP")), "overdue": figure(0),
+        "amountDue": money(("10.00", "GBP")),
+    }
+
+    deals = summary["deals"]
+    assert deals["open"] == figure(3, ("1250.25", "EUR"), ("500.00", "USD"))
+    assert deals["won"] == figure(1, ("300.00", "EUR"))
+    assert deals["lost"] == figure(1, ("200.00", "EUR"))
+    assert by_status(deals["byStage"], "stage")["QUALIFIED"] == figure(0)
+
+    assert by_status(summary["quotes"]["byStatus"]) == {
+        "DRAFT": figure(2, ("110.00", "EUR")),
+        "SENT": figure(1, ("100.00", "EUR")),
+        "ACCEPTED": figure(1, ("100.00", "EUR")),
+        "DECLINED": figure(1, ("100.00", "EUR")),
+        "EXPIRED": figure(2, ("100.00", "EUR"), ("50.00", "USD")),
+    }
+
+    other = (await org.data(SUMMARY, {"id": other_id}))["client"]["summary"]
+    assert other["tasks"] == {"overdue": 1, "pending": 0, "upcoming": 0}
+    assert other["sales"]["overdue"] == figure(1, ("100.00", "EUR"))
+    assert other["projects"]["hoursLogged"] == "0.00"
+
+
+async def test_empty_summary(org):
+    client_id = await new_client(org)
+    summary = (await org.data(SUMMARY, {"id": client_id}))["client"]["summary"]
+    assert summary["tasks"] == {"overdue": 0, "pending": 0, "upcoming": 0}
+    assert summary["sales"]["authorized"] == figure(0)
+    assert summary["sales"]["amountDue"] == []
+    assert summary["purchaseOrders"]["total"] == []
+    assert all(entry["count"] == 0 for entry in summary["quotes"]["byStatus"])
+
+
+async def test_today_is_the_organizations(make_org):
+    """Kiritimati (UTC+14) and Pago Pago (UTC-11) never share a date: a task due on Pago
+    Pago's today is already overdue in Kiritimati, and not in Pago Pago."""
+    for zone, expected in (("Pacific/Kiritimati", 1), ("Pacific/Pago_Pago", 0)):
+        org = await make_org()
+        await Organization.filter(id=org.id).update(timezone=zone)
+        client_id = await new_client(org)
+        p = await project(org, client_id)
+        await task(org, p["id"], dueDate=day(0, "Pacific/Pago_Pago"))
+        await invoice(org, client_id, authorize=True, dueDate=day(0, "Pacific/Pago_Pago"))
+        summary = (await org.data(SUMMARY, {"id": client_id}))["client"]["summary"]
+        assert summary["tasks"]["overdue"] == expected, zone
+        assert summary["sales"]["overdue"]["count"] == expected, zone
+        assert summary["sales"]["pending"]["count"] == 1 - expected, zone
+    kiritimati = datetime.now(ZoneInfo("Pacific/Kiritimati")).date()
+    assert kiritimati - datetime.now(ZoneInfo("Pacific/Pago_Pago")).date() >= timedelta(days=1)
+
+
+LIST_WITH_SUMMARY = f"""
+query($n: Int) {{ clients(first: $n) {{ edges {{ node {{
+  name category {{ name }} company {{ name }}
+  summary {{
+    projects {{ count hoursLogged }} tasks {{ overdue pending upcoming }}
+    purchaseOrders {{ count total {{ amount currency }} }}
+    sales: invoices(kind: SALE) {{ overdue {{ {FIGURE} }} byStatus {{ status count }} }}
+    purchases: invoices(kind: PURCHASE) {{ amountDue {{ amount currency }} }}
+    deals {{ open {{ {FIGURE} }} }} quotes {{ byStatus {{ status count }} }}
+  }}
+}} }} }} }}"""
+
+LIST_WITH_TABS = """
+query($n: Int) { clients(first: $n) { edges { node {
+  invoices(first: 3) { totalCount edges { node { number lines { total } } } }
+  tasks(first: 3, due: OVERDUE) { totalCount edges { node { title } } }
+  activity(first: 2) { totalCount edges { node { verb actor { email } } } }
+} } } }"""
+
+
+async def test_statements_do_not_grow_with_the_page(org, sql_statements):
+    created = await org.data(CREATE_CATEGORY, {"name": "VIP"})
+    category_id = created["createClientCategory"]["category"]["id"]
+    for i in range(50):
+        await new_client(org, name=f"Cliente {i:02}", categoryId=category_id,
+                         company={"name": f"Empresa {i % 7}"} if i % 2 else None)
+    listed = await org.data("{ clients(first: 50) { edges { node { id } } } }")
+    for edge in listed["clients"]["edges"][:8]:
+        p = await project(org, edge["node"]["id"])
+        await task(org, p["id"], dueDate=day(-1))
+        await invoice(org, edge["node"]["id"], authorize=True, dueDate=day(-2))
+        await purchase_order(org, edge["node"]["id"])
+        await deal(org, edge["node"]["id"])
+        await quote(org, edge["node"]["id"])
+
+    counts = {}
+    for document in (LIST_WITH_SUMMARY, LIST_WITH_TABS):
+        for n in (5, 50):
+            sql_statements.clear()
+            data = await org.data(document, {"n": n})
+            assert len(data["clients"]["edges"]) == n
+            counts[document, n] = len(sql_statements)
+    # The token, the page, companies, categories and one aggregate per card.
+    assert counts[LIST_WITH_SUMMARY, 5] == counts[LIST_WITH_SUMMARY, 50] == 12
+    assert counts[LIST_WITH_TABS, 5] == counts[LIST_WITH_TABS, 50]
+    print("statements:", {(doc == LIST_WITH_TABS and "tabs" or "summary", n): count
+                          for (doc, n), count in counts.items()})
