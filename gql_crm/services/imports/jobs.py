@@ -14,7 +14,6 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import timedelta
@@ -118,10 +117,6 @@ class Layout:
     total_rows: int
 
 
-def _records(path: Path, kind: readers.FileKind, sheet: str | None) -> Iterator[list[str]]:
-    return readers.records(path, kind, sheet)
-
-
 def read_layout(path: Path, options: ImportOptions, settings: Settings) -> Layout:
     """Blocking (reads the whole file once to count its rows): run it in a thread."""
     kind = readers.detect(path, settings.max_import_uncompressed_bytes)
@@ -132,7 +127,7 @@ def read_layout(path: Path, options: ImportOptions, settings: Settings) -> Layou
         headers.pop()
     mapping = mappings.build(headers, options.mapping)
     total = 0
-    with closing(_records(path, kind, sheet)) as records:
+    with closing(readers.records(path, kind, sheet)) as records:
         for number, record in enumerate(records, start=1):
             if number > header_row and any(cell.strip() for cell in record):
                 total += 1
@@ -146,7 +141,7 @@ def read_layout(path: Path, options: ImportOptions, settings: Settings) -> Layou
 def _find_header(path: Path, kind: readers.FileKind, sheet: str | None) -> tuple[int, list[str]]:
     """The first row that names known columns, else the first non-blank row."""
     first = None
-    with closing(_records(path, kind, sheet)) as records:
+    with closing(readers.records(path, kind, sheet)) as records:
         for number, record in enumerate(records, start=1):
             if not any(cell.strip() for cell in record):
                 continue
@@ -201,6 +196,7 @@ async def start_import(
 # ---- running a job ----------------------------------------------------------------------
 
 _tasks: dict[int, asyncio.Task] = {}
+
 
 def launch(job_id: int) -> asyncio.Task:
     task = asyncio.create_task(run_job(job_id), name=f"import-{job_id}")
