@@ -149,6 +149,10 @@ async def test_invoice_lifecycle_and_partial_payments(org):
         errors = await errors_of(org, RECORD_PAYMENT, {**variables, "amount": amount},
                                  "recordPayment")
         assert codes(errors) == {(code, ("amount",))}, amount
+    errors = await errors_of(org, RECORD_PAYMENT, {**variables, "amount": "500"},
+                             "recordPayment", headers={"Accept-Language": "es"})
+    assert errors == [{"code": "EXCEEDS_AMOUNT_DUE", "field": ["amount"],
+                       "message": "Supera los 100.00 pendientes de pago."}]
     paid = await pay(org, invoice_id, "100")
     assert (paid["status"], paid["state"], paid["amountDue"]) == ("PAID", "PAID", "0.00")
     assert paid["payments"] == [{"amount": "21.00", "date": day(-1)},
