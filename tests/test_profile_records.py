@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 
 from gql_crm.models import Activity, Invoice, InvoiceLine, InvoicePayment, Role, Task, TimeLog
 from gql_crm.services.billing import clean_lines
-from gql_crm.services.validation import Validator
+from gql_crm.services.errors import ErrorCode
+from gql_crm.services.records import money_amount
+from gql_crm.services.validation import FieldInvalid, Validator
 from tests.helpers import pk_of
 from tests.profile_helpers import (
     AUTHORIZE_INVOICE,
@@ -86,6 +88,19 @@ def test_line_amounts_add_up(lines):
         assert line.total == line.subtotal + line.tax
         assert abs(line.subtotal - line.quantity * line.unit_price) <= Decimal("0.005")
         assert line.subtotal.as_tuple().exponent == -2 and line.tax.as_tuple().exponent == -2
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.one_of(st.decimals(allow_nan=True, allow_infinity=True), st.text(max_size=30),
+                 st.integers()))
+def test_amounts_are_accepted_exactly_or_refused(value):
+    try:
+        amount = money_amount(value)
+    except FieldInvalid as exc:
+        assert exc.code in (ErrorCode.INVALID_AMOUNT, ErrorCode.REQUIRED)
+        return
+    assert amount >= 0 and amount == Decimal(str(value))
+    assert amount.as_tuple().exponent == -2 and amount < Decimal(10) ** 16
 
 
 async def test_invoice_validation_reports_every_problem(org):
