@@ -354,14 +354,14 @@ ACTIVITY = """
 query($id: ID!, $first: Int, $after: String) { client(id: $id) {
   activity(first: $first, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
-    edges { node { verb targetType targetId createdAt actor { email }
+    edges { node { id verb targetType targetId createdAt actor { email }
                    changes { field old new }
                    target { id ... on Invoice { number } ... on Client { name } } } }
   }
 } }"""
 
 
-async def test_activity_lists_every_change_newest_first(org):
+async def test_activity_lists_every_change_newest_first(org, make_org):
     client_id = await new_client(org, name="Historia")
     created = await invoice(org, client_id, number="H-1", dueDate=day(5), authorize=True)
     await pay(org, created["id"], "40", day(0))
@@ -396,3 +396,9 @@ async def test_activity_lists_every_change_newest_first(org):
     assert older[2]["target"] == {"id": client_id, "name": "Historia"}
     assert rest["client"]["activity"]["pageInfo"]["hasNextPage"] is False
     assert await Activity.filter(client_id=pk_of(client_id)).count() == 6
+    entry = await org.data("query($id: ID!) { node(id: $id) { ... on Activity { verb } } }",
+                           {"id": nodes[0]["id"]})
+    assert entry == {"node": {"verb": "updated"}}
+    stranger = await make_org()
+    assert (await stranger.data("query($id: ID!) { node(id: $id) { id } }",
+                                {"id": nodes[0]["id"]})) == {"node": None}
