@@ -321,5 +321,6 @@ async def test_invoice_figures_match_a_python_model(org):
         due = {}
         for row in mine:
             if row.status == InvoiceStatus.AUTHORIZED and row.total != row.amount_paid:
-                due[row.currency] = due.get(row.currency, Decimal("0")) + row.total - row.amount_paid
+                left = row.total - row.amount_paid
+                due[row.currency] = due.get(row.currency, Decimal("0")) + left
         assert summary["sales"]["amountDue"] == money(*[(f"{due[c]:.2f}", c) for c in sorted(due)])
