@@ -200,7 +200,7 @@ async def test_purchase_orders(org):
     assert codes(errors) == {("DUPLICATE", ("number",)), ("INVALID_AMOUNT", ("total",))}
 
 
-async def test_projects_tasks_and_hours(org):
+async def test_projects_tasks_and_hours(org, make_org):
     client_id = await new_client(org)
     errors = await errors_of(org, CREATE_PROJECT, {"input": {
         "clientId": client_id, "name": " ", "startDate": day(5), "deadline": day(1),
@@ -224,6 +224,16 @@ async def test_projects_tasks_and_hours(org):
     renamed = await ok(org, UPDATE_TASK, {"id": overdue["id"], "input": {"title": "Later"}},
                        "updateTask", "task")
     assert renamed == {"id": overdue["id"], "title": "Later", "dueDate": day(-1)}
+    member = (await org.data("{ viewer { user { id } } }", role=Role.MEMBER))["viewer"]["user"]
+    assigned = await org.data(
+        """mutation($id: ID!, $input: UpdateTaskInput!) { updateTask(id: $id, input: $input) {
+        task { assignee { email } } errors { code field } } }""",
+        {"id": overdue["id"], "input": {"assigneeId": member["id"]}})
+    assert assigned["updateTask"]["task"]["assignee"]["email"].startswith("member@")
+    stranger = (await (await make_org()).data("{ viewer { user { id } } }"))["viewer"]["user"]
+    errors = await errors_of(org, UPDATE_TASK, {"id": overdue["id"], "input": {
+        "assigneeId": stranger["id"]}}, "updateTask")
+    assert codes(errors) == {("NOT_FOUND", ("assigneeId",))}
     done = await ok(org, SET_TASK_STATUS, {"id": overdue["id"], "status": "DONE"},
                     "setTaskStatus", "task")
     assert done["status"] == "DONE"
