@@ -64,10 +64,9 @@ async def test_invoices_tab_filters_orders_and_pages(org):
     purchases = await org.data(INVOICES, {"id": client_id, "kind": "PURCHASE"})
     assert numbers(purchases) == ["P-1"]
 
-    by_total = await org.data(INVOICES, {"id": client_id, "kind": "SALE",
-                                         "orderBy": {"field": "TOTAL", "direction": "ASC"}})
-    assert [e["node"]["total"] for e in by_total["client"]["invoices"]["edges"]] == [
-        "100.00"] * 4
+    by_number = await org.data(INVOICES, {"id": client_id, "kind": "SALE",
+                                          "orderBy": {"field": "NUMBER", "direction": "ASC"}})
+    assert numbers(by_number) == ["S-1", "S-2", "S-3", "S-4"]
 
     first = await org.data(INVOICES, {"id": client_id, "first": 2})
     page = first["client"]["invoices"]
@@ -98,7 +97,7 @@ query($id: ID!) { client(id: $id) {
   done: tasks(status: [DONE]) { totalCount }
   purchaseOrders(status: [OPEN]) { totalCount edges { node { number } } }
   deals(stage: [WON, LOST]) { totalCount edges { node { title stage } } }
-  byValue: deals(orderBy: {field: VALUE, direction: DESC}) { edges { node { title } } }
+  byTitle: deals(orderBy: {field: TITLE, direction: ASC}) { edges { node { title } } }
   quotes(status: [EXPIRED]) { totalCount edges { node { number status } } }
   files { totalCount }
 } }"""
@@ -132,7 +131,7 @@ async def test_every_tab_with_its_filters(org):
     assert data["done"] == {"totalCount": 1}
     assert numbers({"client": data}, "purchaseOrders") == ["PO-A"]
     assert data["deals"]["edges"] == [{"node": {"title": "Ganada", "stage": "WON"}}]
-    assert [e["node"]["title"] for e in data["byValue"]["edges"]] == ["Abierta", "Ganada"]
+    assert [e["node"]["title"] for e in data["byTitle"]["edges"]] == ["Abierta", "Ganada"]
     assert data["quotes"] == {"totalCount": 1, "edges": [
         {"node": {"number": "Q-old", "status": "EXPIRED"}}]}
     assert data["files"] == {"totalCount": 0}
@@ -230,3 +229,4 @@ async def test_files_tab_pages_newest_first(org):
     # The history keeps the entry; the deleted file itself reads as gone.
     assert after_delete["activity"]["edges"][0]["node"] == {"verb": "file_deleted",
                                                             "target": None}
+

@@ -28,7 +28,7 @@ from gql_crm.models import (
     TaskStatus,
 )
 from gql_crm.services.deals import EXPIRING, QuoteState
-from gql_crm.services.pagination import SortKey, date_key, datetime_key, decimal_key
+from gql_crm.services.pagination import SortKey, date_key, datetime_key
 from gql_crm.services.records import of_clients
 from gql_crm.services.summary import UPCOMING_DAYS, InvoiceState
 
@@ -162,7 +162,8 @@ async def tab_counts(
 
 
 class TabOrderField(StrEnum):
-    """Sort fields a tab may offer (only non-null columns: keyset cursors need values)."""
+    """Sort fields a tab may offer: non-null columns only (keyset cursors need values), and
+    no amounts (SQLite keeps decimals as text, so ORDER BY and cursors would compare text)."""
 
     CREATED_AT = "created_at"
     UPDATED_AT = "updated_at"
@@ -170,8 +171,6 @@ class TabOrderField(StrEnum):
     TITLE = "title"
     NUMBER = "number"
     ISSUE_DATE = "issue_date"
-    TOTAL = "total"
-    VALUE = "value"
 
 
 def tab_sort_keys(field: TabOrderField, descending: bool) -> list[SortKey]:
@@ -179,8 +178,6 @@ def tab_sort_keys(field: TabOrderField, descending: bool) -> list[SortKey]:
         key = datetime_key(field.value, descending)
     elif field == TabOrderField.ISSUE_DATE:
         key = date_key(field.value, descending)
-    elif field in (TabOrderField.TOTAL, TabOrderField.VALUE):
-        key = decimal_key(field.value, descending)
     else:
         key = SortKey(field.value, descending)
     return [key, SortKey("id", descending, int)]

@@ -29,7 +29,6 @@ class InvoiceOrderField(Enum):
     ISSUE_DATE = "ISSUE_DATE"
     CREATED_AT = "CREATED_AT"
     NUMBER = "NUMBER"
-    TOTAL = "TOTAL"
 
 
 @strawberry.input(description="Ties are broken by the id, so pages are stable.")

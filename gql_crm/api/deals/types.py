@@ -26,7 +26,6 @@ class DealOrderField(Enum):
     CREATED_AT = "CREATED_AT"
     UPDATED_AT = "UPDATED_AT"
     TITLE = "TITLE"
-    VALUE = "VALUE"
 
 
 @strawberry.input(description="Ties are broken by the id, so pages are stable.")
@@ -39,7 +38,6 @@ class DealOrder:
 class QuoteOrderField(Enum):
     CREATED_AT = "CREATED_AT"
     NUMBER = "NUMBER"
-    TOTAL = "TOTAL"
 
 
 @strawberry.input(description="Ties are broken by the id, so pages are stable.")

@@ -60,8 +60,10 @@ class PurchaseOrderStatusFigure:
 class PurchaseOrderSummary:
     count: int = strawberry.field(description="OPEN and CLOSED orders (not CANCELED).")
     total: list[Money] = strawberry.field(description="Their total, one entry per currency.")
-    closed_count: int
-    by_status: list[PurchaseOrderStatusFigure]
+    closed_count: int = strawberry.field(description="CLOSED orders.")
+    by_status: list[PurchaseOrderStatusFigure] = strawberry.field(
+        description="OPEN, CLOSED and CANCELED, zeros included."
+    )
 
 
 @strawberry.type
@@ -106,9 +108,11 @@ class DealSummary:
     open: CountAndAmounts = strawberry.field(
         description="Deals not WON or LOST; their amounts are the pipeline value."
     )
-    won: CountAndAmounts
-    lost: CountAndAmounts
-    by_stage: list[DealStageFigure]
+    won: CountAndAmounts = strawberry.field(description="Deals in the WON stage, by value.")
+    lost: CountAndAmounts = strawberry.field(description="Deals in the LOST stage, by value.")
+    by_stage: list[DealStageFigure] = strawberry.field(
+        description="Every stage in pipeline order, zeros included."
+    )
 
 
 @strawberry.type
