@@ -9,7 +9,7 @@ from strawberry.types import Info
 from gql_crm import models
 from gql_crm.api.billing.types import InvoiceLine, lines_of
 from gql_crm.api.errors import UserError
-from gql_crm.api.profile.tabs import Money, org_today, tab_connection, tab_order
+from gql_crm.api.profile.tabs import Money, tab_connection, tab_order
 from gql_crm.api.projects.types import ClientRef, load_client
 from gql_crm.api.relay import ModelNode, OrderDirection, counted_connection
 from gql_crm.services import deals, profile
@@ -75,7 +75,7 @@ class Quote(ModelNode):
 
     @strawberry.field
     def status(self, info: Info) -> QuoteStatus:
-        return deals.quote_state(self.row, org_today(info))
+        return deals.quote_state(self.row, info.context.today)
 
     @strawberry.field
     async def client(self, info: Info) -> ClientRef | None:

@@ -10,7 +10,7 @@ from strawberry.types import Info
 from gql_crm import models
 from gql_crm.api.billing.types import InvoiceKind, InvoiceState, PurchaseOrderStatus
 from gql_crm.api.deals.types import DealStage, QuoteStatus
-from gql_crm.api.profile.tabs import Money, money_list, org_today
+from gql_crm.api.profile.tabs import Money, money_list
 from gql_crm.api.projects.types import ProjectStatus
 from gql_crm.services import summary
 
@@ -158,7 +158,7 @@ class ClientSummary:
 
     @strawberry.field
     async def tasks(self, info: Info) -> TaskSummary:
-        today = org_today(info)
+        today = info.context.today
         figures = await _load(
             info, "tasks", lambda org, ids: summary.task_figures(org, ids, today), self.client_id
         )
@@ -180,7 +180,7 @@ class ClientSummary:
 
     @strawberry.field(description="Sales or purchase invoices.")
     async def invoices(self, info: Info, kind: InvoiceKind) -> InvoiceSummary:
-        today, stored_kind = org_today(info), models.InvoiceKind(kind.value)
+        today, stored_kind = info.context.today, models.InvoiceKind(kind.value)
         figures = await _load(
             info, f"invoices.{stored_kind.value}",
             lambda org, ids: summary.invoice_figures(org, ids, stored_kind, today),
@@ -212,7 +212,7 @@ class ClientSummary:
 
     @strawberry.field
     async def quotes(self, info: Info) -> QuoteSummary:
-        today = org_today(info)
+        today = info.context.today
         figures = await _load(
             info, "quotes", lambda org, ids: summary.quote_figures(org, ids, today),
             self.client_id,

@@ -2,7 +2,6 @@
 tab connections whose totalCount is one grouped query for a whole page of clients."""
 
 from collections.abc import Callable
-from datetime import date
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -12,7 +11,7 @@ from strawberry.types import Info
 from tortoise.queryset import QuerySet
 
 from gql_crm.api.relay import OrderDirection, connection
-from gql_crm.services import profile, records
+from gql_crm.services import profile
 from gql_crm.services.pagination import (
     SortKey,
     first_page,
@@ -33,13 +32,6 @@ def money_list(amounts: dict[str, Decimal]) -> list[Money]:
     """One Money per currency, by currency code."""
     return [Money(amount=amounts[code], currency=code) for code in sorted(amounts)]
 
-
-def org_today(info: Info) -> date:
-    """Today in the organization's time zone, fixed for the whole request."""
-    context = info.context
-    if not hasattr(context, "_profile_today"):
-        context._profile_today = records.today(context.actor.organization)
-    return context._profile_today
 
 
 def tab_order(order_by: Any, default: str = "CREATED_AT") -> tuple:
@@ -70,7 +62,7 @@ async def tab_connection(
     other client of the request (two and one statements), so a tab asked for in a list of
     clients costs the same whatever the list's length; later pages belong to one client."""
     context = info.context
-    org_id, today = context.org_id, org_today(info)
+    org_id, today = context.org_id, context.today
     keys = profile.tab_sort_keys(*order)
 
     async def count_batch(client_ids: list[int]) -> list[int]:

@@ -12,7 +12,6 @@ from gql_crm.api.accounts import User
 from gql_crm.api.errors import UserError
 from gql_crm.api.profile.tabs import (
     Money,
-    org_today,
     page_connection,
     tab_connection,
     tab_order,
@@ -129,7 +128,7 @@ class Task(ModelNode):
     @strawberry.field(description="Not done and due before today (organization's time zone).")
     def is_overdue(self, info: Info) -> bool:
         return (self.status != models.TaskStatus.DONE and self.due_date is not None
-                and self.due_date < org_today(info))
+                and self.due_date < info.context.today)
 
     @strawberry.field
     async def client(self, info: Info) -> ClientRef | None:
