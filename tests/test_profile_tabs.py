@@ -230,3 +230,43 @@ async def test_files_tab_pages_newest_first(org):
     assert after_delete["activity"]["edges"][0]["node"] == {"verb": "file_deleted",
                                                             "target": None}
 
+
+
+NESTED_LISTS = """
+query($id: ID!, $n: Int) { client(id: $id) {
+  projects(first: $n) { edges { node {
+    tasks(first: 2) { totalCount edges { node { title } } }
+    timeLogs(first: 2) { totalCount edges { node { hours } } }
+  } } }
+  deals(first: $n) { edges { node { quotes(first: 2) { totalCount edges { node { number } } } } } }
+} }"""
+
+
+async def test_lists_nested_in_lists_do_not_multiply_statements(org, sql_statements):
+    client_id = await new_client(org)
+    for i in range(8):
+        p = await project(org, client_id, name=f"P{i}")
+        for title in ("a", "b", "c"):
+            await task(org, p["id"], title=title)
+        for hours in ("1", "2", "3"):
+            await ok(org, LOG_TIME, {"input": {"projectId": p["id"], "date": day(-i),
+                                               "hours": hours}}, "logTime", "timeLog")
+        d = await deal(org, client_id)
+        for _ in range(3):
+            await quote(org, client_id, dealId=d["id"])
+
+    counts = {}
+    for n in (2, 8):
+        sql_statements.clear()
+        data = await org.data(NESTED_LISTS, {"id": client_id, "n": n})
+        counts[n] = len(sql_statements)
+        projects = [e["node"] for e in data["client"]["projects"]["edges"]]
+        assert len(projects) == n
+        for node in projects:
+            assert node["tasks"]["totalCount"] == 3 and len(node["tasks"]["edges"]) == 2
+            assert node["timeLogs"]["totalCount"] == 3
+            # Newest day first, then the latest logged.
+            assert [e["node"]["hours"] for e in node["timeLogs"]["edges"]] == ["3.00", "2.00"]
+        for edge in data["client"]["deals"]["edges"]:
+            assert edge["node"]["quotes"]["totalCount"] == 3
+    assert counts[2] == counts[8]

@@ -46,10 +46,9 @@ class QuoteOrder:
     direction: OrderDirection = OrderDirection.DESC
 
 
-def quote_filters(status, deal_id: int | None = None) -> profile.TabFilter:
+def quote_filters(status) -> profile.TabFilter:
     return profile.TabFilter(
         quote_states=None if status is None else tuple(deals.QuoteState(s.value) for s in status),
-        deal_id=deal_id,
     )
 
 
@@ -129,8 +128,9 @@ class Deal(ModelNode):
         after: str | None = None, last: int | None = None, before: str | None = None,
     ) -> QuoteConnection:
         return await tab_connection(
-            info, QuoteConnection, Quote.from_model, profile.Tab.QUOTES, self.row.client_id,
-            quote_filters(status, self.row.id), tab_order(order_by), first, after, last, before,
+            info, QuoteConnection, Quote.from_model, profile.Tab.QUOTES, self.row.id,
+            quote_filters(status), tab_order(order_by), first, after, last, before,
+            parent="deal_id",
         )
 
 
