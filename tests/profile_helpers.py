@@ -73,7 +73,9 @@ CLOSE_PURCHASE_ORDER = f"""
 mutation($id: ID!) {{ closePurchaseOrder(id: $id) {{ purchaseOrder {{ id status }} {ERRORS} }} }}"""
 
 CANCEL_PURCHASE_ORDER = f"""
-mutation($id: ID!) {{ cancelPurchaseOrder(id: $id) {{ purchaseOrder {{ id status }} {ERRORS} }} }}"""
+mutation($id: ID!) {{
+  cancelPurchaseOrder(id: $id) {{ purchaseOrder {{ id status }} {ERRORS} }}
+}}"""
 
 CREATE_DEAL = f"""
 mutation($input: CreateDealInput!) {{

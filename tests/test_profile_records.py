@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 
 from gql_crm.models import Activity, Invoice, InvoiceLine, InvoicePayment, Role, Task, TimeLog
 from gql_crm.services.billing import clean_lines
-from gql_crm.services.validation import Validator
+from gql_crm.services.errors import ErrorCode
+from gql_crm.services.records import money_amount
+from gql_crm.services.validation import FieldInvalid, Validator
 from tests.helpers import pk_of
 from tests.profile_helpers import (
     AUTHORIZE_INVOICE,
@@ -88,6 +90,19 @@ def test_line_amounts_add_up(lines):
         assert line.subtotal.as_tuple().exponent == -2 and line.tax.as_tuple().exponent == -2
 
 
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.one_of(st.decimals(allow_nan=True, allow_infinity=True), st.text(max_size=30),
+                 st.integers()))
+def test_amounts_are_accepted_exactly_or_refused(value):
+    try:
+        amount = money_amount(value)
+    except FieldInvalid as exc:
+        assert exc.code in (ErrorCode.INVALID_AMOUNT, ErrorCode.REQUIRED)
+        return
+    assert amount >= 0 and amount == Decimal(str(value))
+    assert amount.as_tuple().exponent == -2 and amount < Decimal(10) ** 16
+
+
 async def test_invoice_validation_reports_every_problem(org):
     client_id = await new_client(org)
     await invoice(org, client_id, number="A-1")
@@ -149,6 +164,10 @@ async def test_invoice_lifecycle_and_partial_payments(org):
         errors = await errors_of(org, RECORD_PAYMENT, {**variables, "amount": amount},
                                  "recordPayment")
         assert codes(errors) == {(code, ("amount",))}, amount
+    errors = await errors_of(org, RECORD_PAYMENT, {**variables, "amount": "500"},
+                             "recordPayment", headers={"Accept-Language": "es"})
+    assert errors == [{"code": "EXCEEDS_AMOUNT_DUE", "field": ["amount"],
+                       "message": "Supera los 100.00 pendientes de pago."}]
     paid = await pay(org, invoice_id, "100")
     assert (paid["status"], paid["state"], paid["amountDue"]) == ("PAID", "PAID", "0.00")
     assert paid["payments"] == [{"amount": "21.00", "date": day(-1)},
@@ -181,7 +200,7 @@ async def test_purchase_orders(org):
     assert codes(errors) == {("DUPLICATE", ("number",)), ("INVALID_AMOUNT", ("total",))}
 
 
-async def test_projects_tasks_and_hours(org):
+async def test_projects_tasks_and_hours(org, make_org):
     client_id = await new_client(org)
     errors = await errors_of(org, CREATE_PROJECT, {"input": {
         "clientId": client_id, "name": " ", "startDate": day(5), "deadline": day(1),
@@ -205,6 +224,16 @@ async def test_projects_tasks_and_hours(org):
     renamed = await ok(org, UPDATE_TASK, {"id": overdue["id"], "input": {"title": "Later"}},
                        "updateTask", "task")
     assert renamed == {"id": overdue["id"], "title": "Later", "dueDate": day(-1)}
+    member = (await org.data("{ viewer { user { id } } }", role=Role.MEMBER))["viewer"]["user"]
+    assigned = await org.data(
+        """mutation($id: ID!, $input: UpdateTaskInput!) { updateTask(id: $id, input: $input) {
+        task { assignee { email } } errors { code field } } }""",
+        {"id": overdue["id"], "input": {"assigneeId": member["id"]}})
+    assert assigned["updateTask"]["task"]["assignee"]["email"].startswith("member@")
+    stranger = (await (await make_org()).data("{ viewer { user { id } } }"))["viewer"]["user"]
+    errors = await errors_of(org, UPDATE_TASK, {"id": overdue["id"], "input": {
+        "assigneeId": stranger["id"]}}, "updateTask")
+    assert codes(errors) == {("NOT_FOUND", ("assigneeId",))}
     done = await ok(org, SET_TASK_STATUS, {"id": overdue["id"], "status": "DONE"},
                     "setTaskStatus", "task")
     assert done["status"] == "DONE"
@@ -335,14 +364,14 @@ ACTIVITY = """
 query($id: ID!, $first: Int, $after: String) { client(id: $id) {
   activity(first: $first, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
-    edges { node { verb targetType targetId createdAt actor { email }
+    edges { node { id verb targetType targetId createdAt actor { email }
                    changes { field old new }
                    target { id ... on Invoice { number } ... on Client { name } } } }
   }
 } }"""
 
 
-async def test_activity_lists_every_change_newest_first(org):
+async def test_activity_lists_every_change_newest_first(org, make_org):
     client_id = await new_client(org, name="Historia")
     created = await invoice(org, client_id, number="H-1", dueDate=day(5), authorize=True)
     await pay(org, created["id"], "40", day(0))
@@ -377,3 +406,9 @@ async def test_activity_lists_every_change_newest_first(org):
     assert older[2]["target"] == {"id": client_id, "name": "Historia"}
     assert rest["client"]["activity"]["pageInfo"]["hasNextPage"] is False
     assert await Activity.filter(client_id=pk_of(client_id)).count() == 6
+    entry = await org.data("query($id: ID!) { node(id: $id) { ... on Activity { verb } } }",
+                           {"id": nodes[0]["id"]})
+    assert entry == {"node": {"verb": "updated"}}
+    stranger = await make_org()
+    assert (await stranger.data("query($id: ID!) { node(id: $id) { id } }",
+                                {"id": nodes[0]["id"]})) == {"node": None}

@@ -2,10 +2,12 @@
 date edges (yesterday, today, today + 7, today + 8 in the organization's time zone) and
 several currencies, and the statement count of a list that shows it."""
 
+import random
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from gql_crm.models import Organization, Quote
+from gql_crm.models import Invoice, InvoiceKind, InvoiceStatus, Organization, Quote, Role
 from tests.helpers import CREATE_CATEGORY, pk_of
 from tests.profile_helpers import (
     CANCEL_INVOICE,
@@ -13,12 +15,13 @@ from tests.profile_helpers import (
     CLOSE_PURCHASE_ORDER,
     LOG_TIME,
     MOVE_DEAL,
-    new_client,
     SET_TASK_STATUS,
     day,
     deal,
     invoice,
+    new_client,
     ok,
+    org_today,
     pay,
     project,
     purchase_order,
@@ -138,7 +141,8 @@ async def test_every_summary_figure(org):
     await task(org, other_project["id"], dueDate=day(-3))
     await invoice(org, other_id, authorize=True, dueDate=day(-3))
 
-    summary = (await org.data(SUMMARY, {"id": client_id}))["client"]["summary"]
+    # Reading the profile needs no more than VIEWER.
+    summary = (await org.data(SUMMARY, {"id": client_id}, role=Role.VIEWER))["client"]["summary"]
 
     assert summary["projects"] == {
         "count": 3, "hoursLogged": "7.75",
@@ -273,3 +277,50 @@ async def test_statements_do_not_grow_with_the_page(org, sql_statements):
     assert counts[LIST_WITH_TABS, 5] == counts[LIST_WITH_TABS, 50]
     print("statements:", {(doc == LIST_WITH_TABS and "tabs" or "summary", n): count
                           for (doc, n), count in counts.items()})
+
+
+async def test_invoice_figures_match_a_python_model(org):
+    """Random invoices (kinds, stored states, due dates around today, currencies, partial
+    payments) written straight to the table; the summary must agree with plain Python."""
+    rng = random.Random(5)
+    today = org_today()
+    client_ids = [await new_client(org, name=f"R{i}") for i in range(3)]
+    rows = []
+    for n in range(120):
+        status = rng.choice(list(InvoiceStatus))
+        total = Decimal(rng.randrange(1, 100_000)) / 100
+        paid = total if status == InvoiceStatus.PAID else (
+            (total / 3).quantize(Decimal("0.01")) if status == InvoiceStatus.AUTHORIZED
+            and rng.random() < 0.5 else Decimal("0"))
+        rows.append(Invoice(
+            organization_id=org.id, client_id=pk_of(rng.choice(client_ids)),
+            kind=rng.choice(list(InvoiceKind)), number=f"R-{n}", status=status,
+            issue_date=today - timedelta(days=40),
+            due_date=rng.choice([None, today + timedelta(days=rng.randrange(-3, 4))]),
+            currency=rng.choice(["EUR", "USD", "MXN"]), total=total, amount_paid=paid))
+    await Invoice.bulk_create(rows)
+
+    def state(row: Invoice) -> str:
+        if row.status == InvoiceStatus.AUTHORIZED:
+            late = row.due_date is not None and row.due_date < today
+            return "OVERDUE" if late else "PENDING"
+        return row.status.value
+
+    for client_id in client_ids:
+        summary = (await org.data(SUMMARY, {"id": client_id}))["client"]["summary"]
+        mine = [r for r in rows if r.client_id == pk_of(client_id) and r.kind == "SALE"]
+        expected = {}
+        for row in mine:
+            count, amounts = expected.setdefault(state(row), (0, {}))
+            amounts[row.currency] = amounts.get(row.currency, Decimal("0")) + row.total
+            expected[state(row)] = (count + 1, amounts)
+        for entry in summary["sales"]["byStatus"]:
+            count, amounts = expected.get(entry["status"], (0, {}))
+            assert entry["count"] == count, entry
+            assert entry["amounts"] == money(*[(f"{amounts[c]:.2f}", c) for c in sorted(amounts)])
+        due = {}
+        for row in mine:
+            if row.status == InvoiceStatus.AUTHORIZED and row.total != row.amount_paid:
+                left = row.total - row.amount_paid
+                due[row.currency] = due.get(row.currency, Decimal("0")) + left
+        assert summary["sales"]["amountDue"] == money(*[(f"{due[c]:.2f}", c) for c in sorted(due)])

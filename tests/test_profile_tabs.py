@@ -64,10 +64,9 @@ async def test_invoices_tab_filters_orders_and_pages(org):
     purchases = await org.data(INVOICES, {"id": client_id, "kind": "PURCHASE"})
     assert numbers(purchases) == ["P-1"]
 
-    by_total = await org.data(INVOICES, {"id": client_id, "kind": "SALE",
-                                         "orderBy": {"field": "TOTAL", "direction": "ASC"}})
-    assert [e["node"]["total"] for e in by_total["client"]["invoices"]["edges"]] == [
-        "100.00"] * 4
+    by_number = await org.data(INVOICES, {"id": client_id, "kind": "SALE",
+                                          "orderBy": {"field": "NUMBER", "direction": "ASC"}})
+    assert numbers(by_number) == ["S-1", "S-2", "S-3", "S-4"]
 
     first = await org.data(INVOICES, {"id": client_id, "first": 2})
     page = first["client"]["invoices"]
@@ -98,7 +97,7 @@ query($id: ID!) { client(id: $id) {
   done: tasks(status: [DONE]) { totalCount }
   purchaseOrders(status: [OPEN]) { totalCount edges { node { number } } }
   deals(stage: [WON, LOST]) { totalCount edges { node { title stage } } }
-  byValue: deals(orderBy: {field: VALUE, direction: DESC}) { edges { node { title } } }
+  byTitle: deals(orderBy: {field: TITLE, direction: ASC}) { edges { node { title } } }
   quotes(status: [EXPIRED]) { totalCount edges { node { number status } } }
   files { totalCount }
 } }"""
@@ -132,7 +131,7 @@ async def test_every_tab_with_its_filters(org):
     assert data["done"] == {"totalCount": 1}
     assert numbers({"client": data}, "purchaseOrders") == ["PO-A"]
     assert data["deals"]["edges"] == [{"node": {"title": "Ganada", "stage": "WON"}}]
-    assert [e["node"]["title"] for e in data["byValue"]["edges"]] == ["Abierta", "Ganada"]
+    assert [e["node"]["title"] for e in data["byTitle"]["edges"]] == ["Abierta", "Ganada"]
     assert data["quotes"] == {"totalCount": 1, "edges": [
         {"node": {"number": "Q-old", "status": "EXPIRED"}}]}
     assert data["files"] == {"totalCount": 0}
@@ -230,3 +229,44 @@ async def test_files_tab_pages_newest_first(org):
     # The history keeps the entry; the deleted file itself reads as gone.
     assert after_delete["activity"]["edges"][0]["node"] == {"verb": "file_deleted",
                                                             "target": None}
+
+
+
+NESTED_LISTS = """
+query($id: ID!, $n: Int) { client(id: $id) {
+  projects(first: $n) { edges { node {
+    tasks(first: 2) { totalCount edges { node { title } } }
+    timeLogs(first: 2) { totalCount edges { node { hours } } }
+  } } }
+  deals(first: $n) { edges { node { quotes(first: 2) { totalCount edges { node { number } } } } } }
+} }"""
+
+
+async def test_lists_nested_in_lists_do_not_multiply_statements(org, sql_statements):
+    client_id = await new_client(org)
+    for i in range(8):
+        p = await project(org, client_id, name=f"P{i}")
+        for title in ("a", "b", "c"):
+            await task(org, p["id"], title=title)
+        for hours in ("1", "2", "3"):
+            await ok(org, LOG_TIME, {"input": {"projectId": p["id"], "date": day(-i),
+                                               "hours": hours}}, "logTime", "timeLog")
+        d = await deal(org, client_id)
+        for _ in range(3):
+            await quote(org, client_id, dealId=d["id"])
+
+    counts = {}
+    for n in (2, 8):
+        sql_statements.clear()
+        data = await org.data(NESTED_LISTS, {"id": client_id, "n": n})
+        counts[n] = len(sql_statements)
+        projects = [e["node"] for e in data["client"]["projects"]["edges"]]
+        assert len(projects) == n
+        for node in projects:
+            assert node["tasks"]["totalCount"] == 3 and len(node["tasks"]["edges"]) == 2
+            assert node["timeLogs"]["totalCount"] == 3
+            # Newest day first, then the latest logged.
+            assert [e["node"]["hours"] for e in node["timeLogs"]["edges"]] == ["3.00", "2.00"]
+        for edge in data["client"]["deals"]["edges"]:
+            assert edge["node"]["quotes"]["totalCount"] == 3
+    assert counts[2] == counts[8]

@@ -1,10 +1,12 @@
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 
 from starlette.requests import HTTPConnection
 
 from gql_crm.api.dataloaders import Loaders
 from gql_crm.config import Settings
+from gql_crm.services import records
 from gql_crm.services.auth import Actor
 
 
@@ -34,3 +36,8 @@ class Context:
     def org_id(self) -> int:
         assert self.actor is not None, "the authentication extension lets no anonymous call in"
         return self.actor.org_id
+
+    @cached_property
+    def today(self) -> date:
+        """The organization's date, fixed for the whole request (overdue, upcoming, expired)."""
+        return records.today(self.actor.organization)

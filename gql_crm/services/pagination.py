@@ -11,7 +11,6 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from tortoise.expressions import Q, RawSQL
@@ -42,10 +41,6 @@ def datetime_key(field: str, descending: bool = False) -> SortKey:
 
 def date_key(field: str, descending: bool = False) -> SortKey:
     return SortKey(field, descending, date.fromisoformat)
-
-
-def decimal_key(field: str, descending: bool = False) -> SortKey:
-    return SortKey(field, descending, Decimal)
 
 
 @dataclass

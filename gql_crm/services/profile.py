@@ -26,9 +26,10 @@ from gql_crm.models import (
     QuoteStatus,
     Task,
     TaskStatus,
+    TimeLog,
 )
 from gql_crm.services.deals import EXPIRING, QuoteState
-from gql_crm.services.pagination import SortKey, date_key, datetime_key, decimal_key
+from gql_crm.services.pagination import SortKey, date_key, datetime_key
 from gql_crm.services.records import of_clients
 from gql_crm.services.summary import UPCOMING_DAYS, InvoiceState
 
@@ -51,12 +52,10 @@ class TabFilter:
     project_statuses: tuple[ProjectStatus, ...] | None = None
     task_statuses: tuple[TaskStatus, ...] | None = None
     task_due: TaskDue | None = None
-    project_id: int | None = None
     invoice_kind: InvoiceKind | None = None
     invoice_states: tuple[InvoiceState, ...] | None = None
     purchase_order_statuses: tuple[PurchaseOrderStatus, ...] | None = None
     deal_stages: tuple[DealStage, ...] | None = None
-    deal_id: int | None = None
     quote_states: tuple[QuoteState, ...] | None = None
 
 
@@ -99,70 +98,79 @@ class Tab(StrEnum):
     QUOTES = "QUOTES"
     FILES = "FILES"
     ACTIVITY = "ACTIVITY"
+    TIME_LOGS = "TIME_LOGS"
 
 
 def tab_queryset(
-    tab: Tab, org_id: int, client_ids: list[int], filters: TabFilter, today: date
+    tab: Tab, org_id: int, parent_ids: list[int], filters: TabFilter, today: date,
+    parent: str = "client_id",
 ) -> QuerySet:
-    """The rows of `tab` for the given clients (one for a page, several for the counts)."""
+    """The rows of `tab` under the given parents: clients for the profile's tabs, projects
+    or deals for their own lists (one parent for a page, several for batched pages)."""
     f = filters
+
+    def rows(model: type) -> QuerySet:
+        if parent == "client_id":
+            return of_clients(model, org_id, parent_ids)
+        return model.filter(organization_id=org_id, **{f"{parent}__in": parent_ids})
+
     if tab == Tab.PROJECTS:
-        qs = of_clients(Project, org_id, client_ids)
+        qs = rows(Project)
         if f.project_statuses is not None:
             qs = qs.filter(status__in=list(f.project_statuses))
     elif tab == Tab.TASKS:
-        qs = of_clients(Task, org_id, client_ids)
+        qs = rows(Task)
         if f.task_statuses is not None:
             qs = qs.filter(status__in=list(f.task_statuses))
         if f.task_due is not None:
             qs = qs.filter(status__in=OPEN_TASK_STATUSES).filter(task_due_q(f.task_due, today))
-        if f.project_id is not None:
-            qs = qs.filter(project_id=f.project_id)
     elif tab == Tab.INVOICES:
-        qs = of_clients(Invoice, org_id, client_ids)
+        qs = rows(Invoice)
         if f.invoice_kind is not None:
             qs = qs.filter(kind=f.invoice_kind)
         if f.invoice_states is not None:
             qs = qs.filter(_any([invoice_state_q(s, today) for s in f.invoice_states]))
     elif tab == Tab.PURCHASE_ORDERS:
-        qs = of_clients(PurchaseOrder, org_id, client_ids)
+        qs = rows(PurchaseOrder)
         if f.purchase_order_statuses is not None:
             qs = qs.filter(status__in=list(f.purchase_order_statuses))
     elif tab == Tab.DEALS:
-        qs = of_clients(Deal, org_id, client_ids)
+        qs = rows(Deal)
         if f.deal_stages is not None:
             qs = qs.filter(stage__in=list(f.deal_stages))
     elif tab == Tab.QUOTES:
-        qs = of_clients(Quote, org_id, client_ids)
+        qs = rows(Quote)
         if f.quote_states is not None:
             qs = qs.filter(_any([quote_state_q(s, today) for s in f.quote_states]))
-        if f.deal_id is not None:
-            qs = qs.filter(deal_id=f.deal_id)
     elif tab == Tab.FILES:
-        qs = of_clients(File, org_id, client_ids).filter(
+        qs = rows(File).filter(
             deleted_at__isnull=True, purpose=FilePurpose.ATTACHMENT
         )
+    elif tab == Tab.TIME_LOGS:
+        qs = rows(TimeLog)
     else:
-        qs = of_clients(Activity, org_id, client_ids)
+        qs = rows(Activity)
     return qs
 
 
 async def tab_counts(
-    tab: Tab, org_id: int, client_ids: list[int], filters: TabFilter, today: date
+    tab: Tab, org_id: int, parent_ids: list[int], filters: TabFilter, today: date,
+    parent: str = "client_id",
 ) -> dict[int, int]:
-    """Each client's number of rows in `tab`: one grouped query for a whole page of clients."""
+    """Each parent's number of rows in `tab`: one grouped query for a whole page of them."""
     rows = await (
-        tab_queryset(tab, org_id, client_ids, filters, today)
+        tab_queryset(tab, org_id, parent_ids, filters, today, parent)
         .annotate(n=Count("id"))
-        .group_by("client_id")
-        .values("client_id", "n")
+        .group_by(parent)
+        .values(parent, "n")
     )
-    found = {row["client_id"]: row["n"] for row in rows}
-    return {client_id: found.get(client_id, 0) for client_id in client_ids}
+    found = {row[parent]: row["n"] for row in rows}
+    return {parent_id: found.get(parent_id, 0) for parent_id in parent_ids}
 
 
 class TabOrderField(StrEnum):
-    """Sort fields a tab may offer (only non-null columns: keyset cursors need values)."""
+    """Sort fields a tab may offer: non-null columns only (keyset cursors need values), and
+    no amounts (SQLite keeps decimals as text, so ORDER BY and cursors would compare text)."""
 
     CREATED_AT = "created_at"
     UPDATED_AT = "updated_at"
@@ -170,17 +178,14 @@ class TabOrderField(StrEnum):
     TITLE = "title"
     NUMBER = "number"
     ISSUE_DATE = "issue_date"
-    TOTAL = "total"
-    VALUE = "value"
+    DATE = "date"
 
 
 def tab_sort_keys(field: TabOrderField, descending: bool) -> list[SortKey]:
     if field in (TabOrderField.CREATED_AT, TabOrderField.UPDATED_AT):
         key = datetime_key(field.value, descending)
-    elif field == TabOrderField.ISSUE_DATE:
+    elif field in (TabOrderField.ISSUE_DATE, TabOrderField.DATE):
         key = date_key(field.value, descending)
-    elif field in (TabOrderField.TOTAL, TabOrderField.VALUE):
-        key = decimal_key(field.value, descending)
     else:
         key = SortKey(field.value, descending)
     return [key, SortKey("id", descending, int)]

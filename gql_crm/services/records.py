@@ -51,14 +51,14 @@ def bounded_decimal(
     assert amount is not None
     if positive and amount <= 0:
         raise FieldInvalid(ErrorCode.INVALID_AMOUNT)
-    exponent = amount.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -places:
-        if amount != amount.quantize(Decimal(1).scaleb(-places)):
-            raise FieldInvalid(ErrorCode.INVALID_AMOUNT)
-    amount = amount.quantize(Decimal(1).scaleb(-places))
-    if amount.adjusted() >= max_digits - places:
+    # The magnitude first: quantizing 1E+40 would overflow Decimal's default precision.
+    if amount and amount.adjusted() >= max_digits - places:
         raise FieldInvalid(ErrorCode.INVALID_AMOUNT)
-    return amount
+    exact = amount.quantize(Decimal(1).scaleb(-places))
+    if exact != amount:
+        # More decimals than the column keeps: refused rather than silently rounded.
+        raise FieldInvalid(ErrorCode.INVALID_AMOUNT)
+    return exact
 
 
 def money_amount(value: Any) -> Decimal | None:

@@ -28,8 +28,10 @@ class FieldChange:
 
 
 @strawberry.type(description="One entry of a client's history.")
-class Activity:
-    id: relay.GlobalID
+class Activity(ModelNode):
+    _model = models.Activity
+
+    id: relay.NodeID[int]
     verb: str = strawberry.field(
         description="created, updated, authorized, payment_recorded, moved, sent, ..."
     )
@@ -42,7 +44,7 @@ class Activity:
     @classmethod
     def from_model(cls, row: models.Activity) -> "Activity":
         return cls(
-            id=relay.GlobalID("Activity", str(row.id)), verb=row.verb,
+            id=row.id, verb=row.verb,
             target_type=row.target_type,
             target_id=relay.GlobalID(row.target_type, str(row.target_id)),
             created_at=row.created_at,

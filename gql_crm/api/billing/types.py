@@ -8,7 +8,7 @@ from strawberry.types import Info
 
 from gql_crm import models
 from gql_crm.api.errors import UserError
-from gql_crm.api.profile.tabs import Money, org_today
+from gql_crm.api.profile.tabs import Money
 from gql_crm.api.projects.types import ClientRef, load_client
 from gql_crm.api.relay import ModelNode, OrderDirection, counted_connection
 from gql_crm.services import profile, summary
@@ -29,7 +29,6 @@ class InvoiceOrderField(Enum):
     ISSUE_DATE = "ISSUE_DATE"
     CREATED_AT = "CREATED_AT"
     NUMBER = "NUMBER"
-    TOTAL = "TOTAL"
 
 
 @strawberry.input(description="Ties are broken by the id, so pages are stable.")
@@ -124,7 +123,7 @@ class Invoice(ModelNode):
     @strawberry.field
     def state(self, info: Info) -> InvoiceState:
         if self.status == models.InvoiceStatus.AUTHORIZED:
-            late = self.due_date is not None and self.due_date < org_today(info)
+            late = self.due_date is not None and self.due_date < info.context.today
             return summary.InvoiceState.OVERDUE if late else summary.InvoiceState.PENDING
         return summary.InvoiceState(self.status.value)
 

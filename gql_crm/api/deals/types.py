@@ -9,7 +9,7 @@ from strawberry.types import Info
 from gql_crm import models
 from gql_crm.api.billing.types import InvoiceLine, lines_of
 from gql_crm.api.errors import UserError
-from gql_crm.api.profile.tabs import Money, org_today, tab_connection, tab_order
+from gql_crm.api.profile.tabs import Money, tab_connection, tab_order
 from gql_crm.api.projects.types import ClientRef, load_client
 from gql_crm.api.relay import ModelNode, OrderDirection, counted_connection
 from gql_crm.services import deals, profile
@@ -26,7 +26,6 @@ class DealOrderField(Enum):
     CREATED_AT = "CREATED_AT"
     UPDATED_AT = "UPDATED_AT"
     TITLE = "TITLE"
-    VALUE = "VALUE"
 
 
 @strawberry.input(description="Ties are broken by the id, so pages are stable.")
@@ -39,7 +38,6 @@ class DealOrder:
 class QuoteOrderField(Enum):
     CREATED_AT = "CREATED_AT"
     NUMBER = "NUMBER"
-    TOTAL = "TOTAL"
 
 
 @strawberry.input(description="Ties are broken by the id, so pages are stable.")
@@ -48,10 +46,9 @@ class QuoteOrder:
     direction: OrderDirection = OrderDirection.DESC
 
 
-def quote_filters(status, deal_id: int | None = None) -> profile.TabFilter:
+def quote_filters(status) -> profile.TabFilter:
     return profile.TabFilter(
         quote_states=None if status is None else tuple(deals.QuoteState(s.value) for s in status),
-        deal_id=deal_id,
     )
 
 
@@ -77,7 +74,7 @@ class Quote(ModelNode):
 
     @strawberry.field
     def status(self, info: Info) -> QuoteStatus:
-        return deals.quote_state(self.row, org_today(info))
+        return deals.quote_state(self.row, info.context.today)
 
     @strawberry.field
     async def client(self, info: Info) -> ClientRef | None:
@@ -131,8 +128,9 @@ class Deal(ModelNode):
         after: str | None = None, last: int | None = None, before: str | None = None,
     ) -> QuoteConnection:
         return await tab_connection(
-            info, QuoteConnection, Quote.from_model, profile.Tab.QUOTES, self.row.client_id,
-            quote_filters(status, self.row.id), tab_order(order_by), first, after, last, before,
+            info, QuoteConnection, Quote.from_model, profile.Tab.QUOTES, self.row.id,
+            quote_filters(status), tab_order(order_by), first, after, last, before,
+            parent="deal_id",
         )
 
 

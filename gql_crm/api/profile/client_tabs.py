@@ -49,6 +49,10 @@ from gql_crm.services.profile import Tab, TabFilter, TabOrderField
 NEWEST_FIRST = (TabOrderField.CREATED_AT, True)
 
 
+def issue_date_order(order_by) -> tuple:
+    return tab_order(order_by, "ISSUE_DATE")
+
+
 def client_summary(root) -> ClientSummary:
     return ClientSummary(client_id=root.id)
 
@@ -80,7 +84,7 @@ async def client_invoices(
     last: int | None = None, before: str | None = None,
 ) -> InvoiceConnection:
     return await tab_connection(info, InvoiceConnection, Invoice.from_model, Tab.INVOICES,
-                                root.id, invoice_filters(kind, status), tab_order(order_by, "ISSUE_DATE"),
+                                root.id, invoice_filters(kind, status), issue_date_order(order_by),
                                 first, after, last, before)
 
 
@@ -91,7 +95,7 @@ async def client_purchase_orders(
 ) -> PurchaseOrderConnection:
     filters = TabFilter(purchase_order_statuses=enum_values(status, StoredPurchaseOrderStatus))
     return await tab_connection(info, PurchaseOrderConnection, PurchaseOrder.from_model,
-                                Tab.PURCHASE_ORDERS, root.id, filters, tab_order(order_by, "ISSUE_DATE"),
+                                Tab.PURCHASE_ORDERS, root.id, filters, issue_date_order(order_by),
                                 first, after, last, before)
 
 

@@ -10,7 +10,7 @@ from strawberry.types import Info
 from gql_crm import models
 from gql_crm.api.billing.types import InvoiceKind, InvoiceState, PurchaseOrderStatus
 from gql_crm.api.deals.types import DealStage, QuoteStatus
-from gql_crm.api.profile.tabs import Money, money_list, org_today
+from gql_crm.api.profile.tabs import Money, money_list
 from gql_crm.api.projects.types import ProjectStatus
 from gql_crm.services import summary
 
@@ -60,8 +60,10 @@ class PurchaseOrderStatusFigure:
 class PurchaseOrderSummary:
     count: int = strawberry.field(description="OPEN and CLOSED orders (not CANCELED).")
     total: list[Money] = strawberry.field(description="Their total, one entry per currency.")
-    closed_count: int
-    by_status: list[PurchaseOrderStatusFigure]
+    closed_count: int = strawberry.field(description="CLOSED orders.")
+    by_status: list[PurchaseOrderStatusFigure] = strawberry.field(
+        description="OPEN, CLOSED and CANCELED, zeros included."
+    )
 
 
 @strawberry.type
@@ -106,9 +108,11 @@ class DealSummary:
     open: CountAndAmounts = strawberry.field(
         description="Deals not WON or LOST; their amounts are the pipeline value."
     )
-    won: CountAndAmounts
-    lost: CountAndAmounts
-    by_stage: list[DealStageFigure]
+    won: CountAndAmounts = strawberry.field(description="Deals in the WON stage, by value.")
+    lost: CountAndAmounts = strawberry.field(description="Deals in the LOST stage, by value.")
+    by_stage: list[DealStageFigure] = strawberry.field(
+        description="Every stage in pipeline order, zeros included."
+    )
 
 
 @strawberry.type
@@ -154,7 +158,7 @@ class ClientSummary:
 
     @strawberry.field
     async def tasks(self, info: Info) -> TaskSummary:
-        today = org_today(info)
+        today = info.context.today
         figures = await _load(
             info, "tasks", lambda org, ids: summary.task_figures(org, ids, today), self.client_id
         )
@@ -176,7 +180,7 @@ class ClientSummary:
 
     @strawberry.field(description="Sales or purchase invoices.")
     async def invoices(self, info: Info, kind: InvoiceKind) -> InvoiceSummary:
-        today, stored_kind = org_today(info), models.InvoiceKind(kind.value)
+        today, stored_kind = info.context.today, models.InvoiceKind(kind.value)
         figures = await _load(
             info, f"invoices.{stored_kind.value}",
             lambda org, ids: summary.invoice_figures(org, ids, stored_kind, today),
@@ -208,7 +212,7 @@ class ClientSummary:
 
     @strawberry.field
     async def quotes(self, info: Info) -> QuoteSummary:
-        today = org_today(info)
+        today = info.context.today
         figures = await _load(
             info, "quotes", lambda org, ids: summary.quote_figures(org, ids, today),
             self.client_id,

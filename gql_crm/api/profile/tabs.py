@@ -1,20 +1,17 @@
-"""Plumbing shared by the profile's tabs and records: money, the organization's today, and
-tab connections whose totalCount is one grouped query for a whole page of clients."""
+"""Plumbing shared by the profile's tabs and records: money, and connections whose
+totalCount and first page are one grouped query for every parent of the request."""
 
 from collections.abc import Callable
-from datetime import date
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
 import strawberry
 from strawberry.types import Info
-from tortoise.queryset import QuerySet
 
 from gql_crm.api.relay import OrderDirection, connection
-from gql_crm.services import profile, records
+from gql_crm.services import profile
 from gql_crm.services.pagination import (
-    SortKey,
     first_page,
     first_pages,
     page_size,
@@ -34,13 +31,6 @@ def money_list(amounts: dict[str, Decimal]) -> list[Money]:
     return [Money(amount=amounts[code], currency=code) for code in sorted(amounts)]
 
 
-def org_today(info: Info) -> date:
-    """Today in the organization's time zone, fixed for the whole request."""
-    context = info.context
-    if not hasattr(context, "_profile_today"):
-        context._profile_today = records.today(context.actor.organization)
-    return context._profile_today
-
 
 def tab_order(order_by: Any, default: str = "CREATED_AT") -> tuple:
     """(sort field, descending) of a tab's `orderBy` input; newest first by default."""
@@ -49,55 +39,45 @@ def tab_order(order_by: Any, default: str = "CREATED_AT") -> tuple:
     return profile.TabOrderField[order_by.field.value], order_by.direction == OrderDirection.DESC
 
 
-async def page_connection(
-    info: Info, connection_type: type, to_node: Callable[[Any], Any], queryset: QuerySet,
-    keys: list[SortKey], first: int | None, after: str | None, last: int | None,
-    before: str | None,
-) -> Any:
-    page = await paginate(
-        queryset, keys, first=first, after=after, last=last, before=before,
-        max_page_size=info.context.settings.max_page_size,
-    )
-    return connection(connection_type, page, to_node)
-
-
 async def tab_connection(
     info: Info, connection_type: type, to_node: Callable[[Any], Any], tab: profile.Tab,
-    client_id: int, filters: profile.TabFilter, order: tuple, first: int | None,
-    after: str | None, last: int | None, before: str | None,
+    parent_id: int, filters: profile.TabFilter, order: tuple, first: int | None,
+    after: str | None, last: int | None, before: str | None, parent: str = "client_id",
 ) -> Any:
-    """One page of a client's tab. A first page and its totalCount load with those of every
-    other client of the request (two and one statements), so a tab asked for in a list of
-    clients costs the same whatever the list's length; later pages belong to one client."""
+    """One page of a list under a parent: a client's tab, or a project's or deal's own list.
+
+    A first page and its totalCount load with those of every other parent of the request
+    (two and one statements), so a list nested in a list costs the same whatever the outer
+    list's length; later pages belong to one parent.
+    """
     context = info.context
-    org_id, today = context.org_id, org_today(info)
+    org_id, today = context.org_id, context.today
     keys = profile.tab_sort_keys(*order)
 
-    async def count_batch(client_ids: list[int]) -> list[int]:
-        counts = await profile.tab_counts(tab, org_id, client_ids, filters, today)
-        return [counts[client_id] for client_id in client_ids]
+    async def count_batch(parent_ids: list[int]) -> list[int]:
+        counts = await profile.tab_counts(tab, org_id, parent_ids, filters, today, parent)
+        return [counts[pid] for pid in parent_ids]
 
-    counter = context.loaders.get(("tab_count", tab, filters), count_batch)
+    counter = context.loaders.get(("tab_count", tab, parent, filters), count_batch)
 
     def count() -> Any:
-        return counter.load(client_id)
+        return counter.load(parent_id)
 
     size = page_size(first, after, last, before, context.settings.max_page_size)
     if after or before or last is not None:
-        queryset = profile.tab_queryset(tab, org_id, [client_id], filters, today)
+        queryset = profile.tab_queryset(tab, org_id, [parent_id], filters, today, parent)
         page = await paginate(queryset, keys, first=first, after=after, last=last,
                               before=before, max_page_size=context.settings.max_page_size)
         page.count = count
         return connection(connection_type, page, to_node)
 
-    async def page_batch(client_ids: list[int]) -> list[list]:
-        queryset = profile.tab_queryset(tab, org_id, client_ids, filters, today)
-        grouped = await first_pages(queryset, "client_id", keys, size)
-        return [grouped.get(client_id, []) for client_id in client_ids]
+    async def page_batch(parent_ids: list[int]) -> list[list]:
+        queryset = profile.tab_queryset(tab, org_id, parent_ids, filters, today, parent)
+        grouped = await first_pages(queryset, parent, keys, size)
+        return [grouped.get(pid, []) for pid in parent_ids]
 
-    rows = await context.loaders.get(("tab_page", tab, filters, order, size), page_batch).load(
-        client_id
-    )
+    page_loader = context.loaders.get(("tab_page", tab, parent, filters, order, size), page_batch)
+    rows = await page_loader.load(parent_id)
     return connection(connection_type, first_page(rows, keys, size, count), to_node)
 
 

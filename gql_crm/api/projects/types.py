@@ -12,14 +12,11 @@ from gql_crm.api.accounts import User
 from gql_crm.api.errors import UserError
 from gql_crm.api.profile.tabs import (
     Money,
-    org_today,
-    page_connection,
     tab_connection,
     tab_order,
 )
 from gql_crm.api.relay import ModelNode, OrderDirection, counted_connection
 from gql_crm.services import profile, summary
-from gql_crm.services.pagination import SortKey, date_key
 
 if TYPE_CHECKING:
     from gql_crm.api.clients.types import Client
@@ -129,7 +126,7 @@ class Task(ModelNode):
     @strawberry.field(description="Not done and due before today (organization's time zone).")
     def is_overdue(self, info: Info) -> bool:
         return (self.status != models.TaskStatus.DONE and self.due_date is not None
-                and self.due_date < org_today(info))
+                and self.due_date < info.context.today)
 
     @strawberry.field
     async def client(self, info: Info) -> ClientRef | None:
@@ -151,13 +148,10 @@ class Task(ModelNode):
 TaskConnection = counted_connection(Task, "A page of tasks.")
 
 
-def task_filters(
-    status: list[TaskStatus] | None, due: TaskDue | None, project_id: int | None = None
-) -> profile.TabFilter:
+def task_filters(status: list[TaskStatus] | None, due: TaskDue | None) -> profile.TabFilter:
     return profile.TabFilter(
         task_statuses=None if status is None else tuple(models.TaskStatus(s.value) for s in status),
         task_due=profile.TaskDue(due.value) if due else None,
-        project_id=project_id,
     )
 
 
@@ -196,9 +190,9 @@ class Project(ModelNode):
         last: int | None = None, before: str | None = None,
     ) -> TaskConnection:
         return await tab_connection(
-            info, TaskConnection, Task.from_model, profile.Tab.TASKS, self.row.client_id,
-            task_filters(status, due, self.row.id), tab_order(order_by),
-            first, after, last, before,
+            info, TaskConnection, Task.from_model, profile.Tab.TASKS, self.row.id,
+            task_filters(status, due), tab_order(order_by), first, after, last, before,
+            parent="project_id",
         )
 
     @strawberry.field(description="Hours logged on the project, newest day first.")
@@ -206,12 +200,11 @@ class Project(ModelNode):
         self, info: Info, first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
     ) -> TimeLogConnection:
-        queryset = models.TimeLog.filter(
-            organization_id=info.context.org_id, project_id=self.row.id
+        return await tab_connection(
+            info, TimeLogConnection, TimeLog.from_model, profile.Tab.TIME_LOGS, self.row.id,
+            profile.TabFilter(), (profile.TabOrderField.DATE, True), first, after, last, before,
+            parent="project_id",
         )
-        keys = [date_key("date", True), SortKey("id", True, int)]
-        return await page_connection(info, TimeLogConnection, TimeLog.from_model, queryset,
-                                     keys, first, after, last, before)
 
 
 ProjectConnection = counted_connection(Project, "A page of projects.")
