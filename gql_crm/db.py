@@ -23,6 +23,11 @@ def tortoise_config(db_url: str) -> dict:
         connection["credentials"].update(
             journal_mode="WAL", busy_timeout=SQLITE_BUSY_TIMEOUT_MS, foreign_keys="ON"
         )
+    elif connection["engine"] == "tortoise.backends.asyncpg":
+        # asyncpg prepares every statement; after five runs PostgreSQL may switch to one
+        # generic plan chosen while a table was small (a seq scan for `IN (...)` look-ups)
+        # and keep it as the table grows: an import then slowed down sevenfold.
+        connection["credentials"]["server_settings"] = {"plan_cache_mode": "force_custom_plan"}
     return {
         "connections": {"default": connection},
         "apps": {

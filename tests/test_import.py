@@ -4,7 +4,7 @@ report, and nothing duplicated or lost."""
 from pathlib import Path
 
 from gql_crm.models import Activity, Client, ClientCategory, Company, ImportJob, Role
-from tests.helpers import create_client, pk_of
+from tests.helpers import create_client, global_id, pk_of
 from tests.imports import csv_bytes, errors_of, run_import
 
 SAMPLES = Path("/work/shared/samples")
@@ -19,6 +19,7 @@ async def test_utf8_bom_sample_imports_every_row(org):
     job = await run_import(org, (SAMPLES / "clients_utf8_bom.csv").read_bytes())
     assert job["status"] == "SUCCEEDED", job
     assert (job["totalRows"], job["created"], job["failed"]) == (25, 25, 0)
+    assert job["failedRowsUrl"] is None and job["errors"]["totalCount"] == 0
     assert [m["field"] for m in job["mapping"]][:4] == ["NAME", "EMAIL", "MOBILE", "COUNTRY"]
     clients = await stored(org)
     assert len(clients) == 25
@@ -104,6 +105,15 @@ async def test_modes_and_matching(org):
     entry = await Activity.get(client_id=existing, verb="updated_by_import")
     assert entry.changes == {"name": {"old": "Carla", "new": "Carla Ruiz"}}
     assert entry.import_job_id == pk_of(updated["id"])
+    history = await org.data(
+        "query($id: ID!) { client(id: $id) { activity(first: 5) { edges { node { verb actor "
+        "{ email } changes { field old new } importJob { id fileName } } } } } }",
+        {"id": global_id("Client", existing)}, role=Role.VIEWER)
+    latest = history["client"]["activity"]["edges"][0]["node"]
+    assert latest["verb"] == "updated_by_import"
+    assert latest["importJob"] == {"id": updated["id"], "fileName": "clients.csv"}
+    assert latest["changes"] == [{"field": "name", "old": "Carla", "new": "Carla Ruiz"}]
+    assert latest["actor"]["email"].startswith("manager@")
 
     by_tax = [HEADER, ["Carla R.", "carla.new@example.com", "", "", "", "", "B-85866127"]]
     job = await run_import(org, csv_bytes(by_tax),

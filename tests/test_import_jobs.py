@@ -100,6 +100,9 @@ async def test_other_organizations_jobs_are_invisible(org, make_org):
     assert (await org.data(JOBS))["importJobs"]["totalCount"] == 0
     listed = (await other.data(JOBS))["importJobs"]
     assert [edge["node"]["id"] for edge in listed["edges"]] == [job["id"]]
+    failed = await other.data(
+        "query { importJobs(status: FAILED) { totalCount } }")
+    assert failed["importJobs"]["totalCount"] == 0
     members = await org.gql(CANCEL, {"id": job["id"]}, role=Role.MEMBER)
     assert members["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
@@ -165,3 +168,16 @@ async def test_a_crash_mid_job_leaves_nothing_and_a_rerun_no_duplicates(org, mon
     again = await run_import(org, content, {"mode": "UPDATE_EXISTING"})
     assert (again["created"], again["updated"], again["skipped"]) == (0, 0, 10)
     assert await Client.filter(organization_id=org.id).count() == 10
+
+
+async def test_reads_go_on_while_a_job_writes(org, slow_batches):
+    payload = await start(org, rows(40))
+    job_pk = pk_of(payload["job"]["id"])
+    seen = []
+    while (job := await ImportJob.get(id=job_pk)).status in ("QUEUED", "RUNNING"):
+        data = await org.data("query { clients(first: 5) { totalCount } }", role=Role.VIEWER)
+        seen.append(data["clients"]["totalCount"])
+    # Every read was answered between two batches, each seeing whole batches only.
+    assert len(seen) > 3 and all(count % 2 == 0 for count in seen), seen
+    assert sorted(seen) == seen and seen[-1] <= 40
+    assert job.created_count == 40

@@ -30,7 +30,8 @@ class Context:
         """A websocket's caller, known once its connection_init arrives."""
         self.actor = actor
         self.loaders = Loaders(actor.org_id)
-        self.__dict__.pop("org_id", None)
+        for cached in ("org_id", "today"):
+            self.__dict__.pop(cached, None)
 
     @cached_property
     def org_id(self) -> int:

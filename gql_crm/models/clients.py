@@ -48,6 +48,8 @@ class Company(OrgScoped):
         indexes = (
             Index(fields=("organization_id", "tax_id")),
             Index(fields=("organization_id", "name_key")),
+            # An import reads back the ids of what it inserted, and rolls back by job.
+            Index(fields=("import_job_id", "id")),
         )
 
 
@@ -88,4 +90,5 @@ class Client(OrgScoped):
             Index(fields=("organization_id", "country")),
             Index(fields=("organization_id", "category_id")),
             Index(fields=("organization_id", "company_id")),
+            Index(fields=("import_job_id", "id")),
         )

@@ -1,6 +1,7 @@
 from enum import StrEnum
 
 from tortoise import fields
+from tortoise.indexes import Index
 
 from gql_crm.models.base import OrgScoped
 
@@ -47,3 +48,7 @@ class ImportRowError(OrgScoped):
     value = fields.TextField(null=True)
     # The original cells, so failed rows can be downloaded, fixed and uploaded again.
     cells = fields.JSONField(null=True)
+
+    class Meta:
+        # The errors connection and the failed-rows download read a job's errors in order.
+        indexes = (Index(fields=("job_id", "row", "id")),)

@@ -10,6 +10,7 @@ from gql_crm.api.accounts import User
 from gql_crm.api.billing.types import Invoice, PurchaseOrder
 from gql_crm.api.deals.types import Deal, Quote
 from gql_crm.api.files.types import File
+from gql_crm.api.imports.types import ImportJob
 from gql_crm.api.projects.types import Project, Task, TimeLog
 from gql_crm.api.relay import ModelNode, counted_connection
 
@@ -70,6 +71,13 @@ class Activity(ModelNode):
             return None
         found = await info.context.loaders.by_id(models.User).load(self.row.actor_id)
         return User.from_model(found) if found else None
+
+    @strawberry.field(description="The import that wrote this entry, if one did.")
+    async def import_job(self, info: Info) -> ImportJob | None:
+        if self.row.import_job_id is None:
+            return None
+        found = await info.context.loaders.by_id(models.ImportJob).load(self.row.import_job_id)
+        return ImportJob.from_model(found) if found else None
 
 
 ActivityConnection = counted_connection(Activity, "A client's history, newest first.")

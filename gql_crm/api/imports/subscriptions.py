@@ -37,7 +37,7 @@ class ImportSubscriptions:
                 if state != last:
                     last = state
                     yield ImportJob.from_model(row)
-                if row.status in jobs.TERMINAL:
+                if row.status in jobs.TERMINAL and row.finished_at is not None:
                     return
                 try:
                     await asyncio.wait_for(changed.wait(), POLL_SECONDS)

@@ -14,7 +14,6 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import timedelta
@@ -118,10 +117,6 @@ class Layout:
     total_rows: int
 
 
-def _records(path: Path, kind: readers.FileKind, sheet: str | None) -> Iterator[list[str]]:
-    return readers.records(path, kind, sheet)
-
-
 def read_layout(path: Path, options: ImportOptions, settings: Settings) -> Layout:
     """Blocking (reads the whole file once to count its rows): run it in a thread."""
     kind = readers.detect(path, settings.max_import_uncompressed_bytes)
@@ -132,7 +127,7 @@ def read_layout(path: Path, options: ImportOptions, settings: Settings) -> Layou
         headers.pop()
     mapping = mappings.build(headers, options.mapping)
     total = 0
-    with closing(_records(path, kind, sheet)) as records:
+    with closing(readers.records(path, kind, sheet)) as records:
         for number, record in enumerate(records, start=1):
             if number > header_row and any(cell.strip() for cell in record):
                 total += 1
@@ -146,7 +141,7 @@ def read_layout(path: Path, options: ImportOptions, settings: Settings) -> Layou
 def _find_header(path: Path, kind: readers.FileKind, sheet: str | None) -> tuple[int, list[str]]:
     """The first row that names known columns, else the first non-blank row."""
     first = None
-    with closing(_records(path, kind, sheet)) as records:
+    with closing(readers.records(path, kind, sheet)) as records:
         for number, record in enumerate(records, start=1):
             if not any(cell.strip() for cell in record):
                 continue
@@ -201,7 +196,6 @@ async def start_import(
 # ---- running a job ----------------------------------------------------------------------
 
 _tasks: dict[int, asyncio.Task] = {}
-_cancel_requested: set[int] = set()
 
 
 def launch(job_id: int) -> asyncio.Task:
@@ -222,7 +216,8 @@ class _Canceled(Exception):
 async def after_batch(job_id: int) -> None:
     """Called after each committed batch: the point where a job may be canceled."""
     progress.notify(job_id)
-    if job_id in _cancel_requested:
+    # The request may come to any process serving the API: it is in the database.
+    if await ImportJob.filter(id=job_id, status=ImportJobStatus.CANCELED).exists():
         raise _Canceled
     # Lets requests in between batches: an import never starves the server.
     await asyncio.sleep(0)
@@ -230,11 +225,15 @@ async def after_batch(job_id: int) -> None:
 
 async def run_job(job_id: int) -> None:
     job = await ImportJob.get(id=job_id)
-    if job.status != ImportJobStatus.QUEUED:
+    if job.status == ImportJobStatus.CANCELED and job.finished_at is None:
+        # Canceled while queued: nothing written, nothing to roll back.
+        await _finish(job, ImportJobStatus.CANCELED)
         return
-    job.status = ImportJobStatus.RUNNING
-    job.started_at = now()
-    await job.save(update_fields=["status", "started_at", "updated_at"])
+    started = await ImportJob.filter(id=job_id, status=ImportJobStatus.QUEUED).update(
+        status=ImportJobStatus.RUNNING, started_at=now(), updated_at=now())
+    if not started:
+        return
+    await job.refresh_from_db()
     progress.notify(job_id)
     options = ImportOptions.from_json(job.options)
     try:
@@ -259,8 +258,6 @@ async def run_job(job_id: int) -> None:
         logger.exception("import job %s failed", job_id)
         await _finish(job, ImportJobStatus.FAILED, rolled_back=True,
                       reason=message("IMPORT_UNEXPECTED", options.language))
-    finally:
-        _cancel_requested.discard(job_id)
 
 
 async def _finish(
@@ -331,18 +328,23 @@ async def get_job(org_id: int, job_id: int) -> ImportJob | None:
 
 
 async def cancel(actor: Actor, job_id: int) -> ImportJob:
+    """Marks the job CANCELED; the process running it rolls it back after its current
+    batch (waited for here when that is this process) and sets finishedAt."""
     actor.require(Role.MANAGER)
     job = await get_job(actor.org_id, job_id)
     if job is None:
         raise UserErrors.single(ErrorCode.NOT_FOUND, "id")
-    if job.status in TERMINAL:
+    requested = await ImportJob.filter(
+        id=job.id, status__in=[ImportJobStatus.QUEUED, ImportJobStatus.RUNNING]
+    ).update(status=ImportJobStatus.CANCELED, updated_at=now())
+    if not requested:
+        await job.refresh_from_db()
         raise UserErrors.single(ErrorCode.INVALID_STATE, "id", state=job.status.value)
+    progress.notify(job.id)
     task = task_of(job.id)
     if task is not None:
-        _cancel_requested.add(job.id)
         await asyncio.shield(task)
-    else:
-        # No process runs it any more: nothing to signal, roll it back here.
+    elif _owner_is_gone(job):
         await _finish(job, ImportJobStatus.CANCELED, rolled_back=True)
     return await ImportJob.get(id=job.id)
 
@@ -367,16 +369,21 @@ def _owner_is_gone(job: ImportJob) -> bool:
 
 
 async def recover_interrupted() -> list[int]:
-    """Jobs a dead process left QUEUED or RUNNING: rolled back and marked FAILED."""
+    """Jobs a dead process left unfinished: rolled back, and marked FAILED (or CANCELED
+    when that had been asked)."""
     recovered = []
-    for job in await ImportJob.filter(
-        status__in=[ImportJobStatus.QUEUED, ImportJobStatus.RUNNING]
-    ):
+    unfinished = ImportJob.filter(finished_at__isnull=True, status__in=[
+        ImportJobStatus.QUEUED, ImportJobStatus.RUNNING, ImportJobStatus.CANCELED])
+    for job in await unfinished:
         if not _owner_is_gone(job):
             continue
-        language = (job.options or {}).get("language", "en")
-        await _finish(job, ImportJobStatus.FAILED, rolled_back=True,
-                      reason=message("IMPORT_INTERRUPTED", language))
+        if job.status == ImportJobStatus.CANCELED:
+            # Canceled, but its process died before rolling it back.
+            await _finish(job, ImportJobStatus.CANCELED, rolled_back=True)
+        else:
+            language = (job.options or {}).get("language", "en")
+            await _finish(job, ImportJobStatus.FAILED, rolled_back=True,
+                          reason=message("IMPORT_INTERRUPTED", language))
         recovered.append(job.id)
     return recovered
 
