@@ -8,7 +8,6 @@ from typing import Any
 
 import phonenumbers
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
