@@ -11,9 +11,7 @@ directly to the database. The ratio is the cost of HTTP, GraphQL and the ORM on 
 import argparse
 import asyncio
 import random
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
@@ -31,6 +29,7 @@ from gql_crm.services.clients import (
     clients_queryset,
 )
 from gql_crm.services.text import fold
+from timing import timed
 
 QUERY = """query($search: String) { clients(first: 50, search: $search,
     orderBy: [{field: NAME, direction: ASC}]) { totalCount edges { cursor node {
@@ -85,20 +84,6 @@ def bare_statements(org_id: int, token: str, search: str | None) -> list[str]:
         ClientCategory.filter(organization_id=org_id, id__in=list(range(1, 9))).sql(
             params_inline=True),
     ]
-
-
-async def timed(label: str, requests: int, call) -> float:
-    for _ in range(5):
-        await call()
-    samples = []
-    for _ in range(requests):
-        start = time.perf_counter()
-        await call()
-        samples.append(time.perf_counter() - start)
-    median = statistics.median(samples)
-    print(f"{label:<34} median {median * 1000:7.2f} ms   p95 "
-          f"{sorted(samples)[int(len(samples) * 0.95)] * 1000:7.2f} ms")
-    return median
 
 
 async def main(args: argparse.Namespace) -> None:

@@ -20,7 +20,6 @@ import asyncio
 import base64
 import logging
 import random
-import statistics
 import tempfile
 import time
 from datetime import date, timedelta
@@ -54,6 +53,7 @@ from gql_crm.models import (
 )
 from gql_crm.services import auth
 from gql_crm.services.text import fold
+from timing import timed
 
 FIGURE = "count amounts { amount currency }"
 SUMMARY = f"""summary {{
@@ -189,20 +189,6 @@ async def recorded(call) -> list[tuple[str, list]]:
         logger.removeHandler(recorder)
         logger.setLevel(logging.WARNING)
     return recorder.statements
-
-
-async def timed(label: str, requests: int, call) -> float:
-    for _ in range(5):
-        await call()
-    samples = []
-    for _ in range(requests):
-        start = time.perf_counter()
-        await call()
-        samples.append(time.perf_counter() - start)
-    median = statistics.median(samples)
-    print(f"{label:<28} median {median * 1000:7.2f} ms   p95 "
-          f"{sorted(samples)[int(len(samples) * 0.95)] * 1000:7.2f} ms")
-    return median
 
 
 async def main(args: argparse.Namespace) -> None:

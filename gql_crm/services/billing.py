@@ -108,23 +108,35 @@ def totals(lines: list[Line]) -> dict[str, Decimal]:
     return {"subtotal": subtotal, "tax_total": tax_total, "total": subtotal + tax_total}
 
 
-def line_rows(model: type, org_id: int, parent_field: str, parent_id: int,
-              lines: list[Line]) -> list:
-    return [
-        model(organization_id=org_id, **{parent_field: parent_id}, position=i,
-              description=line.description, quantity=line.quantity,
-              unit_price=line.unit_price, tax_rate=line.tax_rate, subtotal=line.subtotal,
-              tax=line.tax, total=line.total)
-        for i, line in enumerate(lines)
-    ]
+async def create_with_lines(
+    actor: Actor, model: type, line_model: type, parent_field: str, client_id: int,
+    values: dict[str, Any], lines: list[Line],
+) -> Any:
+    """An invoice or a quote with its lines and its activity entry, in one transaction.
 
-
-def lines_activity(lines: list[Line]) -> list[dict[str, str]]:
-    return [
-        {"description": line.description, "quantity": str(line.quantity),
-         "unitPrice": str(line.unit_price), "taxRate": str(line.tax_rate)}
-        for line in lines
-    ]
+    The number was checked before; one that another request took meanwhile is a DUPLICATE.
+    """
+    try:
+        async with in_transaction():
+            document = await model.create(organization_id=actor.org_id, client_id=client_id,
+                                          **values)
+            await line_model.bulk_create([
+                line_model(organization_id=actor.org_id, **{parent_field: document.id},
+                           position=i, description=line.description, quantity=line.quantity,
+                           unit_price=line.unit_price, tax_rate=line.tax_rate,
+                           subtotal=line.subtotal, tax=line.tax, total=line.total)
+                for i, line in enumerate(lines)
+            ])
+            lines_changed = [
+                {"description": line.description, "quantity": str(line.quantity),
+                 "unitPrice": str(line.unit_price), "taxRate": str(line.tax_rate)}
+                for line in lines
+            ]
+            await record(actor, document, "created", {
+                **activity.diff({}, values), "lines": {"old": None, "new": lines_changed}})
+    except IntegrityError:
+        raise UserErrors.single(ErrorCode.DUPLICATE, "number") from None
+    return document
 
 
 async def create_invoice(actor: Actor, data: dict[str, Any]) -> Invoice:
@@ -149,21 +161,8 @@ async def create_invoice(actor: Actor, data: dict[str, Any]) -> Invoice:
         "kind": kind, "number": number, "issue_date": issue_date, "due_date": due_date,
         "currency": currency or actor.organization.default_currency, **totals(lines),
     }
-    try:
-        async with in_transaction():
-            invoice = await Invoice.create(
-                organization_id=actor.org_id, client_id=client.id, **values
-            )
-            await InvoiceLine.bulk_create(
-                line_rows(InvoiceLine, actor.org_id, "invoice_id", invoice.id, lines)
-            )
-            await record(actor, invoice, "created",
-                         {**activity.diff({}, values),
-                          "lines": {"old": None, "new": lines_activity(lines)}})
-    except IntegrityError:
-        # Another request took the number between the check and the insert.
-        raise UserErrors.single(ErrorCode.DUPLICATE, "number") from None
-    return invoice
+    return await create_with_lines(actor, Invoice, InvoiceLine, "invoice_id", client.id, values,
+                                   lines)
 
 
 async def authorize_invoice(actor: Actor, invoice_id: int) -> Invoice:

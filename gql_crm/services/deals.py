@@ -4,14 +4,13 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
 from tortoise.timezone import now
 from tortoise.transactions import in_transaction
 
 from gql_crm.models import Deal, DealStage, Quote, QuoteLine, QuoteStatus, Role
 from gql_crm.services import activity
 from gql_crm.services.auth import Actor
-from gql_crm.services.billing import clean_lines, line_rows, lines_activity, totals
+from gql_crm.services.billing import clean_lines, create_with_lines, totals
 from gql_crm.services.errors import ErrorCode, UserErrors
 from gql_crm.services.records import (
     money_amount,
@@ -94,19 +93,7 @@ async def create_quote(actor: Actor, data: dict[str, Any]) -> Quote:
         "number": number, "deal_id": deal_id, "valid_until": data.get("valid_until"),
         "currency": currency or actor.organization.default_currency, **totals(lines),
     }
-    try:
-        async with in_transaction():
-            quote = await Quote.create(organization_id=actor.org_id, client_id=client.id,
-                                       **values)
-            await QuoteLine.bulk_create(
-                line_rows(QuoteLine, actor.org_id, "quote_id", quote.id, lines)
-            )
-            await record(actor, quote, "created",
-                         {**activity.diff({}, values),
-                          "lines": {"old": None, "new": lines_activity(lines)}})
-    except IntegrityError:
-        raise UserErrors.single(ErrorCode.DUPLICATE, "number") from None
-    return quote
+    return await create_with_lines(actor, Quote, QuoteLine, "quote_id", client.id, values, lines)
 
 
 async def _answer(actor: Actor, quote_id: int, allowed: tuple, status: QuoteStatus,

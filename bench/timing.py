@@ -1,0 +1,19 @@
+"""Latency sampling shared by the benchmarks (run as scripts: `bench/` is on sys.path)."""
+
+import statistics
+import time
+
+
+async def timed(label: str, requests: int, call) -> float:
+    """The median seconds of `call()` over `requests` runs, after a warm-up; prints p95 too."""
+    for _ in range(5):
+        await call()
+    samples = []
+    for _ in range(requests):
+        start = time.perf_counter()
+        await call()
+        samples.append(time.perf_counter() - start)
+    median = statistics.median(samples)
+    print(f"{label:<34} median {median * 1000:7.2f} ms   p95 "
+          f"{sorted(samples)[int(len(samples) * 0.95)] * 1000:7.2f} ms")
+    return median
