@@ -181,3 +181,19 @@ async def test_reads_go_on_while_a_job_writes(org, slow_batches):
     assert len(seen) > 3 and all(count % 2 == 0 for count in seen), seen
     assert sorted(seen) == seen and seen[-1] <= 40
     assert job.created_count == 40
+
+
+async def test_a_dead_cleaning_worker_fails_the_job_and_the_next_one_gets_a_new_one(org):
+    from gql_crm.services.imports import batches
+
+    await run_import(org, rows(2))  # the worker is up
+    for process in list(batches._cleaning_pool()._processes.values()):
+        process.kill()
+        process.join()
+    failed = await run_import(org, rows(10), {"mode": "UPDATE_EXISTING"})
+    assert failed["status"] == "FAILED" and failed["failureReason"]
+    assert await Client.filter(organization_id=org.id).count() == 2
+
+    again = await run_import(org, rows(10), {"mode": "UPDATE_EXISTING"})
+    assert (again["status"], again["created"]) == ("SUCCEEDED", 8)
+    assert await Client.filter(organization_id=org.id).count() == 10

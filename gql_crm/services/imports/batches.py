@@ -7,7 +7,11 @@ short transaction. Keys met earlier in the file live in a temporary SQLite file
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import functools
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,7 +116,7 @@ class Run:
         )
         return cls(job, options, actor, mapping, batch_size, after_batch)
 
-    async def execute(self) -> None:
+    def _batches(self) -> Iterator[list[tuple[int, list[str]]]]:
         options = self.job.options
         kind = readers.FileKind(options["format"], options["encoding"], options["delimiter"])
         path = Path(self.job.file_path)
@@ -124,14 +128,32 @@ class Run:
                 continue
             batch.append((number, record))
             if len(batch) >= self.batch_size:
-                await self.process(batch)
+                yield batch
                 batch = []
         if batch:
-            await self.process(batch)
+            yield batch
 
-    async def process(self, records: list[tuple[int, list[str]]]) -> None:
-        # In a thread, so the event loop keeps serving requests while a batch is cleaned.
-        rows = await asyncio.to_thread(self._clean, records)
+    async def execute(self) -> None:
+        # Cleaning is pure CPU work: another process cleans the next batch while this one
+        # is looked up and written, on another core and without holding the event loop.
+        loop, pool = asyncio.get_running_loop(), _cleaning_pool()
+        pending: asyncio.Future | None = None
+        try:
+            for batch in self._batches():
+                cleaning = loop.run_in_executor(pool, _clean_rows, batch, self.mapping,
+                                                self.default_country)
+                if pending is not None:
+                    await self.process(await pending)
+                pending = cleaning
+            if pending is not None:
+                await self.process(await pending)
+        except BrokenProcessPool:
+            # The worker died (killed, out of memory): this job fails and is rolled back;
+            # the next one starts a new worker.
+            _cleaning_pool.cache_clear()
+            raise
+
+    async def process(self, rows: list[Row]) -> None:
         self._dedupe_in_file(rows)
         for attempt in range(3):
             plan = await self._plan(rows)
@@ -145,10 +167,6 @@ class Run:
                 if attempt == 2:
                     raise
         await self.after_batch(self.job.id)
-
-    def _clean(self, records: list[tuple[int, list[str]]]) -> list[Row]:
-        return [clean_row(number, cells, self.mapping, self.default_country)
-                for number, cells in records]
 
     def _dedupe_in_file(self, rows: list[Row]) -> None:
         keyed: list[tuple[Row, str, str]] = []
@@ -414,6 +432,20 @@ class Run:
     def _activity(self, client: Client, verb: str, changes: dict) -> Activity:
         return self._new_activity(client_id=client.id, verb=verb, target_id=client.id,
                                   changes=changes)
+
+
+@functools.cache
+def _cleaning_pool() -> ProcessPoolExecutor:
+    """One worker process, started with the first import and kept for the next ones.
+
+    forkserver: the worker never inherits the server's event loop or database connections.
+    """
+    return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver"))
+
+
+def _clean_rows(records: list[tuple[int, list[str]]], mapping: mappings.Mapping,
+                default_country: str | None) -> list[Row]:
+    return [clean_row(number, cells, mapping, default_country) for number, cells in records]
 
 
 def _factory(model: type[Model], **defaults: Any) -> Callable[..., Model]:
