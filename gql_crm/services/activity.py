@@ -23,11 +23,12 @@ def json_safe(value: Any) -> Any:
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """{"field": {"old": ..., "new": ...}} for every key whose value changed."""
-    return {
-        key: {"old": json_safe(before.get(key)), "new": json_safe(value)}
-        for key, value in after.items()
-        if json_safe(before.get(key)) != json_safe(value)
-    }
+    changes = {}
+    for key, value in after.items():
+        old, new = json_safe(before.get(key)), json_safe(value)
+        if old != new:
+            changes[key] = {"old": old, "new": new}
+    return changes
 
 
 async def record(
