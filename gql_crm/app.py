@@ -88,7 +88,6 @@ class GraphQLApp(GraphQL):
             request_id=request_id,
         )
 
-
     async def on_ws_connect(self, context: Context):
         """Subscriptions authenticate with the connection_init payload
         ({"Authorization": "Bearer <token>"}), since browsers cannot set websocket headers;
