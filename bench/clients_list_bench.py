@@ -29,7 +29,7 @@ from gql_crm.services.clients import (
     clients_queryset,
 )
 from gql_crm.services.text import fold
-from timing import timed
+from timing import compare
 
 QUERY = """query($search: String) { clients(first: 50, search: $search,
     orderBy: [{field: NAME, direction: ASC}]) { totalCount edges { cursor node {
@@ -110,9 +110,7 @@ async def main(args: argparse.Namespace) -> None:
                         await connection.execute_query(statement)
 
                 label = f"search={search!r}"
-                api = await timed(f"API {label}", args.requests, api_call)
-                bare = await timed(f"bare SQL {label}", args.requests, sql_call)
-                print(f"ratio API / bare SQL ({label}): {api / bare:.2f}\n")
+                await compare(label, args.requests, api_call, sql_call)
     finally:
         await Tortoise.close_connections()
 

@@ -53,7 +53,7 @@ from gql_crm.models import (
 )
 from gql_crm.services import auth
 from gql_crm.services.text import fold
-from timing import timed
+from timing import compare
 
 FIGURE = "count amounts { amount currency }"
 SUMMARY = f"""summary {{
@@ -220,9 +220,7 @@ async def main(args: argparse.Namespace) -> None:
                         await connection.execute_query(statement, values)
 
                 print(f"{label}: {len(statements)} SQL statements")
-                api = await timed(f"API {label}", args.requests, api_call)
-                bare = await timed(f"bare SQL {label}", args.requests, sql_call)
-                print(f"ratio API / bare SQL ({label}): {api / bare:.2f}\n")
+                await compare(label, args.requests, api_call, sql_call)
     finally:
         await Tortoise.close_connections()
 

@@ -17,3 +17,10 @@ async def timed(label: str, requests: int, call) -> float:
     print(f"{label:<34} median {median * 1000:7.2f} ms   p95 "
           f"{sorted(samples)[int(len(samples) * 0.95)] * 1000:7.2f} ms")
     return median
+
+
+async def compare(label: str, requests: int, api_call, sql_call) -> None:
+    """Times a request through the API and its SQL sent bare, and prints their ratio."""
+    api = await timed(f"API {label}", requests, api_call)
+    bare = await timed(f"bare SQL {label}", requests, sql_call)
+    print(f"ratio API / bare SQL ({label}): {api / bare:.2f}\n")

@@ -8,7 +8,8 @@ from gql_crm.services import categories, clients
 from gql_crm.services.pagination import paginate
 
 
-def _filters(value: ClientFilter | None) -> clients.ClientFilter:
+def filter_of(value: ClientFilter | None) -> clients.ClientFilter:
+    """The list's filter input as the service's filter; the export reads it the same way."""
     if value is None:
         return clients.ClientFilter()
     return clients.ClientFilter(
@@ -24,7 +25,7 @@ def _filters(value: ClientFilter | None) -> clients.ClientFilter:
     )
 
 
-def _order(order_by: list[ClientOrder] | None) -> list[tuple[clients.ClientOrderField, bool]]:
+def order_of(order_by: list[ClientOrder] | None) -> list[tuple[clients.ClientOrderField, bool]]:
     return [
         (clients.ClientOrderField[o.field.value], o.direction == OrderDirection.DESC)
         for o in order_by or []
@@ -57,10 +58,10 @@ class ClientQueries:
         last: int | None = None,
         before: str | None = None,
     ) -> ClientConnection:
-        queryset = clients.clients_queryset(info.context.org_id, search, _filters(filter))
+        queryset = clients.clients_queryset(info.context.org_id, search, filter_of(filter))
         page = await paginate(
             queryset,
-            clients.client_sort_keys(_order(order_by)),
+            clients.client_sort_keys(order_of(order_by)),
             first=first,
             after=after,
             last=last,

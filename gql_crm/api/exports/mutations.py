@@ -2,7 +2,7 @@ import strawberry
 from strawberry.types import Info
 
 from gql_crm.api.clients.inputs import ClientFilter, ClientOrder
-from gql_crm.api.clients.queries import _filters, _order
+from gql_crm.api.clients.queries import filter_of, order_of
 from gql_crm.api.errors import user_errors
 from gql_crm.api.exports.types import (
     CsvDelimiter,
@@ -37,8 +37,8 @@ class ExportMutations:
         request = exports.ExportRequest(
             format=exports.ExportFormat(format),
             search=search,
-            filters=_filters(filter),
-            order=tuple(_order(order_by)),
+            filters=filter_of(filter),
+            order=tuple(order_of(order_by)),
             columns=(
                 tuple(column.value.lower() for column in columns)
                 if columns is not None
