@@ -1,15 +1,16 @@
-"""Settings, read once from the environment (GQL_CRM_*) and overridable by the CLI."""
+"""Settings: each declared once, with its type and default; the environment variable of a
+setting is its name in capitals behind GQL_CRM_ (GQL_CRM_MAX_PAGE_SIZE, ...)."""
 
+import dataclasses
 import os
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
+from starlette.config import Config
+
 DEFAULT_DATABASE_URL = "sqlite://gql_crm.sqlite3"
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    return int(raw) if raw else default
+ENV_PREFIX = "GQL_CRM_"
 
 
 @dataclass(frozen=True)
@@ -28,26 +29,14 @@ class Settings:
     download_url_ttl: int = 900
     max_image_pixels: int = 40_000_000
     thumbnail_size: int = 256
-    extra: dict = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, **overrides) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Settings":
+        """Settings from GQL_CRM_* variables; `overrides` that are not None win (CLI flags)."""
+        config = Config(environ=os.environ if environ is None else environ, env_prefix=ENV_PREFIX)
         values = {
-            "database_url": os.environ.get("GQL_CRM_DATABASE_URL", DEFAULT_DATABASE_URL),
-            "media_dir": Path(os.environ.get("GQL_CRM_MEDIA_DIR", "media")),
-            "secret_key": os.environ.get("GQL_CRM_SECRET_KEY", ""),
-            "max_page_size": _env_int("GQL_CRM_MAX_PAGE_SIZE", 100),
-            "max_query_depth": _env_int("GQL_CRM_MAX_QUERY_DEPTH", 12),
-            "max_aliases": _env_int("GQL_CRM_MAX_ALIASES", 30),
-            "max_tokens": _env_int("GQL_CRM_MAX_TOKENS", 5000),
-            "max_upload_bytes": _env_int("GQL_CRM_MAX_UPLOAD_BYTES", 50 * 1024 * 1024),
-            "max_import_rows": _env_int("GQL_CRM_MAX_IMPORT_ROWS", 1_000_000),
-            "max_import_uncompressed_bytes": _env_int(
-                "GQL_CRM_MAX_IMPORT_UNCOMPRESSED_BYTES", 1024 * 1024 * 1024
-            ),
-            "download_url_ttl": _env_int("GQL_CRM_DOWNLOAD_URL_TTL", 900),
-            "max_image_pixels": _env_int("GQL_CRM_MAX_IMAGE_PIXELS", 40_000_000),
-            "thumbnail_size": _env_int("GQL_CRM_THUMBNAIL_SIZE", 256),
+            setting.name: config(setting.name.upper(), cast=setting.type, default=setting.default)
+            for setting in dataclasses.fields(cls)
         }
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        values.update({name: value for name, value in overrides.items() if value is not None})
         return cls(**values)

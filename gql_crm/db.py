@@ -2,7 +2,6 @@
 
 import os
 from contextlib import asynccontextmanager
-from urllib.parse import urlsplit
 
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
@@ -40,10 +39,6 @@ def tortoise_config(db_url: str) -> dict:
         "use_tz": True,
         "timezone": "UTC",
     }
-
-
-def is_sqlite(db_url: str) -> bool:
-    return urlsplit(db_url).scheme == "sqlite"
 
 
 async def migrate(db_url: str) -> None:

@@ -2,7 +2,6 @@
 
 import strawberry
 from strawberry import relay
-from strawberry.schema.config import StrawberryConfig
 
 from gql_crm.api.accounts import AccountMutations, AccountQueries
 from gql_crm.api.billing.mutations import BillingMutations
@@ -56,7 +55,6 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         extensions=extension_factories(settings or Settings()),
-        config=StrawberryConfig(relay_max_results=100),
     )
 
 

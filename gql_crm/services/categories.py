@@ -37,18 +37,3 @@ async def create_category(actor: Actor, name: str) -> ClientCategory:
         changes={"name": {"old": None, "new": name}},
     )
     return category
-
-
-async def get_or_create_categories(org_id: int, names: set[str]) -> dict[str, ClientCategory]:
-    """Categories by folded name, creating the missing ones once (for imports)."""
-    keys = {fold(name): name for name in names}
-    found = {
-        c.name_key: c
-        for c in await ClientCategory.filter(organization_id=org_id, name_key__in=list(keys))
-    }
-    for key, name in keys.items():
-        if key not in found:
-            found[key] = await ClientCategory.create(
-                organization_id=org_id, name=name, name_key=key
-            )
-    return found
