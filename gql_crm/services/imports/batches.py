@@ -41,6 +41,7 @@ from gql_crm.services.imports import mapping as mappings
 from gql_crm.services.imports import readers
 from gql_crm.services.imports.options import (
     UPDATABLE,
+    VERB_COMPANY_UPDATED,
     VERB_CREATED,
     VERB_UPDATED,
     ImportMode,
@@ -52,6 +53,11 @@ from gql_crm.services.imports.seen import SeenKeys
 from gql_crm.services.messages import message
 from gql_crm.services.text import fold
 from gql_crm.services.validation import email_key
+
+
+SEARCH_REFRESH_BATCH = 1000
+# The company fields `build_search_text` reads.
+SEARCHED_COMPANY_FIELDS = {"name", "legal_name", "tax_id"}
 
 
 @dataclass
@@ -66,6 +72,10 @@ class Plan:
     new_categories: dict[str, str] = field(default_factory=dict)
     category_links: dict[int, str | int] = field(default_factory=dict)
     companies: dict[int, Company] = field(default_factory=dict)
+    # (client, company, the company's changed fields as an activity diff), in file order.
+    company_changes: list[tuple[Client, Company, dict]] = field(default_factory=list)
+    # The rows that changed a company: an update of theirs is not "unchanged".
+    changed_company: set[int] = field(default_factory=set)
 
     def fail(self, row: Row, key: str, code: ErrorCode, **params) -> None:
         self.errors.setdefault(row.number, []).append(
@@ -266,7 +276,7 @@ class Run:
         if match is not None:
             matched[match.id] = row.number
 
-        company_ref = self._company_ref(plan, row, companies_by_tax, companies_by_name)
+        company_ref = self._company_ref(plan, row, match, companies_by_tax, companies_by_name)
         category_ref = None
         if row.category:
             key = fold(row.category)
@@ -290,28 +300,62 @@ class Run:
             plan.company_links[id(target)] = company_ref
             if isinstance(company_ref, int):
                 target.company_id = company_ref
+                if self.options.mode == ImportMode.UPDATE_EXISTING:
+                    self._change_company(plan, row, target, plan.companies[company_ref])
         if category_ref is not None:
             plan.category_links[id(target)] = category_ref
             if isinstance(category_ref, int):
                 target.category_id = category_ref
 
-    def _company_ref(self, plan, row, companies_by_tax, companies_by_name) -> tuple | int | None:
+    def _company_ref(self, plan, row, match, companies_by_tax, companies_by_name
+                     ) -> tuple | int | None:
         """The id of the row's existing company, or the key of a company to create."""
         values = row.clean.company
         if not values:
             return None
         name_key = fold(values["name"])
+        current = plan.companies.get(match.company_id) if match is not None else None
+        if current is not None and (current.tax_id == row.tax_id if row.tax_id
+                                    else current.name_key == name_key[:200]):
+            # Two companies may share a name: the client keeps the one it has.
+            return current.id
         existing = (companies_by_tax.get(row.tax_id) if row.tax_id
                     else companies_by_name.get(name_key))
         if existing is not None:
             return existing.id
         key = ("tax", row.tax_id) if row.tax_id else ("name", name_key)
-        if key not in plan.new_companies:
+        new = plan.new_companies.get(key)
+        if new is None:
             plan.new_companies[key] = Company(
                 organization_id=self.actor.org_id, import_job_id=self.job.id,
                 name_key=name_key[:200], **values,
             )
+        elif self.options.mode == ImportMode.UPDATE_EXISTING:
+            # As if the rows were applied one after the other: the last value wins.
+            for name, value in self._company_values(row).items():
+                setattr(new, name, value)
+            new.name_key = fold(new.name)[:200]
         return key
+
+    @staticmethod
+    def _company_values(row: Row) -> dict[str, Any]:
+        """The company values the row sets; a made-up name (see `to_input`) sets none."""
+        return {name: value for name, value in row.clean.company.items()
+                if name != "name" or row.names_company}
+
+    def _change_company(self, plan: Plan, row: Row, client: Client, company: Company) -> None:
+        """UPDATE_EXISTING: the row's company values that differ are written to the company
+        it links to (rows apply one after the other), with the old values kept for a
+        roll-back."""
+        values = self._company_values(row)
+        changes = activity.diff({name: getattr(company, name) for name in values}, values)
+        if not changes:
+            return
+        for name in changes:
+            setattr(company, name, values[name])
+        company.name_key = fold(company.name)[:200]
+        plan.company_changes.append((client, company, changes))
+        plan.changed_company.add(row.number)
 
     async def _commit(self, rows: list[Row], plan: Plan) -> None:
         job_id = self.job.id
@@ -342,8 +386,8 @@ class Run:
             if self.writes:
                 updated, unchanged = await self._write(plan, creates, updates)
             else:
-                updated = sum(1 for _, client, changes in updates
-                              if _would_change(plan, client, changes))
+                updated = sum(1 for row, client, changes in updates
+                              if _would_change(plan, row, client, changes))
                 unchanged = len(updates) - updated
             if errors:
                 await ImportRowError.bulk_create(errors)
@@ -398,6 +442,7 @@ class Run:
 
         activities = []
         stamp = now()
+        await _write_company_changes(plan, stamp)
         for row, client in creates:
             link(client)
             client.created_at = client.updated_at = stamp
@@ -412,26 +457,73 @@ class Run:
                     {}, {name: getattr(client, name) for name in UPDATABLE})))
             self._pending["last_client_id"] = ids[-1]
         changed = []
+        unchanged = 0
         for row, client, changes in updates:
             link(client)
             after = {name: getattr(client, name) for name in UPDATABLE}
             diff = activity.diff(changes["before"], after)
             if not diff:
+                unchanged += row.number not in plan.changed_company
                 continue
-            client.active_email_key = email_key(client.email)
+            client.active_email_key = (email_key(client.email)
+                                       if client.status == ClientStatus.ACTIVE else None)
             client.updated_at = stamp
             changed.append(client)
             activities.append(self._activity(client, VERB_UPDATED, diff))
         if changed:
             await Client.bulk_update(changed, fields=[
                 *UPDATABLE, "active_email_key", "name_key", "search_text", "updated_at"])
+        for client, company, changes in plan.company_changes:
+            activities.append(self._new_activity(
+                client_id=client.id, verb=VERB_COMPANY_UPDATED, target_type="Company",
+                target_id=company.id, changes=changes))
+        searched = {company.id: company for _, company, changes in plan.company_changes
+                    if changes.keys() & SEARCHED_COMPANY_FIELDS}
+        if searched:
+            written = {client.id for _, client in creates} | {client.id for client in changed}
+            await refresh_search_text(searched, written)
         if activities:
             await Activity.bulk_create(activities)
-        return len(changed), len(updates) - len(changed)
+        return len(updates) - unchanged, unchanged
 
     def _activity(self, client: Client, verb: str, changes: dict) -> Activity:
         return self._new_activity(client_id=client.id, verb=verb, target_id=client.id,
                                   changes=changes)
+
+
+async def _write_company_changes(plan: Plan, stamp) -> None:
+    """Each changed company once, in its final state, writing only the changed columns."""
+    fields: dict[int, set[str]] = {}
+    for _, company, changes in plan.company_changes:
+        fields.setdefault(company.id, set()).update(changes)
+    groups: dict[frozenset, list[Company]] = {}
+    for company_id, names in fields.items():
+        company = plan.companies[company_id]
+        company.updated_at = stamp
+        groups.setdefault(frozenset(names), []).append(company)
+    for names, companies in groups.items():
+        extra = ["name_key"] if "name" in names else []
+        await Company.bulk_update(companies, fields=[*sorted(names), *extra, "updated_at"])
+
+
+async def refresh_search_text(companies: dict[int, Company], skip: set[int]) -> None:
+    """A company's name, legal name and tax ID are searchable on each of its clients."""
+    searched = list(companies)
+    last_id = 0
+    while True:
+        clients = await Client.filter(company_id__in=searched, id__gt=last_id).order_by(
+            "id").limit(SEARCH_REFRESH_BATCH).only("id", "name", "email", "mobile", "company_id")
+        if not clients:
+            return
+        last_id = clients[-1].id
+        stale = []
+        for client in clients:
+            if client.id in skip:
+                continue
+            client.search_text = build_search_text(client, companies[client.company_id])
+            stale.append(client)
+        if stale:
+            await Client.bulk_update(stale, fields=["search_text"])
 
 
 @functools.cache
@@ -467,8 +559,10 @@ def _factory(model: type[Model], **defaults: Any) -> Callable[..., Model]:
     return new
 
 
-def _would_change(plan: Plan, client: Client, changes: dict) -> bool:
-    """For a dry run: whether writing the update would change the client."""
+def _would_change(plan: Plan, row: Row, client: Client, changes: dict) -> bool:
+    """For a dry run: whether writing the update would change the client or its company."""
+    if row.number in plan.changed_company:
+        return True
     if isinstance(plan.company_links.get(id(client)), tuple):
         return True
     if isinstance(plan.category_links.get(id(client)), str):

@@ -40,9 +40,10 @@ from gql_crm.services.clients import build_search_text
 from gql_crm.services.errors import ErrorCode, UserError, UserErrors
 from gql_crm.services.imports import mapping as mappings
 from gql_crm.services.imports import progress, readers
-from gql_crm.services.imports.batches import Run
+from gql_crm.services.imports.batches import SEARCHED_COMPANY_FIELDS, Run, refresh_search_text
 from gql_crm.services.imports.options import (
     UPDATABLE,
+    VERB_COMPANY_UPDATED,
     VERB_UPDATED,
     ImportMode,
     ImportOptions,
@@ -281,6 +282,8 @@ async def _finish(
 
 async def roll_back(job_id: int) -> None:
     """Undoes what a job wrote, batch by batch; running it twice is harmless."""
+    # Companies first: the entries of the clients the job created go with those clients.
+    restored = await _restore_companies(job_id)
     while True:
         async with in_transaction():
             ids = await Client.filter(import_job_id=job_id).limit(BATCH_SIZE).values_list(
@@ -321,6 +324,48 @@ async def roll_back(job_id: int) -> None:
         chunk = created[start:start + BATCH_SIZE]
         used = await Client.filter(company_id__in=chunk).values_list("company_id", flat=True)
         await Company.filter(id__in=list(set(chunk) - set(used))).delete()
+    restored_ids = sorted(restored)
+    for start in range(0, len(restored_ids), BATCH_SIZE):
+        companies = await Company.filter(id__in=restored_ids[start:start + BATCH_SIZE])
+        await refresh_search_text({company.id: company for company in companies}, set())
+
+
+async def _restore_companies(job_id: int) -> set[int]:
+    """The old values of the companies the job changed, newest change undone first; the
+    ids of those whose searchable fields came back."""
+    restored: set[int] = set()
+    while True:
+        async with in_transaction():
+            entries = await Activity.filter(
+                import_job_id=job_id, verb=VERB_COMPANY_UPDATED
+            ).order_by("-id").limit(BATCH_SIZE)
+            if not entries:
+                return restored
+            companies = {c.id: c for c in await Company.filter(
+                id__in=list({entry.target_id for entry in entries}))}
+            fields: set[str] = set()
+            for entry in entries:
+                company = companies.get(entry.target_id)
+                if company is None:
+                    continue
+                for name, change in entry.changes.items():
+                    setattr(company, name, change["old"])
+                fields.update(entry.changes)
+                if entry.changes.keys() & SEARCHED_COMPANY_FIELDS:
+                    restored.add(company.id)
+            for company in companies.values():
+                company.name_key = fold(company.name)[:200]
+            if companies and fields:
+                names = [*sorted(fields), "name_key"]
+                await Company.bulk_update(list(companies.values()), fields=names,
+                                          batch_size=_rows_per_update(len(names)))
+            await Activity.filter(id__in=[entry.id for entry in entries]).delete()
+
+
+def _rows_per_update(fields: int) -> int:
+    """Rows of one bulk_update under PostgreSQL's 32,767 arguments (a CASE per field
+    holds an id and a value for each row, and the WHERE each id once more)."""
+    return 32_767 // (2 * fields + 1)
 
 
 async def get_job(org_id: int, job_id: int) -> ImportJob | None:

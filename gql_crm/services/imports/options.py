@@ -6,9 +6,14 @@ from typing import Any
 
 VERB_CREATED = "imported"
 VERB_UPDATED = "updated_by_import"
+# An entry of the client whose row changed its company; it holds the company's old values.
+VERB_COMPANY_UPDATED = "company_updated_by_import"
 # The client fields an update may change, restored from the activity entry on roll-back.
 UPDATABLE = ("name", "email", "mobile", "country", "gender", "language", "category_id",
              "company_id")
+# The company fields a row may change (UPDATE_EXISTING only), restored the same way.
+COMPANY_UPDATABLE = ("name", "legal_name", "tax_id", "website", "office_phone", "street",
+                     "city", "state", "postal_code", "country")
 
 
 class ImportMode(StrEnum):

@@ -45,6 +45,9 @@ class Row:
     cells: list[str]
     clean: CleanInput | None = None
     category: str | None = None
+    # Whether the file names the company; else its name is made up (see `to_input`) and
+    # must not rename an existing company.
+    names_company: bool = False
     # (field key, error)
     errors: list[tuple[str | None, UserError]] = field(default_factory=list)
 
@@ -110,6 +113,7 @@ def clean_row(number: int, cells: list[str], mapping: Mapping, default_country: 
     checks = Validator()
     row.clean = clean_client_fields(checks, to_input(values), default_country=default_country)
     row.category = checks.check("category", optional_text, values.get("category"), 100)
+    row.names_company = "company" in values
     for error in checks.errors:
         key = FIELD_OF_PATH.get(error.field or (), (error.field or (None,))[0])
         if key == "company" and "company" not in values:
