@@ -6,6 +6,8 @@ The columns and their headers are the import's: an export can be imported again.
 """
 
 import asyncio
+import base64
+import binascii
 import csv
 import io
 import json
@@ -86,12 +88,35 @@ COLUMNS: tuple[Column, ...] = tuple(
         ("company_country", "Company country", "País de la empresa"),
         ("status", "Status", "Estado"),
         ("date_added", "Date added", "Fecha de alta"),
+        ("id", "ID", "ID"),
     )
 )
 COLUMNS_BY_KEY = {column.key: column for column in COLUMNS}
 LANGUAGES = ("en", "es")
 DELIMITERS = (",", ";")
 DEFAULT_DELIMITER = {"en": ",", "es": ";"}
+
+
+# The largest primary key (PostgreSQL's integer): a bigger number names no client.
+MAX_ID = 2**31 - 1
+
+
+def client_global_id(pk: int) -> str:
+    """The client's ID as the API spells it (a Relay global ID, base64 of "Client:<pk>"),
+    so a file and the API name a client alike."""
+    return base64.b64encode(f"Client:{pk}".encode()).decode()
+
+
+def client_pk(global_id: str) -> int | None:
+    """The primary key a client's global ID names; None for anything else."""
+    try:
+        decoded = base64.b64decode(global_id.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    type_name, _, pk = decoded.partition(":")
+    if type_name != "Client" or not (pk.isascii() and pk.isdigit()):
+        return None
+    return int(pk) if 0 < int(pk) <= MAX_ID else None
 
 
 def neutralize(cell: str) -> str:
@@ -270,6 +295,7 @@ def _getters(tz: ZoneInfo) -> dict[str, Callable[[dict, dict, str | None], Any]]
         "company_country": of_company("country"),
         "status": own("status"),
         "date_added": _date_added(tz),
+        "id": lambda client, company, category: client_global_id(client["id"]),
     }
 
 

@@ -183,6 +183,8 @@ class Run:
         for row in rows:
             if row.errors:
                 continue
+            if row.client_id:
+                keyed.append((row, "id", f"i:{row.client_id}"))
             if row.email_key:
                 keyed.append((row, "email", f"e:{row.email_key}"))
             if MatchOn.TAX_ID in self.options.match_on and row.tax_id:
@@ -201,6 +203,11 @@ class Run:
         plan = Plan()
         org_id = self.actor.org_id
         valid = [row for row in rows if not row.errors]
+        ids = list({row.client_id for row in valid if row.client_id})
+        by_id: dict[int, Client] = {}
+        if ids:
+            # Scoped to the organization: another one's ID is as unknown as a made-up one.
+            by_id = {c.id: c for c in await Client.filter(organization_id=org_id, id__in=ids)}
         emails = list({row.email_key for row in valid if row.email_key})
         by_email: dict[str, Client] = {}
         if emails:
@@ -232,7 +239,7 @@ class Run:
                 organization_id=org_id, name_key__in=missing).values_list("name_key", "id"))
         plan.companies = {c.id: c for c in (*companies_by_tax.values(),
                                             *companies_by_name.values())}
-        linked = {client.company_id for client in (*by_email.values(),
+        linked = {client.company_id for client in (*by_id.values(), *by_email.values(),
                                                     *(c for cs in by_tax.values() for c in cs))}
         linked -= plan.companies.keys()
         linked.discard(None)
@@ -241,15 +248,21 @@ class Run:
 
         matched: dict[int, int] = {}
         for row in valid:
-            self._decide(plan, row, by_email, by_tax, companies_by_tax, companies_by_name,
-                         category_names, matched)
+            self._decide(plan, row, by_id, by_email, by_tax, companies_by_tax,
+                         companies_by_name, category_names, matched)
         return plan
 
-    def _decide(self, plan, row, by_email, by_tax, companies_by_tax, companies_by_name,
+    def _decide(self, plan, row, by_id, by_email, by_tax, companies_by_tax, companies_by_name,
                 category_names, matched) -> None:
         match, via = None, None
         match_on = self.options.match_on
-        if MatchOn.EMAIL in match_on and row.email_key in by_email:
+        if row.client_id is not None:
+            # An ID names one client: never another match, never a new client.
+            match, via = by_id.get(row.client_id), "id"
+            if match is None:
+                plan.fail(row, "id", ErrorCode.NOT_FOUND)
+                return
+        elif MatchOn.EMAIL in match_on and row.email_key in by_email:
             match, via = by_email[row.email_key], "email"
         elif MatchOn.TAX_ID in match_on and row.tax_id in by_tax:
             candidates = by_tax[row.tax_id]
@@ -270,7 +283,7 @@ class Run:
         elif matched.get(match.id, row.number) != row.number:
             plan.fail(row, via, ErrorCode.DUPLICATE_IN_FILE, row=matched[match.id])
             return
-        elif by_email.get(row.email_key, match) is not match:
+        elif by_email.get(row.email_key, match).id != match.id:
             plan.fail(row, "email", ErrorCode.DUPLICATE)
             return
         if match is not None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from gql_crm.services.clients import CleanInput, clean_client_fields
 from gql_crm.services.errors import ErrorCode, UserError
+from gql_crm.services.exports import client_pk
 from gql_crm.services.imports.mapping import Mapping
 from gql_crm.services.text import fold
 from gql_crm.services.validation import Validator, email_key, optional_text
@@ -48,6 +49,8 @@ class Row:
     # Whether the file names the company; else its name is made up (see `to_input`) and
     # must not rename an existing company.
     names_company: bool = False
+    # The client the row's ID column names (an exported file carries it).
+    client_id: int | None = None
     # (field key, error)
     errors: list[tuple[str | None, UserError]] = field(default_factory=list)
 
@@ -114,6 +117,10 @@ def clean_row(number: int, cells: list[str], mapping: Mapping, default_country: 
     row.clean = clean_client_fields(checks, to_input(values), default_country=default_country)
     row.category = checks.check("category", optional_text, values.get("category"), 100)
     row.names_company = "company" in values
+    if "id" in values:
+        row.client_id = client_pk(values["id"])
+        if row.client_id is None:
+            row.fail("id", ErrorCode.NOT_FOUND)
     for error in checks.errors:
         key = FIELD_OF_PATH.get(error.field or (), (error.field or (None,))[0])
         if key == "company" and "company" not in values:
