@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from urllib.parse import quote
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
@@ -18,6 +19,8 @@ from gql_crm.api.context import Context
 from gql_crm.api.schema import build_schema
 from gql_crm.config import Settings
 from gql_crm.db import tortoise_config
+from gql_crm.http import frontend_middleware
+from gql_crm.http.errors import http_exception_handler
 from gql_crm.services import exports, files
 from gql_crm.services.imports import failed_rows
 from gql_crm.services.imports import jobs as import_jobs
@@ -42,7 +45,9 @@ def bearer_token(connection: HTTPConnection) -> str | None:
 class GraphQLApp(GraphQL):
     def __init__(self, settings: Settings):
         super().__init__(
-            build_schema(settings), graphql_ide="graphiql", multipart_uploads_enabled=True
+            build_schema(settings), graphql_ide="graphiql", multipart_uploads_enabled=True,
+            # Subscriptions from the browser apps CORS lets in.
+            allowed_origins=list(settings.cors_origins),
         )
         self.settings = settings
 
@@ -245,6 +250,8 @@ def create_app(settings: Settings | None = None, *, init_orm: bool = True) -> St
             Route("/healthz", healthz),
             *download_routes(settings),
         ],
+        middleware=frontend_middleware(settings),
+        exception_handlers={HTTPException: http_exception_handler},
         lifespan=lifespan,
     )
 

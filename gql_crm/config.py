@@ -3,7 +3,7 @@ setting is its name in capitals behind GQL_CRM_ (GQL_CRM_MAX_PAGE_SIZE, ...)."""
 
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +11,15 @@ from starlette.config import Config
 
 DEFAULT_DATABASE_URL = "sqlite://gql_crm.sqlite3"
 ENV_PREFIX = "GQL_CRM_"
+
+
+class CommaSeparated(tuple):
+    """A list setting, written `a, b, c` in its environment variable."""
+
+    def __new__(cls, value: str | Iterable[str] = ()):
+        if isinstance(value, str):
+            value = (part.strip() for part in value.split(","))
+        return super().__new__(cls, (part for part in value if part))
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,12 @@ class Settings:
     download_url_ttl: int = 900
     max_image_pixels: int = 40_000_000
     thumbnail_size: int = 256
+    # Origins of browser apps allowed to call the API (comma-separated); none by default.
+    cors_origins: CommaSeparated = CommaSeparated()
+    # How long a browser may reuse a CORS preflight answer, in seconds.
+    cors_max_age: int = 600
+    # Answers smaller than this many bytes are sent uncompressed.
+    gzip_minimum_size: int = 1024
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Settings":

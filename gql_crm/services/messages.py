@@ -127,6 +127,20 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "The cursor is not valid for this list and order.",
         "es": "El cursor no es válido para esta lista y este orden.",
     },
+    # HTTP-level refusals, before any GraphQL runs.
+    "BAD_REQUEST": {
+        "en": "Not a valid GraphQL request: {reason}",
+        "es": "No es una petición GraphQL válida: {reason}",
+    },
+    "METHOD_NOT_ALLOWED": {
+        "en": "Use GET or POST.",
+        "es": "Use GET o POST.",
+    },
+    "CORS_PREFLIGHT_REFUSED": {
+        "en": "Cross-origin request refused: the origin, method or headers are not allowed.",
+        "es": "Petición entre orígenes rechazada: el origen, el método o las cabeceras no "
+              "están permitidos.",
+    },
     "INTERNAL_SERVER_ERROR": {
         "en": "Unexpected error. Quote request ID {request_id} when reporting it.",
         "es": "Error inesperado. Indique el ID de petición {request_id} al comunicarlo.",

@@ -1,0 +1,77 @@
+"""GraphQL-shaped HTTP errors: every refusal is `{"errors": [{message, extensions.code}]}`,
+in the caller's language, with the media type the caller asked for (GraphQL over HTTP)."""
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from gql_crm.services.messages import DEFAULT_LANGUAGE, message, pick_language
+
+JSON = "application/json"
+# The GraphQL-over-HTTP media type: with it, status codes tell request errors apart.
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+
+
+class RequestRefused(Exception):
+    """A request refused before execution; the view answers it as GraphQL JSON."""
+
+    def __init__(self, code: str, status_code: int = 400, *, headers: dict | None = None,
+                 **params):
+        super().__init__(code)
+        self.code = code
+        self.status_code = status_code
+        self.headers = headers or {}
+        self.params = params
+
+
+def response_media_type(accept: str | None) -> str:
+    """application/graphql-response+json when the caller prefers it to application/json
+    (Apollo Client 4 sends `application/graphql-response+json,application/json;q=0.9`)."""
+    weights: dict[str, float] = {}
+    for part in (accept or "").split(","):
+        media, *params = (piece.strip() for piece in part.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        weights[media.lower()] = max(q, weights.get(media.lower(), 0.0))
+    preferred = weights.get(GRAPHQL_RESPONSE_JSON, 0.0)
+    return GRAPHQL_RESPONSE_JSON if preferred > 0 and preferred >= weights.get(JSON, 0.0) else JSON
+
+
+def graphql_error(code: str, language: str = DEFAULT_LANGUAGE, **params) -> dict:
+    return {"message": message(code, language, **params), "extensions": {"code": code}}
+
+
+def error_response(
+    code: str, status_code: int, *, language: str = DEFAULT_LANGUAGE, media_type: str = JSON,
+    headers: dict | None = None, **params,
+) -> JSONResponse:
+    return JSONResponse(
+        {"errors": [graphql_error(code, language, **params)]},
+        status_code=status_code, media_type=media_type, headers=headers,
+    )
+
+
+def refusal_response(request: Request, refused: RequestRefused) -> JSONResponse:
+    return error_response(
+        refused.code, refused.status_code,
+        language=pick_language(request.headers.get("accept-language")),
+        media_type=response_media_type(request.headers.get("accept")),
+        headers=refused.headers, **refused.params,
+    )
+
+
+ROUTING_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+async def http_exception_handler(request: Request, exc: HTTPException) -> JSONResponse:
+    """Starlette's own refusals (no such route, a method the route does not take)."""
+    return refusal_response(request, RequestRefused(
+        ROUTING_CODES.get(exc.status_code, "BAD_REQUEST"), exc.status_code,
+        headers=dict(exc.headers or {}), reason=exc.detail,
+    ))
