@@ -21,6 +21,7 @@ from gql_crm.config import Settings
 from gql_crm.db import tortoise_config
 from gql_crm.http import frontend_middleware
 from gql_crm.http.errors import http_exception_handler
+from gql_crm.http.graphiql import graphiql_assets, render_page
 from gql_crm.services import exports, files
 from gql_crm.services.imports import failed_rows
 from gql_crm.services.imports import jobs as import_jobs
@@ -79,6 +80,9 @@ class GraphQLApp(GraphQL):
         length = _header(scope, b"content-length")
         return bool(length and length.isdigit()
                     and int(length) > self.settings.max_upload_bytes + MULTIPART_OVERHEAD_BYTES)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return render_page(request)
 
     async def get_context(self, request, response) -> Context:
         request_id = request.headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex
@@ -248,6 +252,7 @@ def create_app(settings: Settings | None = None, *, init_orm: bool = True) -> St
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
+            graphiql_assets(),
             *download_routes(settings),
         ],
         middleware=frontend_middleware(settings),

@@ -6,11 +6,14 @@ from starlette.middleware import Middleware
 from gql_crm.config import Settings
 from gql_crm.http.compression import CompressionMiddleware
 from gql_crm.http.cors import cors_middleware
+from gql_crm.http.headers import SecurityHeadersMiddleware
 
 
 def frontend_middleware(settings: Settings) -> list[Middleware]:
-    """Outermost first: CORS headers reach compressed answers."""
+    """Outermost first: security headers reach CORS refusals too, and CORS headers reach
+    compressed answers."""
     return [
+        Middleware(SecurityHeadersMiddleware),
         *cors_middleware(settings),
         Middleware(CompressionMiddleware, minimum_size=settings.gzip_minimum_size),
     ]
