@@ -22,10 +22,12 @@ from gql_crm.db import tortoise_config
 from gql_crm.http import frontend_middleware
 from gql_crm.http.errors import http_exception_handler
 from gql_crm.http.graphiql import graphiql_assets, render_page
+from gql_crm.http.graphql_view import GraphQLOverHTTP
 from gql_crm.services import exports, files
 from gql_crm.services.imports import failed_rows
 from gql_crm.services.imports import jobs as import_jobs
 from gql_crm.services.auth import authenticate
+from gql_crm.services.persisted_queries import PersistedQueries
 from gql_crm.services.messages import message, pick_language
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -43,7 +45,7 @@ def bearer_token(connection: HTTPConnection) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-class GraphQLApp(GraphQL):
+class GraphQLApp(GraphQLOverHTTP, GraphQL):
     def __init__(self, settings: Settings):
         super().__init__(
             build_schema(settings), graphql_ide="graphiql", multipart_uploads_enabled=True,
@@ -51,6 +53,7 @@ class GraphQLApp(GraphQL):
             allowed_origins=list(settings.cors_origins),
         )
         self.settings = settings
+        self.persisted_queries = PersistedQueries(settings.persisted_queries_cache_size)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http" and _is_multipart(scope) and not _has_preflight_header(scope):

@@ -44,6 +44,12 @@ class Settings:
     cors_max_age: int = 600
     # Answers smaller than this many bytes are sent uncompressed.
     gzip_minimum_size: int = 1024
+    # Operations one batched request (a JSON array) may hold; 0 turns batching off.
+    max_batch_operations: int = 0
+    # Persisted queries each process keeps in memory (the database keeps them all).
+    persisted_queries_cache_size: int = 1000
+    # How long a CDN or browser may keep an answer to a GET without a token (introspection).
+    public_cache_max_age: int = 60
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Settings":

@@ -125,7 +125,8 @@ async def test_pagination_both_ways(org):
     [
         ({"first": 101}, "PAGE_SIZE_EXCEEDED"),
         ({"last": 500}, "PAGE_SIZE_EXCEEDED"),
-        ({"first": -1}, "INVALID_PAGINATION"),
+        ({"first": -1}, "NEGATIVE_PAGE_SIZE"),
+        ({"last": -1}, "NEGATIVE_PAGE_SIZE"),
         ({"first": 2, "last": 2}, "INVALID_PAGINATION"),
         ({"after": "garbage!"}, "INVALID_CURSOR"),
         ({"after": "WzFd"}, "INVALID_CURSOR"),
@@ -138,6 +139,8 @@ async def test_bad_pagination_is_a_clear_error(org, variables, reason):
     assert error["path"] == ["clients"]
     if reason == "PAGE_SIZE_EXCEEDED":
         assert error["message"] == "Pida como máximo 100 elementos por página."
+    if variables == {"first": -1}:
+        assert error["message"] == "first no puede ser negativo."
 
 
 async def test_nested_fields_do_not_multiply_statements(org, sql_statements):

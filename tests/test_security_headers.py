@@ -13,7 +13,8 @@ EXPECTED = {
     ("POST", "/graphql", {"json": {"query": "{ viewer { role } }"}}),
     ("GET", "/graphql", {"params": {"query": "{ __typename }"}}),
     ("GET", "/graphql", {"headers": {"Accept": "text/html"}}),
-    ("POST", "/graphql", {"content": b"{not json", "headers": {"Content-Type": "application/json"}}),
+    ("POST", "/graphql",
+     {"content": b"{not json", "headers": {"Content-Type": "application/json"}}),
     ("GET", "/healthz", {}),
     ("GET", "/no-such-page", {}),
 ])
@@ -26,4 +27,5 @@ async def test_security_headers(http, method, path, kwargs):
 
 async def test_json_answers_are_not_pages(http):
     response = await http.post("/graphql", json={"query": "{ __typename }"})
-    assert response.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
+    assert response.headers["content-security-policy"] == (
+        "default-src 'none'; frame-ancestors 'none'")

@@ -15,11 +15,12 @@ GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 class RequestRefused(Exception):
     """A request refused before execution; the view answers it as GraphQL JSON."""
 
-    def __init__(self, code: str, status_code: int = 400, *, headers: dict | None = None,
-                 **params):
+    def __init__(self, code: str, status_code: int = 400, *, catalog_key: str | None = None,
+                 headers: dict | None = None, **params):
         super().__init__(code)
         self.code = code
         self.status_code = status_code
+        self.catalog_key = catalog_key
         self.headers = headers or {}
         self.params = params
 
@@ -43,16 +44,22 @@ def response_media_type(accept: str | None) -> str:
     return GRAPHQL_RESPONSE_JSON if preferred > 0 and preferred >= weights.get(JSON, 0.0) else JSON
 
 
-def graphql_error(code: str, language: str = DEFAULT_LANGUAGE, **params) -> dict:
-    return {"message": message(code, language, **params), "extensions": {"code": code}}
+def graphql_error(
+    code: str, language: str = DEFAULT_LANGUAGE, catalog_key: str | None = None, **params
+) -> dict:
+    """`catalog_key` tells apart the cases one code covers (as `extensions.reason`)."""
+    return {
+        "message": message(catalog_key or code, language, **params),
+        "extensions": {"code": code, **({"reason": catalog_key} if catalog_key else {})},
+    }
 
 
 def error_response(
     code: str, status_code: int, *, language: str = DEFAULT_LANGUAGE, media_type: str = JSON,
-    headers: dict | None = None, **params,
+    catalog_key: str | None = None, headers: dict | None = None, **params,
 ) -> JSONResponse:
     return JSONResponse(
-        {"errors": [graphql_error(code, language, **params)]},
+        {"errors": [graphql_error(code, language, catalog_key, **params)]},
         status_code=status_code, media_type=media_type, headers=headers,
     )
 
@@ -62,7 +69,7 @@ def refusal_response(request: Request, refused: RequestRefused) -> JSONResponse:
         refused.code, refused.status_code,
         language=pick_language(request.headers.get("accept-language")),
         media_type=response_media_type(request.headers.get("accept")),
-        headers=refused.headers, **refused.params,
+        catalog_key=refused.catalog_key, headers=refused.headers, **refused.params,
     )
 
 

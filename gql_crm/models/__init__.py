@@ -15,6 +15,7 @@ from gql_crm.models.clients import Client, ClientCategory, ClientStatus, Company
 from gql_crm.models.deals import Deal, DealStage, Quote, QuoteLine, QuoteStatus
 from gql_crm.models.files import File, FilePurpose
 from gql_crm.models.imports import ImportJob, ImportJobStatus, ImportRowError
+from gql_crm.models.persisted_queries import PersistedQuery
 from gql_crm.models.projects import Project, ProjectStatus, Task, TaskStatus, TimeLog
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "InvoicePayment",
     "InvoiceStatus",
     "Organization",
+    "PersistedQuery",
     "Project",
     "ProjectStatus",
     "PurchaseOrder",

@@ -119,6 +119,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Ask for at most {max} items per page.",
         "es": "Pida como máximo {max} elementos por página.",
     },
+    "NEGATIVE_PAGE_SIZE": {
+        "en": "{argument} cannot be negative.",
+        "es": "{argument} no puede ser negativo.",
+    },
     "INVALID_PAGINATION": {
         "en": "Use first/after or last/before, not both.",
         "es": "Use first/after o last/before, no ambos.",
@@ -140,6 +144,52 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Cross-origin request refused: the origin, method or headers are not allowed.",
         "es": "Petición entre orígenes rechazada: el origen, el método o las cabeceras no "
               "están permitidos.",
+    },
+    "QUERY_REQUIRED": {
+        "en": "The request has no GraphQL query.",
+        "es": "La petición no tiene ninguna consulta GraphQL.",
+    },
+    "UNKNOWN_OPERATION": {
+        "en": "The document has no operation named {operation}.",
+        "es": "El documento no tiene ninguna operación llamada {operation}.",
+    },
+    "OPERATION_NAME_REQUIRED": {
+        "en": "The document has several operations: name one in operationName.",
+        "es": "El documento tiene varias operaciones: indique una en operationName.",
+    },
+    "MUTATION_OVER_GET": {
+        "en": "Mutations must be sent with POST.",
+        "es": "Las mutaciones deben enviarse con POST.",
+    },
+    "SUBSCRIPTION_OVER_HTTP": {
+        "en": "Subscriptions run over a websocket on /graphql (graphql-transport-ws), not over "
+              "HTTP.",
+        "es": "Las suscripciones funcionan sobre un websocket en /graphql "
+              "(graphql-transport-ws), no sobre HTTP.",
+    },
+    "BATCHING_DISABLED": {
+        "en": "Batched requests (a JSON array) are not enabled: send one operation per request.",
+        "es": "Las peticiones en lote (una lista JSON) no están habilitadas: envíe una operación "
+              "por petición.",
+    },
+    "TOO_MANY_OPERATIONS": {
+        "en": "At most {max} operations per batch.",
+        "es": "Como máximo {max} operaciones por lote.",
+    },
+    # Apollo's and urql's persisted-query links recognise this exact text: never translated.
+    "PERSISTED_QUERY_NOT_FOUND": {
+        "en": "PersistedQueryNotFound",
+        "es": "PersistedQueryNotFound",
+    },
+    "PERSISTED_QUERY_HASH_MISMATCH": {
+        "en": "The query's SHA-256 hash is not extensions.persistedQuery.sha256Hash.",
+        "es": "El hash SHA-256 de la consulta no es extensions.persistedQuery.sha256Hash.",
+    },
+    "INVALID_PERSISTED_QUERY": {
+        "en": "extensions.persistedQuery needs version 1 and a sha256Hash of 64 hexadecimal "
+              "digits.",
+        "es": "extensions.persistedQuery necesita version 1 y un sha256Hash de 64 dígitos "
+              "hexadecimales.",
     },
     "INTERNAL_SERVER_ERROR": {
         "en": "Unexpected error. Quote request ID {request_id} when reporting it.",

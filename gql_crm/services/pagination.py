@@ -101,7 +101,7 @@ def page_size(
     if size is None:
         size = DEFAULT_PAGE_SIZE
     if size < 0:
-        raise PaginationError("INVALID_PAGINATION")
+        raise PaginationError("NEGATIVE_PAGE_SIZE", argument="first" if last is None else "last")
     if size > max_page_size:
         raise PaginationError("PAGE_SIZE_EXCEEDED", max=max_page_size)
     return size
