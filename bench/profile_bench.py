@@ -73,7 +73,7 @@ TABS = """query($id: ID!) { client(id: $id) {
   projects(first: 10) { totalCount edges { node { name status } } }
   tasks(first: 10, due: PENDING) { totalCount edges { node { title dueDate } } }
   invoices(first: 10, kind: SALE, status: [PENDING, OVERDUE]) {
-    totalCount edges { node { number state total amountDue } } }
+    totalCount edges { node { number status total { amount currency } amountDue { amount } } } }
   purchaseOrders(first: 10) { totalCount edges { node { number status } } }
   deals(first: 10) { totalCount edges { node { title stage } } }
   quotes(first: 10) { totalCount edges { node { number status } } }

@@ -31,7 +31,7 @@ mutation($id: ID!) { restoreClient(id: $id) { client { id status } errors { code
 
 CREATE_CATEGORY = """
 mutation($name: String!) {
-  createClientCategory(name: $name) { category { id name } errors { code field message } }
+  createClientCategory(input: {name: $name}) { clientCategory { id name } errors { code field message } }
 }"""
 
 LIST_CLIENTS = """

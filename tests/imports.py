@@ -9,9 +9,9 @@ from gql_crm.models import Role
 from tests.uploads import upload
 
 IMPORT_CLIENTS = """
-mutation($file: Upload!, $options: ImportOptions) {
+mutation($file: Upload!, $options: ImportOptionsInput) {
   importClients(file: $file, options: $options) {
-    job { id status totalRows }
+    importJob { id status totalRows }
     errors { code field message }
   }
 }"""
@@ -26,7 +26,7 @@ errors(first: 100) { totalCount edges { node { row column field code message val
 IMPORT_JOB = f"query($id: ID!) {{ importJob(id: $id) {{ {JOB_FIELDS} }} }}"
 
 CANCEL = """
-mutation($id: ID!) { cancelImportJob(id: $id) { job { id status } errors { code field } } }
+mutation($id: ID!) { cancelImportJob(id: $id) { importJob { id status } errors { code field } } }
 """
 
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELED")
@@ -61,7 +61,7 @@ async def wait(org, job_id: str, timeout: float = 60) -> dict:
 async def run_import(org, content: bytes, options: dict | None = None, **kwargs) -> dict:
     payload = await start(org, content, options, **kwargs)
     assert payload["errors"] == [], payload["errors"]
-    return await wait(org, payload["job"]["id"])
+    return await wait(org, payload["importJob"]["id"])
 
 
 def errors_of(job: dict) -> list[tuple[int, str | None, str]]:

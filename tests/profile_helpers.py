@@ -39,10 +39,11 @@ mutation($id: ID!, $status: TaskStatus!) {{
   setTaskStatus(id: $id, status: $status) {{ task {{ id status }} {ERRORS} }}
 }}"""
 
-INVOICE_FIELDS = """id kind number status state issueDate dueDate currency subtotal taxTotal
-  total amountPaid amountDue
-  lines { position description quantity unitPrice taxRate subtotal tax total }
-  payments { amount date }"""
+INVOICE_FIELDS = """id kind number status issueDate dueDate subtotal { amount }
+  taxTotal { amount } total { amount currency } amountPaid { amount } amountDue { amount }
+  lines { position description quantity unitPrice { amount } taxRate subtotal { amount }
+          tax { amount } total { amount } }
+  payments { amount { amount } date }"""
 
 CREATE_INVOICE = f"""
 mutation($input: CreateInvoiceInput!) {{
@@ -50,15 +51,16 @@ mutation($input: CreateInvoiceInput!) {{
 }}"""
 
 AUTHORIZE_INVOICE = f"""
-mutation($id: ID!) {{ authorizeInvoice(id: $id) {{ invoice {{ id status state }} {ERRORS} }} }}"""
+mutation($id: ID!) {{ authorizeInvoice(id: $id) {{ invoice {{ id status authorizedAt }} {ERRORS} }} }}"""
 
 CANCEL_INVOICE = f"""
 mutation($id: ID!) {{ cancelInvoice(id: $id) {{ invoice {{ id status }} {ERRORS} }} }}"""
 
 RECORD_PAYMENT = f"""
 mutation($id: ID!, $amount: Decimal!, $date: Date!) {{
-  recordPayment(invoiceId: $id, amount: $amount, date: $date) {{
-    invoice {{ id status state amountPaid amountDue payments {{ amount date }} }} {ERRORS}
+  recordPayment(input: {{invoiceId: $id, amount: $amount, date: $date}}) {{
+    invoice {{ id status amountPaid {{ amount }} amountDue {{ amount }}
+               payments {{ amount {{ amount }} date }} }} {ERRORS}
   }}
 }}"""
 
@@ -92,8 +94,9 @@ mutation($id: ID!, $stage: DealStage!) {{
 CREATE_QUOTE = f"""
 mutation($input: CreateQuoteInput!) {{
   createQuote(input: $input) {{
-    quote {{ id number status validUntil subtotal taxTotal total deal {{ id }}
-             lines {{ description total }} }} {ERRORS}
+    quote {{ id number status validUntil subtotal {{ amount }} taxTotal {{ amount }}
+             total {{ amount currency }} deal {{ id }}
+             lines {{ description total {{ amount }} }} }} {ERRORS}
   }}
 }}"""
 

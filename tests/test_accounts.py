@@ -4,9 +4,9 @@ from gql_crm.models import Role
 from tests.helpers import global_id
 
 CREATE_USER = """mutation($email: String!, $role: Role!) {
-  createUser(email: $email, role: $role) { user { id email role } errors { code field } } }"""
+  createUser(input: {email: $email, role: $role}) { user { id email role } errors { code field } } }"""
 ISSUE = """mutation($id: ID!) { issueApiToken(userId: $id) {
-  issued { token apiToken { id user { email } } } errors { code field } } }"""
+  issuedToken { token apiToken { id user { email } } } errors { code field } } }"""
 REVOKE = """mutation($id: ID!) { revokeApiToken(id: $id) {
   apiToken { revokedAt } errors { code field } } }"""
 SET_ROLE = """mutation($id: ID!, $role: Role!) { setUserRole(id: $id, role: $role) {
@@ -20,7 +20,7 @@ async def test_admin_creates_a_user_issues_and_revokes_a_token(org):
     again = await org.data(CREATE_USER, {"email": "Nuevo@example.com", "role": "VIEWER"})
     assert again["createUser"]["errors"] == [{"code": "DUPLICATE", "field": ["email"]}]
 
-    issued = (await org.data(ISSUE, {"id": user["id"]}))["issueApiToken"]["issued"]
+    issued = (await org.data(ISSUE, {"id": user["id"]}))["issueApiToken"]["issuedToken"]
     assert issued["apiToken"]["user"]["email"] == "Nuevo@example.com"
     new_token = issued["token"]
     response = await org.http.post("/graphql", json={"query": "{ viewer { role } }"},

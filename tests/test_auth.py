@@ -124,7 +124,7 @@ async def test_other_organization_ids_behave_as_missing(make_org):
     their_client = await create_client(theirs, name="Secret", email="secret@example.com")
     their_category = (await theirs.data(CREATE_CATEGORY, {"name": "VIP"}))[
         "createClientCategory"
-    ]["category"]
+    ]["clientCategory"]
     missing = global_id("Client", 10**9)
 
     for gid in (their_client["id"], missing):
@@ -161,7 +161,7 @@ async def test_other_organization_ids_behave_as_missing(make_org):
 async def test_wrong_type_of_global_id_is_not_found(org):
     category = (await org.data(CREATE_CATEGORY, {"name": "VIP"}))["createClientCategory"]
     data = await org.data(
-        "query($id: ID!) { client(id: $id) { name } }", {"id": category["category"]["id"]}
+        "query($id: ID!) { client(id: $id) { name } }", {"id": category["clientCategory"]["id"]}
     )
     assert data["client"] is None
     body = await org.gql(ARCHIVE_CLIENT, {"id": "not base64 at all"})

@@ -40,7 +40,7 @@ FULL_INPUT = {
 
 async def test_create_client_normalizes_and_stores_every_field(org):
     category = (await org.data(CREATE_CATEGORY, {"name": "VIP"}))["createClientCategory"]
-    client = await create_client(org, **FULL_INPUT, categoryId=category["category"]["id"])
+    client = await create_client(org, **FULL_INPUT, categoryId=category["clientCategory"]["id"])
     assert client["name"] == "José Núñez García"
     assert client["email"] == "Jose.Nunez@example.com"
     assert client["mobile"] == "+34612345678"

@@ -35,9 +35,9 @@ async def test_search_ignores_case_and_accents(org):
 
 
 async def test_filters(org, make_org):
-    vip = (await org.data(CREATE_CATEGORY, {"name": "VIP"}))["createClientCategory"]["category"]
+    vip = (await org.data(CREATE_CATEGORY, {"name": "VIP"}))["createClientCategory"]["clientCategory"]
     retail = (await org.data(CREATE_CATEGORY, {"name": "Retail"}))["createClientCategory"][
-        "category"]
+        "clientCategory"]
     old = await create_client(org, name="Old", country="ES", categoryId=vip["id"])
     mid = await create_client(org, name="Mid", country="MX", categoryId=retail["id"])
     new = await create_client(org, name="New", country="PT")
@@ -61,7 +61,7 @@ async def test_filters(org, make_org):
         "Mid"]
     other = await make_org()
     foreign = (await other.data(CREATE_CATEGORY, {"name": "VIP"}))["createClientCategory"]
-    assert names(await listing(org, filter={"categoryIds": [foreign["category"]["id"]]})) == []
+    assert names(await listing(org, filter={"categoryIds": [foreign["clientCategory"]["id"]]})) == []
 
 
 async def test_ordering_is_stable_with_ties(org):
@@ -146,7 +146,7 @@ async def test_bad_pagination_is_a_clear_error(org, variables, reason):
 async def test_nested_fields_do_not_multiply_statements(org, sql_statements):
     category = (await org.data(CREATE_CATEGORY, {"name": "VIP"}))["createClientCategory"]
     for i in range(12):
-        await create_client(org, name=f"C{i}", categoryId=category["category"]["id"],
+        await create_client(org, name=f"C{i}", categoryId=category["clientCategory"]["id"],
                             company={"name": f"Co {i}"})
     query = """query($first: Int) { clients(first: $first) { totalCount edges { node {
         name category { name } company { name address { city } } } } } }"""

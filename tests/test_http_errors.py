@@ -66,7 +66,7 @@ async def test_refusals_are_graphql_json_with_a_code(org, request_kwargs, status
 
 async def test_mutations_are_refused_over_get(org):
     response = await org.http.get("/graphql", headers=auth(org), params={
-        "query": 'mutation { createClientCategory(name: "Via GET") { errors { code } } }'})
+        "query": 'mutation { createClientCategory(input: {name: "Via GET"}) { errors { code } } }'})
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
     assert only_error(response)["extensions"]["code"] == "MUTATION_OVER_GET"
@@ -143,14 +143,14 @@ async def batching_http(settings, database):
 async def test_batching_when_enabled(batching_http, org):
     response = await batching_http.post("/graphql", headers=auth(org), json=[
         {"query": "{ viewer { role } }"},
-        {"query": 'mutation($n: String!) { createClientCategory(name: $n) { category { name } } }',
+        {"query": 'mutation($n: String!) { createClientCategory(input: {name: $n}) { clientCategory { name } } }',
          "variables": {"n": "Batched"}},
         {"query": "{ nope }"},
     ])
     assert response.status_code == 200
     first, second, third = response.json()
     assert first == {"data": {"viewer": {"role": "ADMIN"}}}
-    assert second["data"]["createClientCategory"]["category"] == {"name": "Batched"}
+    assert second["data"]["createClientCategory"]["clientCategory"] == {"name": "Batched"}
     assert third["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
 
     too_many = await batching_http.post("/graphql", headers=auth(org),

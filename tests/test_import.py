@@ -110,7 +110,7 @@ async def test_modes_and_matching(org):
         "{ email } changes { field old new } importJob { id fileName } } } } } }",
         {"id": global_id("Client", existing)}, role=Role.VIEWER)
     latest = history["client"]["activity"]["edges"][0]["node"]
-    assert latest["verb"] == "updated_by_import"
+    assert latest["verb"] == "UPDATED_BY_IMPORT"
     assert latest["importJob"] == {"id": updated["id"], "fileName": "clients.csv"}
     assert latest["changes"] == [{"field": "name", "old": "Carla", "new": "Carla Ruiz"}]
     assert latest["actor"]["email"].startswith("manager@")
@@ -165,7 +165,7 @@ async def test_roles_and_csrf(org):
     response = await org.http.post(
         "/graphql",
         data={"operations": '{"query": "mutation($f: Upload!) { importClients(file: $f) '
-                            '{ job { id } } }", "variables": {"f": null}}',
+                            '{ importJob { id } } }", "variables": {"f": null}}',
               "map": '{"0": ["variables.f"]}'},
         files={"0": ("c.csv", b"Name\nAna\n", "text/csv")},
         headers={"Authorization": f"Bearer {org.tokens[Role.ADMIN]}"},

@@ -98,7 +98,7 @@ async def test_headers_titles_and_mapping_overrides(org):
 
     missing = await start(org, csv_bytes([["Nombre"], ["Ana"]]),
                           {"mapping": [{"column": "Apellidos", "field": "NAME"}]})
-    assert missing["job"] is None
+    assert missing["importJob"] is None
     assert missing["errors"][0]["code"] == "MISSING_COLUMN"
     no_name = await start(org, csv_bytes([["Email"], ["a@example.com"]]))
     assert [e["code"] for e in no_name["errors"]] == ["MISSING_COLUMN"]
@@ -141,7 +141,7 @@ def zip_bomb() -> bytes:
 ])
 async def test_files_that_are_not_what_they_claim(org, content, reason):
     payload = await start(org, content, name="clients.csv")
-    assert payload["job"] is None
+    assert payload["importJob"] is None
     assert payload["errors"][0]["code"] == "UNSUPPORTED_FILE"
     assert reason in payload["errors"][0]["message"]
     assert await ImportJob.filter(organization_id=org.id).count() == 0

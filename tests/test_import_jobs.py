@@ -41,7 +41,7 @@ def slow_batches(monkeypatch):
 
 async def test_progress_streams_over_graphql_transport_ws(org, app, slow_batches):
     payload = await start(org, rows(10))
-    job_id = payload["job"]["id"]
+    job_id = payload["importJob"]["id"]
     updates = []
     transport = ASGIWebSocketTransport(app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
@@ -110,12 +110,12 @@ async def test_other_organizations_jobs_are_invisible(org, make_org):
 async def test_cancel_rolls_back_what_the_job_wrote(org, slow_batches):
     existing = pk_of((await create_client(org, name="Old", email="c0@example.com"))["id"])
     payload = await start(org, rows(40), {"mode": "UPDATE_EXISTING"})
-    job_id = payload["job"]["id"]
+    job_id = payload["importJob"]["id"]
     while (await ImportJob.get(id=pk_of(job_id))).processed_rows < 6:
         await asyncio.sleep(0.01)
     assert await Client.filter(organization_id=org.id).count() > 1
     canceled = (await org.data(CANCEL, {"id": job_id}))["cancelImportJob"]
-    assert canceled["errors"] == [] and canceled["job"]["status"] == "CANCELED"
+    assert canceled["errors"] == [] and canceled["importJob"]["status"] == "CANCELED"
     job = await wait(org, job_id)
     assert (job["created"], job["updated"]) == (0, 0)
     clients = await Client.filter(organization_id=org.id)
@@ -144,7 +144,7 @@ async def test_a_crash_mid_job_leaves_nothing_and_a_rerun_no_duplicates(org, mon
     monkeypatch.setattr(jobs, "after_batch", dies_after_two_batches)
     content = rows(10)
     payload = await start(org, content, {"mode": "UPDATE_EXISTING"})
-    job_pk = pk_of(payload["job"]["id"])
+    job_pk = pk_of(payload["importJob"]["id"])
     while jobs.task_of(job_pk) is not None:
         await asyncio.sleep(0.01)
     job = await ImportJob.get(id=job_pk)
@@ -153,7 +153,7 @@ async def test_a_crash_mid_job_leaves_nothing_and_a_rerun_no_duplicates(org, mon
     assert (await Client.get(id=existing)).name == "Client 1"
 
     assert job_pk in await jobs.recover_interrupted()
-    recovered = (await org.data(IMPORT_JOB, {"id": payload["job"]["id"]}))["importJob"]
+    recovered = (await org.data(IMPORT_JOB, {"id": payload["importJob"]["id"]}))["importJob"]
     assert recovered["status"] == "FAILED"
     assert "server stopped" in recovered["failureReason"]
     client = await Client.get(id=existing)
@@ -172,7 +172,7 @@ async def test_a_crash_mid_job_leaves_nothing_and_a_rerun_no_duplicates(org, mon
 
 async def test_reads_go_on_while_a_job_writes(org, slow_batches):
     payload = await start(org, rows(40))
-    job_pk = pk_of(payload["job"]["id"])
+    job_pk = pk_of(payload["importJob"]["id"])
     seen = []
     while (job := await ImportJob.get(id=job_pk)).status in ("QUEUED", "RUNNING"):
         data = await org.data("query { clients(first: 5) { totalCount } }", role=Role.VIEWER)

@@ -32,11 +32,11 @@ async def export_file(org, **variables) -> bytes:
 async def seed_with_emails(org):
     await seed(org)
     category = await org.data(
-        'mutation { createClientCategory(name: "Mayorista") { category { id } } }')
+        'mutation { createClientCategory(input: {name: "Mayorista"}) { clientCategory { id } } }')
     await create_client(
         org, "María 'Ñ' Pérez", email="maria@example.com", mobile="+34 600 000 001",
         country="ES", gender="FEMALE", language="es",
-        categoryId=category["createClientCategory"]["category"]["id"],
+        categoryId=category["createClientCategory"]["clientCategory"]["id"],
         company={"name": "Acme, S.L.", "taxId": "B12345674"},
     )
     await create_client(org, "Fr Client", email="fr@example.com", mobile="+33 6 12 34 56 78",

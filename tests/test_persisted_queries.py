@@ -58,10 +58,10 @@ async def test_miss_register_hit(org):
 
 
 async def test_variables_travel_with_the_hash(org):
-    query = 'mutation($n: String!) { createClientCategory(name: $n) { category { name } } }'
+    query = 'mutation($n: String!) { createClientCategory(input: {name: $n}) { clientCategory { name } } }'
     await send(org.http, org, query, with_document=True, variables={"n": "First"})
     hit = await send(org.http, org, query, with_document=False, variables={"n": "Second"})
-    assert hit.json()["data"]["createClientCategory"]["category"] == {"name": "Second"}
+    assert hit.json()["data"]["createClientCategory"]["clientCategory"] == {"name": "Second"}
 
 
 async def test_a_hash_that_does_not_match_is_refused(org):
@@ -121,7 +121,7 @@ async def test_get_with_only_the_hash(org):
 
 
 async def test_no_mutation_over_get_even_persisted(org):
-    query = 'mutation { createClientCategory(name: "GET") { category { name } } }'
+    query = 'mutation { createClientCategory(input: {name: "GET"}) { clientCategory { name } } }'
     await send(org.http, org, query, with_document=True)
     response = await org.http.get("/graphql", headers=auth(org),
                                   params={"extensions": json.dumps(persisted(query))})

@@ -244,7 +244,7 @@ query($n: Int) {{ clients(first: $n) {{ edges {{ node {{
 
 LIST_WITH_TABS = """
 query($n: Int) { clients(first: $n) { edges { node {
-  invoices(first: 3) { totalCount edges { node { number lines { total } } } }
+  invoices(first: 3) { totalCount edges { node { number lines { total { amount } } } } }
   tasks(first: 3, due: OVERDUE) { totalCount edges { node { title } } }
   activity(first: 2) { totalCount edges { node { verb actor { email } } } }
 } } } }"""
@@ -252,7 +252,7 @@ query($n: Int) { clients(first: $n) { edges { node {
 
 async def test_statements_do_not_grow_with_the_page(org, sql_statements):
     created = await org.data(CREATE_CATEGORY, {"name": "VIP"})
-    category_id = created["createClientCategory"]["category"]["id"]
+    category_id = created["createClientCategory"]["clientCategory"]["id"]
     for i in range(50):
         await new_client(org, name=f"Cliente {i:02}", categoryId=category_id,
                          company={"name": f"Empresa {i % 7}"} if i % 2 else None)

@@ -21,13 +21,13 @@ from tests.profile_helpers import (
 from tests.uploads import upload
 
 INVOICES = """
-query($id: ID!, $kind: InvoiceKind, $status: [InvoiceState!], $orderBy: InvoiceOrder,
+query($id: ID!, $kind: InvoiceKind, $status: [InvoiceStatus!], $orderBy: InvoiceOrder,
       $first: Int, $after: String, $last: Int, $before: String) {
   client(id: $id) {
     invoices(kind: $kind, status: $status, orderBy: $orderBy, first: $first, after: $after,
              last: $last, before: $before) {
       totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-      edges { node { number kind state total } }
+      edges { node { number kind status total { amount currency } } }
     }
   }
 }"""
@@ -58,7 +58,7 @@ async def test_invoices_tab_filters_orders_and_pages(org):
     sales = await org.data(INVOICES, {"id": client_id, "kind": "SALE",
                                       "status": ["PENDING", "OVERDUE"]})
     assert numbers(sales) == ["S-3", "S-2"]
-    assert [e["node"]["state"] for e in sales["client"]["invoices"]["edges"]] == [
+    assert [e["node"]["status"] for e in sales["client"]["invoices"]["edges"]] == [
         "PENDING", "OVERDUE"]
     assert sales["client"]["invoices"]["totalCount"] == 2
     purchases = await org.data(INVOICES, {"id": client_id, "kind": "PURCHASE"})
@@ -143,10 +143,10 @@ query($project: ID!, $invoice: ID!, $deal: ID!, $quote: ID!, $order: ID!, $task:
     tasks(first: 5) { totalCount edges { node { title project { name } } } }
     timeLogs { totalCount edges { node { hours date task { title } } } } } }
   invoice: node(id: $invoice) { ... on Invoice { number client { name }
-    lines { description total } payments { amount } } }
+    lines { description total { amount } } payments { amount { amount } } } }
   deal: node(id: $deal) { ... on Deal { title client { name }
     quotes { totalCount edges { node { number status deal { title } } } } } }
-  quote: node(id: $quote) { ... on Quote { number lines { description quantity total } } }
+  quote: node(id: $quote) { ... on Quote { number lines { description quantity total { amount } } } }
   order: node(id: $order) { ... on PurchaseOrder { number client { name } } }
   task: node(id: $task) { ... on Task { title client { name } assignee { email } } }
 }"""
@@ -180,13 +180,13 @@ async def test_records_are_nodes_with_their_nested_lists(org):
             {"node": {"hours": "2.50", "date": day(-1), "task": {"title": "Diseño"}}},
             {"node": {"hours": "1.00", "date": day(-2), "task": {"title": "Diseño"}}}]},
     }
-    assert data["invoice"]["lines"] == [{"description": "A", "total": "10.00"},
-                                        {"description": "B", "total": "1.00"}]
-    assert data["invoice"]["payments"] == [{"amount": "3.00"}]
+    assert data["invoice"]["lines"] == [{"description": "A", "total": {"amount": "10.00"}},
+                                        {"description": "B", "total": {"amount": "1.00"}}]
+    assert data["invoice"]["payments"] == [{"amount": {"amount": "3.00"}}]
     assert data["deal"]["quotes"] == {"totalCount": 1, "edges": [
         {"node": {"number": "Q-N", "status": "SENT", "deal": {"title": "Trato"}}}]}
     assert data["quote"]["lines"] == [{"description": "Work", "quantity": "1.0000",
-                                       "total": "100.00"}]
+                                       "total": {"amount": "100.00"}}]
     assert data["order"] == {"number": "PO-N", "client": {"name": "Nodo"}}
     assert data["task"] == {"title": "Diseño", "client": {"name": "Nodo"}, "assignee": None}
 
@@ -217,7 +217,7 @@ async def test_files_tab_pages_newest_first(org):
     first = (await org.data(FILES_TAB, {"id": client_id}))["client"]
     assert first["files"]["totalCount"] == 3
     assert [e["node"]["name"] for e in first["files"]["edges"]] == ["c.txt", "b.txt"]
-    assert first["activity"]["edges"][0]["node"] == {"verb": "file_attached",
+    assert first["activity"]["edges"][0]["node"] == {"verb": "FILE_ATTACHED",
                                                      "target": {"id": ids[2]}}
     rest = (await org.data(FILES_TAB, {"id": client_id,
                                        "after": first["files"]["pageInfo"]["endCursor"]}))
@@ -227,7 +227,7 @@ async def test_files_tab_pages_newest_first(org):
     after_delete = (await org.data(FILES_TAB, {"id": client_id}))["client"]
     assert after_delete["files"]["totalCount"] == 2
     # The history keeps the entry; the deleted file itself reads as gone.
-    assert after_delete["activity"]["edges"][0]["node"] == {"verb": "file_deleted",
+    assert after_delete["activity"]["edges"][0]["node"] == {"verb": "FILE_DELETED",
                                                             "target": None}
 
 

@@ -61,6 +61,12 @@ class Viewer:
     role: Role
 
 
+@strawberry.input
+class CreateUserInput:
+    email: str
+    role: Role
+
+
 @strawberry.type
 class UserPayload:
     user: User | None
@@ -81,7 +87,7 @@ class IssuedToken:
 
 @strawberry.type
 class IssueApiTokenPayload:
-    issued: IssuedToken | None
+    issued_token: IssuedToken | None
     errors: list[UserError]
 
 
@@ -114,10 +120,11 @@ class AccountQueries:
 @strawberry.type
 class AccountMutations:
     @strawberry.mutation(description="Needs ADMIN.")
-    async def create_user(self, info: Info, email: str, role: Role) -> UserPayload:
+    async def create_user(self, info: Info, input: CreateUserInput) -> UserPayload:
         return await mutate(
             info, UserPayload, "user", User.from_model,
-            lambda: auth.create_user(info.context.actor, email, models.Role(role.value)),
+            lambda: auth.create_user(info.context.actor, input.email,
+                                     models.Role(input.role.value)),
         )
 
     @strawberry.mutation(description="Needs ADMIN; admins cannot demote themselves.")
@@ -131,7 +138,7 @@ class AccountMutations:
     @strawberry.mutation(description="A new token for a user; needs ADMIN.")
     async def issue_api_token(self, info: Info, user_id: relay.GlobalID) -> IssueApiTokenPayload:
         return await mutate(
-            info, IssueApiTokenPayload, "issued",
+            info, IssueApiTokenPayload, "issued_token",
             lambda issued: IssuedToken(api_token=ApiToken.from_model(issued[0]), token=issued[1]),
             lambda: auth.issue_token_for(info.context.actor, _id(user_id, "User")),
         )

@@ -2,13 +2,54 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from gql_crm.models import Activity
 from gql_crm.services.auth import Actor
+
+
+class Verb(StrEnum):
+    """What was done, as stored in Activity.verb."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    ARCHIVED = "archived"
+    RESTORED = "restored"
+    AUTHORIZED = "authorized"
+    PAYMENT_RECORDED = "payment_recorded"
+    CANCELED = "canceled"
+    CLOSED = "closed"
+    MOVED = "moved"
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    FILE_ATTACHED = "file_attached"
+    FILE_DELETED = "file_deleted"
+    PHOTO_SET = "photo_set"
+    PHOTO_REMOVED = "photo_removed"
+    IMPORTED = "imported"
+    UPDATED_BY_IMPORT = "updated_by_import"
+    COMPANY_UPDATED_BY_IMPORT = "company_updated_by_import"
+
+
+class TargetType(StrEnum):
+    """The kinds of record an entry is about, as stored in Activity.target_type (the model's
+    name, which is also the GraphQL type's)."""
+
+    CLIENT = "Client"
+    CLIENT_CATEGORY = "ClientCategory"
+    COMPANY = "Company"
+    PROJECT = "Project"
+    TASK = "Task"
+    TIME_LOG = "TimeLog"
+    INVOICE = "Invoice"
+    PURCHASE_ORDER = "PurchaseOrder"
+    DEAL = "Deal"
+    QUOTE = "Quote"
+    FILE = "File"
 
 
 def json_safe(value: Any) -> Any:

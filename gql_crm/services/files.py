@@ -24,6 +24,7 @@ from gql_crm.models import Client, File, FilePurpose, Role
 from gql_crm.services import activity, signing
 from gql_crm.services.auth import Actor
 from gql_crm.services.errors import ErrorCode, UserErrors
+from gql_crm.services.messages import Phrase
 from gql_crm.services.storage import CHUNK_SIZE, Storage, storage_for
 from gql_crm.services.validation import Validator, optional_text
 
@@ -155,7 +156,7 @@ async def attach_file(
     if content_type is None:
         kind = filetype.guess(head)
         raise UserErrors.single(
-            ErrorCode.UNSUPPORTED_FILE, "file", reason=kind.mime if kind else "unknown"
+            ErrorCode.UNSUPPORTED_FILE, "file", reason=kind.mime if kind else Phrase("FILE_UNKNOWN_TYPE")
         )
     blob = await storage(settings).save(_chunks(head, upload, settings.max_upload_bytes))
     async with in_transaction():
@@ -300,7 +301,7 @@ async def set_photo(actor: Actor, settings: Settings, client_id: int, upload: Up
             source.seek(0)
             kind = filetype.guess(source.read(SNIFF_BYTES))
             raise UserErrors.single(
-                ErrorCode.UNSUPPORTED_FILE, "file", reason=kind.mime if kind else "unknown"
+                ErrorCode.UNSUPPORTED_FILE, "file", reason=kind.mime if kind else Phrase("FILE_UNKNOWN_TYPE")
             ) from None
     store = storage(settings)
     stored = [

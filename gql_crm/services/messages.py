@@ -20,8 +20,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "es": "Contiene caracteres de control.",
     },
     "INVALID_EMAIL": {
-        "en": "Not a valid email address: {reason}",
-        "es": "La dirección de correo no es válida: {reason}",
+        "en": "Not a valid email address{reason}.",
+        "es": "La dirección de correo no es válida{reason}.",
     },
     "INVALID_PHONE": {
         "en": "Not a valid phone number for {region}.",
@@ -64,8 +64,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "es": "El archivo supera los {max_bytes} bytes.",
     },
     "UNSUPPORTED_FILE": {
-        "en": "Unsupported file: {reason}",
-        "es": "Archivo no admitido: {reason}",
+        "en": "Unsupported file: {reason}.",
+        "es": "Archivo no admitido: {reason}.",
     },
     "IMAGE_TOO_LARGE": {
         "en": "The image has more than {max_pixels} pixels.",
@@ -91,6 +91,34 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Several clients match this value; use another column to match on.",
         "es": "Varios clientes coinciden con este valor; use otra columna para buscarlos.",
     },
+    # Reasons: phrases inside the messages above, in the same language.
+    "EMAIL_GENERIC": {"en": "", "es": ""},
+    "EMAIL_AT_SIGN": {"en": ": it needs exactly one @", "es": ": debe tener exactamente una @"},
+    "EMAIL_LOCAL_PART": {
+        "en": ": the part before the @ is not valid",
+        "es": ": la parte anterior a la @ no es válida",
+    },
+    "EMAIL_DOMAIN": {
+        "en": ": the part after the @ is not a valid domain",
+        "es": ": la parte posterior a la @ no es un dominio válido",
+    },
+    "EMAIL_TOO_LONG": {"en": ": it is too long", "es": ": es demasiado larga"},
+    "FILE_UNKNOWN_TYPE": {"en": "an unknown type", "es": "un tipo desconocido"},
+    "FILE_BINARY": {"en": "binary data, not text", "es": "datos binarios, no texto"},
+    "FILE_XLS": {
+        "en": "an old Excel (.xls) workbook; save it as .xlsx or .csv",
+        "es": "un libro de Excel antiguo (.xls); guárdelo como .xlsx o .csv",
+    },
+    "FILE_DAMAGED_ZIP": {"en": "a damaged ZIP archive", "es": "un archivo ZIP dañado"},
+    "FILE_ZIP_NOT_XLSX": {
+        "en": "a ZIP archive that is not an XLSX workbook",
+        "es": "un archivo ZIP que no es un libro XLSX",
+    },
+    "FILE_XLSX_TOO_LARGE": {
+        "en": "the workbook inflates beyond {max_bytes} bytes",
+        "es": "el libro descomprimido supera los {max_bytes} bytes",
+    },
+    "FILE_UNREADABLE_XLSX": {"en": "an unreadable workbook", "es": "un libro ilegible"},
     # Why an import job failed (ImportJob.failureReason).
     "IMPORT_INVALID_ROWS": {
         "en": "{count} rows are invalid and skipInvalidRows is false: nothing was imported.",
@@ -198,6 +226,11 @@ CATALOG: dict[str, dict[str, str]] = {
 }
 
 
+class Phrase(str):
+    """A parameter that is itself a catalog key, rendered in the message's language (so a
+    Spanish message never embeds English text)."""
+
+
 class _Lenient(Formatter):
     """Leaves a missing parameter visible instead of failing to render the message."""
 
@@ -210,7 +243,10 @@ _formatter = _Lenient()
 
 def message(code: str, language: str = DEFAULT_LANGUAGE, **params) -> str:
     texts = CATALOG[code]
-    return _formatter.format(texts.get(language) or texts[DEFAULT_LANGUAGE], **params)
+    plain = {key: value for key, value in params.items() if not isinstance(value, Phrase)}
+    rendered = {key: message(value, language, **plain) if isinstance(value, Phrase) else value
+                for key, value in params.items()}
+    return _formatter.format(texts.get(language) or texts[DEFAULT_LANGUAGE], **rendered)
 
 
 def pick_language(accept_language: str | None) -> str:

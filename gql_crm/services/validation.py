@@ -21,6 +21,7 @@ from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
 from gql_crm.services.errors import ErrorCode, UserError, UserErrors
+from gql_crm.services.messages import Phrase
 from gql_crm.services.text import fold
 
 
@@ -90,7 +91,22 @@ def normalize_email(value: str | None) -> str | None:
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise FieldInvalid(ErrorCode.INVALID_EMAIL, reason=str(exc)) from None
+        raise FieldInvalid(ErrorCode.INVALID_EMAIL, reason=email_problem(value, exc)) from None
+
+
+def email_problem(value: str, exc: EmailNotValidError) -> Phrase:
+    """Our own phrase for email-validator's refusal: its text is English only. The library
+    has one exception class for every syntax error, so its message tells the part at fault."""
+    text = str(exc)
+    if value.count("@") != 1:
+        return Phrase("EMAIL_AT_SIGN")
+    if "too long" in text:
+        return Phrase("EMAIL_TOO_LONG")
+    if "before the @-sign" in text:
+        return Phrase("EMAIL_LOCAL_PART")
+    if "after the @-sign" in text or "domain" in text:
+        return Phrase("EMAIL_DOMAIN")
+    return Phrase("EMAIL_GENERIC")
 
 
 def email_key(email: str | None) -> str | None:

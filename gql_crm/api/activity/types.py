@@ -1,9 +1,11 @@
 from datetime import datetime
+from enum import Enum
 
 import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
+from strawberry.utils.str_converters import to_camel_case
 
 from gql_crm import models
 from gql_crm.api.accounts import User
@@ -12,7 +14,8 @@ from gql_crm.api.deals.types import Deal, Quote
 from gql_crm.api.files.types import File
 from gql_crm.api.imports.types import ImportJob
 from gql_crm.api.projects.types import Project, Task, TimeLog
-from gql_crm.api.relay import ModelNode, counted_connection
+from gql_crm.api.relay import ModelNode, OrderDirection, counted_connection
+from gql_crm.services import activity
 
 RECORD_TYPES: dict[str, type[ModelNode]] = {
     node.__name__: node
@@ -20,9 +23,33 @@ RECORD_TYPES: dict[str, type[ModelNode]] = {
 }
 
 
+ActivityVerb = strawberry.enum(activity.Verb, name="ActivityVerb")
+ActivityTargetType = strawberry.enum(activity.TargetType, name="ActivityTargetType")
+
+
+@strawberry.enum
+class ActivityOrderField(Enum):
+    CREATED_AT = "CREATED_AT"
+
+
+@strawberry.input(description="Ties are broken by the id, so pages are stable.")
+class ActivityOrder:
+    field: ActivityOrderField
+    direction: OrderDirection = OrderDirection.DESC
+
+
+def api_field_name(stored: str) -> str:
+    """A changed field as the API names it: `amount_paid` -> `amountPaid`,
+    `company.tax_id` -> `company.taxId`."""
+    return ".".join(to_camel_case(part) for part in stored.split("."))
+
+
 @strawberry.type
 class FieldChange:
-    field: str = strawberry.field(description="The field's name, as the database calls it.")
+    field: str = strawberry.field(
+        description="The field's name as the API spells it, e.g. amountPaid; a company's "
+        "fields are prefixed, e.g. company.taxId."
+    )
     old: JSON | None
     new: JSON | None
 
@@ -32,10 +59,10 @@ class Activity(ModelNode):
     _model = models.Activity
 
     id: relay.NodeID[int]
-    verb: str = strawberry.field(
-        description="created, updated, authorized, payment_recorded, moved, sent, ..."
+    verb: ActivityVerb
+    target_type: ActivityTargetType = strawberry.field(
+        description="The type of the record acted upon."
     )
-    target_type: str = strawberry.field(description="The type of the record acted upon.")
     target_id: relay.GlobalID
     created_at: datetime
     changes: list[FieldChange]
@@ -44,21 +71,21 @@ class Activity(ModelNode):
     @classmethod
     def from_model(cls, row: models.Activity) -> "Activity":
         return cls(
-            id=row.id, verb=row.verb,
-            target_type=row.target_type,
+            id=row.id, verb=activity.Verb(row.verb),
+            target_type=activity.TargetType(row.target_type),
             target_id=relay.GlobalID(row.target_type, str(row.target_id)),
             created_at=row.created_at,
-            changes=[FieldChange(field=name, old=value.get("old"), new=value.get("new"))
+            changes=[FieldChange(field=api_field_name(name), old=value.get("old"), new=value.get("new"))
                      for name, value in sorted(row.changes.items())],
             row=row,
         )
 
     @strawberry.field(description="The record acted upon; null once it is gone.")
     async def target(self, info: Info) -> relay.Node | None:
-        from gql_crm.api.clients.types import Client
+        from gql_crm.api.clients.types import Client, Company
 
-        node_type = Client if self.row.target_type == "Client" else RECORD_TYPES.get(
-            self.row.target_type)
+        node_type = {"Client": Client, "Company": Company}.get(self.row.target_type) or (
+            RECORD_TYPES.get(self.row.target_type))
         if node_type is None:
             return None
         # resolve_nodes applies each type's own visibility (a deleted file reads as gone).

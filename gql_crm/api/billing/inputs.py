@@ -29,6 +29,13 @@ class CreateInvoiceInput:
 
 
 @strawberry.input
+class RecordPaymentInput:
+    invoice_id: relay.GlobalID
+    amount: Decimal
+    date: date
+
+
+@strawberry.input
 class CreatePurchaseOrderInput:
     client_id: relay.GlobalID
     number: str = strawberry.field(description="Unique per organization.")

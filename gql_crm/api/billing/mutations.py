@@ -1,11 +1,12 @@
-import datetime
-from decimal import Decimal
-
 import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from gql_crm.api.billing.inputs import CreateInvoiceInput, CreatePurchaseOrderInput
+from gql_crm.api.billing.inputs import (
+    CreateInvoiceInput,
+    CreatePurchaseOrderInput,
+    RecordPaymentInput,
+)
 from gql_crm.api.billing.types import (
     Invoice,
     InvoicePayload,
@@ -44,11 +45,10 @@ class BillingMutations:
 
     @strawberry.mutation(description="A payment of an AUTHORIZED invoice, at most the amount "
                          "still due; the one that completes it makes it PAID. Needs MEMBER.")
-    async def record_payment(
-        self, info: Info, invoice_id: relay.GlobalID, amount: Decimal, date: datetime.date
-    ) -> InvoicePayload:
+    async def record_payment(self, info: Info, input: RecordPaymentInput) -> InvoicePayload:
         return await _invoice(info, lambda: billing.record_payment(
-            info.context.actor, record_id(invoice_id, "Invoice", "invoice_id"), amount, date))
+            info.context.actor, record_id(input.invoice_id, "Invoice", "invoice_id"),
+            input.amount, input.date))
 
     @strawberry.mutation(description="DRAFT or AUTHORIZED -> CANCELED. Needs MEMBER.")
     async def cancel_invoice(self, info: Info, id: relay.GlobalID) -> InvoicePayload:

@@ -15,11 +15,10 @@ from gql_crm.services import profile, summary
 
 InvoiceKind = strawberry.enum(models.InvoiceKind, description="SALE: we bill the client; "
                               "PURCHASE: the client (a supplier) bills us.")
-InvoiceStatus = strawberry.enum(models.InvoiceStatus, description="The stored status.")
-InvoiceState = strawberry.enum(
-    summary.InvoiceState,
-    description="What an invoice reads as: AUTHORIZED ones are OVERDUE when due before "
-    "today (organization's time zone) and not fully paid, PENDING otherwise.",
+InvoiceStatus = strawberry.enum(
+    summary.InvoiceState, name="InvoiceStatus",
+    description="An invoice's status as the tab shows it: an authorized invoice is OVERDUE "
+    "when due before today (organization's time zone) and not fully paid, PENDING otherwise.",
 )
 PurchaseOrderStatus = strawberry.enum(models.PurchaseOrderStatus)
 
@@ -37,9 +36,16 @@ class InvoiceOrder:
     direction: OrderDirection = OrderDirection.DESC
 
 
+@strawberry.enum
+class PurchaseOrderOrderField(Enum):
+    ISSUE_DATE = "ISSUE_DATE"
+    CREATED_AT = "CREATED_AT"
+    NUMBER = "NUMBER"
+
+
 @strawberry.input(description="Ties are broken by the id, so pages are stable.")
 class PurchaseOrderOrder:
-    field: InvoiceOrderField
+    field: PurchaseOrderOrderField
     direction: OrderDirection = OrderDirection.DESC
 
 
@@ -49,22 +55,24 @@ class InvoiceLine:
     position: int
     description: str
     quantity: Decimal
-    unit_price: Decimal
+    unit_price: Money
     tax_rate: Decimal = strawberry.field(description="Percent.")
-    subtotal: Decimal
-    tax: Decimal
-    total: Decimal
+    subtotal: Money
+    tax: Money
+    total: Money
 
     @classmethod
-    def from_model(cls, row) -> "InvoiceLine":
+    def from_model(cls, row, currency: str) -> "InvoiceLine":
         return cls(position=row.position, description=row.description, quantity=row.quantity,
-                   unit_price=row.unit_price, tax_rate=row.tax_rate, subtotal=row.subtotal,
-                   tax=row.tax, total=row.total)
+                   unit_price=Money(amount=row.unit_price, currency=currency),
+                   tax_rate=row.tax_rate, subtotal=Money(amount=row.subtotal, currency=currency),
+                   tax=Money(amount=row.tax, currency=currency),
+                   total=Money(amount=row.total, currency=currency))
 
 
 @strawberry.type
 class InvoicePayment:
-    amount: Decimal
+    amount: Money
     date: date
     created_at: datetime
 
@@ -94,38 +102,40 @@ class Invoice(ModelNode):
     id: relay.NodeID[int]
     kind: InvoiceKind
     number: str
-    status: InvoiceStatus
     issue_date: date
     due_date: date | None
-    currency: str
-    subtotal: Decimal
-    tax_total: Decimal
-    total: Decimal
-    amount_paid: Decimal
+    subtotal: Money
+    tax_total: Money
+    total: Money
+    amount_paid: Money
     authorized_at: datetime | None
     created_at: datetime
     row: strawberry.Private[models.Invoice]
 
     @classmethod
     def from_model(cls, row: models.Invoice) -> "Invoice":
-        return cls(id=row.id, kind=row.kind, number=row.number, status=row.status,
-                   issue_date=row.issue_date, due_date=row.due_date, currency=row.currency,
-                   subtotal=row.subtotal, tax_total=row.tax_total, total=row.total,
-                   amount_paid=row.amount_paid, authorized_at=row.authorized_at,
-                   created_at=row.created_at, row=row)
+        currency = row.currency
+        return cls(id=row.id, kind=row.kind, number=row.number,
+                   issue_date=row.issue_date, due_date=row.due_date,
+                   subtotal=Money(amount=row.subtotal, currency=currency),
+                   tax_total=Money(amount=row.tax_total, currency=currency),
+                   total=Money(amount=row.total, currency=currency),
+                   amount_paid=Money(amount=row.amount_paid, currency=currency),
+                   authorized_at=row.authorized_at, created_at=row.created_at, row=row)
 
-    @strawberry.field(description="Total minus payments, while AUTHORIZED; else 0.")
-    def amount_due(self) -> Decimal:
-        if self.status != models.InvoiceStatus.AUTHORIZED:
-            return Decimal("0.00")
-        return self.total - self.amount_paid
+    @strawberry.field(description="Total minus payments while PENDING or OVERDUE; else 0.")
+    def amount_due(self) -> Money:
+        due = Decimal("0.00")
+        if self.row.status == models.InvoiceStatus.AUTHORIZED:
+            due = self.row.total - self.row.amount_paid
+        return Money(amount=due, currency=self.row.currency)
 
     @strawberry.field
-    def state(self, info: Info) -> InvoiceState:
-        if self.status == models.InvoiceStatus.AUTHORIZED:
+    def status(self, info: Info) -> InvoiceStatus:
+        if self.row.status == models.InvoiceStatus.AUTHORIZED:
             late = self.due_date is not None and self.due_date < info.context.today
             return summary.InvoiceState.OVERDUE if late else summary.InvoiceState.PENDING
-        return summary.InvoiceState(self.status.value)
+        return summary.InvoiceState(self.row.status.value)
 
     @strawberry.field
     async def client(self, info: Info) -> ClientRef | None:
@@ -134,12 +144,13 @@ class Invoice(ModelNode):
     @strawberry.field
     async def lines(self, info: Info) -> list[InvoiceLine]:
         rows = await lines_of(info, models.InvoiceLine, "invoice_id", self.row.id)
-        return [InvoiceLine.from_model(row) for row in rows]
+        return [InvoiceLine.from_model(row, self.row.currency) for row in rows]
 
     @strawberry.field(description="Oldest first.")
     async def payments(self, info: Info) -> list[InvoicePayment]:
         rows = await lines_of(info, models.InvoicePayment, "invoice_id", self.row.id, "date")
-        return [InvoicePayment(amount=r.amount, date=r.date, created_at=r.created_at)
+        return [InvoicePayment(amount=Money(amount=r.amount, currency=self.row.currency),
+                               date=r.date, created_at=r.created_at)
                 for r in rows]
 
 

@@ -35,6 +35,11 @@ class CompanyInput:
 
 
 @strawberry.input
+class CreateClientCategoryInput:
+    name: str
+
+
+@strawberry.input
 class CreateClientInput:
     name: str
     email: str | None = None
@@ -89,4 +94,4 @@ ClientOrderField = strawberry.enum(
 @strawberry.input(description="Ties are broken by the client's id, so pages are stable.")
 class ClientOrder:
     field: ClientOrderField
-    direction: OrderDirection = OrderDirection.ASC
+    direction: OrderDirection = OrderDirection.DESC

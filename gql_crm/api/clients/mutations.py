@@ -1,7 +1,11 @@
 import strawberry
 from strawberry.types import Info
 
-from gql_crm.api.clients.inputs import CreateClientInput, UpdateClientInput
+from gql_crm.api.clients.inputs import (
+    CreateClientCategoryInput,
+    CreateClientInput,
+    UpdateClientInput,
+)
 from gql_crm.api.clients.types import (
     Client,
     ClientCategory,
@@ -62,8 +66,10 @@ class ClientMutations:
         )
 
     @strawberry.mutation(description="Needs ADMIN.")
-    async def create_client_category(self, info: Info, name: str) -> ClientCategoryPayload:
+    async def create_client_category(
+        self, info: Info, input: CreateClientCategoryInput
+    ) -> ClientCategoryPayload:
         return await mutate(
-            info, ClientCategoryPayload, "category", ClientCategory.from_model,
-            lambda: categories.create_category(info.context.actor, name),
+            info, ClientCategoryPayload, "client_category", ClientCategory.from_model,
+            lambda: categories.create_category(info.context.actor, input.name),
         )

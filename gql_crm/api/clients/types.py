@@ -163,7 +163,7 @@ class ClientPayload:
 
 @strawberry.type
 class ClientCategoryPayload:
-    category: ClientCategory | None
+    client_category: ClientCategory | None
     errors: list[UserError]
 
 

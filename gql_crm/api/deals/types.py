@@ -7,7 +7,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from gql_crm import models
-from gql_crm.api.billing.types import InvoiceLine, lines_of
+from gql_crm.api.billing.types import lines_of
 from gql_crm.api.errors import UserError
 from gql_crm.api.profile.tabs import Money, tab_connection, tab_order
 from gql_crm.api.projects.types import ClientRef, load_client
@@ -52,6 +52,28 @@ def quote_filters(status) -> profile.TabFilter:
     )
 
 
+@strawberry.type(description="Amounts computed by the server, as on an invoice's lines: "
+                 "subtotal = quantity × unit price, tax = subtotal × rate / 100, each rounded "
+                 "half-up to the cent.")
+class QuoteLine:
+    position: int
+    description: str
+    quantity: Decimal
+    unit_price: Money
+    tax_rate: Decimal = strawberry.field(description="Percent.")
+    subtotal: Money
+    tax: Money
+    total: Money
+
+    @classmethod
+    def from_model(cls, row: models.QuoteLine, currency: str) -> "QuoteLine":
+        return cls(position=row.position, description=row.description, quantity=row.quantity,
+                   unit_price=Money(amount=row.unit_price, currency=currency),
+                   tax_rate=row.tax_rate, subtotal=Money(amount=row.subtotal, currency=currency),
+                   tax=Money(amount=row.tax, currency=currency),
+                   total=Money(amount=row.total, currency=currency))
+
+
 @strawberry.type
 class Quote(ModelNode):
     _model = models.Quote
@@ -59,18 +81,20 @@ class Quote(ModelNode):
     id: relay.NodeID[int]
     number: str
     valid_until: date | None
-    currency: str
-    subtotal: Decimal
-    tax_total: Decimal
-    total: Decimal
+    subtotal: Money
+    tax_total: Money
+    total: Money
     created_at: datetime
     row: strawberry.Private[models.Quote]
 
     @classmethod
     def from_model(cls, row: models.Quote) -> "Quote":
+        currency = row.currency
         return cls(id=row.id, number=row.number, valid_until=row.valid_until,
-                   currency=row.currency, subtotal=row.subtotal, tax_total=row.tax_total,
-                   total=row.total, created_at=row.created_at, row=row)
+                   subtotal=Money(amount=row.subtotal, currency=currency),
+                   tax_total=Money(amount=row.tax_total, currency=currency),
+                   total=Money(amount=row.total, currency=currency),
+                   created_at=row.created_at, row=row)
 
     @strawberry.field
     def status(self, info: Info) -> QuoteStatus:
@@ -88,9 +112,9 @@ class Quote(ModelNode):
         return Deal.from_model(found) if found else None
 
     @strawberry.field
-    async def lines(self, info: Info) -> list[InvoiceLine]:
+    async def lines(self, info: Info) -> list[QuoteLine]:
         rows = await lines_of(info, models.QuoteLine, "quote_id", self.row.id)
-        return [InvoiceLine.from_model(row) for row in rows]
+        return [QuoteLine.from_model(row, self.row.currency) for row in rows]
 
 
 QuoteConnection = counted_connection(Quote, "A page of quotes.")

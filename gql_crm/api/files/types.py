@@ -1,4 +1,5 @@
 from datetime import datetime
+from enum import Enum
 
 import strawberry
 from strawberry import relay
@@ -7,12 +8,24 @@ from strawberry.types import Info
 from gql_crm import models
 from gql_crm.api.accounts import User
 from gql_crm.api.errors import UserError
-from gql_crm.api.relay import ModelNode, counted_connection
+from gql_crm.api.relay import ModelNode, OrderDirection, counted_connection
 from gql_crm.services import files
 
 
 def absolute_url(info: Info, path: str) -> str:
     return str(info.context.request.base_url).rstrip("/") + path
+
+
+@strawberry.enum
+class FileOrderField(Enum):
+    CREATED_AT = "CREATED_AT"
+    NAME = "NAME"
+
+
+@strawberry.input(description="Ties are broken by the id, so pages are stable.")
+class FileOrder:
+    field: FileOrderField
+    direction: OrderDirection = OrderDirection.DESC
 
 
 @strawberry.type(description="A file attached to a client.")

@@ -4,7 +4,7 @@ from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from gql_crm.api.errors import mutate
-from gql_crm.api.imports.types import ImportJob, ImportJobPayload, ImportOptions
+from gql_crm.api.imports.types import ImportJob, ImportJobPayload, ImportOptionsInput
 from gql_crm.api.relay import decode_id
 from gql_crm.services.imports import jobs
 
@@ -18,12 +18,12 @@ class ImportMutations:
         "Send it as a GraphQL multipart request with the header 'GraphQL-Require-Preflight: 1'."
     )
     async def import_clients(
-        self, info: Info, file: Upload, options: ImportOptions | None = None
+        self, info: Info, file: Upload, options: ImportOptionsInput | None = None
     ) -> ImportJobPayload:
         context = info.context
-        service_options = (options or ImportOptions()).to_service(context.language)
+        service_options = (options or ImportOptionsInput()).to_service(context.language)
         return await mutate(
-            info, ImportJobPayload, "job", ImportJob.from_model,
+            info, ImportJobPayload, "import_job", ImportJob.from_model,
             lambda: jobs.start_import(context.actor, context.settings, file, service_options),
         )
 
@@ -34,6 +34,6 @@ class ImportMutations:
     async def cancel_import_job(self, info: Info, id: relay.GlobalID) -> ImportJobPayload:
         context = info.context
         return await mutate(
-            info, ImportJobPayload, "job", ImportJob.from_model,
+            info, ImportJobPayload, "import_job", ImportJob.from_model,
             lambda: jobs.cancel(context.actor, decode_id(id, "ImportJob") or 0),
         )

@@ -40,7 +40,7 @@ class ImportColumnInput:
 
 
 @strawberry.input
-class ImportOptions:
+class ImportOptionsInput:
     dry_run: bool = strawberry.field(
         default=False, description="Report the mapping, errors and counts; write nothing."
     )
@@ -195,5 +195,5 @@ ImportJobConnection = counted_connection(ImportJob, "Import jobs, newest first."
 
 @strawberry.type
 class ImportJobPayload:
-    job: ImportJob | None
+    import_job: ImportJob | None
     errors: list[UserError]

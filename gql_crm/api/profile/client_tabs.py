@@ -2,13 +2,13 @@
 
 from strawberry.types import Info
 
-from gql_crm.api.activity.types import Activity, ActivityConnection
+from gql_crm.api.activity.types import Activity, ActivityConnection, ActivityOrder
 from gql_crm.api.billing.types import (
     Invoice,
     InvoiceConnection,
     InvoiceKind,
     InvoiceOrder,
-    InvoiceState,
+    InvoiceStatus,
     PurchaseOrder,
     PurchaseOrderConnection,
     PurchaseOrderOrder,
@@ -26,7 +26,7 @@ from gql_crm.api.deals.types import (
     QuoteStatus,
     quote_filters,
 )
-from gql_crm.api.files.types import File, FileConnection
+from gql_crm.api.files.types import File, FileConnection, FileOrder
 from gql_crm.api.profile.summary import ClientSummary
 from gql_crm.api.profile.tabs import enum_values, tab_connection, tab_order
 from gql_crm.api.projects.types import (
@@ -44,9 +44,7 @@ from gql_crm.api.projects.types import (
 from gql_crm.models import DealStage as StoredDealStage
 from gql_crm.models import ProjectStatus as StoredProjectStatus
 from gql_crm.models import PurchaseOrderStatus as StoredPurchaseOrderStatus
-from gql_crm.services.profile import Tab, TabFilter, TabOrderField
-
-NEWEST_FIRST = (TabOrderField.CREATED_AT, True)
+from gql_crm.services.profile import Tab, TabFilter
 
 
 def issue_date_order(order_by) -> tuple:
@@ -79,7 +77,7 @@ async def client_tasks(
 
 
 async def client_invoices(
-    root, info: Info, kind: InvoiceKind | None = None, status: list[InvoiceState] | None = None,
+    root, info: Info, kind: InvoiceKind | None = None, status: list[InvoiceStatus] | None = None,
     order_by: InvoiceOrder | None = None, first: int | None = None, after: str | None = None,
     last: int | None = None, before: str | None = None,
 ) -> InvoiceConnection:
@@ -120,16 +118,17 @@ async def client_quotes(
 
 
 async def client_files(
-    root, info: Info, first: int | None = None, after: str | None = None,
-    last: int | None = None, before: str | None = None,
+    root, info: Info, order_by: FileOrder | None = None, first: int | None = None,
+    after: str | None = None, last: int | None = None, before: str | None = None,
 ) -> FileConnection:
     return await tab_connection(info, FileConnection, File.from_model, Tab.FILES, root.id,
-                                TabFilter(), NEWEST_FIRST, first, after, last, before)
+                                TabFilter(), tab_order(order_by), first, after, last, before)
 
 
 async def client_activity(
-    root, info: Info, first: int | None = None, after: str | None = None,
-    last: int | None = None, before: str | None = None,
+    root, info: Info, order_by: ActivityOrder | None = None, first: int | None = None,
+    after: str | None = None, last: int | None = None, before: str | None = None,
 ) -> ActivityConnection:
     return await tab_connection(info, ActivityConnection, Activity.from_model, Tab.ACTIVITY,
-                                root.id, TabFilter(), NEWEST_FIRST, first, after, last, before)
+                                root.id, TabFilter(), tab_order(order_by),
+                                first, after, last, before)

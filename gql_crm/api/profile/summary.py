@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from gql_crm import models
-from gql_crm.api.billing.types import InvoiceKind, InvoiceState, PurchaseOrderStatus
+from gql_crm.api.billing.types import InvoiceKind, InvoiceStatus, PurchaseOrderStatus
 from gql_crm.api.deals.types import DealStage, QuoteStatus
 from gql_crm.api.profile.tabs import Money, money_list
 from gql_crm.api.projects.types import ProjectStatus
@@ -26,7 +26,7 @@ class CountAndAmounts:
 
 
 @strawberry.type
-class ProjectStatusCount:
+class ProjectStatusFigure:
     status: ProjectStatus
     count: int
 
@@ -34,7 +34,7 @@ class ProjectStatusCount:
 @strawberry.type
 class ProjectSummary:
     count: int = strawberry.field(description="Projects of every status.")
-    by_status: list[ProjectStatusCount] = strawberry.field(
+    by_status: list[ProjectStatusFigure] = strawberry.field(
         description="One entry per status, zeros included, in the enum's order."
     )
     hours_logged: Decimal = strawberry.field(description="Every hour logged on its projects.")
@@ -67,8 +67,8 @@ class PurchaseOrderSummary:
 
 
 @strawberry.type
-class InvoiceStateFigure:
-    status: InvoiceState
+class InvoiceStatusFigure:
+    status: InvoiceStatus
     count: int
     amounts: list[Money] = strawberry.field(description="Invoice totals, one per currency.")
 
@@ -90,7 +90,7 @@ class InvoiceSummary:
     amount_due: list[Money] = strawberry.field(
         description="What is still to be paid of PENDING and OVERDUE invoices, per currency."
     )
-    by_status: list[InvoiceStateFigure] = strawberry.field(
+    by_status: list[InvoiceStatusFigure] = strawberry.field(
         description="A partition of every invoice by state (DRAFT, PENDING, OVERDUE, PAID, "
         "CANCELED), zeros included: ready for a pie chart."
     )
@@ -151,7 +151,7 @@ class ClientSummary:
         hours = await _load(info, "hours", summary.hours_logged, self.client_id)
         return ProjectSummary(
             count=sum(figures.by_status.values()),
-            by_status=[ProjectStatusCount(status=s, count=figures.by_status.get(s, 0))
+            by_status=[ProjectStatusFigure(status=s, count=figures.by_status.get(s, 0))
                        for s in models.ProjectStatus],
             hours_logged=hours,
         )
@@ -194,7 +194,7 @@ class ClientSummary:
             overdue=CountAndAmounts.of(state[summary.InvoiceState.OVERDUE]),
             paid=CountAndAmounts.of(state[summary.InvoiceState.PAID]),
             amount_due=money_list(figures.amount_due),
-            by_status=[InvoiceStateFigure(status=s, count=f.count, amounts=money_list(f.amounts))
+            by_status=[InvoiceStatusFigure(status=s, count=f.count, amounts=money_list(f.amounts))
                        for s, f in state.items()],
         )
 

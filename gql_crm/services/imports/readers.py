@@ -17,6 +17,7 @@ import filetype
 
 from gql_crm.services.errors import ErrorCode, UserErrors
 from gql_crm.services.exports import unneutralize
+from gql_crm.services.messages import CATALOG, Phrase
 
 SNIFF_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t", "|")
@@ -26,8 +27,11 @@ OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 csv.field_size_limit(1024 * 1024)
 
 
-def unsupported(reason: str) -> UserErrors:
-    return UserErrors.single(ErrorCode.UNSUPPORTED_FILE, "file", reason=reason)
+def unsupported(reason: str, **params) -> UserErrors:
+    """`reason`: a FILE_* phrase of the message catalog, or a MIME type."""
+    if reason in CATALOG:
+        reason = Phrase(reason)
+    return UserErrors.single(ErrorCode.UNSUPPORTED_FILE, "file", reason=reason, **params)
 
 
 @dataclass(frozen=True)
@@ -47,11 +51,11 @@ def detect(path: Path, max_uncompressed_bytes: int) -> FileKind:
         _check_xlsx(path, max_uncompressed_bytes)
         return FileKind("XLSX")
     if head.startswith(OLE2_SIGNATURE):
-        raise unsupported("an old Excel (.xls) workbook; save it as .xlsx or .csv")
+        raise unsupported("FILE_XLS")
     encoding = _encoding(path, head)
     if encoding is None:
         kind = filetype.guess(head)
-        raise unsupported(kind.mime if kind else "binary data, not text")
+        raise unsupported(kind.mime if kind else "FILE_BINARY")
     text = head.decode(encoding, errors="ignore")
     return FileKind("CSV", encoding, sniff_delimiter(text))
 
@@ -62,12 +66,12 @@ def _check_xlsx(path: Path, max_uncompressed_bytes: int) -> None:
             infos = archive.infolist()
             names = {info.filename for info in infos}
     except (zipfile.BadZipFile, OSError):
-        raise unsupported("a damaged ZIP archive") from None
+        raise unsupported("FILE_DAMAGED_ZIP") from None
     if XLSX_WORKBOOK not in names:
-        raise unsupported("a ZIP archive that is not an XLSX workbook")
+        raise unsupported("FILE_ZIP_NOT_XLSX")
     # A zip bomb declares its inflated size; refuse it before inflating anything.
     if sum(info.file_size for info in infos) > max_uncompressed_bytes:
-        raise unsupported(f"the workbook inflates beyond {max_uncompressed_bytes} bytes")
+        raise unsupported("FILE_XLSX_TOO_LARGE", max_bytes=max_uncompressed_bytes)
 
 
 def _encoding(path: Path, head: bytes) -> str | None:
@@ -166,7 +170,7 @@ def xlsx_records(path: Path, sheet: str | None) -> Iterator[list[str]]:
         workbook = load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on corrupt files
         source.close()
-        raise unsupported(f"an unreadable workbook ({type(exc).__name__})") from None
+        raise unsupported("FILE_UNREADABLE_XLSX") from None
     try:
         if sheet is not None and sheet not in workbook.sheetnames:
             raise UserErrors.single(
