@@ -1,9 +1,12 @@
 """Browser apps on other origins: CORS preflight and actual requests, allowed and refused."""
 
+import asyncio
 from dataclasses import replace
 
 import httpx
 import pytest
+from httpx_ws import WebSocketDisconnect, WebSocketUpgradeError, aconnect_ws
+from httpx_ws.transport import ASGIWebSocketTransport
 
 from gql_crm.app import create_app
 from gql_crm.config import Settings
@@ -91,3 +94,26 @@ def test_origins_come_from_the_environment():
 def test_origins_compare_as_plain_tuples():
     assert Settings.from_env({}) == Settings()
     assert Settings.from_env({"GQL_CRM_CORS_ORIGINS": "a, ,b"}).cors_origins == ("a", "b")
+
+
+async def subscribe_from(app, origin: str, token: str) -> str:
+    transport = ASGIWebSocketTransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        try:
+            async with aconnect_ws("/graphql", client, subprotocols=["graphql-transport-ws"],
+                                   headers={"Origin": origin}) as ws:
+                await ws.send_json({"type": "connection_init",
+                                    "payload": {"Authorization": f"Bearer {token}"}})
+                return (await asyncio.wait_for(ws.receive_json(), 10))["type"]
+        except (WebSocketUpgradeError, WebSocketDisconnect):
+            # Refused before the handshake completes (403 from a real server; 1008 here).
+            return "refused"
+
+
+async def test_listed_origins_may_open_the_subscriptions_socket(settings, database, org):
+    app = create_app(replace(settings, cors_origins=(APP_ORIGIN,)), init_orm=False)
+    token = org.tokens["ADMIN"]
+    assert await subscribe_from(app, APP_ORIGIN, token) == "connection_ack"
+    assert await subscribe_from(app, "https://evil.example.com", token) == "refused"
+    # Same origin (GraphiQL's page) always may.
+    assert await subscribe_from(app, "http://testserver", token) == "connection_ack"

@@ -11,6 +11,8 @@ UNCOMPRESSED_PREFIXES = ("/files/", "/exports/", "/imports/failed-rows/")
 class CompressionMiddleware:
     def __init__(self, app: ASGIApp, minimum_size: int):
         self.app = app
+        # Level 6 (zlib's default) compresses JSON nearly as well as Starlette's 9 for much
+        # less CPU per answer.
         self.gzip = GZipMiddleware(app, minimum_size=minimum_size, compresslevel=6)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
