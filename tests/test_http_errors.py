@@ -120,6 +120,7 @@ async def test_refusals_use_the_negotiated_media_type(org):
                                    headers={**auth(org), "Accept": APOLLO_ACCEPT})
     assert response.headers["content-type"] == GRAPHQL_RESPONSE_JSON
     assert only_error(response)["extensions"]["code"] == "BATCHING_DISABLED"
+    assert response.headers["cache-control"] == "no-store"
 
 
 async def test_application_json_stays_the_default(org):

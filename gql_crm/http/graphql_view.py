@@ -19,6 +19,7 @@ from strawberry.types.unset import UNSET
 from gql_crm.config import Settings
 from gql_crm.http.errors import (
     GRAPHQL_RESPONSE_JSON,
+    JSON,
     RequestRefused,
     refusal_response,
     response_media_type,
@@ -87,7 +88,8 @@ class GraphQLOverHTTP:
                 STATUS_CODES.get(exc.status_code, "BAD_REQUEST"), exc.status_code,
                 reason=exc.reason,
             ))
-        if response.headers.get("content-type", "").startswith("application/json"):
+        media_type = response.headers.get("content-type", "").partition(";")[0]
+        if media_type in (JSON, GRAPHQL_RESPONSE_JSON):
             self._finish(request, response, outcome)
         return response
 
