@@ -20,7 +20,7 @@ from gql_crm.api.schema import build_schema
 from gql_crm.config import Settings
 from gql_crm.db import tortoise_config
 from gql_crm.http import frontend_middleware
-from gql_crm.http.errors import http_exception_handler
+from gql_crm.http.errors import RequestRefused, http_exception_handler, refusal_response
 from gql_crm.http.graphiql import graphiql_assets, render_page
 from gql_crm.http.graphql_view import GraphQLOverHTTP
 from gql_crm.services import exports, files
@@ -154,8 +154,8 @@ DOWNLOAD_HEADERS = {
 }
 
 
-def _not_found() -> JSONResponse:
-    return JSONResponse({"error": "not found"}, status_code=404, headers=DOWNLOAD_HEADERS)
+def _not_found(request: Request) -> JSONResponse:
+    return refusal_response(request, RequestRefused("NOT_FOUND", 404, headers=DOWNLOAD_HEADERS))
 
 
 def download_routes(settings: Settings) -> list[Route]:
@@ -169,13 +169,13 @@ def download_routes(settings: Settings) -> list[Route]:
             actor = await authenticate(bearer_token(request))
             org_id = actor.org_id if actor else None
         if org_id is None:
-            return JSONResponse(
-                {"error": "a valid API token or signed link is required"}, status_code=401,
+            return refusal_response(request, RequestRefused(
+                "UNAUTHENTICATED", 401, catalog_key="DOWNLOAD_UNAUTHENTICATED",
                 headers=DOWNLOAD_HEADERS,
-            )
+            ))
         row = await files.downloadable_file(org_id, file_id)
         if row is None:
-            return _not_found()
+            return _not_found(request)
         inline = row.content_type in files.INLINE_TYPES
         media_type = row.content_type
         if media_type.startswith("text/"):
@@ -196,7 +196,7 @@ def download_routes(settings: Settings) -> list[Route]:
     async def download_export(request: Request):
         redeemed = await exports.redeem(settings, request.path_params["token"])
         if redeemed is None:
-            return _not_found()
+            return _not_found(request)
         organization, export = redeemed
         return StreamingResponse(
             exports.stream(organization, export),
@@ -213,7 +213,7 @@ def download_routes(settings: Settings) -> list[Route]:
     async def download_failed_rows(request: Request):
         job = await failed_rows.redeem(settings, request.path_params["token"])
         if job is None:
-            return _not_found()
+            return _not_found(request)
         return StreamingResponse(
             failed_rows.stream(job),
             media_type="text/csv; charset=utf-8",

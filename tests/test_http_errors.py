@@ -186,3 +186,24 @@ async def test_limits_are_validation_failures(org):
     aliases = "{ " + " ".join(f"a{i}: viewer {{ role }}" for i in range(31)) + " }"
     body = await org.gql(aliases)
     assert only_error_of(body)["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
+
+
+@pytest.mark.parametrize("path,status,code", [
+    ("/files/999999", 401, "UNAUTHENTICATED"),
+    ("/files/999999?token=forged", 401, "UNAUTHENTICATED"),
+    ("/exports/forged", 404, "NOT_FOUND"),
+    ("/imports/failed-rows/forged", 404, "NOT_FOUND"),
+    ("/nowhere", 404, "NOT_FOUND"),
+])
+async def test_download_refusals_are_graphql_json(http, path, status, code):
+    response = await http.get(path, headers={"Accept-Language": "es"})
+    assert response.status_code == status
+    error = only_error(response)
+    assert error["extensions"]["code"] == code
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_a_download_of_nothing_is_not_found(org):
+    response = await org.http.get("/files/999999", headers=auth(org))
+    assert response.status_code == 404
+    assert only_error(response) == {"message": "Not found.", "extensions": {"code": "NOT_FOUND"}}

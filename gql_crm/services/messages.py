@@ -168,6 +168,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Use GET or POST.",
         "es": "Use GET o POST.",
     },
+    "DOWNLOAD_UNAUTHENTICATED": {
+        "en": "A valid API token or signed link is required.",
+        "es": "Se necesita un token válido o un enlace firmado.",
+    },
     "CORS_PREFLIGHT_REFUSED": {
         "en": "Cross-origin request refused: the origin, method or headers are not allowed.",
         "es": "Petición entre orígenes rechazada: el origen, el método o las cabeceras no "
