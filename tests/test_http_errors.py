@@ -43,6 +43,8 @@ async def test_validation_errors_keep_their_code(org):
 @pytest.mark.parametrize("request_kwargs,status,code,reason", [
     ({"json": {"query": "query A { __typename } query B { __typename }", "operationName": "C"}},
      400, "OPERATION_RESOLUTION_FAILURE", "UNKNOWN_OPERATION"),
+    ({"json": {"query": "query A { __typename } query B { __typename }"}},
+     400, "OPERATION_RESOLUTION_FAILURE", "OPERATION_NAME_REQUIRED"),
     ({"json": [{"query": "{ __typename }"}, {"query": "{ __typename }"}]},
      400, "BATCHING_DISABLED", None),
     ({"json": {"query": 'subscription { importJobUpdated(id: "SW1wb3J0Sm9iOjE=") { id } }'}},
@@ -207,3 +209,12 @@ async def test_a_download_of_nothing_is_not_found(org):
     response = await org.http.get("/files/999999", headers=auth(org))
     assert response.status_code == 404
     assert only_error(response) == {"message": "Not found.", "extensions": {"code": "NOT_FOUND"}}
+
+
+async def test_a_named_operation_among_several_runs(org):
+    # Words that look like operations in a comment do not count.
+    body = await org.data("query A { viewer { role } } # query mutation")
+    assert body == {"viewer": {"role": "ADMIN"}}
+    response = await org.http.post("/graphql", headers=auth(org), json={
+        "query": "query A { viewer { role } } query B { __typename }", "operationName": "B"})
+    assert response.json() == {"data": {"__typename": "Query"}}

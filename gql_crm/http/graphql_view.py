@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from cross_web import HTTPException
-from graphql import GraphQLError, GraphQLSyntaxError
+from graphql import GraphQLError, GraphQLSyntaxError, OperationDefinitionNode, parse
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.exceptions import MissingQueryError
@@ -37,6 +37,8 @@ REQUEST_ERROR_CODES = frozenset({"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAI
 STATUS_CODES = {400: "BAD_REQUEST", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE",
                 415: "UNSUPPORTED_MEDIA_TYPE"}
 SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
+# Two operations need two of these words (a second `{ ... }` without one fails validation).
+OPERATION_KEYWORD = re.compile(r"\b(?:query|mutation|subscription)\b")
 
 
 @dataclass
@@ -56,6 +58,17 @@ def _coded(error: GraphQLError) -> GraphQLError:
             else "GRAPHQL_VALIDATION_FAILED"
         error.extensions = {**(error.extensions or {}), "code": code}
     return error
+
+
+def _several_operations(query: str | None, max_tokens: int) -> bool:
+    if not query or len(OPERATION_KEYWORD.findall(query)) < 2:
+        return False
+    try:
+        document = parse(query, no_location=True, max_tokens=max_tokens)
+    except GraphQLError:
+        return False  # Strawberry answers the syntax error.
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    return len(operations) > 1
 
 
 def is_request_error(result: ExecutionResult) -> bool:
@@ -118,6 +131,11 @@ class GraphQLOverHTTP:
     async def execute_single(self, request, request_adapter, sub_response, context, root_value,
                              request_data: GraphQLRequestData) -> ExecutionResult:
         to_register = await self._resolve_persisted_query(context, request_data)
+        if request_data.operation_name is None and _several_operations(
+                request_data.query, self.settings.max_tokens):
+            # Strawberry would run the first one; the GraphQL spec asks for a name.
+            raise RequestRefused("OPERATION_RESOLUTION_FAILURE",
+                                 catalog_key="OPERATION_NAME_REQUIRED")
         try:
             result = await self.schema.execute(
                 request_data.query,
