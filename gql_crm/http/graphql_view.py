@@ -137,14 +137,9 @@ class GraphQLOverHTTP:
             raise RequestRefused("OPERATION_RESOLUTION_FAILURE",
                                  catalog_key="OPERATION_NAME_REQUIRED")
         try:
-            result = await self.schema.execute(
-                request_data.query,
-                root_value=root_value,
-                variable_values=request_data.variables,
-                context_value=context,
-                operation_name=request_data.operation_name,
-                allowed_operation_types=HTTP_OPERATIONS.get(request_adapter.method, ()),
-                operation_extensions=request_data.extensions,
+            result = await self.execute_document(
+                request_data, context, root_value,
+                HTTP_OPERATIONS.get(request_adapter.method, frozenset()),
             )
         except CannotGetOperationTypeError as exc:
             if exc.operation_name is None:
@@ -164,6 +159,23 @@ class GraphQLOverHTTP:
         if to_register and context.actor and not is_request_error(result):
             await self.persisted_queries.register(context.actor.org_id, *to_register)
         return result
+
+    async def execute_document(
+        self, request_data: GraphQLRequestData, context, root_value,
+        allowed_operation_types: frozenset[OperationType],
+    ) -> ExecutionResult:
+        """Runs one operation whose document is known (a persisted query's is filled in), the
+        caller authenticated and the HTTP method checked: where another execution path can
+        take over from Strawberry's executor."""
+        return await self.schema.execute(
+            request_data.query,
+            root_value=root_value,
+            variable_values=request_data.variables,
+            context_value=context,
+            operation_name=request_data.operation_name,
+            allowed_operation_types=allowed_operation_types,
+            operation_extensions=request_data.extensions,
+        )
 
     async def _resolve_persisted_query(
         self, context, request_data: GraphQLRequestData
