@@ -43,7 +43,7 @@ class Settings:
     # How long a browser may reuse a CORS preflight answer, in seconds.
     cors_max_age: int = 600
     # Answers smaller than this many bytes are sent uncompressed.
-    gzip_minimum_size: int = 1024
+    compress_minimum_size: int = 1024
     # Operations one batched request (a JSON array) may hold; 0 turns batching off.
     max_batch_operations: int = 0
     # Persisted queries each process keeps in memory (the database keeps them all).

@@ -1,7 +1,9 @@
-"""Compressed answers: above a size threshold, when the client accepts gzip, never for
-downloads (which stream as stored)."""
+"""Compressed answers: above a size threshold, in the best encoding the client accepts
+(zstd, brotli, gzip), never for downloads (which stream as stored)."""
 
 from urllib.parse import urlsplit
+
+import pytest
 
 from tests.uploads import create_client, upload
 
@@ -14,11 +16,13 @@ EXPORT = """
 mutation { exportClients(format: CSV, language: EN) { url errors { code } } }"""
 
 
+def auth(org) -> dict:
+    return {"Authorization": f"Bearer {org.tokens['ADMIN']}"}
+
+
 async def post(org, query: str, encoding: str):
-    return await org.http.post(
-        "/graphql", json={"query": query},
-        headers={"Authorization": f"Bearer {org.tokens['ADMIN']}", "Accept-Encoding": encoding},
-    )
+    return await org.http.post("/graphql", json={"query": query},
+                               headers={**auth(org), "Accept-Encoding": encoding})
 
 
 async def test_large_answers_are_gzipped_when_accepted(org):
@@ -37,6 +41,25 @@ async def test_large_answers_are_gzipped_when_accepted(org):
     assert len(compressed.json()["data"]["clients"]["edges"]) == 30
 
 
+@pytest.mark.parametrize("accept,encoding", [
+    ("gzip, deflate, br, zstd", "zstd"),
+    ("gzip, br", "br"),
+    ("br;q=0.5, gzip", "br"),
+    ("gzip", "gzip"),
+    ("identity", None),
+])
+async def test_the_best_accepted_encoding(org, accept, encoding):
+    for i in range(30):
+        await create_client(org, f"Client {i}", email=f"client{i}@example.com")
+    response = await org.http.post(
+        "/graphql", json={"query": CLIENTS},
+        headers={**auth(org), "Accept-Encoding": accept,
+                 "Accept": "application/graphql-response+json"},
+    )
+    assert response.headers.get("content-encoding") == encoding
+    assert len(response.json()["data"]["clients"]["edges"]) == 30
+
+
 async def test_small_answers_stay_uncompressed(org):
     response = await post(org, "{ viewer { role } }", "gzip")
     assert "content-encoding" not in response.headers
@@ -50,7 +73,7 @@ async def test_downloads_are_never_compressed(org, http):
                             {"file": ("notes.csv", text, "text/csv")})
     file_path = urlsplit(attached["data"]["attachClientFile"]["file"]["url"])
     response = await http.get(f"{file_path.path}?{file_path.query}",
-                              headers={"Accept-Encoding": "gzip"})
+                              headers={"Accept-Encoding": "gzip, br, zstd"})
     assert response.status_code == 200
     assert "content-encoding" not in response.headers
     assert int(response.headers["content-length"]) == len(text)
@@ -59,7 +82,8 @@ async def test_downloads_are_never_compressed(org, http):
     for i in range(40):
         await create_client(org, f"Exported {i}")
     exported = (await org.data(EXPORT, role="MANAGER"))["exportClients"]
-    response = await http.get(urlsplit(exported["url"]).path, headers={"Accept-Encoding": "gzip"})
+    response = await http.get(urlsplit(exported["url"]).path,
+                              headers={"Accept-Encoding": "gzip, br, zstd"})
     assert response.status_code == 200
     assert "content-encoding" not in response.headers
     assert b"Exported 39" in response.content

@@ -15,5 +15,5 @@ def frontend_middleware(settings: Settings) -> list[Middleware]:
     return [
         Middleware(SecurityHeadersMiddleware),
         *cors_middleware(settings),
-        Middleware(CompressionMiddleware, minimum_size=settings.gzip_minimum_size),
+        Middleware(CompressionMiddleware, minimum_size=settings.compress_minimum_size),
     ]
