@@ -1,25 +1,33 @@
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
 from gql_crm import models
+from gql_crm.api import docs
 from gql_crm.api.errors import UserError, mutate
 from gql_crm.api.relay import ModelNode, decode_id
 from gql_crm.services import auth
 
-Role = strawberry.enum(models.Role, description="Each role can do what the ones before it can.")
+Role = docs.described(
+    strawberry.enum(models.Role, description="Each role can do what the ones before it can."),
+    {"VIEWER": "Reads everything of the organization.",
+     "MEMBER": "Also creates and changes clients and their records.",
+     "MANAGER": "Also archives and restores clients, imports and exports.",
+     "ADMIN": "Also manages users, API tokens and categories."},
+)
 
 
-@strawberry.type
+@strawberry.type(description="A person of the organization who calls the API with a token.")
 class User(ModelNode):
     _model = models.User
 
     id: relay.NodeID[int]
-    email: str
-    role: Role
-    created_at: datetime
+    email: str = strawberry.field(description="Normalized; unique.")
+    role: Role = strawberry.field(description="What the user may do.")
+    created_at: datetime = strawberry.field(description=docs.CREATED_AT)
 
     @classmethod
     def from_model(cls, row: models.User) -> "User":
@@ -31,8 +39,9 @@ class ApiToken(ModelNode):
     _model = models.ApiToken
 
     id: relay.NodeID[int]
-    created_at: datetime
-    revoked_at: datetime | None
+    created_at: datetime = strawberry.field(description="When it was issued.")
+    revoked_at: datetime | None = strawberry.field(
+        description="When it stopped working; null while it works.")
     user_id: strawberry.Private[int]
 
     @classmethod
@@ -41,54 +50,58 @@ class ApiToken(ModelNode):
             id=row.id, created_at=row.created_at, revoked_at=row.revoked_at, user_id=row.user_id
         )
 
-    @strawberry.field
+    @strawberry.field(description="Whose token it is; null once the user is gone.")
     async def user(self, info: Info) -> User | None:
         row = await info.context.loaders.by_id(models.User).load(self.user_id)
         return User.from_model(row) if row else None
 
 
-@strawberry.type
+@strawberry.type(description="The caller's organization.")
 class ViewerOrganization:
-    name: str
-    slug: str
-    timezone: str
+    name: str = strawberry.field(description="Its display name.")
+    slug: str = strawberry.field(description="Its unique short name.")
+    timezone: str = strawberry.field(
+        description="IANA time zone, e.g. Europe/Madrid: it decides the organization's "
+        "today (overdue tasks and invoices, expired quotes).")
 
 
 @strawberry.type(description="Who is calling, and for which organization.")
 class Viewer:
-    user: User | None
-    organization: ViewerOrganization
-    role: Role
+    user: User | None = strawberry.field(description="null for a token of no user (the CLI's).")
+    organization: ViewerOrganization = strawberry.field(description="Whose data you see.")
+    role: Role = strawberry.field(description="What you may do.")
 
 
-@strawberry.input
+@strawberry.input(description="A new user.")
 class CreateUserInput:
-    email: str
-    role: Role
+    email: str = strawberry.field(description="Unique in the organization.")
+    role: Role = strawberry.field(description="What the user may do.")
 
 
-@strawberry.type
+@strawberry.type(description="The answer of a mutation on a user.")
 class UserPayload:
-    user: User | None
-    errors: list[UserError]
+    user: User | None = strawberry.field(description="The user as it is now; null on errors.")
+    errors: list[UserError] = strawberry.field(description=docs.ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="The answer of revokeApiToken.")
 class ApiTokenPayload:
-    api_token: ApiToken | None
-    errors: list[UserError]
+    api_token: ApiToken | None = strawberry.field(
+        description="The revoked token; null on errors.")
+    errors: list[UserError] = strawberry.field(description=docs.ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="A new token and, this once, its secret.")
 class IssuedToken:
-    api_token: ApiToken
+    api_token: ApiToken = strawberry.field(description="The token's record.")
     token: str = strawberry.field(description="The secret: store it now, it is not kept.")
 
 
-@strawberry.type
+@strawberry.type(description="The answer of issueApiToken.")
 class IssueApiTokenPayload:
-    issued_token: IssuedToken | None
-    errors: list[UserError]
+    issued_token: IssuedToken | None = strawberry.field(
+        description="The token and its secret; null on errors.")
+    errors: list[UserError] = strawberry.field(description=docs.ERRORS)
 
 
 def _id(global_id: relay.GlobalID, type_name: str) -> int:
@@ -98,7 +111,7 @@ def _id(global_id: relay.GlobalID, type_name: str) -> int:
 
 @strawberry.type
 class AccountQueries:
-    @strawberry.field
+    @strawberry.field(description="Who you are: the token's user, organization and role.")
     def viewer(self, info: Info) -> Viewer:
         actor = info.context.actor
         org = actor.organization
@@ -108,19 +121,23 @@ class AccountQueries:
             role=actor.role,
         )
 
-    @strawberry.field(description="Needs ADMIN.")
+    @strawberry.field(description="The organization's users. Needs ADMIN.")
     async def users(self, info: Info) -> list[User]:
         return [User.from_model(row) for row in await auth.list_users(info.context.actor)]
 
-    @strawberry.field(description="Needs ADMIN.")
+    @strawberry.field(description="The organization's API tokens, revoked ones included. "
+                      "Needs ADMIN.")
     async def api_tokens(self, info: Info) -> list[ApiToken]:
         return [ApiToken.from_model(row) for row in await auth.list_tokens(info.context.actor)]
 
 
 @strawberry.type
 class AccountMutations:
-    @strawberry.mutation(description="Needs ADMIN.")
-    async def create_user(self, info: Info, input: CreateUserInput) -> UserPayload:
+    @strawberry.mutation(description="Adds a user to the organization. Needs ADMIN.")
+    async def create_user(
+        self, info: Info,
+        input: Annotated[CreateUserInput, strawberry.argument(description="The user.")],
+    ) -> UserPayload:
         return await mutate(
             info, UserPayload, "user", User.from_model,
             lambda: auth.create_user(info.context.actor, input.email,
@@ -128,7 +145,10 @@ class AccountMutations:
         )
 
     @strawberry.mutation(description="Needs ADMIN; admins cannot demote themselves.")
-    async def set_user_role(self, info: Info, id: relay.GlobalID, role: Role) -> UserPayload:
+    async def set_user_role(
+        self, info: Info, id: docs.record_id("User"),
+        role: Annotated[Role, strawberry.argument(description="The new role.")],
+    ) -> UserPayload:
         return await mutate(
             info, UserPayload, "user", User.from_model,
             lambda: auth.set_user_role(info.context.actor, _id(id, "User"),
@@ -136,7 +156,10 @@ class AccountMutations:
         )
 
     @strawberry.mutation(description="A new token for a user; needs ADMIN.")
-    async def issue_api_token(self, info: Info, user_id: relay.GlobalID) -> IssueApiTokenPayload:
+    async def issue_api_token(
+        self, info: Info, user_id: Annotated[relay.GlobalID, strawberry.argument(
+            description="The User's global ID.")],
+    ) -> IssueApiTokenPayload:
         return await mutate(
             info, IssueApiTokenPayload, "issued_token",
             lambda issued: IssuedToken(api_token=ApiToken.from_model(issued[0]), token=issued[1]),
@@ -144,7 +167,9 @@ class AccountMutations:
         )
 
     @strawberry.mutation(description="Needs ADMIN; the token stops working at once.")
-    async def revoke_api_token(self, info: Info, id: relay.GlobalID) -> ApiTokenPayload:
+    async def revoke_api_token(
+        self, info: Info, id: docs.record_id("ApiToken")
+    ) -> ApiTokenPayload:
         return await mutate(
             info, ApiTokenPayload, "api_token", ApiToken.from_model,
             lambda: auth.revoke_token(info.context.actor, _id(id, "ApiToken")),

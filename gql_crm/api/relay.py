@@ -15,10 +15,11 @@ from gql_crm.services.pagination import Page
 NodeT = TypeVar("NodeT")
 
 
-@strawberry.enum
+@strawberry.enum(description="The direction of an orderBy; DESC unless given, in every "
+                 "orderBy of the API.")
 class OrderDirection(Enum):
-    ASC = "ASC"
-    DESC = "DESC"
+    ASC = strawberry.enum_value("ASC", description="Smallest, oldest or A first.")
+    DESC = strawberry.enum_value("DESC", description="Largest, newest or Z first.")
 
 
 def decode_id(global_id: relay.GlobalID | None, *type_names: str) -> int | None:

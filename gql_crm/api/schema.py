@@ -15,13 +15,15 @@ from gql_crm.api.imports.mutations import ImportMutations
 from gql_crm.api.imports.queries import ImportQueries
 from gql_crm.api.imports.subscriptions import ImportSubscriptions
 from gql_crm.api.projects.mutations import ProjectMutations
+from gql_crm.api.scalars import SCALAR_OVERRIDES
 from gql_crm.config import Settings
 
 
 def _query_type() -> type:
     # relay.node() fields are bound to the first schema built from them, hence a fresh
     # Query class per schema (tests build schemas with other limits).
-    @strawberry.type(name="Query")
+    @strawberry.type(name="Query", description="What you can read: your organization's "
+                     "clients, their profiles and records, import jobs and accounts.")
     class Query(AccountQueries, ClientQueries, ImportQueries):
         node: relay.Node | None = relay.node(
             description="Any object by its global ID; another organization's IDs resolve "
@@ -31,7 +33,8 @@ def _query_type() -> type:
     return Query
 
 
-@strawberry.type
+@strawberry.type(description="What you can change. User errors come back as the payload's "
+                 "errors (nothing was changed), never as GraphQL errors.")
 class Mutation(
     AccountMutations, ClientMutations, FileMutations, ExportMutations, ProjectMutations,
     BillingMutations, DealMutations, ImportMutations,
@@ -39,7 +42,7 @@ class Mutation(
     pass
 
 
-@strawberry.type
+@strawberry.type(description="Live updates over graphql-transport-ws on /graphql.")
 class Subscription(ImportSubscriptions):
     pass
 
@@ -54,6 +57,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=_query_type(),
         mutation=Mutation,
         subscription=Subscription,
+        scalar_overrides=SCALAR_OVERRIDES,
         extensions=extension_factories(settings or Settings()),
     )
 

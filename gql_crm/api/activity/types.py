@@ -8,6 +8,7 @@ from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 
 from gql_crm import models
+from gql_crm.api import docs
 from gql_crm.api.accounts import User
 from gql_crm.api.billing.types import Invoice, PurchaseOrder
 from gql_crm.api.deals.types import Deal, Quote
@@ -23,19 +24,49 @@ RECORD_TYPES: dict[str, type[ModelNode]] = {
 }
 
 
-ActivityVerb = strawberry.enum(activity.Verb, name="ActivityVerb")
-ActivityTargetType = strawberry.enum(activity.TargetType, name="ActivityTargetType")
+ActivityVerb = docs.described(strawberry.enum(
+    activity.Verb, name="ActivityVerb", description="What was done to the target."), {
+    "CREATED": "The target was created.",
+    "UPDATED": "Some of the target's fields changed (see changes).",
+    "ARCHIVED": "The client left the list.",
+    "RESTORED": "The client came back to the list.",
+    "AUTHORIZED": "The invoice was authorized (issued).",
+    "PAYMENT_RECORDED": "A payment of the invoice was recorded.",
+    "CANCELED": "The invoice or purchase order was canceled.",
+    "CLOSED": "The purchase order was closed.",
+    "MOVED": "The deal moved to another stage.",
+    "SENT": "The quote was sent.",
+    "ACCEPTED": "The quote was accepted.",
+    "DECLINED": "The quote was declined.",
+    "FILE_ATTACHED": "A file was attached to the client.",
+    "FILE_DELETED": "An attached file was deleted.",
+    "PHOTO_SET": "The client's photo was set or replaced.",
+    "PHOTO_REMOVED": "The client's photo was removed.",
+    "IMPORTED": "An import created the client.",
+    "UPDATED_BY_IMPORT": "An import updated the client.",
+    "COMPANY_UPDATED_BY_IMPORT": "An import updated the client's company.",
+})
+ActivityTargetType = docs.described(strawberry.enum(
+    activity.TargetType, name="ActivityTargetType",
+    description="The type of the record acted upon, named like its GraphQL type."), {
+    "CLIENT": "A Client.", "CLIENT_CATEGORY": "A ClientCategory.", "COMPANY": "A Company.",
+    "PROJECT": "A Project.", "TASK": "A Task.", "TIME_LOG": "A TimeLog.",
+    "INVOICE": "An Invoice.", "PURCHASE_ORDER": "A PurchaseOrder.", "DEAL": "A Deal.",
+    "QUOTE": "A Quote.", "FILE": "A File.",
+})
 
 
-@strawberry.enum
+@strawberry.enum(description="What a client's history can be sorted by.")
 class ActivityOrderField(Enum):
-    CREATED_AT = "CREATED_AT"
+    CREATED_AT = strawberry.enum_value("CREATED_AT", description="When it was done.")
 
 
-@strawberry.input(description="Ties are broken by the id, so pages are stable.")
+@strawberry.input(description="The order of a client's history. Ties are broken by the id, "
+                  "so pages are stable.")
 class ActivityOrder:
-    field: ActivityOrderField
-    direction: OrderDirection = OrderDirection.DESC
+    field: ActivityOrderField = strawberry.field(description="What to sort by.")
+    direction: OrderDirection = strawberry.field(default=OrderDirection.DESC,
+                                                 description=docs.DIRECTION)
 
 
 def api_field_name(stored: str) -> str:
@@ -44,14 +75,14 @@ def api_field_name(stored: str) -> str:
     return ".".join(to_camel_case(part) for part in stored.split("."))
 
 
-@strawberry.type
+@strawberry.type(description="One field changed by an entry: its value before and after.")
 class FieldChange:
     field: str = strawberry.field(
         description="The field's name as the API spells it, e.g. amountPaid; a company's "
         "fields are prefixed, e.g. company.taxId."
     )
-    old: JSON | None
-    new: JSON | None
+    old: JSON | None = strawberry.field(description="The value before; null if it had none.")
+    new: JSON | None = strawberry.field(description="The value after; null if it has none.")
 
 
 @strawberry.type(description="One entry of a client's history.")
@@ -59,13 +90,14 @@ class Activity(ModelNode):
     _model = models.Activity
 
     id: relay.NodeID[int]
-    verb: ActivityVerb
+    verb: ActivityVerb = strawberry.field(description="What was done.")
     target_type: ActivityTargetType = strawberry.field(
         description="The type of the record acted upon."
     )
-    target_id: relay.GlobalID
-    created_at: datetime
-    changes: list[FieldChange]
+    target_id: relay.GlobalID = strawberry.field(
+        description="The target's global ID, kept after the target is gone.")
+    created_at: datetime = strawberry.field(description="When it was done.")
+    changes: list[FieldChange] = strawberry.field(description="The changed fields, by name.")
     row: strawberry.Private[models.Activity]
 
     @classmethod
@@ -75,7 +107,8 @@ class Activity(ModelNode):
             target_type=activity.TargetType(row.target_type),
             target_id=relay.GlobalID(row.target_type, str(row.target_id)),
             created_at=row.created_at,
-            changes=[FieldChange(field=api_field_name(name), old=value.get("old"), new=value.get("new"))
+            changes=[FieldChange(field=api_field_name(name), old=value.get("old"),
+                                 new=value.get("new"))
                      for name, value in sorted(row.changes.items())],
             row=row,
         )

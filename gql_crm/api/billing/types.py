@@ -7,59 +7,80 @@ from strawberry import relay
 from strawberry.types import Info
 
 from gql_crm import models
+from gql_crm.api import docs
 from gql_crm.api.errors import UserError
 from gql_crm.api.profile.tabs import Money
 from gql_crm.api.projects.types import ClientRef, load_client
 from gql_crm.api.relay import ModelNode, OrderDirection, counted_connection
 from gql_crm.services import profile, summary
 
-InvoiceKind = strawberry.enum(models.InvoiceKind, description="SALE: we bill the client; "
-                              "PURCHASE: the client (a supplier) bills us.")
-InvoiceStatus = strawberry.enum(
+# A field named `date` hides the type inside its class.
+Day = date
+
+InvoiceKind = docs.described(strawberry.enum(
+    models.InvoiceKind, description="SALE: we bill the client; PURCHASE: the client (a "
+    "supplier) bills us."), {
+    "SALE": "We bill the client.", "PURCHASE": "The client, a supplier, bills us.",
+})
+InvoiceStatus = docs.described(strawberry.enum(
     summary.InvoiceState, name="InvoiceStatus",
     description="An invoice's status as the tab shows it: an authorized invoice is OVERDUE "
     "when due before today (organization's time zone) and not fully paid, PENDING otherwise.",
-)
-PurchaseOrderStatus = strawberry.enum(models.PurchaseOrderStatus)
+), {
+    "DRAFT": "Not authorized yet: it can still be canceled, not paid.",
+    "PENDING": "Authorized, not fully paid, due today or later or undated.",
+    "OVERDUE": "Authorized, not fully paid, due before today.",
+    "PAID": "Fully paid.",
+    "CANCELED": "Canceled; it counts for nothing.",
+})
+PurchaseOrderStatus = docs.described(strawberry.enum(
+    models.PurchaseOrderStatus, description="Where a purchase order stands."), {
+    "OPEN": "Placed, not delivered yet.", "CLOSED": "Delivered.",
+    "CANCELED": "Canceled; it counts for nothing.",
+})
 
 
-@strawberry.enum
+@strawberry.enum(description="What a list of invoices can be sorted by.")
 class InvoiceOrderField(Enum):
-    ISSUE_DATE = "ISSUE_DATE"
-    CREATED_AT = "CREATED_AT"
-    NUMBER = "NUMBER"
+    ISSUE_DATE = strawberry.enum_value("ISSUE_DATE", description="Its issue date.")
+    CREATED_AT = strawberry.enum_value("CREATED_AT", description="When it was created.")
+    NUMBER = strawberry.enum_value("NUMBER", description="Its number, as text.")
 
 
-@strawberry.input(description="Ties are broken by the id, so pages are stable.")
+@strawberry.input(description="The order of a list of invoices. Ties are broken by the id, so "
+                  "pages are stable.")
 class InvoiceOrder:
-    field: InvoiceOrderField
-    direction: OrderDirection = OrderDirection.DESC
+    field: InvoiceOrderField = strawberry.field(description="What to sort by.")
+    direction: OrderDirection = strawberry.field(default=OrderDirection.DESC,
+                                                 description=docs.DIRECTION)
 
 
-@strawberry.enum
+@strawberry.enum(description="What a list of purchase orders can be sorted by.")
 class PurchaseOrderOrderField(Enum):
-    ISSUE_DATE = "ISSUE_DATE"
-    CREATED_AT = "CREATED_AT"
-    NUMBER = "NUMBER"
+    ISSUE_DATE = strawberry.enum_value("ISSUE_DATE", description="Its issue date.")
+    CREATED_AT = strawberry.enum_value("CREATED_AT", description="When it was created.")
+    NUMBER = strawberry.enum_value("NUMBER", description="Its number, as text.")
 
 
-@strawberry.input(description="Ties are broken by the id, so pages are stable.")
+@strawberry.input(description="The order of a list of purchase orders. Ties are broken by the "
+                  "id, so pages are stable.")
 class PurchaseOrderOrder:
-    field: PurchaseOrderOrderField
-    direction: OrderDirection = OrderDirection.DESC
+    field: PurchaseOrderOrderField = strawberry.field(description="What to sort by.")
+    direction: OrderDirection = strawberry.field(default=OrderDirection.DESC,
+                                                 description=docs.DIRECTION)
 
 
 @strawberry.type(description="Amounts computed by the server: subtotal = quantity × unit "
                  "price, tax = subtotal × rate / 100, each rounded half-up to the cent.")
 class InvoiceLine:
-    position: int
-    description: str
-    quantity: Decimal
-    unit_price: Money
+    position: int = strawberry.field(description=docs.LINE_POSITION)
+    description: str = strawberry.field(description=docs.LINE_DESCRIPTION)
+    quantity: Decimal = strawberry.field(description=docs.LINE_QUANTITY)
+    unit_price: Money = strawberry.field(description=docs.LINE_UNIT_PRICE)
     tax_rate: Decimal = strawberry.field(description="Percent.")
-    subtotal: Money
-    tax: Money
-    total: Money
+    subtotal: Money = strawberry.field(description=docs.LINE_SUBTOTAL)
+    tax: Money = strawberry.field(description=docs.LINE_TAX)
+    total: Money = strawberry.field(description=docs.LINE_TOTAL)
 
     @classmethod
     def from_model(cls, row, currency: str) -> "InvoiceLine":
@@ -70,11 +91,11 @@ class InvoiceLine:
                    total=Money(amount=row.total, currency=currency))
 
 
-@strawberry.type
+@strawberry.type(description="A payment received (SALE) or made (PURCHASE) of an invoice.")
 class InvoicePayment:
-    amount: Money
-    date: date
-    created_at: datetime
+    amount: Money = strawberry.field(description="What was paid.")
+    date: Day = strawberry.field(description="The day it was paid.")
+    created_at: datetime = strawberry.field(description="When it was recorded.")
 
 
 async def lines_of(
@@ -95,21 +116,24 @@ async def lines_of(
     return await info.context.loaders.get(("lines", model), batch).load(parent_id)
 
 
-@strawberry.type
+@strawberry.type(description="A sales invoice (we bill the client) or a purchase invoice (the "
+                 "client bills us), with its lines and payments.")
 class Invoice(ModelNode):
     _model = models.Invoice
 
     id: relay.NodeID[int]
-    kind: InvoiceKind
-    number: str
-    issue_date: date
-    due_date: date | None
-    subtotal: Money
-    tax_total: Money
-    total: Money
-    amount_paid: Money
-    authorized_at: datetime | None
-    created_at: datetime
+    kind: InvoiceKind = strawberry.field(description="Who bills whom.")
+    number: str = strawberry.field(description="Unique in the organization for its kind.")
+    issue_date: date = strawberry.field(description="The invoice's date.")
+    due_date: date | None = strawberry.field(
+        description="When it is to be paid; null: no due date (never OVERDUE).")
+    subtotal: Money = strawberry.field(description="The lines' subtotals, before tax.")
+    tax_total: Money = strawberry.field(description="The lines' tax.")
+    total: Money = strawberry.field(description="Subtotal plus tax.")
+    amount_paid: Money = strawberry.field(description="The sum of its payments.")
+    authorized_at: datetime | None = strawberry.field(
+        description="When it was authorized; null while DRAFT or if canceled as a draft.")
+    created_at: datetime = strawberry.field(description=docs.CREATED_AT)
     row: strawberry.Private[models.Invoice]
 
     @classmethod
@@ -130,18 +154,18 @@ class Invoice(ModelNode):
             due = self.row.total - self.row.amount_paid
         return Money(amount=due, currency=self.row.currency)
 
-    @strawberry.field
+    @strawberry.field(description="Where the invoice stands today.")
     def status(self, info: Info) -> InvoiceStatus:
         if self.row.status == models.InvoiceStatus.AUTHORIZED:
             late = self.due_date is not None and self.due_date < info.context.today
             return summary.InvoiceState.OVERDUE if late else summary.InvoiceState.PENDING
         return summary.InvoiceState(self.row.status.value)
 
-    @strawberry.field
+    @strawberry.field(description=docs.CLIENT)
     async def client(self, info: Info) -> ClientRef | None:
         return await load_client(info, self.row.client_id)
 
-    @strawberry.field
+    @strawberry.field(description="In position order.")
     async def lines(self, info: Info) -> list[InvoiceLine]:
         rows = await lines_of(info, models.InvoiceLine, "invoice_id", self.row.id)
         return [InvoiceLine.from_model(row, self.row.currency) for row in rows]
@@ -157,17 +181,17 @@ class Invoice(ModelNode):
 InvoiceConnection = counted_connection(Invoice, "A page of invoices.")
 
 
-@strawberry.type
+@strawberry.type(description="An order the client placed with us.")
 class PurchaseOrder(ModelNode):
     _model = models.PurchaseOrder
 
     id: relay.NodeID[int]
-    number: str
-    status: PurchaseOrderStatus
-    issue_date: date
-    total: Money
-    description: str
-    created_at: datetime
+    number: str = strawberry.field(description="Unique in the organization.")
+    status: PurchaseOrderStatus = strawberry.field(description="Where the order stands.")
+    issue_date: date = strawberry.field(description="The order's date.")
+    total: Money = strawberry.field(description="What the order is worth.")
+    description: str = strawberry.field(description="What was ordered; may be empty.")
+    created_at: datetime = strawberry.field(description=docs.CREATED_AT)
     row: strawberry.Private[models.PurchaseOrder]
 
     @classmethod
@@ -176,7 +200,7 @@ class PurchaseOrder(ModelNode):
                    total=Money(amount=row.total, currency=row.currency),
                    description=row.description, created_at=row.created_at, row=row)
 
-    @strawberry.field
+    @strawberry.field(description=docs.CLIENT)
     async def client(self, info: Info) -> ClientRef | None:
         return await load_client(info, self.row.client_id)
 
@@ -192,13 +216,15 @@ def invoice_filters(kind, states) -> profile.TabFilter:
     )
 
 
-@strawberry.type
+@strawberry.type(description="The answer of a mutation on an invoice.")
 class InvoicePayload:
-    invoice: Invoice | None
-    errors: list[UserError]
+    invoice: Invoice | None = strawberry.field(
+        description="The invoice as it is now; null on errors.")
+    errors: list[UserError] = strawberry.field(description=docs.ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="The answer of a mutation on a purchase order.")
 class PurchaseOrderPayload:
-    purchase_order: PurchaseOrder | None
-    errors: list[UserError]
+    purchase_order: PurchaseOrder | None = strawberry.field(
+        description="The order as it is now; null on errors.")
+    errors: list[UserError] = strawberry.field(description=docs.ERRORS)

@@ -1,20 +1,26 @@
 from datetime import datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
 
+from gql_crm.api import docs
 from gql_crm.api.clients.types import ClientStatus, Gender
 from gql_crm.api.relay import OrderDirection
 from gql_crm.services.clients import ClientOrderField as OrderField
 
 
-@strawberry.input
+@strawberry.input(description="A company's postal address; omitted fields are left as they "
+                  "are, null clears one.")
 class AddressInput:
-    street: str | None = strawberry.UNSET
-    city: str | None = strawberry.UNSET
-    state: str | None = strawberry.UNSET
-    postal_code: str | None = strawberry.UNSET
+    street: str | None = strawberry.field(default=strawberry.UNSET,
+                                          description="Street and number.")
+    city: str | None = strawberry.field(default=strawberry.UNSET, description="City or town.")
+    state: str | None = strawberry.field(default=strawberry.UNSET,
+                                         description="Province, state or region.")
+    postal_code: str | None = strawberry.field(default=strawberry.UNSET,
+                                               description="As written in the country.")
     country: str | None = strawberry.field(
         default=strawberry.UNSET, description="ISO 3166-1 code or name, e.g. ES or España."
     )
@@ -22,54 +28,73 @@ class AddressInput:
 
 @strawberry.input(description="Omitted fields are left as they are; null clears a field.")
 class CompanyInput:
-    name: str | None = strawberry.UNSET
-    legal_name: str | None = strawberry.UNSET
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The trading name; a company with the same tax ID (or, without one, the "
+        "same name) is reused.")
+    legal_name: str | None = strawberry.field(default=strawberry.UNSET,
+                                              description="The registered name.")
     tax_id: str | None = strawberry.field(
         default=strawberry.UNSET,
         description="NIF/CIF/NIE, RFC, ... for the address's (or client's) country, or an "
         "EU VAT number with its prefix.",
     )
-    website: str | None = strawberry.UNSET
-    office_phone: str | None = strawberry.UNSET
-    address: AddressInput | None = strawberry.UNSET
+    website: str | None = strawberry.field(default=strawberry.UNSET,
+                                           description="A URL; https:// is added if missing.")
+    office_phone: str | None = strawberry.field(
+        default=strawberry.UNSET, description="National numbers are read with the address's "
+        "country.")
+    address: AddressInput | None = strawberry.field(default=strawberry.UNSET,
+                                                    description="The postal address.")
 
 
-@strawberry.input
+@strawberry.input(description="A new client category.")
 class CreateClientCategoryInput:
-    name: str
+    name: str = strawberry.field(description="At most 100 characters; unique ignoring case "
+                                 "and accents.")
 
 
-@strawberry.input
+@strawberry.input(description="A new client.")
 class CreateClientInput:
-    name: str
-    email: str | None = None
+    name: str = strawberry.field(description="Required.")
+    email: str | None = strawberry.field(default=None,
+                                         description="Normalized; unique in the organization.")
     mobile: str | None = strawberry.field(
         default=None, description="National numbers are read with the client's country."
     )
     country: str | None = strawberry.field(
         default=None, description="ISO 3166-1 code or name, e.g. ES or España."
     )
-    gender: Gender | None = None
+    gender: Gender | None = strawberry.field(default=None, description="null: not given.")
     language: str | None = strawberry.field(default=None, description="ISO 639-1, e.g. es.")
-    category_id: relay.GlobalID | None = None
-    company: CompanyInput | None = None
+    category_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="A ClientCategory's global ID.")
+    company: CompanyInput | None = strawberry.field(
+        default=None, description="Links the client to this company (found or created).")
 
 
 @strawberry.input(description="A partial update: omitted fields are left as they are.")
 class UpdateClientInput:
-    name: str | None = strawberry.UNSET
-    email: str | None = strawberry.UNSET
-    mobile: str | None = strawberry.UNSET
-    country: str | None = strawberry.UNSET
-    gender: Gender | None = strawberry.UNSET
-    language: str | None = strawberry.UNSET
-    category_id: relay.GlobalID | None = strawberry.UNSET
+    name: str | None = strawberry.field(default=strawberry.UNSET,
+                                        description="Cannot be null or blank.")
+    email: str | None = strawberry.field(default=strawberry.UNSET,
+                                         description="Normalized; unique in the organization.")
+    mobile: str | None = strawberry.field(
+        default=strawberry.UNSET, description="National numbers are read with the client's "
+        "country.")
+    country: str | None = strawberry.field(
+        default=strawberry.UNSET, description="ISO 3166-1 code or name, e.g. ES or España.")
+    gender: Gender | None = strawberry.field(default=strawberry.UNSET, description="The gender.")
+    language: str | None = strawberry.field(default=strawberry.UNSET,
+                                            description="ISO 639-1, e.g. es.")
+    category_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="A ClientCategory's global ID; null removes it.")
     company: CompanyInput | None = strawberry.field(
         default=strawberry.UNSET, description="null unlinks the company."
     )
 
 
-@strawberry.input
+@strawberry.input(description="Conditions a client must all meet to be listed.")
 class ClientFilter:
     created_after: datetime | None = strawberry.field(
         default=None, description="Added at or after this instant."
@@ -77,7 +102,8 @@ class ClientFilter:
     created_before: datetime | None = strawberry.field(
         default=None, description="Added strictly before this instant."
     )
-    category_ids: list[relay.GlobalID] | None = None
+    category_ids: list[relay.GlobalID] | None = strawberry.field(
+        default=None, description="ClientCategory global IDs: clients in any of them.")
     countries: list[str] | None = strawberry.field(
         default=None, description="ISO 3166-1 alpha-2 codes."
     )
@@ -86,12 +112,25 @@ class ClientFilter:
     )
 
 
-ClientOrderField = strawberry.enum(
-    Enum("ClientOrderField", {f.name: f.name for f in OrderField}), name="ClientOrderField"
-)
+ClientOrderField = docs.described(strawberry.enum(
+    Enum("ClientOrderField", {f.name: f.name for f in OrderField}), name="ClientOrderField",
+    description="What the clients list can be sorted by.",
+), {"NAME": "The client's name, ignoring case and accents.", "CREATED_AT": "Date added.",
+    "UPDATED_AT": "Last change."})
 
 
-@strawberry.input(description="Ties are broken by the client's id, so pages are stable.")
+@strawberry.input(description="One sort key of the clients list. Ties are broken by the "
+                  "client's id, so pages are stable.")
 class ClientOrder:
-    field: ClientOrderField
-    direction: OrderDirection = OrderDirection.DESC
+    field: ClientOrderField = strawberry.field(description="What to sort by.")
+    direction: OrderDirection = strawberry.field(default=OrderDirection.DESC,
+                                                 description=docs.DIRECTION)
+
+
+ClientSearch = Annotated[str | None, strawberry.argument(
+    description="Words matched against name, email, phone, company name, legal name and tax "
+    "ID, ignoring case and accents; every word must match.")]
+ClientFilterArgument = Annotated[ClientFilter | None, strawberry.argument(
+    description="Only ACTIVE clients unless its status says otherwise.")]
+ClientOrderArgument = Annotated[list[ClientOrder] | None, strawberry.argument(
+    description="Sort keys, most significant first; newest first when omitted.")]

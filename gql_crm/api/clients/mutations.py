@@ -1,3 +1,5 @@
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -35,8 +37,11 @@ def _client_payload(info: Info, action) -> ClientPayload:
 
 @strawberry.type
 class ClientMutations:
-    @strawberry.mutation(description="Needs MEMBER.")
-    async def create_client(self, info: Info, input: CreateClientInput) -> ClientPayload:
+    @strawberry.mutation(description="Adds a client to the list. Needs MEMBER.")
+    async def create_client(
+        self, info: Info,
+        input: Annotated[CreateClientInput, strawberry.argument(description="The client.")],
+    ) -> ClientPayload:
         data = input_to_data(input, ID_TYPES)
         return await _client_payload(
             info, lambda: clients.create_client(info.context.actor, data)
@@ -44,7 +49,9 @@ class ClientMutations:
 
     @strawberry.mutation(description="A partial update; needs MEMBER.")
     async def update_client(
-        self, info: Info, id: ClientID, input: UpdateClientInput
+        self, info: Info, id: ClientID,
+        input: Annotated[UpdateClientInput, strawberry.argument(
+            description="The fields to change.")],
     ) -> ClientPayload:
         data = input_to_data(input, ID_TYPES)
         return await _client_payload(
@@ -65,9 +72,11 @@ class ClientMutations:
             lambda: clients.set_status(info.context.actor, _client_id(id), ClientStatus.ACTIVE),
         )
 
-    @strawberry.mutation(description="Needs ADMIN.")
+    @strawberry.mutation(description="A new category for clients. Needs ADMIN.")
     async def create_client_category(
-        self, info: Info, input: CreateClientCategoryInput
+        self, info: Info,
+        input: Annotated[CreateClientCategoryInput, strawberry.argument(
+            description="The category.")],
     ) -> ClientCategoryPayload:
         return await mutate(
             info, ClientCategoryPayload, "client_category", ClientCategory.from_model,

@@ -1,7 +1,14 @@
 import strawberry
 from strawberry.types import Info
 
-from gql_crm.api.clients.inputs import ClientFilter, ClientOrder
+from gql_crm.api.clients.inputs import (
+    ClientFilter,
+    ClientFilterArgument,
+    ClientOrder,
+    ClientOrderArgument,
+    ClientSearch,
+)
+from gql_crm.api.docs import After, Before, First, Last
 from gql_crm.api.clients.types import Client, ClientCategory, ClientConnection, ClientID
 from gql_crm.api.relay import OrderDirection, connection, decode_id, decode_ids
 from gql_crm.services import categories, clients
@@ -50,13 +57,13 @@ class ClientQueries:
     async def clients(
         self,
         info: Info,
-        search: str | None = None,
-        filter: ClientFilter | None = None,
-        order_by: list[ClientOrder] | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        search: ClientSearch = None,
+        filter: ClientFilterArgument = None,
+        order_by: ClientOrderArgument = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> ClientConnection:
         queryset = clients.clients_queryset(info.context.org_id, search, filter_of(filter))
         page = await paginate(
@@ -70,7 +77,7 @@ class ClientQueries:
         )
         return connection(ClientConnection, page, Client.from_model)
 
-    @strawberry.field
+    @strawberry.field(description="Every client category of your organization, by name.")
     async def client_categories(self, info: Info) -> list[ClientCategory]:
         rows = await categories.list_categories(info.context.org_id)
         return [ClientCategory.from_model(row) for row in rows]

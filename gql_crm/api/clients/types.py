@@ -6,50 +6,59 @@ from strawberry import relay
 from strawberry.types import Info
 
 from gql_crm import models
+from gql_crm.api import docs
 from gql_crm.api.errors import UserError
 from gql_crm.api.files.types import ClientPhoto, client_photo
 from gql_crm.api.profile import client_tabs
 from gql_crm.api.profile.summary import ClientSummary
 from gql_crm.api.relay import ModelNode, counted_connection
 
-ClientStatus = strawberry.enum(models.ClientStatus, description="Archived clients leave the list.")
-Gender = strawberry.enum(models.Gender)
+ClientStatus = docs.described(
+    strawberry.enum(models.ClientStatus, description="Archived clients leave the list."),
+    {"ACTIVE": "In the list.", "ARCHIVED": "Out of the list; restoreClient brings it back."},
+)
+Gender = docs.described(strawberry.enum(models.Gender, description="As the client states it."), {
+    "FEMALE": "Female.", "MALE": "Male.", "OTHER": "Another gender.",
+    "UNDISCLOSED": "The client prefers not to say.",
+})
 
 
-@strawberry.type
+@strawberry.type(description="A label that groups clients (the list filters on it).")
 class ClientCategory(ModelNode):
     _model = models.ClientCategory
 
     id: relay.NodeID[int]
-    name: str
+    name: str = strawberry.field(description="Unique in the organization, ignoring case and "
+                                 "accents.")
 
     @classmethod
     def from_model(cls, row: models.ClientCategory) -> "ClientCategory":
         return cls(id=row.id, name=row.name)
 
 
-@strawberry.type
+@strawberry.type(description="A company's postal address.")
 class Address:
-    street: str | None
-    city: str | None
-    state: str | None
-    postal_code: str | None
+    street: str | None = strawberry.field(description="Street and number.")
+    city: str | None = strawberry.field(description="City or town.")
+    state: str | None = strawberry.field(description="Province, state or region.")
+    postal_code: str | None = strawberry.field(description="As written in the country.")
     country: str | None = strawberry.field(description="ISO 3166-1 alpha-2.")
 
 
-@strawberry.type
+@strawberry.type(description="The company a client works for; clients of the same company "
+                 "share it.")
 class Company(ModelNode):
     _model = models.Company
 
     id: relay.NodeID[int]
-    name: str
-    legal_name: str | None
+    name: str = strawberry.field(description="The trading name.")
+    legal_name: str | None = strawberry.field(description="The registered name.")
     tax_id: str | None = strawberry.field(
         description="Compact form, validated for the address's country (or the client's)."
     )
-    website: str | None
+    website: str | None = strawberry.field(description="An http(s) URL.")
     office_phone: str | None = strawberry.field(description="E.164.")
-    address: Address
+    address: Address = strawberry.field(description="Its fields are null when unknown.")
 
     @classmethod
     def from_model(cls, row: models.Company) -> "Company":
@@ -70,23 +79,25 @@ class Company(ModelNode):
         )
 
 
-@strawberry.type
+@strawberry.type(description="A client of the organization: a row of the clients list and "
+                 "the subject of a profile.")
 class Client(ModelNode):
     _model = models.Client
 
     id: relay.NodeID[int]
-    name: str
+    name: str = strawberry.field(description="The name the list shows.")
     email: str | None = strawberry.field(description="Normalized by email-validator.")
     mobile: str | None = strawberry.field(description="E.164, e.g. +34612345678.")
     country: str | None = strawberry.field(description="ISO 3166-1 alpha-2.")
-    gender: Gender | None
+    gender: Gender | None = strawberry.field(description="null when not given.")
     language: str | None = strawberry.field(description="ISO 639-1.")
-    status: ClientStatus
+    status: ClientStatus = strawberry.field(description="ARCHIVED clients leave the list.")
     created_at: datetime = strawberry.field(description="The date the client was added.")
-    updated_at: datetime
+    updated_at: datetime = strawberry.field(description=docs.UPDATED_AT)
     category_id: strawberry.Private[int | None]
     company_id: strawberry.Private[int | None]
-    photo: ClientPhoto | None = strawberry.field(resolver=client_photo)
+    photo: ClientPhoto | None = strawberry.field(
+        resolver=client_photo, description="The profile photo; null when none is set.")
     summary: ClientSummary = strawberry.field(
         resolver=client_tabs.client_summary,
         description="The profile's cards and pie charts, computed by the database.",
@@ -137,14 +148,14 @@ class Client(ModelNode):
             company_id=row.company_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="null when the client has no category.")
     async def category(self, info: Info) -> ClientCategory | None:
         if self.category_id is None:
             return None
         row = await info.context.loaders.by_id(models.ClientCategory).load(self.category_id)
         return ClientCategory.from_model(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(description="null when the client is not linked to a company.")
     async def company(self, info: Info) -> Company | None:
         if self.company_id is None:
             return None
@@ -155,16 +166,18 @@ class Client(ModelNode):
 ClientConnection = counted_connection(Client, "A page of clients.")
 
 
-@strawberry.type
+@strawberry.type(description="The answer of a mutation on a client.")
 class ClientPayload:
-    client: Client | None
-    errors: list[UserError]
+    client: Client | None = strawberry.field(description="The client as it is now; null on "
+                                             "errors.")
+    errors: list[UserError] = strawberry.field(description=docs.ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="The answer of createClientCategory.")
 class ClientCategoryPayload:
-    client_category: ClientCategory | None
-    errors: list[UserError]
+    client_category: ClientCategory | None = strawberry.field(
+        description="The new category; null on errors.")
+    errors: list[UserError] = strawberry.field(description=docs.ERRORS)
 
 
 ClientID = Annotated[relay.GlobalID, strawberry.argument(description="A Client's global ID.")]

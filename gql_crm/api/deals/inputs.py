@@ -8,25 +8,29 @@ from gql_crm.api.billing.inputs import LineInput
 from gql_crm.api.deals.types import DealStage
 
 
-@strawberry.input
+@strawberry.input(description="A new deal.")
 class CreateDealInput:
-    client_id: relay.GlobalID
-    title: str
-    value: Decimal
+    client_id: relay.GlobalID = strawberry.field(description="The Client's global ID.")
+    title: str = strawberry.field(description="What is being sold; required.")
+    value: Decimal = strawberry.field(description="What it is worth: 0 or more, two decimals.")
     currency: str | None = strawberry.field(
         default=None, description="ISO 4217; the organization's currency if omitted."
     )
-    stage: DealStage = DealStage.LEAD
-    expected_close_date: date | None = None
+    stage: DealStage = strawberry.field(default=DealStage.LEAD,
+                                        description="Where it starts in the pipeline.")
+    expected_close_date: date | None = strawberry.field(
+        default=None, description="When it is expected to close.")
 
 
-@strawberry.input
+@strawberry.input(description="A new DRAFT quote.")
 class CreateQuoteInput:
-    client_id: relay.GlobalID
+    client_id: relay.GlobalID = strawberry.field(description="The Client's global ID.")
     deal_id: relay.GlobalID | None = strawberry.field(
         default=None, description="A deal of the same client."
     )
     number: str = strawberry.field(description="Unique per organization.")
-    valid_until: date | None = None
-    currency: str | None = None
-    lines: list[LineInput]
+    valid_until: date | None = strawberry.field(
+        default=None, description="The last day it can be accepted; null: no limit.")
+    currency: str | None = strawberry.field(
+        default=None, description="ISO 4217; the organization's currency if omitted.")
+    lines: list[LineInput] = strawberry.field(description="At least one.")

@@ -1,7 +1,7 @@
 import strawberry
-from strawberry import relay
 from strawberry.types import Info
 
+from gql_crm.api import docs
 from gql_crm.api.deals.inputs import CreateDealInput, CreateQuoteInput
 from gql_crm.api.deals.types import Deal, DealPayload, DealStage, Quote, QuotePayload
 from gql_crm.api.errors import mutate
@@ -23,34 +23,42 @@ def _quote(info: Info, action) -> QuotePayload:
 @strawberry.type
 class DealMutations:
     @strawberry.mutation(description="Needs MEMBER.")
-    async def create_deal(self, info: Info, input: CreateDealInput) -> DealPayload:
+    async def create_deal(
+        self, info: Info, input: docs.argument(CreateDealInput, docs.CREATE),
+    ) -> DealPayload:
         data = input_to_data(input, ID_TYPES)
         return await _deal(info, lambda: deals.create_deal(info.context.actor, data))
 
     @strawberry.mutation(description="Any stage to any other; WON and LOST close the deal. "
                          "Needs MEMBER.")
-    async def move_deal(self, info: Info, id: relay.GlobalID, stage: DealStage) -> DealPayload:
+    async def move_deal(
+        self, info: Info,
+        id: docs.record_id("Deal"),
+        stage: docs.argument(DealStage, "The new stage."),
+    ) -> DealPayload:
         return await _deal(info, lambda: deals.move_deal(
             info.context.actor, record_id(id, "Deal"), StoredDealStage(stage.value)))
 
     @strawberry.mutation(description="A DRAFT quote; the server computes every total. "
                          "Needs MEMBER.")
-    async def create_quote(self, info: Info, input: CreateQuoteInput) -> QuotePayload:
+    async def create_quote(
+        self, info: Info, input: docs.argument(CreateQuoteInput, docs.CREATE),
+    ) -> QuotePayload:
         data = input_to_data(input, ID_TYPES)
         data["lines"] = [input_to_data(line) for line in input.lines]
         return await _quote(info, lambda: deals.create_quote(info.context.actor, data))
 
     @strawberry.mutation(description="DRAFT -> SENT. Needs MEMBER.")
-    async def send_quote(self, info: Info, id: relay.GlobalID) -> QuotePayload:
+    async def send_quote(self, info: Info, id: docs.record_id("Quote")) -> QuotePayload:
         return await _quote(info, lambda: deals.send_quote(
             info.context.actor, record_id(id, "Quote")))
 
     @strawberry.mutation(description="SENT -> ACCEPTED, unless EXPIRED. Needs MEMBER.")
-    async def accept_quote(self, info: Info, id: relay.GlobalID) -> QuotePayload:
+    async def accept_quote(self, info: Info, id: docs.record_id("Quote")) -> QuotePayload:
         return await _quote(info, lambda: deals.accept_quote(
             info.context.actor, record_id(id, "Quote")))
 
     @strawberry.mutation(description="SENT -> DECLINED, unless EXPIRED. Needs MEMBER.")
-    async def decline_quote(self, info: Info, id: relay.GlobalID) -> QuotePayload:
+    async def decline_quote(self, info: Info, id: docs.record_id("Quote")) -> QuotePayload:
         return await _quote(info, lambda: deals.decline_quote(
             info.context.actor, record_id(id, "Quote")))

@@ -1,6 +1,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -8,42 +9,68 @@ from strawberry.types import Info
 
 from gql_crm import models
 from gql_crm.api.billing.types import lines_of
+from gql_crm.api import docs
+from gql_crm.api.docs import After, Before, First, Last
 from gql_crm.api.errors import UserError
 from gql_crm.api.profile.tabs import Money, tab_connection, tab_order
 from gql_crm.api.projects.types import ClientRef, load_client
 from gql_crm.api.relay import ModelNode, OrderDirection, counted_connection
 from gql_crm.services import deals, profile
 
-DealStage = strawberry.enum(models.DealStage, description="WON and LOST close a deal.")
-QuoteStatus = strawberry.enum(
+DealStage = docs.described(strawberry.enum(
+    models.DealStage, description="A deal's place in the pipeline; WON and LOST close it."), {
+    "LEAD": "A possible sale, not yet qualified.",
+    "QUALIFIED": "The client has a need and a budget.",
+    "PROPOSAL": "A proposal or quote was made.",
+    "NEGOTIATION": "Terms are being discussed.",
+    "WON": "Closed: the client said yes.",
+    "LOST": "Closed: the client said no.",
+})
+QuoteStatus = docs.described(strawberry.enum(
     deals.QuoteState, name="QuoteStatus",
     description="EXPIRED: a DRAFT or SENT quote past its validUntil (organization's today).",
-)
+), {
+    "DRAFT": "Not sent yet.",
+    "SENT": "Sent, waiting for the client's answer.",
+    "ACCEPTED": "The client accepted it.",
+    "DECLINED": "The client declined it.",
+    "EXPIRED": "DRAFT or SENT and past its validUntil: it can no longer be sent or answered.",
+})
 
 
-@strawberry.enum
+@strawberry.enum(description="What a list of deals can be sorted by.")
 class DealOrderField(Enum):
-    CREATED_AT = "CREATED_AT"
-    UPDATED_AT = "UPDATED_AT"
-    TITLE = "TITLE"
+    CREATED_AT = strawberry.enum_value("CREATED_AT", description="When it was created.")
+    UPDATED_AT = strawberry.enum_value("UPDATED_AT", description="When it last changed.")
+    TITLE = strawberry.enum_value("TITLE", description="Its title.")
 
 
-@strawberry.input(description="Ties are broken by the id, so pages are stable.")
+@strawberry.input(description="The order of a list of deals. Ties are broken by the id, so "
+                  "pages are stable.")
 class DealOrder:
-    field: DealOrderField
-    direction: OrderDirection = OrderDirection.DESC
+    field: DealOrderField = strawberry.field(description="What to sort by.")
+    direction: OrderDirection = strawberry.field(default=OrderDirection.DESC,
+                                                 description=docs.DIRECTION)
 
 
-@strawberry.enum
+@strawberry.enum(description="What a list of quotes can be sorted by.")
 class QuoteOrderField(Enum):
-    CREATED_AT = "CREATED_AT"
-    NUMBER = "NUMBER"
+    CREATED_AT = strawberry.enum_value("CREATED_AT", description="When it was created.")
+    NUMBER = strawberry.enum_value("NUMBER", description="Its number, as text.")
 
 
-@strawberry.input(description="Ties are broken by the id, so pages are stable.")
+@strawberry.input(description="The order of a list of quotes. Ties are broken by the id, so "
+                  "pages are stable.")
 class QuoteOrder:
-    field: QuoteOrderField
-    direction: OrderDirection = OrderDirection.DESC
+    field: QuoteOrderField = strawberry.field(description="What to sort by.")
+    direction: OrderDirection = strawberry.field(default=OrderDirection.DESC,
+                                                 description=docs.DIRECTION)
+
+
+QuoteStatuses = Annotated[list[QuoteStatus] | None, strawberry.argument(
+    description="Only quotes in one of these statuses.")]
+QuoteOrderArgument = Annotated[QuoteOrder | None, strawberry.argument(
+    description=docs.NEWEST_FIRST)]
 
 
 def quote_filters(status) -> profile.TabFilter:
@@ -56,14 +83,14 @@ def quote_filters(status) -> profile.TabFilter:
                  "subtotal = quantity × unit price, tax = subtotal × rate / 100, each rounded "
                  "half-up to the cent.")
 class QuoteLine:
-    position: int
-    description: str
-    quantity: Decimal
-    unit_price: Money
+    position: int = strawberry.field(description=docs.LINE_POSITION)
+    description: str = strawberry.field(description=docs.LINE_DESCRIPTION)
+    quantity: Decimal = strawberry.field(description=docs.LINE_QUANTITY)
+    unit_price: Money = strawberry.field(description=docs.LINE_UNIT_PRICE)
     tax_rate: Decimal = strawberry.field(description="Percent.")
-    subtotal: Money
-    tax: Money
-    total: Money
+    subtotal: Money = strawberry.field(description=docs.LINE_SUBTOTAL)
+    tax: Money = strawberry.field(description=docs.LINE_TAX)
+    total: Money = strawberry.field(description=docs.LINE_TOTAL)
 
     @classmethod
     def from_model(cls, row: models.QuoteLine, currency: str) -> "QuoteLine":
@@ -74,17 +101,19 @@ class QuoteLine:
                    total=Money(amount=row.total, currency=currency))
 
 
-@strawberry.type
+@strawberry.type(description="A priced offer to a client, optionally for one of its deals.")
 class Quote(ModelNode):
     _model = models.Quote
 
     id: relay.NodeID[int]
-    number: str
-    valid_until: date | None
-    subtotal: Money
-    tax_total: Money
-    total: Money
-    created_at: datetime
+    number: str = strawberry.field(description="Unique in the organization.")
+    valid_until: date | None = strawberry.field(
+        description="Past this day (organization's today) a DRAFT or SENT quote is EXPIRED; "
+        "null: no limit.")
+    subtotal: Money = strawberry.field(description="The lines' subtotals, before tax.")
+    tax_total: Money = strawberry.field(description="The lines' tax.")
+    total: Money = strawberry.field(description="Subtotal plus tax.")
+    created_at: datetime = strawberry.field(description=docs.CREATED_AT)
     row: strawberry.Private[models.Quote]
 
     @classmethod
@@ -96,22 +125,22 @@ class Quote(ModelNode):
                    total=Money(amount=row.total, currency=currency),
                    created_at=row.created_at, row=row)
 
-    @strawberry.field
+    @strawberry.field(description="Where the quote stands today.")
     def status(self, info: Info) -> QuoteStatus:
         return deals.quote_state(self.row, info.context.today)
 
-    @strawberry.field
+    @strawberry.field(description=docs.CLIENT)
     async def client(self, info: Info) -> ClientRef | None:
         return await load_client(info, self.row.client_id)
 
-    @strawberry.field
+    @strawberry.field(description="The deal it was made for; null if none.")
     async def deal(self, info: Info) -> "Deal | None":
         if self.row.deal_id is None:
             return None
         found = await info.context.loaders.by_id(models.Deal).load(self.row.deal_id)
         return Deal.from_model(found) if found else None
 
-    @strawberry.field
+    @strawberry.field(description="In position order.")
     async def lines(self, info: Info) -> list[QuoteLine]:
         rows = await lines_of(info, models.QuoteLine, "quote_id", self.row.id)
         return [QuoteLine.from_model(row, self.row.currency) for row in rows]
@@ -120,18 +149,20 @@ class Quote(ModelNode):
 QuoteConnection = counted_connection(Quote, "A page of quotes.")
 
 
-@strawberry.type
+@strawberry.type(description="A possible sale to a client, through the pipeline's stages.")
 class Deal(ModelNode):
     _model = models.Deal
 
     id: relay.NodeID[int]
-    title: str
-    value: Money
-    stage: DealStage
-    expected_close_date: date | None
-    closed_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    title: str = strawberry.field(description="What is being sold.")
+    value: Money = strawberry.field(description="What the deal is worth.")
+    stage: DealStage = strawberry.field(description="Where it is in the pipeline.")
+    expected_close_date: date | None = strawberry.field(
+        description="When it is expected to close; null if unknown.")
+    closed_at: datetime | None = strawberry.field(
+        description="When it moved to WON or LOST; null while open.")
+    created_at: datetime = strawberry.field(description=docs.CREATED_AT)
+    updated_at: datetime = strawberry.field(description=docs.UPDATED_AT)
     row: strawberry.Private[models.Deal]
 
     @classmethod
@@ -141,15 +172,14 @@ class Deal(ModelNode):
                    closed_at=row.closed_at, created_at=row.created_at,
                    updated_at=row.updated_at, row=row)
 
-    @strawberry.field
+    @strawberry.field(description=docs.CLIENT)
     async def client(self, info: Info) -> ClientRef | None:
         return await load_client(info, self.row.client_id)
 
     @strawberry.field(description="Quotes sent for this deal, newest first unless orderBy says.")
     async def quotes(
-        self, info: Info, status: list[QuoteStatus] | None = None,
-        order_by: QuoteOrder | None = None, first: int | None = None,
-        after: str | None = None, last: int | None = None, before: str | None = None,
+        self, info: Info, status: QuoteStatuses = None, order_by: QuoteOrderArgument = None,
+        first: First = None, after: After = None, last: Last = None, before: Before = None,
     ) -> QuoteConnection:
         return await tab_connection(
             info, QuoteConnection, Quote.from_model, profile.Tab.QUOTES, self.row.id,
@@ -161,13 +191,13 @@ class Deal(ModelNode):
 DealConnection = counted_connection(Deal, "A page of deals.")
 
 
-@strawberry.type
+@strawberry.type(description="The answer of a mutation on a deal.")
 class DealPayload:
-    deal: Deal | None
-    errors: list[UserError]
+    deal: Deal | None = strawberry.field(description="The deal as it is now; null on errors.")
+    errors: list[UserError] = strawberry.field(description=docs.ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="The answer of a mutation on a quote.")
 class QuotePayload:
-    quote: Quote | None
-    errors: list[UserError]
+    quote: Quote | None = strawberry.field(description="The quote as it is now; null on errors.")
+    errors: list[UserError] = strawberry.field(description=docs.ERRORS)

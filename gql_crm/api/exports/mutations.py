@@ -1,7 +1,8 @@
 import strawberry
 from strawberry.types import Info
 
-from gql_crm.api.clients.inputs import ClientFilter, ClientOrder
+from gql_crm.api import docs
+from gql_crm.api.clients.inputs import ClientFilterArgument, ClientOrderArgument, ClientSearch
 from gql_crm.api.clients.queries import filter_of, order_of
 from gql_crm.api.errors import user_errors
 from gql_crm.api.exports.types import (
@@ -26,13 +27,17 @@ class ExportMutations:
     async def export_clients(
         self,
         info: Info,
-        search: str | None = None,
-        filter: ClientFilter | None = None,
-        order_by: list[ClientOrder] | None = None,
-        format: ExportFormat = exports.ExportFormat.CSV,
-        columns: list[ExportColumn] | None = None,
-        language: ExportLanguage = ExportLanguage.EN,
-        delimiter: CsvDelimiter | None = None,
+        search: ClientSearch = None,
+        filter: ClientFilterArgument = None,
+        order_by: ClientOrderArgument = None,
+        format: docs.argument(ExportFormat, "The file's format.") = exports.ExportFormat.CSV,
+        columns: docs.argument(list[ExportColumn] | None,
+                               "The columns, in this order; all of them when omitted.") = None,
+        language: docs.argument(ExportLanguage,
+                                "The language of the headers.") = ExportLanguage.EN,
+        delimiter: docs.argument(
+            CsvDelimiter | None, "CSV only; by default a comma for EN, a semicolon for ES."
+        ) = None,
     ) -> ExportClientsPayload:
         request = exports.ExportRequest(
             format=exports.ExportFormat(format),

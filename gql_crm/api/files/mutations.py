@@ -3,6 +3,7 @@ from strawberry import relay
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
+from gql_crm.api import docs
 from gql_crm.api.clients.types import Client, ClientID, ClientPayload
 from gql_crm.api.errors import mutate
 from gql_crm.api.files.types import DeleteFilePayload, File, FilePayload
@@ -25,7 +26,9 @@ class FileMutations:
         "plain text; at most GQL_CRM_MAX_UPLOAD_BYTES). Needs MEMBER."
     )
     async def attach_client_file(
-        self, info: Info, client_id: ClientID, file: Upload, description: str | None = None
+        self, info: Info, client_id: ClientID,
+        file: docs.argument(Upload, "The file, as a part of a multipart request."),
+        description: docs.argument(str | None, "What the file is.") = None,
     ) -> FilePayload:
         context = info.context
         return await mutate(
@@ -37,7 +40,7 @@ class FileMutations:
         )
 
     @strawberry.mutation(description="Deletes an attached file. Needs MEMBER.")
-    async def delete_file(self, info: Info, id: relay.GlobalID) -> DeleteFilePayload:
+    async def delete_file(self, info: Info, id: docs.record_id("File")) -> DeleteFilePayload:
         context = info.context
         return await mutate(
             info, DeleteFilePayload, "deleted_id",
@@ -50,7 +53,8 @@ class FileMutations:
         "its metadata, with a square thumbnail. Needs MEMBER."
     )
     async def set_client_photo(
-        self, info: Info, client_id: ClientID, file: Upload
+        self, info: Info, client_id: ClientID,
+        file: docs.argument(Upload, "The image, as a part of a multipart request."),
     ) -> ClientPayload:
         context = info.context
         return await mutate(

@@ -7,6 +7,7 @@ from strawberry.types import Info
 
 from gql_crm import models
 from gql_crm.api.accounts import User
+from gql_crm.api import docs
 from gql_crm.api.errors import UserError
 from gql_crm.api.relay import ModelNode, OrderDirection, counted_connection
 from gql_crm.services import files
@@ -16,16 +17,18 @@ def absolute_url(info: Info, path: str) -> str:
     return str(info.context.request.base_url).rstrip("/") + path
 
 
-@strawberry.enum
+@strawberry.enum(description="What a client's files can be sorted by.")
 class FileOrderField(Enum):
-    CREATED_AT = "CREATED_AT"
-    NAME = "NAME"
+    CREATED_AT = strawberry.enum_value("CREATED_AT", description="When it was attached.")
+    NAME = strawberry.enum_value("NAME", description="Its name, as text.")
 
 
-@strawberry.input(description="Ties are broken by the id, so pages are stable.")
+@strawberry.input(description="The order of a client's files. Ties are broken by the id, so "
+                  "pages are stable.")
 class FileOrder:
-    field: FileOrderField
-    direction: OrderDirection = OrderDirection.DESC
+    field: FileOrderField = strawberry.field(description="What to sort by.")
+    direction: OrderDirection = strawberry.field(default=OrderDirection.DESC,
+                                                 description=docs.DIRECTION)
 
 
 @strawberry.type(description="A file attached to a client.")
@@ -34,11 +37,11 @@ class File(ModelNode):
 
     id: relay.NodeID[int]
     name: str = strawberry.field(description="The uploaded name, sanitized for the download.")
-    description: str
+    description: str = strawberry.field(description="What the file is; may be empty.")
     size: int = strawberry.field(description="Bytes.")
     content_type: str = strawberry.field(description="Detected from the bytes, not the name.")
-    sha256: str
-    created_at: datetime
+    sha256: str = strawberry.field(description="The content's SHA-256, hex.")
+    created_at: datetime = strawberry.field(description="When it was attached.")
     row: strawberry.Private[models.File]
 
     @classmethod
@@ -65,7 +68,7 @@ class File(ModelNode):
     def url(self, info: Info) -> str:
         return absolute_url(info, files.download_path(info.context.settings, self.row))
 
-    @strawberry.field
+    @strawberry.field(description="Who attached it; null for the system or a deleted user.")
     async def uploaded_by(self, info: Info) -> User | None:
         if self.row.uploaded_by_id is None:
             return None
@@ -75,8 +78,8 @@ class File(ModelNode):
 
 @strawberry.type(description="A client's profile photo, stored without its metadata.")
 class ClientPhoto:
-    width: int
-    height: int
+    width: int = strawberry.field(description="Pixels.")
+    height: int = strawberry.field(description="Pixels.")
     original: strawberry.Private[models.File]
     thumbnail: strawberry.Private[models.File | None]
 
@@ -112,13 +115,14 @@ async def client_photo(root, info: Info) -> ClientPhoto | None:
 FileConnection = counted_connection(File, "A client's attached files, newest first.")
 
 
-@strawberry.type
+@strawberry.type(description="The answer of attachClientFile.")
 class FilePayload:
-    file: File | None
-    errors: list[UserError]
+    file: File | None = strawberry.field(description="The attached file; null on errors.")
+    errors: list[UserError] = strawberry.field(description=docs.ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="The answer of deleteFile.")
 class DeleteFilePayload:
-    deleted_id: relay.GlobalID | None
-    errors: list[UserError]
+    deleted_id: relay.GlobalID | None = strawberry.field(
+        description="The deleted File's global ID; null on errors.")
+    errors: list[UserError] = strawberry.field(description=docs.ERRORS)

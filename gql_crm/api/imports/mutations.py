@@ -1,8 +1,8 @@
 import strawberry
-from strawberry import relay
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
+from gql_crm.api import docs
 from gql_crm.api.errors import mutate
 from gql_crm.api.imports.types import ImportJob, ImportJobPayload, ImportOptionsInput
 from gql_crm.api.relay import decode_id
@@ -18,7 +18,9 @@ class ImportMutations:
         "Send it as a GraphQL multipart request with the header 'GraphQL-Require-Preflight: 1'."
     )
     async def import_clients(
-        self, info: Info, file: Upload, options: ImportOptionsInput | None = None
+        self, info: Info,
+        file: docs.argument(Upload, "A CSV or XLSX file, as a part of a multipart request."),
+        options: docs.argument(ImportOptionsInput | None, "Defaults as described there.") = None,
     ) -> ImportJobPayload:
         context = info.context
         service_options = (options or ImportOptionsInput()).to_service(context.language)
@@ -31,7 +33,9 @@ class ImportMutations:
         description="Stops a queued or running import and rolls back what it wrote. "
         "Needs MANAGER."
     )
-    async def cancel_import_job(self, info: Info, id: relay.GlobalID) -> ImportJobPayload:
+    async def cancel_import_job(
+        self, info: Info, id: docs.record_id("ImportJob"),
+    ) -> ImportJobPayload:
         context = info.context
         return await mutate(
             info, ImportJobPayload, "import_job", ImportJob.from_model,

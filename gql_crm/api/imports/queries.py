@@ -1,8 +1,9 @@
 import strawberry
-from strawberry import relay
 from strawberry.types import Info
 
 from gql_crm import models
+from gql_crm.api import docs
+from gql_crm.api.docs import After, Before, First, Last
 from gql_crm.api.imports.types import ImportJob, ImportJobConnection, ImportJobStatus
 from gql_crm.api.relay import connection, decode_id
 from gql_crm.services.pagination import SortKey, datetime_key, paginate
@@ -13,7 +14,7 @@ JOB_KEYS = [datetime_key("created_at", True), SortKey("id", True, int)]
 @strawberry.type
 class ImportQueries:
     @strawberry.field(description="An import job of your organization.")
-    async def import_job(self, info: Info, id: relay.GlobalID) -> ImportJob | None:
+    async def import_job(self, info: Info, id: docs.record_id("ImportJob")) -> ImportJob | None:
         job_id = decode_id(id, "ImportJob")
         if job_id is None:
             return None
@@ -22,9 +23,9 @@ class ImportQueries:
 
     @strawberry.field(description="Your organization's import jobs, newest first.")
     async def import_jobs(
-        self, info: Info, status: ImportJobStatus | None = None,
-        first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self, info: Info,
+        status: docs.argument(ImportJobStatus | None, "Only jobs in this status.") = None,
+        first: First = None, after: After = None, last: Last = None, before: Before = None,
     ) -> ImportJobConnection:
         queryset = models.ImportJob.filter(organization_id=info.context.org_id)
         if status is not None:

@@ -2,9 +2,9 @@ import asyncio
 from collections.abc import AsyncGenerator
 
 import strawberry
-from strawberry import relay
 from strawberry.types import Info
 
+from gql_crm.api import docs
 from gql_crm.api.imports.types import ImportJob
 from gql_crm.api.relay import decode_id
 from gql_crm.services.imports import jobs, progress
@@ -21,7 +21,7 @@ class ImportSubscriptions:
         "Another organization's job, like a missing one, yields a single null."
     )
     async def import_job_updated(
-        self, info: Info, id: relay.GlobalID
+        self, info: Info, id: docs.record_id("ImportJob")
     ) -> AsyncGenerator[ImportJob | None, None]:
         org_id = info.context.org_id
         job_id = decode_id(id, "ImportJob") or 0

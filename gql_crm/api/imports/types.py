@@ -6,31 +6,48 @@ from strawberry import relay
 from strawberry.types import Info
 
 from gql_crm import models
+from gql_crm.api import docs
+from gql_crm.api.docs import After, Before, First, Last
 from gql_crm.api.errors import UserError, UserErrorCode
+from gql_crm.api.exports.types import column_descriptions
 from gql_crm.api.files.types import absolute_url
 from gql_crm.api.relay import ModelNode, connection, counted_connection
 from gql_crm.services.imports import failed_rows, jobs, mapping
 from gql_crm.services.pagination import SortKey, paginate
 
-ImportJobStatus = strawberry.enum(
+ImportJobStatus = docs.described(strawberry.enum(
     models.ImportJobStatus, description="QUEUED -> RUNNING -> SUCCEEDED, FAILED or CANCELED."
-)
-ImportMode = strawberry.enum(
+), {
+    "QUEUED": "Waiting for its turn.",
+    "RUNNING": "Importing rows; processedRows grows after every batch.",
+    "SUCCEEDED": "Done: see created, updated, skipped and failed.",
+    "FAILED": "Stopped by an error (failureReason); what it wrote was rolled back.",
+    "CANCELED": "Stopped by cancelImportJob; what it wrote was rolled back.",
+})
+ImportMode = docs.described(strawberry.enum(
     jobs.ImportMode,
     description="What a row matching an existing client does: CREATE_ONLY reports it as a "
     "DUPLICATE error, SKIP_EXISTING skips it, UPDATE_EXISTING updates the client with the "
     "row's non-blank cells.",
-)
-ImportMatchField = strawberry.enum(
+), {
+    "CREATE_ONLY": "A row matching an existing client is a DUPLICATE error.",
+    "SKIP_EXISTING": "A row matching an existing client is skipped.",
+    "UPDATE_EXISTING": "A row matching an existing client updates it with its non-blank cells.",
+})
+ImportMatchField = docs.described(strawberry.enum(
     jobs.MatchOn, name="ImportMatchField",
     description="How a row finds its existing client: the normalized email, or the compact "
     "tax ID of the client's company.",
-)
-ImportField = strawberry.enum(
+), {
+    "EMAIL": "The client's email, normalized.",
+    "TAX_ID": "The compact tax ID of the client's company.",
+})
+ImportField = docs.described(strawberry.enum(
     Enum("ImportField", {key.upper(): key.upper() for key in mapping.FIELDS}),
     name="ImportField",
     description="The client fields a column can fill (the export's columns).",
-)
+), {key: text for key, text in column_descriptions().items()
+    if key.lower() in mapping.FIELDS})
 
 
 @strawberry.input(description="A column of the file and the field it fills.")
@@ -39,12 +56,13 @@ class ImportColumnInput:
     field: ImportField | None = strawberry.field(description="null ignores the column.")
 
 
-@strawberry.input
+@strawberry.input(description="How importClients reads the file and what its rows do.")
 class ImportOptionsInput:
     dry_run: bool = strawberry.field(
         default=False, description="Report the mapping, errors and counts; write nothing."
     )
-    mode: ImportMode = jobs.ImportMode.SKIP_EXISTING
+    mode: ImportMode = strawberry.field(default=jobs.ImportMode.SKIP_EXISTING,
+                                        description="What rows matching a client do.")
     match_on: list[ImportMatchField] = strawberry.field(
         default_factory=lambda: [jobs.MatchOn.EMAIL],
         description="Tried in order: EMAIL, then TAX_ID.",
@@ -87,16 +105,17 @@ class ImportOptionsInput:
 @strawberry.type(description="A column of the file and the field it fills.")
 class ImportColumnMapping:
     index: int = strawberry.field(description="0-based position of the column in the file.")
-    column: str
-    field: ImportField
+    column: str = strawberry.field(description="The header, as in the file.")
+    field: ImportField = strawberry.field(description="The client field it fills.")
 
 
 @strawberry.type(description="A problem with one row (row numbers are the spreadsheet's).")
 class ImportRowError:
-    row: int
+    row: int = strawberry.field(description="The row's number in the file (the header is 1).")
     column: str | None = strawberry.field(description="The file's header of the cell at fault.")
-    field: ImportField | None
-    code: UserErrorCode
+    field: ImportField | None = strawberry.field(
+        description="The field at fault; null for the row as a whole.")
+    code: UserErrorCode = strawberry.field(description="What is wrong.")
     message: str = strawberry.field(description="In the language of the importing request.")
     value: str | None = strawberry.field(description="The cell as it was in the file.")
 
@@ -118,11 +137,12 @@ class ImportJob(ModelNode):
     _model = models.ImportJob
 
     id: relay.NodeID[int]
-    status: ImportJobStatus
-    file_name: str
-    dry_run: bool
-    mode: ImportMode
-    match_on: list[ImportMatchField]
+    status: ImportJobStatus = strawberry.field(description="Where the job stands.")
+    file_name: str = strawberry.field(description="The uploaded file's name.")
+    dry_run: bool = strawberry.field(description="true: it reports and writes nothing.")
+    mode: ImportMode = strawberry.field(description="What rows matching a client do.")
+    match_on: list[ImportMatchField] = strawberry.field(
+        description="How rows find their existing client, in this order.")
     mapping: list[ImportColumnMapping] = strawberry.field(description="The mapping used.")
     unknown_columns: list[str] = strawberry.field(
         description="Columns no field matched: not imported (map them with options.mapping)."
@@ -132,17 +152,19 @@ class ImportJob(ModelNode):
         "added, repeated or explicitly ignored columns)."
     )
     total_rows: int = strawberry.field(description="Non-blank rows below the header.")
-    processed_rows: int
-    created: int
-    updated: int
+    processed_rows: int = strawberry.field(description="Rows done so far.")
+    created: int = strawberry.field(description="Clients created.")
+    updated: int = strawberry.field(description="Existing clients updated.")
     skipped: int = strawberry.field(description="Existing clients skipped or left unchanged.")
     failed: int = strawberry.field(description="Rows with at least one error.")
     failure_reason: str | None = strawberry.field(
         description="Why the job FAILED; its writes were then rolled back."
     )
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: datetime = strawberry.field(description="When the file was uploaded.")
+    started_at: datetime | None = strawberry.field(
+        description="When it started running; null while QUEUED.")
+    finished_at: datetime | None = strawberry.field(
+        description="When it ended; null while QUEUED or RUNNING.")
     row: strawberry.Private[models.ImportJob]
 
     @classmethod
@@ -167,8 +189,8 @@ class ImportJob(ModelNode):
 
     @strawberry.field(description="The row errors, in file order.")
     async def errors(
-        self, info: Info, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self, info: Info, first: First = None, after: After = None, last: Last = None,
+        before: Before = None,
     ) -> ImportRowErrorConnection:
         page = await paginate(
             models.ImportRowError.filter(organization_id=info.context.org_id, job_id=self.id),
@@ -193,7 +215,8 @@ class ImportJob(ModelNode):
 ImportJobConnection = counted_connection(ImportJob, "Import jobs, newest first.")
 
 
-@strawberry.type
+@strawberry.type(description="The answer of importClients and cancelImportJob.")
 class ImportJobPayload:
-    import_job: ImportJob | None
-    errors: list[UserError]
+    import_job: ImportJob | None = strawberry.field(
+        description="The job as it is now; null on errors.")
+    errors: list[UserError] = strawberry.field(description=docs.ERRORS)

@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from gql_crm import models
+from gql_crm.api import docs
 from gql_crm.api.billing.types import InvoiceKind, InvoiceStatus, PurchaseOrderStatus
 from gql_crm.api.deals.types import DealStage, QuoteStatus
 from gql_crm.api.profile.tabs import Money, money_list
@@ -17,7 +18,7 @@ from gql_crm.services import summary
 
 @strawberry.type(description="A number of records and their amounts, one per currency.")
 class CountAndAmounts:
-    count: int
+    count: int = strawberry.field(description="How many records.")
     amounts: list[Money] = strawberry.field(description="One entry per currency.")
 
     @classmethod
@@ -25,13 +26,13 @@ class CountAndAmounts:
         return cls(count=figure.count, amounts=money_list(figure.amounts))
 
 
-@strawberry.type
+@strawberry.type(description="How many projects have one status.")
 class ProjectStatusFigure:
-    status: ProjectStatus
-    count: int
+    status: ProjectStatus = strawberry.field(description="The status.")
+    count: int = strawberry.field(description="Projects in it.")
 
 
-@strawberry.type
+@strawberry.type(description="The projects card.")
 class ProjectSummary:
     count: int = strawberry.field(description="Projects of every status.")
     by_status: list[ProjectStatusFigure] = strawberry.field(
@@ -49,14 +50,14 @@ class TaskSummary:
     )
 
 
-@strawberry.type
+@strawberry.type(description="Purchase orders of one status and their totals.")
 class PurchaseOrderStatusFigure:
-    status: PurchaseOrderStatus
-    count: int
-    amounts: list[Money]
+    status: PurchaseOrderStatus = strawberry.field(description="The status.")
+    count: int = strawberry.field(description="Orders in it.")
+    amounts: list[Money] = strawberry.field(description="Their totals, one per currency.")
 
 
-@strawberry.type
+@strawberry.type(description="The purchase orders card.")
 class PurchaseOrderSummary:
     count: int = strawberry.field(description="OPEN and CLOSED orders (not CANCELED).")
     total: list[Money] = strawberry.field(description="Their total, one entry per currency.")
@@ -66,17 +67,17 @@ class PurchaseOrderSummary:
     )
 
 
-@strawberry.type
+@strawberry.type(description="Invoices of one status and their totals.")
 class InvoiceStatusFigure:
-    status: InvoiceStatus
-    count: int
+    status: InvoiceStatus = strawberry.field(description="The status.")
+    count: int = strawberry.field(description="Invoices in it.")
     amounts: list[Money] = strawberry.field(description="Invoice totals, one per currency.")
 
 
 @strawberry.type(description="Amounts are invoice totals (tax included), one per currency; "
                  "today is the organization's.")
 class InvoiceSummary:
-    kind: InvoiceKind
+    kind: InvoiceKind = strawberry.field(description="Sales or purchase invoices.")
     authorized: CountAndAmounts = strawberry.field(
         description="Every issued invoice: authorized, paid or not (PENDING + OVERDUE + PAID)."
     )
@@ -96,14 +97,14 @@ class InvoiceSummary:
     )
 
 
-@strawberry.type
+@strawberry.type(description="Deals in one stage and their values.")
 class DealStageFigure:
-    stage: DealStage
-    count: int
-    amounts: list[Money]
+    stage: DealStage = strawberry.field(description="The stage.")
+    count: int = strawberry.field(description="Deals in it.")
+    amounts: list[Money] = strawberry.field(description="Their values, one per currency.")
 
 
-@strawberry.type
+@strawberry.type(description="The deals card: the pipeline.")
 class DealSummary:
     open: CountAndAmounts = strawberry.field(
         description="Deals not WON or LOST; their amounts are the pipeline value."
@@ -115,14 +116,14 @@ class DealSummary:
     )
 
 
-@strawberry.type
+@strawberry.type(description="Quotes of one status and their totals.")
 class QuoteStatusFigure:
-    status: QuoteStatus
-    count: int
-    amounts: list[Money]
+    status: QuoteStatus = strawberry.field(description="The status.")
+    count: int = strawberry.field(description="Quotes in it.")
+    amounts: list[Money] = strawberry.field(description="Their totals, one per currency.")
 
 
-@strawberry.type
+@strawberry.type(description="The quotes card.")
 class QuoteSummary:
     by_status: list[QuoteStatusFigure] = strawberry.field(
         description="Every quote by status (EXPIRED: DRAFT or SENT past validUntil), zeros "
@@ -145,7 +146,7 @@ def _load(info: Info, name: str, compute, client_id: int):
 class ClientSummary:
     client_id: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(description="Projects by status and the hours logged on them.")
     async def projects(self, info: Info) -> ProjectSummary:
         figures = await _load(info, "projects", summary.project_figures, self.client_id)
         hours = await _load(info, "hours", summary.hours_logged, self.client_id)
@@ -156,7 +157,7 @@ class ClientSummary:
             hours_logged=hours,
         )
 
-    @strawberry.field
+    @strawberry.field(description="Open tasks by due date.")
     async def tasks(self, info: Info) -> TaskSummary:
         today = info.context.today
         figures = await _load(
@@ -165,7 +166,7 @@ class ClientSummary:
         return TaskSummary(overdue=figures.overdue, pending=figures.pending,
                            upcoming=figures.upcoming)
 
-    @strawberry.field
+    @strawberry.field(description="Purchase orders and their totals.")
     async def purchase_orders(self, info: Info) -> PurchaseOrderSummary:
         figures = await _load(info, "purchase_orders", summary.purchase_order_figures,
                               self.client_id)
@@ -179,7 +180,11 @@ class ClientSummary:
         )
 
     @strawberry.field(description="Sales or purchase invoices.")
-    async def invoices(self, info: Info, kind: InvoiceKind) -> InvoiceSummary:
+    async def invoices(
+        self, info: Info,
+        kind: docs.argument(InvoiceKind, "SALE: what the client owes us; PURCHASE: what we "
+                            "owe the client."),
+    ) -> InvoiceSummary:
         today, stored_kind = info.context.today, models.InvoiceKind(kind.value)
         figures = await _load(
             info, f"invoices.{stored_kind.value}",
@@ -198,7 +203,7 @@ class ClientSummary:
                        for s, f in state.items()],
         )
 
-    @strawberry.field
+    @strawberry.field(description="The pipeline: open, won and lost deals.")
     async def deals(self, info: Info) -> DealSummary:
         figures = await _load(info, "deals", summary.deal_figures, self.client_id)
         stages = figures.by_stage
@@ -210,7 +215,7 @@ class ClientSummary:
                       for s, f in stages.items()],
         )
 
-    @strawberry.field
+    @strawberry.field(description="Quotes by status.")
     async def quotes(self, info: Info) -> QuoteSummary:
         today = info.context.today
         figures = await _load(

@@ -4,17 +4,19 @@ from decimal import Decimal
 import strawberry
 from strawberry import relay
 
-from gql_crm.api.projects.types import ProjectStatus, TaskStatus
+from gql_crm.api.projects.types import Day, ProjectStatus, TaskStatus
 
 
-@strawberry.input
+@strawberry.input(description="A new project.")
 class CreateProjectInput:
-    client_id: relay.GlobalID
-    name: str
-    status: ProjectStatus = ProjectStatus.PLANNED
-    start_date: date | None = None
+    client_id: relay.GlobalID = strawberry.field(description="The Client's global ID.")
+    name: str = strawberry.field(description="Required.")
+    status: ProjectStatus = strawberry.field(default=ProjectStatus.PLANNED,
+                                             description="Where it starts.")
+    start_date: date | None = strawberry.field(default=None, description="When it starts.")
     deadline: date | None = strawberry.field(default=None, description="Not before startDate.")
-    budget: Decimal | None = None
+    budget: Decimal | None = strawberry.field(
+        default=None, description="What it may cost: 0 or more, two decimals.")
     currency: str | None = strawberry.field(
         default=None, description="ISO 4217; the organization's currency if omitted."
     )
@@ -22,38 +24,49 @@ class CreateProjectInput:
 
 @strawberry.input(description="A partial update: omitted fields are left as they are.")
 class UpdateProjectInput:
-    name: str | None = strawberry.UNSET
-    status: ProjectStatus | None = strawberry.UNSET
-    start_date: date | None = strawberry.UNSET
-    deadline: date | None = strawberry.UNSET
-    budget: Decimal | None = strawberry.UNSET
-    currency: str | None = strawberry.UNSET
+    name: str | None = strawberry.field(default=strawberry.UNSET,
+                                        description="Cannot be null or blank.")
+    status: ProjectStatus | None = strawberry.field(default=strawberry.UNSET,
+                                                    description="Any status to any other.")
+    start_date: date | None = strawberry.field(default=strawberry.UNSET,
+                                               description="When it starts.")
+    deadline: date | None = strawberry.field(default=strawberry.UNSET,
+                                             description="Not before startDate.")
+    budget: Decimal | None = strawberry.field(default=strawberry.UNSET,
+                                              description="0 or more, two decimals.")
+    currency: str | None = strawberry.field(default=strawberry.UNSET,
+                                            description="ISO 4217, of the budget.")
 
 
-@strawberry.input
+@strawberry.input(description="A new task of a project.")
 class CreateTaskInput:
-    project_id: relay.GlobalID
-    title: str
-    description: str | None = None
-    due_date: date | None = None
-    status: TaskStatus = TaskStatus.TODO
-    assignee_id: relay.GlobalID | None = None
+    project_id: relay.GlobalID = strawberry.field(description="The Project's global ID.")
+    title: str = strawberry.field(description="Required.")
+    description: str | None = strawberry.field(default=None, description="Details.")
+    due_date: date | None = strawberry.field(default=None, description="When it is due.")
+    status: TaskStatus = strawberry.field(default=TaskStatus.TODO,
+                                          description="Where it starts.")
+    assignee_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="A User's global ID.")
 
 
 @strawberry.input(description="A partial update: omitted fields are left as they are.")
 class UpdateTaskInput:
-    title: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    due_date: date | None = strawberry.UNSET
-    assignee_id: relay.GlobalID | None = strawberry.UNSET
+    title: str | None = strawberry.field(default=strawberry.UNSET,
+                                         description="Cannot be null or blank.")
+    description: str | None = strawberry.field(default=strawberry.UNSET, description="Details.")
+    due_date: date | None = strawberry.field(default=strawberry.UNSET,
+                                             description="When it is due; null: undated.")
+    assignee_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="A User's global ID; null unassigns it.")
 
 
-@strawberry.input
+@strawberry.input(description="Hours worked on a project, or one of its tasks, on a day.")
 class LogTimeInput:
-    project_id: relay.GlobalID
+    project_id: relay.GlobalID = strawberry.field(description="The Project's global ID.")
     task_id: relay.GlobalID | None = strawberry.field(
         default=None, description="A task of the same project."
     )
-    date: date
+    date: Day = strawberry.field(description="The day worked.")
     hours: Decimal = strawberry.field(description="More than 0, at most 24, two decimals.")
-    note: str | None = None
+    note: str | None = strawberry.field(default=None, description="Free text.")

@@ -1,7 +1,7 @@
 import strawberry
-from strawberry import relay
 from strawberry.types import Info
 
+from gql_crm.api import docs
 from gql_crm.api.errors import mutate
 from gql_crm.api.projects.inputs import (
     CreateProjectInput,
@@ -30,7 +30,9 @@ ID_TYPES = {"client_id": "Client", "project_id": "Project", "task_id": "Task",
 @strawberry.type
 class ProjectMutations:
     @strawberry.mutation(description="Needs MEMBER.")
-    async def create_project(self, info: Info, input: CreateProjectInput) -> ProjectPayload:
+    async def create_project(
+        self, info: Info, input: docs.argument(CreateProjectInput, docs.CREATE),
+    ) -> ProjectPayload:
         data = input_to_data(input, ID_TYPES)
         return await mutate(
             info, ProjectPayload, "project", Project.from_model,
@@ -39,7 +41,8 @@ class ProjectMutations:
 
     @strawberry.mutation(description="A partial update; needs MEMBER.")
     async def update_project(
-        self, info: Info, id: relay.GlobalID, input: UpdateProjectInput
+        self, info: Info, id: docs.record_id("Project"),
+        input: docs.argument(UpdateProjectInput, docs.UPDATE),
     ) -> ProjectPayload:
         data = input_to_data(input, ID_TYPES)
         return await mutate(
@@ -49,7 +52,9 @@ class ProjectMutations:
 
     @strawberry.mutation(description="Hours worked on a project (or one of its tasks) on a "
                          "day. Needs MEMBER.")
-    async def log_time(self, info: Info, input: LogTimeInput) -> TimeLogPayload:
+    async def log_time(
+        self, info: Info, input: docs.argument(LogTimeInput, docs.RECORD),
+    ) -> TimeLogPayload:
         data = input_to_data(input, ID_TYPES)
         return await mutate(
             info, TimeLogPayload, "time_log", TimeLog.from_model,
@@ -57,7 +62,9 @@ class ProjectMutations:
         )
 
     @strawberry.mutation(description="Needs MEMBER.")
-    async def create_task(self, info: Info, input: CreateTaskInput) -> TaskPayload:
+    async def create_task(
+        self, info: Info, input: docs.argument(CreateTaskInput, docs.CREATE),
+    ) -> TaskPayload:
         data = input_to_data(input, ID_TYPES)
         return await mutate(
             info, TaskPayload, "task", Task.from_model,
@@ -66,7 +73,8 @@ class ProjectMutations:
 
     @strawberry.mutation(description="A partial update; needs MEMBER.")
     async def update_task(
-        self, info: Info, id: relay.GlobalID, input: UpdateTaskInput
+        self, info: Info, id: docs.record_id("Task"),
+        input: docs.argument(UpdateTaskInput, docs.UPDATE),
     ) -> TaskPayload:
         data = input_to_data(input, ID_TYPES)
         return await mutate(
@@ -76,7 +84,8 @@ class ProjectMutations:
 
     @strawberry.mutation(description="TODO, IN_PROGRESS or DONE. Needs MEMBER.")
     async def set_task_status(
-        self, info: Info, id: relay.GlobalID, status: TaskStatus
+        self, info: Info, id: docs.record_id("Task"),
+        status: docs.argument(TaskStatus, "The new status."),
     ) -> TaskPayload:
         return await mutate(
             info, TaskPayload, "task", Task.from_model,

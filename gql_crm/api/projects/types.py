@@ -9,6 +9,8 @@ from strawberry.types import Info
 
 from gql_crm import models
 from gql_crm.api.accounts import User
+from gql_crm.api import docs
+from gql_crm.api.docs import After, Before, First, Last
 from gql_crm.api.errors import UserError
 from gql_crm.api.profile.tabs import (
     Money,
@@ -21,15 +23,33 @@ from gql_crm.services import profile, summary
 if TYPE_CHECKING:
     from gql_crm.api.clients.types import Client
 
+# A field named `date` hides the type inside its class.
+Day = date
+
 ClientRef = Annotated["Client", strawberry.lazy("gql_crm.api.clients.types")]
 
-ProjectStatus = strawberry.enum(models.ProjectStatus)
-TaskStatus = strawberry.enum(models.TaskStatus)
-TaskDue = strawberry.enum(
+ProjectStatus = docs.described(strawberry.enum(
+    models.ProjectStatus, description="Where a project stands."), {
+    "PLANNED": "Not started.", "ACTIVE": "Under way.", "ON_HOLD": "Paused.",
+    "COMPLETED": "Finished.", "CANCELED": "Abandoned.",
+})
+TaskStatus = docs.described(strawberry.enum(
+    models.TaskStatus, description="Where a task stands."), {
+    "TODO": "Not started.", "IN_PROGRESS": "Being worked on.", "DONE": "Finished.",
+})
+TaskDue = docs.described(strawberry.enum(
     profile.TaskDue,
     description="OVERDUE: due before today; PENDING: due today or later, or undated; "
     f"UPCOMING: due from today to {summary.UPCOMING_DAYS} days ahead. Never DONE tasks.",
-)
+), {
+    "OVERDUE": "Due before today.",
+    "PENDING": "Due today or later, or with no due date.",
+    "UPCOMING": f"Due from today to today + {summary.UPCOMING_DAYS} days.",
+})
+TaskStatuses = Annotated[list[TaskStatus] | None, strawberry.argument(
+    description="Only tasks in one of these statuses.")]
+TaskDueArgument = Annotated[TaskDue | None, strawberry.argument(
+    description="Only tasks not DONE, by due date (the summary's task cards).")]
 
 
 async def load_client(info: Info, client_id: int):
@@ -39,41 +59,45 @@ async def load_client(info: Info, client_id: int):
     return Client.from_model(row) if row else None
 
 
-@strawberry.enum
+@strawberry.enum(description="What a list of projects can be sorted by.")
 class ProjectOrderField(Enum):
-    CREATED_AT = "CREATED_AT"
-    UPDATED_AT = "UPDATED_AT"
-    NAME = "NAME"
+    CREATED_AT = strawberry.enum_value("CREATED_AT", description="When it was created.")
+    UPDATED_AT = strawberry.enum_value("UPDATED_AT", description="When it last changed.")
+    NAME = strawberry.enum_value("NAME", description="Its name.")
 
 
-@strawberry.input(description="Ties are broken by the id, so pages are stable.")
+@strawberry.input(description="The order of a list of projects. Ties are broken by the id, so "
+                  "pages are stable.")
 class ProjectOrder:
-    field: ProjectOrderField
-    direction: OrderDirection = OrderDirection.DESC
+    field: ProjectOrderField = strawberry.field(description="What to sort by.")
+    direction: OrderDirection = strawberry.field(default=OrderDirection.DESC,
+                                                 description=docs.DIRECTION)
 
 
-@strawberry.enum
+@strawberry.enum(description="What a list of tasks can be sorted by.")
 class TaskOrderField(Enum):
-    CREATED_AT = "CREATED_AT"
-    UPDATED_AT = "UPDATED_AT"
-    TITLE = "TITLE"
+    CREATED_AT = strawberry.enum_value("CREATED_AT", description="When it was created.")
+    UPDATED_AT = strawberry.enum_value("UPDATED_AT", description="When it last changed.")
+    TITLE = strawberry.enum_value("TITLE", description="Its title.")
 
 
-@strawberry.input(description="Ties are broken by the id, so pages are stable.")
+@strawberry.input(description="The order of a list of tasks. Ties are broken by the id, so "
+                  "pages are stable.")
 class TaskOrder:
-    field: TaskOrderField
-    direction: OrderDirection = OrderDirection.DESC
+    field: TaskOrderField = strawberry.field(description="What to sort by.")
+    direction: OrderDirection = strawberry.field(default=OrderDirection.DESC,
+                                                 description=docs.DIRECTION)
 
 
-@strawberry.type
+@strawberry.type(description="Hours someone worked on a project, or one of its tasks, on a day.")
 class TimeLog(ModelNode):
     _model = models.TimeLog
 
     id: relay.NodeID[int]
-    date: date
-    hours: Decimal
-    note: str
-    created_at: datetime
+    date: Day = strawberry.field(description="The day worked.")
+    hours: Decimal = strawberry.field(description="More than 0, at most 24, two decimals.")
+    note: str = strawberry.field(description="Free text; empty when none was given.")
+    created_at: datetime = strawberry.field(description=docs.CREATED_AT)
     row: strawberry.Private[models.TimeLog]
 
     @classmethod
@@ -81,12 +105,12 @@ class TimeLog(ModelNode):
         return cls(id=row.id, date=row.date, hours=row.hours, note=row.note,
                    created_at=row.created_at, row=row)
 
-    @strawberry.field
+    @strawberry.field(description="The project worked on.")
     async def project(self, info: Info) -> "Project | None":
         found = await info.context.loaders.by_id(models.Project).load(self.row.project_id)
         return Project.from_model(found) if found else None
 
-    @strawberry.field
+    @strawberry.field(description="The task worked on; null for the project as a whole.")
     async def task(self, info: Info) -> "Task | None":
         if self.row.task_id is None:
             return None
@@ -104,17 +128,17 @@ class TimeLog(ModelNode):
 TimeLogConnection = counted_connection(TimeLog, "Hours logged, newest day first.")
 
 
-@strawberry.type
+@strawberry.type(description="A piece of work of a project.")
 class Task(ModelNode):
     _model = models.Task
 
     id: relay.NodeID[int]
-    title: str
-    description: str
-    status: TaskStatus
-    due_date: date | None
-    created_at: datetime
-    updated_at: datetime
+    title: str = strawberry.field(description="What is to be done.")
+    description: str = strawberry.field(description="Details; empty when none were given.")
+    status: TaskStatus = strawberry.field(description="Where the task stands.")
+    due_date: date | None = strawberry.field(description="When it is due; null: undated.")
+    created_at: datetime = strawberry.field(description=docs.CREATED_AT)
+    updated_at: datetime = strawberry.field(description=docs.UPDATED_AT)
     row: strawberry.Private[models.Task]
 
     @classmethod
@@ -128,16 +152,16 @@ class Task(ModelNode):
         return (self.status != models.TaskStatus.DONE and self.due_date is not None
                 and self.due_date < info.context.today)
 
-    @strawberry.field
+    @strawberry.field(description="The client of its project.")
     async def client(self, info: Info) -> ClientRef | None:
         return await load_client(info, self.row.client_id)
 
-    @strawberry.field
+    @strawberry.field(description="The project it belongs to.")
     async def project(self, info: Info) -> "Project | None":
         found = await info.context.loaders.by_id(models.Project).load(self.row.project_id)
         return Project.from_model(found) if found else None
 
-    @strawberry.field
+    @strawberry.field(description="Who is to do it; null when unassigned.")
     async def assignee(self, info: Info) -> User | None:
         if self.row.assignee_id is None:
             return None
@@ -155,18 +179,18 @@ def task_filters(status: list[TaskStatus] | None, due: TaskDue | None) -> profil
     )
 
 
-@strawberry.type
+@strawberry.type(description="Work done for a client, with its tasks and the hours logged.")
 class Project(ModelNode):
     _model = models.Project
 
     id: relay.NodeID[int]
-    name: str
-    status: ProjectStatus
-    start_date: date | None
-    deadline: date | None
-    budget: Money | None
-    created_at: datetime
-    updated_at: datetime
+    name: str = strawberry.field(description="The project's name.")
+    status: ProjectStatus = strawberry.field(description="Where the project stands.")
+    start_date: date | None = strawberry.field(description="When it starts; null if unknown.")
+    deadline: date | None = strawberry.field(description="When it is due; null if none.")
+    budget: Money | None = strawberry.field(description="What it may cost; null if not set.")
+    created_at: datetime = strawberry.field(description=docs.CREATED_AT)
+    updated_at: datetime = strawberry.field(description=docs.UPDATED_AT)
     row: strawberry.Private[models.Project]
 
     @classmethod
@@ -179,15 +203,16 @@ class Project(ModelNode):
             created_at=row.created_at, updated_at=row.updated_at, row=row,
         )
 
-    @strawberry.field
+    @strawberry.field(description=docs.CLIENT)
     async def client(self, info: Info) -> ClientRef | None:
         return await load_client(info, self.row.client_id)
 
     @strawberry.field(description="The project's tasks, newest first unless orderBy says.")
     async def tasks(
-        self, info: Info, status: list[TaskStatus] | None = None, due: TaskDue | None = None,
-        order_by: TaskOrder | None = None, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self, info: Info, status: TaskStatuses = None, due: TaskDueArgument = None,
+        order_by: Annotated[TaskOrder | None, strawberry.argument(
+            description=docs.NEWEST_FIRST)] = None,
+        first: First = None, after: After = None, last: Last = None, before: Before = None,
     ) -> TaskConnection:
         return await tab_connection(
             info, TaskConnection, Task.from_model, profile.Tab.TASKS, self.row.id,
@@ -197,8 +222,8 @@ class Project(ModelNode):
 
     @strawberry.field(description="Hours logged on the project, newest day first.")
     async def time_logs(
-        self, info: Info, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self, info: Info, first: First = None, after: After = None, last: Last = None,
+        before: Before = None,
     ) -> TimeLogConnection:
         return await tab_connection(
             info, TimeLogConnection, TimeLog.from_model, profile.Tab.TIME_LOGS, self.row.id,
@@ -210,19 +235,20 @@ class Project(ModelNode):
 ProjectConnection = counted_connection(Project, "A page of projects.")
 
 
-@strawberry.type
+@strawberry.type(description="The answer of a mutation on a project.")
 class ProjectPayload:
-    project: Project | None
-    errors: list[UserError]
+    project: Project | None = strawberry.field(
+        description="The project as it is now; null on errors.")
+    errors: list[UserError] = strawberry.field(description=docs.ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="The answer of a mutation on a task.")
 class TaskPayload:
-    task: Task | None
-    errors: list[UserError]
+    task: Task | None = strawberry.field(description="The task as it is now; null on errors.")
+    errors: list[UserError] = strawberry.field(description=docs.ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="The answer of logTime.")
 class TimeLogPayload:
-    time_log: TimeLog | None
-    errors: list[UserError]
+    time_log: TimeLog | None = strawberry.field(description="The hours logged; null on errors.")
+    errors: list[UserError] = strawberry.field(description=docs.ERRORS)
