@@ -22,7 +22,7 @@ def _quote(info: Info, action) -> QuotePayload:
 
 @strawberry.type
 class DealMutations:
-    @strawberry.mutation(description="Needs MEMBER.")
+    @strawberry.mutation(description="A new deal of a client, LEAD unless said. Needs MEMBER.")
     async def create_deal(
         self, info: Info, input: docs.argument(CreateDealInput, docs.CREATE),
     ) -> DealPayload:

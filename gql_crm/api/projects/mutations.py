@@ -29,7 +29,7 @@ ID_TYPES = {"client_id": "Client", "project_id": "Project", "task_id": "Task",
 
 @strawberry.type
 class ProjectMutations:
-    @strawberry.mutation(description="Needs MEMBER.")
+    @strawberry.mutation(description="A new project of a client. Needs MEMBER.")
     async def create_project(
         self, info: Info, input: docs.argument(CreateProjectInput, docs.CREATE),
     ) -> ProjectPayload:
@@ -61,7 +61,7 @@ class ProjectMutations:
             lambda: projects.log_time(info.context.actor, data),
         )
 
-    @strawberry.mutation(description="Needs MEMBER.")
+    @strawberry.mutation(description="A new task of a project. Needs MEMBER.")
     async def create_task(
         self, info: Info, input: docs.argument(CreateTaskInput, docs.CREATE),
     ) -> TaskPayload:
