@@ -246,9 +246,10 @@ def create_app(settings: Settings | None = None, *, init_orm: bool = True) -> St
         # The global fallback makes the ORM visible to requests, which uvicorn serves in
         # tasks other than the one running this lifespan.
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
-            # Imports a dead process left running are rolled back before serving anyone.
-            await import_jobs.recover_interrupted()
-            yield
+            # Imports a dead process left running are rolled back before serving anyone,
+            # and looked for again while serving.
+            async with import_jobs.recovery():
+                yield
 
     return Starlette(
         routes=[

@@ -130,6 +130,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "es": "El servidor se detuvo durante la importación; no se conservó nada. Vuelva a "
               "subir el archivo.",
     },
+    "IMPORT_ROLL_BACK_PENDING": {
+        "en": "The import was interrupted and undoing it failed; the server tries again "
+              "shortly.",
+        "es": "La importación se interrumpió y deshacerla falló; el servidor lo vuelve a "
+              "intentar en breve.",
+    },
     "IMPORT_UNEXPECTED": {
         "en": "Unexpected error during the import; nothing of it was kept.",
         "es": "Error inesperado durante la importación; no se conservó nada.",

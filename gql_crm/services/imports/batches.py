@@ -56,6 +56,8 @@ from gql_crm.services.validation import email_key
 
 
 SEARCH_REFRESH_BATCH = 1000
+# asyncpg binds at most 32,767 arguments to one statement (SQLite's default limit is 32,766).
+MAX_ARGUMENTS = 32_766
 # The company fields `build_search_text` reads.
 SEARCHED_COMPANY_FIELDS = {"name", "legal_name", "tax_id"}
 
@@ -484,7 +486,7 @@ class Run:
             changed.append(client)
             activities.append(self._activity(client, VERB_UPDATED, diff))
         if changed:
-            await Client.bulk_update(changed, fields=[
+            await bulk_update(Client, changed, [
                 *UPDATABLE, "active_email_key", "name_key", "search_text", "updated_at"])
         for client, company, changes in plan.company_changes:
             activities.append(self._new_activity(
@@ -516,7 +518,15 @@ async def _write_company_changes(plan: Plan, stamp) -> None:
         groups.setdefault(frozenset(names), []).append(company)
     for names, companies in groups.items():
         extra = ["name_key"] if "name" in names else []
-        await Company.bulk_update(companies, fields=[*sorted(names), *extra, "updated_at"])
+        await bulk_update(Company, companies, [*sorted(names), *extra, "updated_at"])
+
+
+async def bulk_update(model: type[Model], rows: list[Model], fields: list[str]) -> None:
+    """Tortoise's bulk_update in statements under the databases' argument limit: per field
+    and row it binds the id and the value in a CASE, and the id once more in a WHERE that
+    it repeats for each field."""
+    await model.bulk_update(rows, fields=fields,
+                            batch_size=max(1, MAX_ARGUMENTS // (3 * len(fields))))
 
 
 async def refresh_search_text(companies: dict[int, Company], skip: set[int]) -> None:
@@ -536,7 +546,7 @@ async def refresh_search_text(companies: dict[int, Company], skip: set[int]) -> 
             client.search_text = build_search_text(client, companies[client.company_id])
             stale.append(client)
         if stale:
-            await Client.bulk_update(stale, fields=["search_text"])
+            await bulk_update(Client, stale, ["search_text"])
 
 
 @functools.cache

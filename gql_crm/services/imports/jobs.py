@@ -4,8 +4,11 @@ A job writes in short transactions of BATCH_SIZE rows, so reads never wait long 
 import. What makes it all-or-nothing is that everything it writes is marked with it: the
 clients and companies it creates carry `import_job`, and the activity entry of each client
 it updates holds the old values. A job that fails, is canceled, or dies with its process
-(found RUNNING at the next start-up) is rolled back from those marks; the roll-back is
-itself idempotent, so a crash during it is finished at the next start-up.
+is rolled back from those marks. A dead process's job is found by any server sharing the
+database, at start-up and every RECOVERY_INTERVAL_SECONDS: on the same host its process
+id is gone, anywhere its heartbeat (`updated_at`, written by every batch) is older than
+STALE_AFTER. The roll-back is itself idempotent, so a crash during it is finished at the
+next check.
 """
 
 import asyncio
@@ -14,7 +17,7 @@ import logging
 import os
 import socket
 import uuid
-from contextlib import closing
+from contextlib import asynccontextmanager, closing, suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -40,7 +43,12 @@ from gql_crm.services.clients import build_search_text
 from gql_crm.services.errors import ErrorCode, UserError, UserErrors
 from gql_crm.services.imports import mapping as mappings
 from gql_crm.services.imports import progress, readers
-from gql_crm.services.imports.batches import SEARCHED_COMPANY_FIELDS, Run, refresh_search_text
+from gql_crm.services.imports.batches import (
+    SEARCHED_COMPANY_FIELDS,
+    Run,
+    bulk_update,
+    refresh_search_text,
+)
 from gql_crm.services.imports.options import (
     UPDATABLE,
     VERB_COMPANY_UPDATED,
@@ -63,8 +71,10 @@ BATCH_SIZE = 1000
 # A title or notes above the header are common in exported spreadsheets.
 HEADER_SEARCH_ROWS = 10
 TERMINAL = (ImportJobStatus.SUCCEEDED, ImportJobStatus.FAILED, ImportJobStatus.CANCELED)
-# A job of another machine that has not written for this long is taken for dead.
+# A job that has not written for this long is taken for dead (each batch writes).
 STALE_AFTER = timedelta(minutes=10)
+# How often a server looks for jobs whose process died.
+RECOVERY_INTERVAL_SECONDS = 30.0
 # Which process runs a job: several workers may share a database, and each recovers only
 # the jobs of processes that are gone.
 PROCESS = {"host": socket.gethostname(), "pid": os.getpid(), "boot": uuid.uuid4().hex}
@@ -316,7 +326,7 @@ async def roll_back(job_id: int) -> None:
                 client.name_key = fold(client.name)[:200]
                 client.search_text = build_search_text(client, companies.get(client.company_id))
             if clients:
-                await Client.bulk_update(list(clients.values()), fields=[
+                await bulk_update(Client, list(clients.values()), [
                     *UPDATABLE, "active_email_key", "name_key", "search_text"])
             await Activity.filter(id__in=[entry.id for entry in entries]).delete()
     created = await Company.filter(import_job_id=job_id).values_list("id", flat=True)
@@ -356,16 +366,10 @@ async def _restore_companies(job_id: int) -> set[int]:
             for company in companies.values():
                 company.name_key = fold(company.name)[:200]
             if companies and fields:
-                names = [*sorted(fields), "name_key"]
-                await Company.bulk_update(list(companies.values()), fields=names,
-                                          batch_size=_rows_per_update(len(names)))
+                await bulk_update(Company, list(companies.values()),
+                                  [*sorted(fields), "name_key"])
             await Activity.filter(id__in=[entry.id for entry in entries]).delete()
 
-
-def _rows_per_update(fields: int) -> int:
-    """Rows of one bulk_update under PostgreSQL's 32,767 arguments (a CASE per field
-    holds an id and a value for each row, and the WHERE each id once more)."""
-    return 32_767 // (2 * fields + 1)
 
 
 async def get_job(org_id: int, job_id: int) -> ImportJob | None:
@@ -398,8 +402,12 @@ def _owner_is_gone(job: ImportJob) -> bool:
     if task_of(job.id) is not None:
         return False
     owner = (job.options or {}).get("owner") or {}
+    if job.updated_at < now() - STALE_AFTER:
+        # Every batch refreshes updated_at: silence this long means the owner died, even
+        # where its pid now belongs to another process.
+        return True
     if owner.get("host") != PROCESS["host"]:
-        return job.updated_at < now() - STALE_AFTER
+        return False
     if owner.get("pid") == PROCESS["pid"]:
         # This process, yet no task runs it: the task died (or an earlier life of this pid
         # started it).
@@ -415,20 +423,63 @@ def _owner_is_gone(job: ImportJob) -> bool:
 
 async def recover_interrupted() -> list[int]:
     """Jobs a dead process left unfinished: rolled back, and marked FAILED (or CANCELED
-    when that had been asked)."""
+    when that had been asked). Never raises: a roll-back that fails is logged, its job
+    marked FAILED and left unfinished, and tried again at the next check."""
     recovered = []
-    unfinished = ImportJob.filter(finished_at__isnull=True, status__in=[
-        ImportJobStatus.QUEUED, ImportJobStatus.RUNNING, ImportJobStatus.CANCELED])
-    for job in await unfinished:
+    try:
+        unfinished = await ImportJob.filter(finished_at__isnull=True, status__in=[
+            ImportJobStatus.QUEUED, ImportJobStatus.RUNNING, ImportJobStatus.CANCELED,
+            ImportJobStatus.FAILED])
+    except Exception:  # noqa: BLE001 - the next check tries again
+        logger.exception("could not look for interrupted import jobs")
+        return recovered
+    for job in unfinished:
         if not _owner_is_gone(job):
             continue
-        if job.status == ImportJobStatus.CANCELED:
-            # Canceled, but its process died before rolling it back.
-            await _finish(job, ImportJobStatus.CANCELED, rolled_back=True)
-        else:
-            language = (job.options or {}).get("language", "en")
-            await _finish(job, ImportJobStatus.FAILED, rolled_back=True,
-                          reason=message("IMPORT_INTERRUPTED", language))
+        try:
+            if job.status == ImportJobStatus.CANCELED:
+                # Canceled, but its process died before rolling it back.
+                await _finish(job, ImportJobStatus.CANCELED, rolled_back=True)
+            else:
+                language = (job.options or {}).get("language", "en")
+                await _finish(job, ImportJobStatus.FAILED, rolled_back=True,
+                              reason=message("IMPORT_INTERRUPTED", language))
+        except Exception:  # noqa: BLE001 - one broken job must not stop the server
+            logger.exception("import job %s: rolling back its interrupted run failed", job.id)
+            await _mark_roll_back_pending(job)
+            continue
         recovered.append(job.id)
     return recovered
 
+
+async def _mark_roll_back_pending(job: ImportJob) -> None:
+    """FAILED without finished_at: no longer shown as running, still rolled back later."""
+    language = (job.options or {}).get("language", "en")
+    try:
+        await ImportJob.filter(id=job.id).update(
+            status=ImportJobStatus.FAILED, updated_at=now(),
+            failure_reason=message("IMPORT_ROLL_BACK_PENDING", language))
+    except Exception:  # noqa: BLE001
+        logger.exception("import job %s: could not mark it FAILED", job.id)
+    progress.notify(job.id)
+
+
+@asynccontextmanager
+async def recovery(interval: float = RECOVERY_INTERVAL_SECONDS):
+    """For a server's lifetime: interrupted jobs are rolled back at start-up, then checked
+    for every `interval` seconds, so an import whose process was killed (a CLI import
+    killed -9, a crashed worker) stops showing its rows without waiting for a restart."""
+    await recover_interrupted()
+
+    async def watch() -> None:
+        while True:
+            await asyncio.sleep(interval)
+            await recover_interrupted()
+
+    watcher = asyncio.create_task(watch(), name="import-recovery")
+    try:
+        yield
+    finally:
+        watcher.cancel()
+        with suppress(asyncio.CancelledError):
+            await watcher
