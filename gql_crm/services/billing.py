@@ -32,9 +32,11 @@ from gql_crm.services.records import (
     positive_money_amount,
     record,
     require_client,
+    lock_row,
     required_choice,
-    require_row,
+    save_changed,
     transition,
+    write_transaction,
 )
 from gql_crm.services.validation import (
     FieldInvalid,
@@ -167,18 +169,16 @@ async def create_invoice(actor: Actor, data: dict[str, Any]) -> Invoice:
 
 async def authorize_invoice(actor: Actor, invoice_id: int) -> Invoice:
     actor.require(Role.MEMBER)
-    invoice = await require_row(Invoice, actor, invoice_id)
     return await transition(
-        actor, invoice, "status", (InvoiceStatus.DRAFT,), InvoiceStatus.AUTHORIZED,
-        "authorized", authorized_at=now(),
+        actor, Invoice, invoice_id, "status", (InvoiceStatus.DRAFT,), InvoiceStatus.AUTHORIZED,
+        "authorized", also=lambda _: {"authorized_at": now()},
     )
 
 
 async def cancel_invoice(actor: Actor, invoice_id: int) -> Invoice:
     actor.require(Role.MEMBER)
-    invoice = await require_row(Invoice, actor, invoice_id)
     return await transition(
-        actor, invoice, "status", (InvoiceStatus.DRAFT, InvoiceStatus.AUTHORIZED),
+        actor, Invoice, invoice_id, "status", (InvoiceStatus.DRAFT, InvoiceStatus.AUTHORIZED),
         InvoiceStatus.CANCELED, "canceled",
     )
 
@@ -191,13 +191,10 @@ async def record_payment(actor: Actor, invoice_id: int, amount: Any, day: Any) -
     if day is None:
         checks.add(ErrorCode.REQUIRED, "date")
     checks.raise_if_errors()
-    async with in_transaction():
-        # Locked so two concurrent payments cannot both fit the same amount due.
-        invoice = await Invoice.filter(
-            organization_id=actor.org_id, id=invoice_id or 0
-        ).select_for_update().first()
-        if invoice is None:
-            raise UserErrors.single(ErrorCode.NOT_FOUND, "id")
+    async with write_transaction():
+        # Locked so two concurrent payments cannot both fit the same amount due, nor a
+        # payment land on an invoice being canceled.
+        invoice = await lock_row(Invoice, actor, invoice_id)
         if invoice.status != InvoiceStatus.AUTHORIZED:
             raise UserErrors.single(ErrorCode.INVALID_STATE, "id", state=invoice.status.value)
         due = invoice.total - invoice.amount_paid
@@ -210,7 +207,7 @@ async def record_payment(actor: Actor, invoice_id: int, amount: Any, day: Any) -
         invoice.amount_paid += amount
         if invoice.amount_paid == invoice.total:
             invoice.status = InvoiceStatus.PAID
-        await invoice.save(update_fields=["amount_paid", "status", "updated_at"])
+        await save_changed(invoice, ["amount_paid", "status"])
         await record(actor, invoice, "payment_recorded", {
             **activity.diff(before, {"amount_paid": invoice.amount_paid,
                                      "status": invoice.status}),
@@ -254,6 +251,6 @@ async def set_purchase_order_status(
     actor: Actor, order_id: int, status: PurchaseOrderStatus
 ) -> PurchaseOrder:
     actor.require(Role.MEMBER)
-    order = await require_row(PurchaseOrder, actor, order_id)
     verb = "closed" if status == PurchaseOrderStatus.CLOSED else "canceled"
-    return await transition(actor, order, "status", (PurchaseOrderStatus.OPEN,), status, verb)
+    return await transition(actor, PurchaseOrder, order_id, "status", (PurchaseOrderStatus.OPEN,),
+                            status, verb)

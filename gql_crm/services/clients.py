@@ -16,6 +16,7 @@ from gql_crm.services import activity
 from gql_crm.services.auth import Actor
 from gql_crm.services.errors import ErrorCode, UserErrors
 from gql_crm.services.pagination import SortKey, datetime_key
+from gql_crm.services.records import lock_row, save_changed, write_transaction
 from gql_crm.services.text import fold
 from gql_crm.services.validation import (
     CONTROL_CHARACTERS,
@@ -232,11 +233,17 @@ def _set_email(client: Client, email: str | None) -> None:
     client.active_email_key = email_key(email) if client.status == ClientStatus.ACTIVE else None
 
 
-async def _save(client: Client, company: Company | None) -> None:
+async def _save(client: Client, company: Company | None,
+                fields: Iterable[str] | None = None) -> None:
+    """Saves the client with its derived keys; only `fields` (and those keys) when given."""
     client.name_key = fold(client.name)[:200]
     client.search_text = build_search_text(client, company)
     try:
-        await client.save()
+        if fields is None:
+            await client.save()
+        else:
+            await save_changed(client, [*fields, "active_email_key", "name_key",
+                                        "search_text"])
     except IntegrityError:
         # Another request took the email between our check and this write.
         raise UserErrors.single(ErrorCode.DUPLICATE, "email") from None
@@ -282,9 +289,15 @@ async def update_client(actor: Actor, client_id: int, data: dict[str, Any]) -> C
         current_company=current_company,
         default_country=actor.organization.default_country,
     )
-    before = _client_snapshot(client)
-    company_before = {k: getattr(current_company, k, None) for k in clean.company or {}}
-    async with in_transaction():
+    async with write_transaction():
+        # Applied to the row as it is now, writing only what the input changes: an archive
+        # or another edit made meanwhile is kept.
+        client = await lock_row(Client, actor, client_id)
+        if client.company_id != (current_company.id if current_company else None):
+            current_company = (await Company.get_or_none(id=client.company_id)
+                               if client.company_id else None)
+        before = _client_snapshot(client)
+        company_before = {k: getattr(current_company, k, None) for k in clean.company or {}}
         for key, value in clean.client.items():
             setattr(client, key, value)
         if "email" in clean.client:
@@ -293,7 +306,7 @@ async def update_client(actor: Actor, client_id: int, data: dict[str, Any]) -> C
         if clean.company is not None:
             company = await _apply_company(actor.org_id, client, current_company, clean.company)
             client.company_id = company.id if company else None
-        await _save(client, company)
+        await _save(client, company, [*clean.client, "company_id"])
         changes = activity.diff(before, _client_snapshot(client))
         changes.update(activity.diff(_prefixed(company_before), _prefixed(clean.company)))
         if changes:
@@ -303,20 +316,20 @@ async def update_client(actor: Actor, client_id: int, data: dict[str, Any]) -> C
 
 async def set_status(actor: Actor, client_id: int, status: ClientStatus) -> Client:
     actor.require(Role.MANAGER)
-    client = await _require_client(actor, client_id)
-    if client.status == status:
-        raise UserErrors.single(ErrorCode.INVALID_STATE, "id", state=client.status.value)
-    if status == ClientStatus.ACTIVE and client.email:
-        taken = await Client.filter(
-            organization_id=actor.org_id, active_email_key=email_key(client.email)
-        ).exists()
-        if taken:
-            raise UserErrors.single(ErrorCode.DUPLICATE, "email")
-    previous = client.status
-    client.status = status
-    _set_email(client, client.email)
-    async with in_transaction():
-        await _save(client, None if not client.company_id else await client.company)
+    async with write_transaction():
+        client = await lock_row(Client, actor, client_id)
+        if client.status == status:
+            raise UserErrors.single(ErrorCode.INVALID_STATE, "id", state=client.status.value)
+        if status == ClientStatus.ACTIVE and client.email:
+            taken = await Client.filter(
+                organization_id=actor.org_id, active_email_key=email_key(client.email)
+            ).exists()
+            if taken:
+                raise UserErrors.single(ErrorCode.DUPLICATE, "email")
+        previous = client.status
+        client.status = status
+        _set_email(client, client.email)
+        await _save(client, None if not client.company_id else await client.company, ["status"])
         verb = "archived" if status == ClientStatus.ARCHIVED else "restored"
         await _record(actor, client, verb, activity.diff({"status": previous}, {"status": status}))
     return client

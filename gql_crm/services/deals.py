@@ -16,7 +16,6 @@ from gql_crm.services.records import (
     money_amount,
     record,
     require_client,
-    require_row,
     required_choice,
     today,
     transition,
@@ -68,10 +67,12 @@ async def create_deal(actor: Actor, data: dict[str, Any]) -> Deal:
 
 async def move_deal(actor: Actor, deal_id: int, stage: DealStage) -> Deal:
     actor.require(Role.MEMBER)
-    deal = await require_row(Deal, actor, deal_id)
     others = tuple(s for s in DealStage if s != stage)
-    closed_at = (deal.closed_at or now()) if stage in CLOSED_STAGES else None
-    return await transition(actor, deal, "stage", others, stage, "moved", closed_at=closed_at)
+
+    def closed_at(deal: Deal) -> dict:
+        return {"closed_at": (deal.closed_at or now()) if stage in CLOSED_STAGES else None}
+
+    return await transition(actor, Deal, deal_id, "stage", others, stage, "moved", also=closed_at)
 
 
 async def create_quote(actor: Actor, data: dict[str, Any]) -> Quote:
@@ -96,23 +97,21 @@ async def create_quote(actor: Actor, data: dict[str, Any]) -> Quote:
     return await create_with_lines(actor, Quote, QuoteLine, "quote_id", client.id, values, lines)
 
 
-async def _answer(actor: Actor, quote_id: int, allowed: tuple, status: QuoteStatus,
-                  verb: str) -> Quote:
+async def _answer(actor: Actor, quote_id: int, allowed: tuple[QuoteState, ...],
+                  status: QuoteStatus, verb: str) -> Quote:
     actor.require(Role.MEMBER)
-    quote = await require_row(Quote, actor, quote_id)
-    state = quote_state(quote, today(actor.organization))
-    if state == QuoteState.EXPIRED:
-        raise UserErrors.single(ErrorCode.INVALID_STATE, "id", state=state.value)
-    return await transition(actor, quote, "status", allowed, status, verb)
+    on = today(actor.organization)
+    return await transition(actor, Quote, quote_id, "status", allowed, status, verb,
+                            state_of=lambda quote: quote_state(quote, on))
 
 
 async def send_quote(actor: Actor, quote_id: int) -> Quote:
-    return await _answer(actor, quote_id, (QuoteStatus.DRAFT,), QuoteStatus.SENT, "sent")
+    return await _answer(actor, quote_id, (QuoteState.DRAFT,), QuoteStatus.SENT, "sent")
 
 
 async def accept_quote(actor: Actor, quote_id: int) -> Quote:
-    return await _answer(actor, quote_id, (QuoteStatus.SENT,), QuoteStatus.ACCEPTED, "accepted")
+    return await _answer(actor, quote_id, (QuoteState.SENT,), QuoteStatus.ACCEPTED, "accepted")
 
 
 async def decline_quote(actor: Actor, quote_id: int) -> Quote:
-    return await _answer(actor, quote_id, (QuoteStatus.SENT,), QuoteStatus.DECLINED, "declined")
+    return await _answer(actor, quote_id, (QuoteState.SENT,), QuoteStatus.DECLINED, "declined")

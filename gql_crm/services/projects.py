@@ -14,9 +14,12 @@ from gql_crm.services.records import (
     optional_money_amount,
     record,
     require_client,
+    lock_row,
     require_row,
+    save_changed,
     snapshot,
     transition,
+    write_transaction,
 )
 from gql_crm.services.validation import (
     FieldInvalid,
@@ -72,15 +75,15 @@ async def create_project(actor: Actor, client_id: int, data: dict[str, Any]) -> 
 
 async def update_project(actor: Actor, project_id: int, data: dict[str, Any]) -> Project:
     actor.require(Role.MEMBER)
-    project = await require_row(Project, actor, project_id)
-    values = _clean_project(data, project)
-    before = snapshot(project, PROJECT_FIELDS)
-    for key, value in values.items():
-        setattr(project, key, value)
-    changes = activity.diff(before, snapshot(project, PROJECT_FIELDS))
-    async with in_transaction():
-        await project.save()
+    async with write_transaction():
+        project = await lock_row(Project, actor, project_id)
+        values = _clean_project(data, project)
+        before = snapshot(project, PROJECT_FIELDS)
+        for key, value in values.items():
+            setattr(project, key, value)
+        changes = activity.diff(before, snapshot(project, PROJECT_FIELDS))
         if changes:
+            await save_changed(project, changes)
             await record(actor, project, "updated", changes)
     return project
 
@@ -126,24 +129,23 @@ async def create_task(actor: Actor, project_id: int, data: dict[str, Any]) -> Ta
 
 async def update_task(actor: Actor, task_id: int, data: dict[str, Any]) -> Task:
     actor.require(Role.MEMBER)
-    task = await require_row(Task, actor, task_id)
-    values = await _clean_task(actor, data, task)
-    before = snapshot(task, TASK_FIELDS)
-    for key, value in values.items():
-        setattr(task, key, value)
-    changes = activity.diff(before, snapshot(task, TASK_FIELDS))
-    async with in_transaction():
-        await task.save()
+    async with write_transaction():
+        task = await lock_row(Task, actor, task_id)
+        values = await _clean_task(actor, data, task)
+        before = snapshot(task, TASK_FIELDS)
+        for key, value in values.items():
+            setattr(task, key, value)
+        changes = activity.diff(before, snapshot(task, TASK_FIELDS))
         if changes:
+            await save_changed(task, changes)
             await record(actor, task, "updated", changes)
     return task
 
 
 async def set_task_status(actor: Actor, task_id: int, status: TaskStatus) -> Task:
     actor.require(Role.MEMBER)
-    task = await require_row(Task, actor, task_id)
     others = tuple(s for s in TaskStatus if s != status)
-    return await transition(actor, task, "status", others, status, "status_changed")
+    return await transition(actor, Task, task_id, "status", others, status, "status_changed")
 
 
 def _hours(value: Any):

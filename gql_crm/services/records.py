@@ -2,6 +2,8 @@
 scoped to the organization, bounded decimals, the organization's "today", state changes
 with their activity entry."""
 
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
@@ -132,20 +134,66 @@ async def record(
     )
 
 
+@asynccontextmanager
+async def write_transaction() -> AsyncIterator[Any]:
+    """A transaction that holds the database's write lock from its first statement, for a
+    read-check-write of a row (with `lock_row`)."""
+    async with in_transaction() as connection:
+        if connection.capabilities.dialect == "sqlite":
+            # Tortoise begins a deferred transaction: one that reads and then writes fails
+            # at once ("database is locked", the busy timeout does not apply) when another
+            # connection wrote in between. IMMEDIATE waits for the write lock up front.
+            await connection.execute_query("COMMIT")
+            await connection.execute_query("BEGIN IMMEDIATE")
+        yield connection
+
+
+async def lock_row(
+    model: type[ModelT], actor: Actor, row_id: int | None, field: str = "id"
+) -> ModelT:
+    """Like `require_row`, inside a `write_transaction`: the row as it is now, locked until
+    the transaction ends (FOR NO KEY UPDATE on PostgreSQL, which still lets other requests
+    insert rows referencing it; on SQLite the write lock already excludes other writers)."""
+    row = None
+    if row_id:
+        row = await model.filter(organization_id=actor.org_id, id=row_id).select_for_update(
+            no_key=True).first()
+    if row is None:
+        raise UserErrors.single(ErrorCode.NOT_FOUND, field)
+    return row
+
+
+async def save_changed(row: Model, fields: Iterable[str]) -> None:
+    """Writes only `fields` (and `updated_at`): a concurrent change of another column of
+    the row is kept."""
+    names = list(dict.fromkeys(fields))
+    if "updated_at" in row._meta.fields_map and "updated_at" not in names:
+        names.append("updated_at")
+    await row.save(update_fields=names)
+
+
 async def transition(
-    actor: Actor, row: Model, field: str, allowed_from: tuple, new_state: Any, verb: str,
-    **also: Any,
-) -> Model:
-    """Moves `row` to `new_state` if its state allows it (setting `also` beside it), with an
-    activity entry."""
-    state = getattr(row, field)
-    if state not in allowed_from:
-        raise UserErrors.single(ErrorCode.INVALID_STATE, "id", state=getattr(state, "value", state))
-    before = snapshot(row, (field, *also))
-    setattr(row, field, new_state)
-    for name, value in also.items():
-        setattr(row, name, value)
-    async with in_transaction():
-        await row.save()
-        await record(actor, row, verb, activity.diff(before, snapshot(row, (field, *also))))
+    actor: Actor, model: type[ModelT], row_id: int | None, field: str, allowed_from: tuple,
+    new_state: Any, verb: str, *, state_of: Callable[[ModelT], Any] | None = None,
+    also: Callable[[ModelT], dict[str, Any]] | None = None,
+) -> ModelT:
+    """Moves the caller's row to `new_state` if its state allows it (setting the values
+    `also` gives beside it), with an activity entry.
+
+    The state is read, checked and written under the row's lock, so of two concurrent
+    changes the second sees the first's result, and the entry's old value is the real one.
+    `state_of` reads the state to check when it is more than the column (an expired quote).
+    """
+    async with write_transaction():
+        row = await lock_row(model, actor, row_id)
+        state = state_of(row) if state_of else getattr(row, field)
+        if state not in allowed_from:
+            raise UserErrors.single(ErrorCode.INVALID_STATE, "id",
+                                    state=getattr(state, "value", state))
+        values = {field: new_state, **(also(row) if also else {})}
+        before = snapshot(row, tuple(values))
+        for name, value in values.items():
+            setattr(row, name, value)
+        await save_changed(row, values)
+        await record(actor, row, verb, activity.diff(before, snapshot(row, tuple(values))))
     return row
