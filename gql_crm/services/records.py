@@ -34,7 +34,7 @@ def today(organization: Organization) -> date:
 
 
 def money(value: Any) -> Decimal:
-    """A database sum as Decimal cents (SQLite answers sums of decimals as floats)."""
+    """A database sum (NUMERIC on PostgreSQL) as Decimal cents; 0.00 for no rows."""
     if value is None:
         return Decimal("0.00")
     return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)

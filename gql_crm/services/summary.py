@@ -11,8 +11,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from tortoise.expressions import Q
+from pypika_tortoise.functions import Cast
+from pypika_tortoise.terms import Function as SqlFunction
+from pypika_tortoise.terms import Term
+from tortoise.expressions import Case, Function, Q, When
 from tortoise.functions import Count, Sum
+from tortoise.models import Model
 
 from gql_crm.models import (
     Deal,
@@ -30,9 +34,74 @@ from gql_crm.models import (
     TimeLog,
 )
 from gql_crm.services.deals import CLOSED_STAGES, EXPIRING, QuoteState
-from gql_crm.services.records import money, of_clients
+from gql_crm.services.records import CENT, money, of_clients
 
 UPCOMING_DAYS = 7
+CENTS_SUFFIX = "_cents"
+
+
+def _text(term: Term) -> Term:
+    """The column itself: Tortoise hands functions a SQLite decimal as CAST(... AS NUMERIC),
+    a floating-point value past 15 digits."""
+    return term.args[0] if isinstance(term, Cast) else term
+
+
+class _SqlIntegerPart(SqlFunction):
+    def __init__(self, term: Term) -> None:
+        super().__init__("CAST", _text(term))
+
+    def get_function_sql(self, ctx) -> str:
+        # CAST of text to INTEGER reads the longest integer prefix: nothing is rounded.
+        return f"CAST({self.get_arg_sql(self.args[0], ctx)} AS INTEGER)"
+
+
+class _SqlCents(SqlFunction):
+    def __init__(self, term: Term) -> None:
+        super().__init__("CENTS", _text(term))
+
+    def get_function_sql(self, ctx) -> str:
+        x = self.get_arg_sql(self.args[0], ctx)
+        return (f"(CASE WHEN INSTR({x}, '.') = 0 THEN 0 ELSE "
+                f"CAST(SUBSTR(SUBSTR({x}, INSTR({x}, '.') + 1) || '00', 1, 2) AS INTEGER)"
+                f" * (CASE WHEN SUBSTR({x}, 1, 1) = '-' THEN -1 ELSE 1 END) END)")
+
+
+class IntegerPart(Function):
+    """On SQLite, where Tortoise stores decimals as text, a decimal column's integer part
+    ("-12.5" -> -12), read exactly from the text."""
+
+    database_func = _SqlIntegerPart
+
+
+class Cents(Function):
+    """On SQLite, a decimal column's cents ("-12.5" -> -50), read exactly from the text."""
+
+    database_func = _SqlCents
+
+
+def exact_sums(model: type[Model], **columns: str | tuple[str, Q]) -> dict[str, Sum]:
+    """Annotations summing decimal columns exactly on both databases (`name=column` or
+    `name=(column, filter)`); read each back with `summed(row, name)`. PostgreSQL sums
+    NUMERIC exactly; on SQLite the integer parts and the cents are summed apart, as
+    integers (apart, so that a sum of large amounts stays within 64 bits)."""
+    sqlite = model._meta.db.capabilities.dialect == "sqlite"
+    annotations: dict[str, Sum] = {}
+    for name, spec in columns.items():
+        column, condition = (spec, None) if isinstance(spec, str) else spec
+        if not sqlite:
+            annotations[name] = Sum(column, _filter=condition)
+            continue
+        for key, part in ((name, IntegerPart), (name + CENTS_SUFFIX, Cents)):
+            term = part(column)
+            annotations[key] = Sum(Case(When(condition, then=term)) if condition else term)
+    return annotations
+
+
+def summed(row: dict, name: str) -> Decimal:
+    if name + CENTS_SUFFIX not in row:
+        return money(row[name])
+    units, cents = row[name] or 0, row[name + CENTS_SUFFIX] or 0
+    return (Decimal(units) + Decimal(cents).scaleb(-2)).quantize(CENT)
 
 
 class InvoiceState(StrEnum):
@@ -52,11 +121,11 @@ class Figure:
     count: int = 0
     amounts: dict[str, Decimal] = field(default_factory=dict)
 
-    def add(self, count: int, currency: str, amount) -> None:
+    def add(self, count: int, currency: str, amount: Decimal) -> None:
         if not count:
             return
         self.count += count
-        self.amounts[currency] = self.amounts.get(currency, Decimal("0.00")) + money(amount)
+        self.amounts[currency] = self.amounts.get(currency, Decimal("0.00")) + amount
 
 
 def _combine(*figures: Figure) -> Figure:
@@ -139,13 +208,14 @@ async def project_figures(org_id: int, client_ids: list[int]) -> dict[int, Proje
 
 
 async def hours_logged(org_id: int, client_ids: list[int]) -> dict[int, Decimal]:
+    sums = exact_sums(TimeLog, hours_sum="hours")
     rows = await (
         of_clients(TimeLog, org_id, client_ids)
-        .annotate(hours_sum=Sum("hours"))
+        .annotate(**sums)
         .group_by("client_id")
-        .values("client_id", "hours_sum")
+        .values("client_id", *sums)
     )
-    found = {row["client_id"]: money(row["hours_sum"]) for row in rows}
+    found = {row["client_id"]: summed(row, "hours_sum") for row in rows}
     return {client_id: found.get(client_id, Decimal("0.00")) for client_id in client_ids}
 
 
@@ -173,16 +243,17 @@ async def task_figures(
 async def purchase_order_figures(
     org_id: int, client_ids: list[int]
 ) -> dict[int, PurchaseOrderFigures]:
+    sums = exact_sums(PurchaseOrder, amount="total")
     rows = await (
         of_clients(PurchaseOrder, org_id, client_ids)
-        .annotate(n=Count("id"), amount=Sum("total"))
+        .annotate(n=Count("id"), **sums)
         .group_by("client_id", "status", "currency")
-        .values("client_id", "status", "currency", "n", "amount")
+        .values("client_id", "status", "currency", "n", *sums)
     )
     result = {client_id: PurchaseOrderFigures() for client_id in client_ids}
     for row in rows:
         figures = result[row["client_id"]].by_status[PurchaseOrderStatus(row["status"])]
-        figures.add(row["n"], row["currency"], row["amount"])
+        figures.add(row["n"], row["currency"], summed(row, "amount"))
     return result
 
 
@@ -190,45 +261,43 @@ async def invoice_figures(
     org_id: int, client_ids: list[int], kind: InvoiceKind, today: date
 ) -> dict[int, InvoiceFigures]:
     late = Q(due_date__lt=today)
+    sums = exact_sums(Invoice, amount="total", paid="amount_paid", late_amount=("total", late))
     rows = await (
         of_clients(Invoice, org_id, client_ids).filter(kind=kind)
-        .annotate(
-            n=Count("id"), amount=Sum("total"), paid=Sum("amount_paid"),
-            late_n=Count("id", _filter=late), late_amount=Sum("total", _filter=late),
-        )
+        .annotate(n=Count("id"), late_n=Count("id", _filter=late), **sums)
         .group_by("client_id", "status", "currency")
-        .values("client_id", "status", "currency", "n", "amount", "paid", "late_n",
-                "late_amount")
+        .values("client_id", "status", "currency", "n", "late_n", *sums)
     )
     result = {client_id: InvoiceFigures() for client_id in client_ids}
     for row in rows:
         figures = result[row["client_id"]]
         status, currency = InvoiceStatus(row["status"]), row["currency"]
+        amount = summed(row, "amount")
         if status == InvoiceStatus.AUTHORIZED:
-            figures.by_state[InvoiceState.OVERDUE].add(row["late_n"], currency,
-                                                        row["late_amount"])
+            late_amount = summed(row, "late_amount")
+            figures.by_state[InvoiceState.OVERDUE].add(row["late_n"], currency, late_amount)
             figures.by_state[InvoiceState.PENDING].add(
-                row["n"] - row["late_n"], currency, money(row["amount"]) - money(row["late_amount"])
-            )
-            due = money(row["amount"]) - money(row["paid"])
+                row["n"] - row["late_n"], currency, amount - late_amount)
+            due = amount - summed(row, "paid")
             if due:
                 figures.amount_due[currency] = figures.amount_due.get(currency, 0) + due
         else:
-            figures.by_state[InvoiceState(status.value)].add(row["n"], currency, row["amount"])
+            figures.by_state[InvoiceState(status.value)].add(row["n"], currency, amount)
     return result
 
 
 async def deal_figures(org_id: int, client_ids: list[int]) -> dict[int, DealFigures]:
+    sums = exact_sums(Deal, amount="value")
     rows = await (
         of_clients(Deal, org_id, client_ids)
-        .annotate(n=Count("id"), amount=Sum("value"))
+        .annotate(n=Count("id"), **sums)
         .group_by("client_id", "stage", "currency")
-        .values("client_id", "stage", "currency", "n", "amount")
+        .values("client_id", "stage", "currency", "n", *sums)
     )
     result = {client_id: DealFigures() for client_id in client_ids}
     for row in rows:
         result[row["client_id"]].by_stage[DealStage(row["stage"])].add(
-            row["n"], row["currency"], row["amount"]
+            row["n"], row["currency"], summed(row, "amount")
         )
     return result
 
@@ -237,20 +306,19 @@ async def quote_figures(
     org_id: int, client_ids: list[int], today: date
 ) -> dict[int, QuoteFigures]:
     expired = Q(valid_until__lt=today, status__in=list(EXPIRING))
+    sums = exact_sums(Quote, amount="total", expired_amount=("total", expired))
     rows = await (
         of_clients(Quote, org_id, client_ids)
-        .annotate(n=Count("id"), amount=Sum("total"), expired_n=Count("id", _filter=expired),
-                  expired_amount=Sum("total", _filter=expired))
+        .annotate(n=Count("id"), expired_n=Count("id", _filter=expired), **sums)
         .group_by("client_id", "status", "currency")
-        .values("client_id", "status", "currency", "n", "amount", "expired_n", "expired_amount")
+        .values("client_id", "status", "currency", "n", "expired_n", *sums)
     )
     result = {client_id: QuoteFigures() for client_id in client_ids}
     for row in rows:
         figures, currency = result[row["client_id"]], row["currency"]
-        figures.by_state[QuoteState.EXPIRED].add(row["expired_n"], currency,
-                                                 row["expired_amount"])
+        expired_amount = summed(row, "expired_amount")
+        figures.by_state[QuoteState.EXPIRED].add(row["expired_n"], currency, expired_amount)
         figures.by_state[QuoteState(row["status"])].add(
-            row["n"] - row["expired_n"], currency,
-            money(row["amount"]) - money(row["expired_amount"]),
+            row["n"] - row["expired_n"], currency, summed(row, "amount") - expired_amount,
         )
     return result
