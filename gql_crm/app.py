@@ -16,6 +16,7 @@ from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
 from gql_crm.api.context import Context
+from gql_crm.api.errors import RequestErrorCode
 from gql_crm.api.schema import build_schema
 from gql_crm.config import Settings
 from gql_crm.db import tortoise_config
@@ -28,6 +29,7 @@ from gql_crm.services.imports import failed_rows
 from gql_crm.services.imports import jobs as import_jobs
 from gql_crm.services.auth import authenticate
 from gql_crm.services.persisted_queries import PersistedQueries
+from gql_crm.services.errors import RETRY_AFTER_SECONDS
 from gql_crm.services.messages import message, pick_language
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -79,6 +81,15 @@ class GraphQLApp(GraphQLOverHTTP, GraphQL):
             return
         await super().__call__(scope, receive, send)
 
+    def create_response(self, response_data, sub_response) -> Response:
+        response = super().create_response(response_data, sub_response)
+        if _database_was_busy(response_data):
+            # A retryable failure of the whole request, which HTTP clients and proxies
+            # know how to retry.
+            response.status_code = 503
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
     def _body_too_large(self, scope) -> bool:
         length = _header(scope, b"content-length")
         return bool(length and length.isdigit()
@@ -112,6 +123,14 @@ class GraphQLApp(GraphQLOverHTTP, GraphQL):
             raise ConnectionRejectionError()
         context.sign_in(actor)
         return None
+
+
+def _database_was_busy(response_data) -> bool:
+    results = response_data if isinstance(response_data, list) else [response_data]
+    return any(
+        (error.get("extensions") or {}).get("code") == RequestErrorCode.DATABASE_BUSY
+        for result in results for error in (result.get("errors") or [])
+    )
 
 
 def _is_multipart(scope) -> bool:

@@ -11,7 +11,8 @@ from gql_crm.config import DEFAULT_DATABASE_URL
 
 MODELS = ["gql_crm.models"]
 
-# SQLite waits this long for a lock instead of failing with "database is locked".
+# SQLite retries a locked write for this long before failing with "database is locked"
+# (answered DATABASE_BUSY, HTTP 503).
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
@@ -19,9 +20,9 @@ def tortoise_config(db_url: str) -> dict:
     connection = expand_db_url(db_url)
     if connection["engine"] == "tortoise.backends.sqlite":
         # WAL lets readers go on while an import writes.
-        connection["credentials"].update(
-            journal_mode="WAL", busy_timeout=SQLITE_BUSY_TIMEOUT_MS, foreign_keys="ON"
-        )
+        # The URL may set its own busy_timeout (?busy_timeout=milliseconds).
+        connection["credentials"].setdefault("busy_timeout", SQLITE_BUSY_TIMEOUT_MS)
+        connection["credentials"].update(journal_mode="WAL", foreign_keys="ON")
     elif connection["engine"] == "tortoise.backends.asyncpg":
         # asyncpg prepares every statement; after five runs PostgreSQL may switch to one
         # generic plan chosen while a table was small (a seq scan for `IN (...)` look-ups)

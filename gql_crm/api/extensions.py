@@ -17,7 +17,7 @@ from strawberry.extensions import (
 from gql_crm.api.errors import RequestErrorCode, request_error
 from gql_crm.config import Settings
 from gql_crm.services.auth import PermissionDenied
-from gql_crm.services.errors import UserErrors
+from gql_crm.services.errors import RETRY_AFTER_SECONDS, UserErrors, database_busy
 from gql_crm.services.messages import message
 from gql_crm.services.pagination import PaginationError
 
@@ -85,6 +85,13 @@ class ErrorCodes(SchemaExtension):
                 path=error.path, extensions={"code": RequestErrorCode.BAD_USER_INPUT,
                                              "reason": first.code.value},
             )
+        if database_busy(original):
+            # Retryable, not a bug: the whole response becomes a 503 (see GraphQLApp).
+            logger.warning("request %s: database busy at %s", context.request_id, error.path)
+            busy = request_error(RequestErrorCode.DATABASE_BUSY, language, source=error,
+                                 seconds=RETRY_AFTER_SECONDS)
+            busy.extensions["retryAfter"] = RETRY_AFTER_SECONDS
+            return busy
         if original is None or isinstance(original, GraphQLError):
             if not (error.extensions or {}).get("code"):
                 # Errors with a path come from executing a field (a malformed argument);

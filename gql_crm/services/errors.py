@@ -1,8 +1,14 @@
 """User errors: expected failures caused by the caller's input, reported as data."""
 
 import dataclasses
+import sqlite3
 from dataclasses import dataclass
 from enum import StrEnum
+
+from tortoise.exceptions import OperationalError
+
+# What a client is told to wait before retrying when the database was busy.
+RETRY_AFTER_SECONDS = 1
 
 
 class ErrorCode(StrEnum):
@@ -56,3 +62,13 @@ class UserErrors(Exception):
     @classmethod
     def single(cls, code: ErrorCode, *path: str, **params) -> "UserErrors":
         return cls([UserError(code, path or None, params)])
+
+
+def database_busy(exc: BaseException | None) -> bool:
+    """SQLite's "database is locked": another connection held the write lock for longer
+    than the busy timeout, during which SQLite kept retrying. The work is safe to retry."""
+    if not isinstance(exc, OperationalError):
+        return False
+    cause = exc.args[0] if exc.args else None
+    return isinstance(cause, sqlite3.OperationalError) and getattr(
+        cause, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT", "SQLITE_LOCKED")

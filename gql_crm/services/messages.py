@@ -229,6 +229,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "es": "extensions.persistedQuery necesita version 1 y un sha256Hash de 64 dígitos "
               "hexadecimales.",
     },
+    "DATABASE_BUSY": {
+        "en": "The database is busy with another write; nothing was changed by the part "
+              "that failed. Try again in {seconds} s.",
+        "es": "La base de datos está ocupada con otra escritura; la parte que falló no "
+              "cambió nada. Vuelva a intentarlo en {seconds} s.",
+    },
     "INTERNAL_SERVER_ERROR": {
         "en": "Unexpected error. Quote request ID {request_id} when reporting it.",
         "es": "Error inesperado. Indique el ID de petición {request_id} al comunicarlo.",
