@@ -159,3 +159,18 @@ async def test_an_edit_sent_with_an_archive_keeps_both(org):
         stored = await Client.get(id=pk_of(client_id))
         assert (stored.status, stored.name) == ("ARCHIVED", f"Ana María {trial}")
         assert stored.active_email_key is None
+
+
+async def test_edits_of_two_clients_sharing_a_company_both_land(org):
+    company = {"name": "Acme", "taxId": "B85866127"}
+    first = await new_client(org, name="Uno", company=company)
+    second = await new_client(org, name="Dos", company=company)
+    for trial in range(TRIALS):
+        payloads = await at_once(org, *[
+            (UPDATE_CLIENT, {"id": client_id, "input": {
+                "name": f"{name} {trial}", "company": {**company, "legalName": f"{name} SL"}}},
+             "updateClient")
+            for client_id, name in ((first, "Uno"), (second, "Dos"))])
+        assert not refused_codes(payloads)
+        names = {c.id: c.name for c in await Client.filter(id__in=[pk_of(first), pk_of(second)])}
+        assert names == {pk_of(first): f"Uno {trial}", pk_of(second): f"Dos {trial}"}

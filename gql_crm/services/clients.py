@@ -289,23 +289,25 @@ async def update_client(actor: Actor, client_id: int, data: dict[str, Any]) -> C
         current_company=current_company,
         default_country=actor.organization.default_country,
     )
+    company_before = {k: getattr(current_company, k, None) for k in clean.company or {}}
     async with write_transaction():
+        company = current_company
+        if clean.company is not None:
+            company = await _apply_company(actor.org_id, client, current_company, clean.company)
+        # Locked after the company, as in every change that writes both: two edits of
+        # clients sharing a company cannot each hold what the other waits for.
+        client = await lock_row(Client, actor, client_id)
         # Applied to the row as it is now, writing only what the input changes: an archive
         # or another edit made meanwhile is kept.
-        client = await lock_row(Client, actor, client_id)
-        if client.company_id != (current_company.id if current_company else None):
-            current_company = (await Company.get_or_none(id=client.company_id)
-                               if client.company_id else None)
         before = _client_snapshot(client)
-        company_before = {k: getattr(current_company, k, None) for k in clean.company or {}}
+        if clean.company is not None:
+            client.company_id = company.id if company else None
+        elif client.company_id != (company.id if company else None):
+            company = await Company.get_or_none(id=client.company_id) if client.company_id else None
         for key, value in clean.client.items():
             setattr(client, key, value)
         if "email" in clean.client:
             _set_email(client, clean.client["email"])
-        company = current_company
-        if clean.company is not None:
-            company = await _apply_company(actor.org_id, client, current_company, clean.company)
-            client.company_id = company.id if company else None
         await _save(client, company, [*clean.client, "company_id"])
         changes = activity.diff(before, _client_snapshot(client))
         changes.update(activity.diff(_prefixed(company_before), _prefixed(clean.company)))
