@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.models import Model
 from tortoise.timezone import now
 from tortoise.transactions import in_transaction
 
 from gql_crm.models import (
-    Activity,
     Client,
     ClientCategory,
     ClientStatus,
@@ -38,7 +38,7 @@ from gql_crm.services.auth import Actor
 from gql_crm.services.clients import build_search_text
 from gql_crm.services.errors import ErrorCode, UserError
 from gql_crm.services.imports import mapping as mappings
-from gql_crm.services.imports import readers
+from gql_crm.services.imports import readers, writer
 from gql_crm.services.imports.options import (
     UPDATABLE,
     VERB_COMPANY_UPDATED,
@@ -108,9 +108,6 @@ class Run:
         self.processed = self.created = self.updated = self.skipped = self.failed = 0
         self._new_client = _factory(Client, organization_id=actor.org_id, name="", name_key="",
                                     import_job_id=job.id)
-        self._new_activity = _factory(Activity, organization_id=actor.org_id,
-                                      actor_id=actor.user_id, verb="", target_type="Client",
-                                      target_id=0, import_job_id=job.id)
         self._pending: dict[str, Any] = {}
 
     @classmethod
@@ -397,9 +394,9 @@ class Run:
                    if row.number not in failed_rows]
         created, updated, unchanged = len(creates), 0, 0
         self._pending = {}
-        async with in_transaction():
+        async with in_transaction() as connection:
             if self.writes:
-                updated, unchanged = await self._write(plan, creates, updates)
+                updated, unchanged = await self._write(connection, plan, creates, updates)
             else:
                 updated = sum(1 for row, client, changes in updates
                               if _would_change(plan, row, client, changes))
@@ -420,10 +417,13 @@ class Run:
         self.last_company_id = self._pending.get("last_company_id", self.last_company_id)
         self.last_client_id = self._pending.get("last_client_id", self.last_client_id)
 
-    async def _write(self, plan: Plan, creates, updates) -> tuple[int, int]:
+    async def _write(self, connection: BaseDBAsyncClient, plan: Plan, creates, updates
+                     ) -> tuple[int, int]:
         """Writes a batch inside the caller's transaction; the run's state changes only
         once that commits (see `_commit`), so a retried batch starts from the same state."""
         org_id, job_id = self.actor.org_id, self.job.id
+        stamp = now()
+        write = writer.Writer(connection, org_id, job_id, self.actor.user_id, stamp)
         categories = dict(self.categories)
         for key, name in plan.new_categories.items():
             category = await ClientCategory.create(organization_id=org_id, name=name,
@@ -434,7 +434,7 @@ class Run:
         needed |= {plan.company_links.get(id(client)) for _, client, _ in updates}
         new_companies = [company for key, company in plan.new_companies.items() if key in needed]
         if new_companies:
-            await Company.bulk_create(new_companies)
+            await write.insert_companies(new_companies)
             ids = await Company.filter(
                 import_job_id=job_id, id__gt=self.last_company_id
             ).order_by("id").values_list("id", flat=True)
@@ -442,8 +442,9 @@ class Run:
                 company.id = pk
                 plan.companies[pk] = company
             self._pending["last_company_id"] = ids[-1]
+        await _write_company_changes(connection, plan, stamp)
 
-        def link(client: Client) -> Company | None:
+        def link(client: Client) -> None:
             company_ref = plan.company_links.get(id(client))
             if isinstance(company_ref, tuple):
                 client.company_id = plan.new_companies[company_ref].id
@@ -453,72 +454,66 @@ class Run:
             client.name_key = fold(client.name)[:200]
             company = plan.companies.get(client.company_id) if client.company_id else None
             client.search_text = build_search_text(client, company)
-            return company
 
-        activities = []
-        stamp = now()
-        await _write_company_changes(plan, stamp)
-        for row, client in creates:
-            link(client)
-            client.created_at = client.updated_at = stamp
+        activities: list[tuple[int, str, str, int, dict]] = []
         if creates:
-            await Client.bulk_create([client for _, client in creates])
+            for _, client in creates:
+                link(client)
+            await write.insert_clients([client for _, client in creates])
             ids = await Client.filter(
                 import_job_id=job_id, id__gt=self.last_client_id
             ).order_by("id").values_list("id", flat=True)
-            for (row, client), pk in zip(creates, ids, strict=True):
+            for (_, client), pk in zip(creates, ids, strict=True):
                 client.id = pk
-                activities.append(self._activity(client, VERB_CREATED, activity.diff(
+                activities.append((pk, VERB_CREATED, "Client", pk, activity.diff(
                     {}, {name: getattr(client, name) for name in UPDATABLE})))
             self._pending["last_client_id"] = ids[-1]
-        changed = []
+        changed: list[tuple[Client, list[str]]] = []
         unchanged = 0
         for row, client, changes in updates:
+            searched_before = client.search_text
             link(client)
             after = {name: getattr(client, name) for name in UPDATABLE}
             diff = activity.diff(changes["before"], after)
             if not diff:
                 unchanged += row.number not in plan.changed_company
                 continue
-            client.active_email_key = (email_key(client.email)
-                                       if client.status == ClientStatus.ACTIVE else None)
+            columns = [*diff, "updated_at"]
+            if "name" in diff:
+                columns.append("name_key")
+            if "email" in diff:
+                client.active_email_key = (email_key(client.email)
+                                           if client.status == ClientStatus.ACTIVE else None)
+                columns.append("active_email_key")
+            if client.search_text != searched_before:
+                columns.append("search_text")
             client.updated_at = stamp
-            changed.append(client)
-            activities.append(self._activity(client, VERB_UPDATED, diff))
-        if changed:
-            await bulk_update(Client, changed, [
-                *UPDATABLE, "active_email_key", "name_key", "search_text", "updated_at"])
+            changed.append((client, columns))
+            activities.append((client.id, VERB_UPDATED, "Client", client.id, diff))
+        await writer.update(connection, Client, changed)
         for client, company, changes in plan.company_changes:
-            activities.append(self._new_activity(
-                client_id=client.id, verb=VERB_COMPANY_UPDATED, target_type="Company",
-                target_id=company.id, changes=changes))
+            activities.append((client.id, VERB_COMPANY_UPDATED, "Company", company.id, changes))
         searched = {company.id: company for _, company, changes in plan.company_changes
                     if changes.keys() & SEARCHED_COMPANY_FIELDS}
         if searched:
-            written = {client.id for _, client in creates} | {client.id for client in changed}
-            await refresh_search_text(searched, written)
-        if activities:
-            await Activity.bulk_create(activities)
+            written = {client.id for _, client in creates} | {client.id for client, _ in changed}
+            await refresh_search_text(connection, searched, written)
+        await write.insert_activity(activities)
         return len(updates) - unchanged, unchanged
 
-    def _activity(self, client: Client, verb: str, changes: dict) -> Activity:
-        return self._new_activity(client_id=client.id, verb=verb, target_id=client.id,
-                                  changes=changes)
 
-
-async def _write_company_changes(plan: Plan, stamp) -> None:
+async def _write_company_changes(connection: BaseDBAsyncClient, plan: Plan, stamp) -> None:
     """Each changed company once, in its final state, writing only the changed columns."""
     fields: dict[int, set[str]] = {}
     for _, company, changes in plan.company_changes:
         fields.setdefault(company.id, set()).update(changes)
-    groups: dict[frozenset, list[Company]] = {}
+    rows = []
     for company_id, names in fields.items():
         company = plan.companies[company_id]
         company.updated_at = stamp
-        groups.setdefault(frozenset(names), []).append(company)
-    for names, companies in groups.items():
         extra = ["name_key"] if "name" in names else []
-        await bulk_update(Company, companies, [*sorted(names), *extra, "updated_at"])
+        rows.append((company, [*sorted(names), *extra, "updated_at"]))
+    await writer.update(connection, Company, rows)
 
 
 async def bulk_update(model: type[Model], rows: list[Model], fields: list[str]) -> None:
@@ -529,13 +524,15 @@ async def bulk_update(model: type[Model], rows: list[Model], fields: list[str]) 
                             batch_size=max(1, MAX_ARGUMENTS // (3 * len(fields))))
 
 
-async def refresh_search_text(companies: dict[int, Company], skip: set[int]) -> None:
+async def refresh_search_text(connection: BaseDBAsyncClient, companies: dict[int, Company],
+                              skip: set[int]) -> None:
     """A company's name, legal name and tax ID are searchable on each of its clients."""
     searched = list(companies)
     last_id = 0
     while True:
         clients = await Client.filter(company_id__in=searched, id__gt=last_id).order_by(
-            "id").limit(SEARCH_REFRESH_BATCH).only("id", "name", "email", "mobile", "company_id")
+            "id").limit(SEARCH_REFRESH_BATCH).only(
+            "id", "name", "email", "mobile", "company_id")
         if not clients:
             return
         last_id = clients[-1].id
@@ -544,9 +541,8 @@ async def refresh_search_text(companies: dict[int, Company], skip: set[int]) -> 
             if client.id in skip:
                 continue
             client.search_text = build_search_text(client, companies[client.company_id])
-            stale.append(client)
-        if stale:
-            await bulk_update(Client, stale, ["search_text"])
+            stale.append((client, ("search_text",)))
+        await writer.update(connection, Client, stale)
 
 
 @functools.cache

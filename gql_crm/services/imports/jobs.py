@@ -336,8 +336,9 @@ async def roll_back(job_id: int) -> None:
         await Company.filter(id__in=list(set(chunk) - set(used))).delete()
     restored_ids = sorted(restored)
     for start in range(0, len(restored_ids), BATCH_SIZE):
-        companies = await Company.filter(id__in=restored_ids[start:start + BATCH_SIZE])
-        await refresh_search_text({company.id: company for company in companies}, set())
+        async with in_transaction() as connection:
+            companies = await Company.filter(id__in=restored_ids[start:start + BATCH_SIZE])
+            await refresh_search_text(connection, {c.id: c for c in companies}, set())
 
 
 async def _restore_companies(job_id: int) -> set[int]:

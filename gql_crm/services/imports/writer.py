@@ -1,0 +1,108 @@
+"""An import's batch writes: one prepared statement per table and dialect, run by executemany.
+
+Tortoise's bulk_create and bulk_update convert every field of every row through the field
+objects and build a new statement each call; an import's values are already clean and of
+the columns' types, so they go to the driver as tuples, each converted once, through the
+statement the driver prepared for the first batch (asyncpg and sqlite3 both cache it).
+executemany binds one row at a time, so no statement comes near PostgreSQL's 32,767
+arguments whatever the batch size.
+
+`tests/test_import_writer.py` compares what these statements store with what the ORM
+stores for the same input, on both databases.
+"""
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from enum import Enum
+from functools import cache
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
+
+from gql_crm.models import Activity, Client, Company
+
+CLIENT_INSERT = ("organization_id", "created_at", "name", "name_key", "email",
+                 "active_email_key", "mobile", "country", "gender", "language", "category_id",
+                 "company_id", "status", "search_text", "import_job_id", "updated_at")
+COMPANY_INSERT = ("organization_id", "created_at", "name", "name_key", "legal_name", "tax_id",
+                  "website", "office_phone", "street", "city", "state", "postal_code",
+                  "country", "import_job_id", "updated_at")
+ACTIVITY_INSERT = ("organization_id", "created_at", "client_id", "actor_id", "verb",
+                   "target_type", "target_id", "changes", "import_job_id")
+_ENCODE_JSON = Activity._meta.fields_map["changes"].encoder
+
+
+def _quoted(model: type[Model], field: str) -> str:
+    return '"' + model._meta.fields_db_projection[field] + '"'
+
+
+@cache
+def _insert(model: type[Model], columns: tuple[str, ...], dialect: str) -> str:
+    marks = ", ".join("?" if dialect == "sqlite" else f"${n}"
+                      for n in range(1, len(columns) + 1))
+    names = ", ".join(_quoted(model, column) for column in columns)
+    return f'INSERT INTO "{model._meta.db_table}" ({names}) VALUES ({marks})'
+
+
+@cache
+def _update(model: type[Model], columns: tuple[str, ...], dialect: str) -> str:
+    """UPDATE of `columns` by id; the id is the last argument."""
+    marks = ["?" if dialect == "sqlite" else f"${n}" for n in range(1, len(columns) + 2)]
+    assignments = ", ".join(f"{_quoted(model, column)} = {mark}"
+                            for column, mark in zip(columns, marks))
+    return f'UPDATE "{model._meta.db_table}" SET {assignments} WHERE "id" = {marks[-1]}'
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value
+
+
+class Writer:
+    """The statements of one batch, on the batch's transaction."""
+
+    def __init__(self, connection: BaseDBAsyncClient, org_id: int, job_id: int,
+                 actor_id: int | None, stamp: datetime):
+        self.connection = connection
+        self.dialect = connection.capabilities.dialect
+        self.org_id, self.job_id, self.actor_id, self.stamp = org_id, job_id, actor_id, stamp
+
+    async def insert_clients(self, clients: Sequence[Client]) -> None:
+        org_id, job_id, stamp = self.org_id, self.job_id, self.stamp
+        await self.connection.execute_many(_insert(Client, CLIENT_INSERT, self.dialect), [
+            (org_id, stamp, c.name, c.name_key, c.email, c.active_email_key, c.mobile,
+             c.country, _plain(c.gender), c.language, c.category_id, c.company_id,
+             _plain(c.status), c.search_text, job_id, stamp)
+            for c in clients
+        ])
+
+    async def insert_companies(self, companies: Sequence[Company]) -> None:
+        org_id, job_id, stamp = self.org_id, self.job_id, self.stamp
+        await self.connection.execute_many(_insert(Company, COMPANY_INSERT, self.dialect), [
+            (org_id, stamp, c.name, c.name_key, c.legal_name, c.tax_id, c.website,
+             c.office_phone, c.street, c.city, c.state, c.postal_code, c.country, job_id,
+             stamp)
+            for c in companies
+        ])
+
+    async def insert_activity(self, entries: Iterable[tuple[int, str, str, int, dict]]) -> None:
+        """(client id, verb, target type, target id, changes) of each entry."""
+        org_id, job_id, actor_id, stamp = self.org_id, self.job_id, self.actor_id, self.stamp
+        rows = [(org_id, stamp, client_id, actor_id, verb, target_type, target_id,
+                 _ENCODE_JSON(changes), job_id)
+                for client_id, verb, target_type, target_id, changes in entries]
+        if rows:
+            await self.connection.execute_many(
+                _insert(Activity, ACTIVITY_INSERT, self.dialect), rows)
+
+
+async def update(connection: BaseDBAsyncClient, model: type[Model],
+                 rows: Iterable[tuple[Model, Sequence[str]]]) -> None:
+    """Each row's own changed columns, one executemany per set of columns."""
+    dialect = connection.capabilities.dialect
+    groups: dict[tuple[str, ...], list[tuple]] = {}
+    for row, columns in rows:
+        values = tuple(_plain(getattr(row, column)) for column in columns)
+        groups.setdefault(tuple(columns), []).append((*values, row.id))
+    for columns, values in groups.items():
+        await connection.execute_many(_update(model, columns, dialect), values)
