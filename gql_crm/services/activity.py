@@ -72,6 +72,12 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, A
     return changes
 
 
+def created(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """`diff({}, values)` without comparing each value (an import records one per row)."""
+    return {key: {"old": None, "new": json_safe(value)}
+            for key, value in values.items() if value is not None}
+
+
 async def record(
     actor: Actor,
     *,

@@ -166,12 +166,28 @@ def national_number(e164: str) -> str:
 
 
 def build_search_text(client: Client, company: Company | None) -> str:
-    parts = [client.name, client.email, client.mobile]
-    if client.mobile:
-        parts.append(national_number(client.mobile))
-    if company is not None:
-        parts += [company.name, company.legal_name, company.tax_id]
-    return "\n".join(fold(part) for part in parts if part)
+    return join_search_parts(client_search_parts(client.name, client.email, client.mobile),
+                             company_search_parts(company))
+
+
+# An import computes the two halves apart: the client's in its cleaning worker, each
+# company's once per batch.
+def client_search_parts(name: str, email: str | None, mobile: str | None) -> tuple[str, ...]:
+    parts = [name, email, mobile]
+    if mobile:
+        parts.append(national_number(mobile))
+    return tuple(fold(part) for part in parts if part)
+
+
+def company_search_parts(company: Company | None) -> tuple[str, ...]:
+    if company is None:
+        return ()
+    return tuple(fold(part) for part in (company.name, company.legal_name, company.tax_id)
+                 if part)
+
+
+def join_search_parts(client_parts: tuple[str, ...], company_parts: tuple[str, ...]) -> str:
+    return "\n".join((*client_parts, *company_parts))
 
 
 def _client_snapshot(client: Client) -> dict[str, Any]:

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
-from tortoise.models import Model
 from tortoise.timezone import now
 from tortoise.transactions import in_transaction
 
@@ -35,10 +35,16 @@ from gql_crm.models import (
 )
 from gql_crm.services import activity
 from gql_crm.services.auth import Actor
-from gql_crm.services.clients import build_search_text
+from gql_crm.services.clients import (
+    build_search_text,
+    client_search_parts,
+    company_search_parts,
+    join_search_parts,
+)
 from gql_crm.services.errors import ErrorCode, UserError
 from gql_crm.services.imports import mapping as mappings
 from gql_crm.services.imports import readers, writer
+from gql_crm.services.imports.writer import NewClient, CompanyRow
 from gql_crm.services.imports.options import (
     UPDATABLE,
     VERB_COMPANY_UPDATED,
@@ -64,18 +70,19 @@ SEARCHED_COMPANY_FIELDS = {"name", "legal_name", "tax_id"}
 
 @dataclass
 class Plan:
-    creates: list[tuple[Row, Client]] = field(default_factory=list)
+    creates: list[tuple[Row, NewClient]] = field(default_factory=list)
     updates: list[tuple[Row, Client, dict]] = field(default_factory=list)
     skipped: int = 0
     errors: dict[int, list[tuple[str | None, UserError]]] = field(default_factory=dict)
     # Client or company -> the key of the new company or category it links to.
-    new_companies: dict[tuple, Company] = field(default_factory=dict)
+    new_companies: dict[tuple, CompanyRow] = field(default_factory=dict)
     company_links: dict[int, tuple | int] = field(default_factory=dict)
     new_categories: dict[str, str] = field(default_factory=dict)
     category_links: dict[int, str | int] = field(default_factory=dict)
-    companies: dict[int, Company] = field(default_factory=dict)
+    companies: dict[int, Company | CompanyRow] = field(default_factory=dict)
     # (client, company, the company's changed fields as an activity diff), in file order.
-    company_changes: list[tuple[Client, Company, dict]] = field(default_factory=list)
+    company_changes: list[tuple[Client | NewClient, Company | CompanyRow, dict]] = field(
+        default_factory=list)
     # The rows that changed a company: an update of theirs is not "unchanged".
     changed_company: set[int] = field(default_factory=set)
 
@@ -106,8 +113,6 @@ class Run:
         self.last_client_id = 0
         self.last_company_id = 0
         self.processed = self.created = self.updated = self.skipped = self.failed = 0
-        self._new_client = _factory(Client, organization_id=actor.org_id, name="", name_key="",
-                                    import_job_id=job.id)
         self._pending: dict[str, Any] = {}
 
     @classmethod
@@ -207,21 +212,29 @@ class Run:
         if ids:
             # Scoped to the organization: another one's ID is as unknown as a made-up one.
             by_id = {c.id: c for c in await Client.filter(organization_id=org_id, id__in=ids)}
+        connection = connections.get("default")
         emails = list({row.email_key for row in valid if row.email_key})
         by_email: dict[str, Client] = {}
         if emails:
-            by_email = {c.active_email_key: c for c in await Client.filter(
-                organization_id=org_id, active_email_key__in=emails)}
+            # Most emails of a file are new: only the few found are read as models.
+            found = await writer.select_in(connection, Client, ("id",), "active_email_key",
+                                           emails, org_id)
+            if found:
+                by_email = {c.active_email_key: c for c in await Client.filter(
+                    id__in=[client["id"] for client in found])}
         tax_ids = list({row.tax_id for row in valid if row.tax_id})
-        names = list({fold(row.clean.company["name"]) for row in valid
-                      if row.clean.company and not row.tax_id})
-        companies_by_tax: dict[str, Company] = {}
-        companies_by_name: dict[str, Company] = {}
+        names = list({row.company_key for row in valid if row.company_key and not row.tax_id})
+        companies_by_tax: dict[str, CompanyRow] = {}
+        companies_by_name: dict[str, CompanyRow] = {}
         if tax_ids:
-            for company in await Company.filter(organization_id=org_id, tax_id__in=tax_ids):
+            for values in await writer.select_in(connection, Company, writer.COMPANY_COLUMNS,
+                                                 "tax_id", tax_ids, org_id):
+                company = CompanyRow(**values)
                 companies_by_tax.setdefault(company.tax_id, company)
         if names:
-            for company in await Company.filter(organization_id=org_id, name_key__in=names):
+            for values in await writer.select_in(connection, Company, writer.COMPANY_COLUMNS,
+                                                 "name_key", names, org_id):
+                company = CompanyRow(**values)
                 companies_by_name.setdefault(company.name_key, company)
         by_tax: dict[str, list[Client]] = {}
         if MatchOn.TAX_ID in self.options.match_on and companies_by_tax:
@@ -231,7 +244,7 @@ class Run:
                 company_id__in=list(company_tax),
             ):
                 by_tax.setdefault(company_tax[client.company_id], []).append(client)
-        category_names = {fold(row.category): row.category for row in valid if row.category}
+        category_names = {row.category_key: row.category for row in valid if row.category}
         missing = [key for key in category_names if key not in self.categories]
         if missing:
             self.categories.update(await ClientCategory.filter(
@@ -291,14 +304,14 @@ class Run:
         company_ref = self._company_ref(plan, row, match, companies_by_tax, companies_by_name)
         category_ref = None
         if row.category:
-            key = fold(row.category)
+            key = row.category_key
             category_ref = self.categories.get(key) or key
             if category_ref == key:
                 plan.new_categories.setdefault(key, category_names[key])
 
         if match is None:
-            client = self._new_client(**row.clean.client)
-            client.active_email_key = email_key(client.email)
+            client = NewClient(**row.clean.client, name_key=row.name_key,
+                               active_email_key=row.email_key)
             plan.creates.append((row, client))
             target = client
         else:
@@ -325,10 +338,10 @@ class Run:
         values = row.clean.company
         if not values:
             return None
-        name_key = fold(values["name"])
+        name_key = row.company_key
         current = plan.companies.get(match.company_id) if match is not None else None
         if current is not None and (current.tax_id == row.tax_id if row.tax_id
-                                    else current.name_key == name_key[:200]):
+                                    else current.name_key == name_key):
             # Two companies may share a name: the client keeps the one it has.
             return current.id
         existing = (companies_by_tax.get(row.tax_id) if row.tax_id
@@ -338,10 +351,7 @@ class Run:
         key = ("tax", row.tax_id) if row.tax_id else ("name", name_key)
         new = plan.new_companies.get(key)
         if new is None:
-            plan.new_companies[key] = Company(
-                organization_id=self.actor.org_id, import_job_id=self.job.id,
-                name_key=name_key[:200], **values,
-            )
+            plan.new_companies[key] = CompanyRow(name_key=name_key, **values)
         elif self.options.mode == ImportMode.UPDATE_EXISTING:
             # As if the rows were applied one after the other: the last value wins.
             for name, value in self._company_values(row).items():
@@ -444,35 +454,43 @@ class Run:
             self._pending["last_company_id"] = ids[-1]
         await _write_company_changes(connection, plan, stamp)
 
-        def link(client: Client) -> None:
+        company_parts: dict[int | None, tuple[str, ...]] = {None: ()}
+
+        def link(client: Client | NewClient) -> tuple[str, ...]:
+            """Sets the client's ids of new companies and categories; the search parts of
+            its company (once per company and batch)."""
             company_ref = plan.company_links.get(id(client))
             if isinstance(company_ref, tuple):
                 client.company_id = plan.new_companies[company_ref].id
             category_ref = plan.category_links.get(id(client))
             if isinstance(category_ref, str):
                 client.category_id = categories[category_ref]
-            client.name_key = fold(client.name)[:200]
-            company = plan.companies.get(client.company_id) if client.company_id else None
-            client.search_text = build_search_text(client, company)
+            parts = company_parts.get(client.company_id)
+            if parts is None:
+                parts = company_parts[client.company_id] = company_search_parts(
+                    plan.companies.get(client.company_id))
+            return parts
 
         activities: list[tuple[int, str, str, int, dict]] = []
         if creates:
-            for _, client in creates:
-                link(client)
+            for row, client in creates:
+                client.search_text = join_search_parts(row.search_parts, link(client))
             await write.insert_clients([client for _, client in creates])
             ids = await Client.filter(
                 import_job_id=job_id, id__gt=self.last_client_id
             ).order_by("id").values_list("id", flat=True)
             for (_, client), pk in zip(creates, ids, strict=True):
                 client.id = pk
-                activities.append((pk, VERB_CREATED, "Client", pk, activity.diff(
-                    {}, {name: getattr(client, name) for name in UPDATABLE})))
+                activities.append((pk, VERB_CREATED, "Client", pk, activity.created(
+                    {name: getattr(client, name) for name in UPDATABLE})))
             self._pending["last_client_id"] = ids[-1]
         changed: list[tuple[Client, list[str]]] = []
         unchanged = 0
         for row, client, changes in updates:
             searched_before = client.search_text
-            link(client)
+            client.name_key = fold(client.name)[:200]
+            client.search_text = join_search_parts(
+                client_search_parts(client.name, client.email, client.mobile), link(client))
             after = {name: getattr(client, name) for name in UPDATABLE}
             diff = activity.diff(changes["before"], after)
             if not diff:
@@ -557,25 +575,6 @@ def _cleaning_pool() -> ProcessPoolExecutor:
 def _clean_rows(records: list[tuple[int, list[str]]], mapping: mappings.Mapping,
                 default_country: str | None) -> list[Row]:
     return [clean_row(number, cells, mapping, default_country) for number, cells in records]
-
-
-def _factory(model: type[Model], **defaults: Any) -> Callable[..., Model]:
-    """New `model` instances for a bulk insert, at a fraction of Model.__init__'s cost
-    (which validates and converts every field, a third of an import's time).
-
-    A template built once through __init__ is copied and its fields are set directly: the
-    values given are already clean and of the fields' Python types.
-    """
-    template = model(**defaults).__dict__
-
-    def new(**values: Any) -> Model:
-        instance = object.__new__(model)
-        instance.__dict__.update(template)
-        instance.__dict__["_await_when_save"] = {}
-        instance.__dict__.update(values)
-        return instance
-
-    return new
 
 
 def _would_change(plan: Plan, row: Row, client: Client, changes: dict) -> bool:

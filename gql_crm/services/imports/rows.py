@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from gql_crm.services.clients import CleanInput, clean_client_fields
+from gql_crm.services.clients import CleanInput, clean_client_fields, client_search_parts
 from gql_crm.services.errors import ErrorCode, UserError
 from gql_crm.services.exports import client_pk
 from gql_crm.services.imports.mapping import Mapping
@@ -53,14 +53,13 @@ class Row:
     client_id: int | None = None
     # (field key, error)
     errors: list[tuple[str | None, UserError]] = field(default_factory=list)
-
-    @property
-    def email_key(self) -> str | None:
-        return email_key(self.clean.client.get("email")) if self.clean else None
-
-    @property
-    def tax_id(self) -> str | None:
-        return (self.clean.company or {}).get("tax_id") if self.clean else None
+    # Derived from a valid row in the cleaning worker, so the writer only reads them.
+    email_key: str | None = None
+    tax_id: str | None = None
+    name_key: str = ""
+    search_parts: tuple[str, ...] = ()
+    company_key: str | None = None
+    category_key: str | None = None
 
     def fail(self, key: str | None, code: ErrorCode, **params) -> None:
         self.errors.append((key, UserError(code, (key,) if key else None, params)))
@@ -127,4 +126,15 @@ def clean_row(number: int, cells: list[str], mapping: Mapping, default_country: 
             # The company was to be named after the client, whose name is missing.
             continue
         row.errors.append((key, UserError(error.code, (key,) if key else None, error.params)))
+    if not row.errors:
+        client, company = row.clean.client, row.clean.company
+        row.email_key = email_key(client.get("email"))
+        row.name_key = fold(client["name"])[:200]
+        row.search_parts = client_search_parts(client["name"], client.get("email"),
+                                               client.get("mobile"))
+        if company:
+            row.tax_id = company.get("tax_id")
+            row.company_key = fold(company["name"])[:200]
+        if row.category:
+            row.category_key = fold(row.category)
     return row
