@@ -197,3 +197,36 @@ async def test_a_dead_cleaning_worker_fails_the_job_and_the_next_one_gets_a_new_
     again = await run_import(org, rows(10), {"mode": "UPDATE_EXISTING"})
     assert (again["status"], again["created"]) == ("SUCCEEDED", 8)
     assert await Client.filter(organization_id=org.id).count() == 10
+
+
+async def test_a_large_import_leaves_postgresql_statistics_fresh(org, monkeypatch):
+    from tortoise import connections
+
+    connection = connections.get("default")
+    if connection.capabilities.dialect != "postgres":
+        pytest.skip("VACUUM ANALYZE is PostgreSQL's")
+
+    async def stamps() -> dict:
+        rows = await connection.execute_query_dict(
+            "SELECT relname, last_vacuum, last_analyze FROM pg_stat_user_tables "
+            "WHERE relname IN ('client', 'company', 'activity')")
+        return {row["relname"]: (row["last_vacuum"], row["last_analyze"]) for row in rows}
+
+    async def finished(content: bytes) -> dict:
+        payload = await start(org, content)
+        while jobs.task_of(pk_of(payload["job"]["id"])) is not None:
+            await asyncio.sleep(0.01)
+        return await wait(org, payload["job"]["id"])
+
+    before = await stamps()
+    small = await finished(rows(5, prefix="small"))
+    assert small["created"] == 5
+    assert await stamps() == before  # below the threshold: nothing to do
+
+    monkeypatch.setattr(jobs, "MAINTAIN_AFTER_ROWS", 20)
+    large = await finished(rows(30, prefix="large"))
+    assert large["status"] == "SUCCEEDED" and large["created"] == 30
+    after = await stamps()
+    for table in ("client", "company", "activity"):
+        for new, old in zip(after[table], before.get(table, (None, None))):
+            assert new is not None and (old is None or new > old), (table, new, old)
