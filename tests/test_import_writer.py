@@ -6,7 +6,7 @@ from datetime import datetime
 from tortoise import connections
 
 from gql_crm.models import Activity, Client, Company
-from tests.helpers import UPDATE_CLIENT, create_client, pk_of
+from tests.helpers import CREATE_CATEGORY, UPDATE_CLIENT, create_client, pk_of
 from tests.imports import csv_bytes, run_import
 
 # Set by the database or different by design (which row, which organization, which job).
@@ -50,9 +50,8 @@ def same_kind_of_timestamp(a, b) -> None:
 
 
 async def category_of(org, name: str) -> str:
-    data = await org.data("mutation($n: String!) { createClientCategory(name: $n) "
-                          "{ category { id } } }", {"n": name})
-    return data["createClientCategory"]["category"]["id"]
+    data = await org.data(CREATE_CATEGORY, {"name": name})
+    return data["createClientCategory"]["clientCategory"]["id"]
 
 
 async def test_a_client_imported_is_stored_as_one_created_by_mutation(org, make_org):
