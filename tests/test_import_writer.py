@@ -6,6 +6,8 @@ from datetime import datetime
 from tortoise import connections
 
 from gql_crm.models import Activity, Client, Company
+from gql_crm.services import activity
+from gql_crm.services.imports.options import UPDATABLE
 from tests.helpers import CREATE_CATEGORY, UPDATE_CLIENT, create_client, pk_of
 from tests.imports import csv_bytes, run_import
 
@@ -72,8 +74,10 @@ async def test_a_client_imported_is_stored_as_one_created_by_mutation(org, make_
     assert comparable(company_by_writer) == comparable(company_by_orm)
     same_kind_of_timestamp(company_by_writer["created_at"], company_by_orm["created_at"])
 
-    # The activity entry, against the same entry written by the ORM.
+    # The activity entry: what activity.diff records, stored as the ORM stores it.
     entry = await Activity.get(client_id=imported.id)
+    assert entry.changes == activity.diff({}, {name: getattr(imported, name)
+                                               for name in UPDATABLE})
     twin = await Activity.create(
         organization_id=entry.organization_id, client_id=entry.client_id,
         actor_id=entry.actor_id, verb=entry.verb, target_type=entry.target_type,

@@ -72,9 +72,13 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, A
     return changes
 
 
+_JSON_NATIVE = frozenset((str, int, float, bool))
+
+
 def created(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """`diff({}, values)` without comparing each value (an import records one per row)."""
-    return {key: {"old": None, "new": json_safe(value)}
+    return {key: {"old": None,
+                  "new": value if type(value) in _JSON_NATIVE else json_safe(value)}
             for key, value in values.items() if value is not None}
 
 

@@ -471,7 +471,7 @@ class Run:
                     plan.companies.get(client.company_id))
             return parts
 
-        activities: list[tuple[int, str, str, int, dict]] = []
+        activities: list[tuple[int, str, str, int, dict | str]] = []
         if creates:
             for row, client in creates:
                 client.search_text = join_search_parts(row.search_parts, link(client))
@@ -479,10 +479,10 @@ class Run:
             ids = await Client.filter(
                 import_job_id=job_id, id__gt=self.last_client_id
             ).order_by("id").values_list("id", flat=True)
-            for (_, client), pk in zip(creates, ids, strict=True):
+            for (row, client), pk in zip(creates, ids, strict=True):
                 client.id = pk
-                activities.append((pk, VERB_CREATED, "Client", pk, activity.created(
-                    {name: getattr(client, name) for name in UPDATABLE})))
+                activities.append((pk, VERB_CREATED, "Client", pk, writer.created_changes(
+                    row.created_changes, client)))
             self._pending["last_client_id"] = ids[-1]
         changed: list[tuple[Client, list[str]]] = []
         unchanged = 0
@@ -574,7 +574,11 @@ def _cleaning_pool() -> ProcessPoolExecutor:
 
 def _clean_rows(records: list[tuple[int, list[str]]], mapping: mappings.Mapping,
                 default_country: str | None) -> list[Row]:
-    return [clean_row(number, cells, mapping, default_country) for number, cells in records]
+    rows = [clean_row(number, cells, mapping, default_country) for number, cells in records]
+    for row in rows:
+        if not row.errors:
+            row.created_changes = writer.own_created_changes(row.clean.client)
+    return rows
 
 
 def _would_change(plan: Plan, row: Row, client: Client, changes: dict) -> bool:

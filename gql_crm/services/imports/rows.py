@@ -60,6 +60,8 @@ class Row:
     search_parts: tuple[str, ...] = ()
     company_key: str | None = None
     category_key: str | None = None
+    # The "imported" entry's changes of the client's own fields, encoded (see writer.py).
+    created_changes: str = ""
 
     def fail(self, key: str | None, code: ErrorCode, **params) -> None:
         self.errors.append((key, UserError(code, (key,) if key else None, params)))

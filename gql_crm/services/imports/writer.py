@@ -23,6 +23,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 
 from gql_crm.models import Activity, Client, ClientStatus, Company, Gender
+from gql_crm.services import activity
+from gql_crm.services.imports.options import UPDATABLE
 
 @dataclass(slots=True)
 class NewClient:
@@ -74,6 +76,30 @@ COMPANY_INSERT = ("organization_id", "created_at", "name", "name_key", "legal_na
 ACTIVITY_INSERT = ("organization_id", "created_at", "client_id", "actor_id", "verb",
                    "target_type", "target_id", "changes", "import_job_id")
 _ENCODE_JSON = Activity._meta.fields_map["changes"].encoder
+# The fields of a created client's entry the writer learns only when it writes: the last
+# ones of UPDATABLE, so their encoding is appended to that of the others.
+LINKS = ("category_id", "company_id")
+OWN = UPDATABLE[:-len(LINKS)]
+assert UPDATABLE[-len(LINKS):] == LINKS
+
+
+def own_created_changes(client: dict[str, Any]) -> str:
+    """The "imported" entry's changes of the client's own fields, encoded as the ORM
+    encodes the whole, without the braces; the cleaning worker computes it."""
+    return _ENCODE_JSON(activity.created({name: client.get(name) for name in OWN}))[1:-1]
+
+
+@cache
+def _link_changes(name: str, value: int) -> str:
+    return "," + _ENCODE_JSON({name: {"old": None, "new": value}})[1:-1]
+
+
+def created_changes(own: str, client: "NewClient") -> str:
+    """The whole "imported" entry's changes: `diff({}, UPDATABLE values)`, encoded."""
+    links = "".join(_link_changes(name, value) for name, value in
+                    (("category_id", client.category_id), ("company_id", client.company_id))
+                    if value is not None)
+    return "{" + own + links + "}"
 
 
 def _quoted(model: type[Model], field: str) -> str:
@@ -128,11 +154,12 @@ class Writer:
             for c in companies
         ])
 
-    async def insert_activity(self, entries: Iterable[tuple[int, str, str, int, dict]]) -> None:
-        """(client id, verb, target type, target id, changes) of each entry."""
+    async def insert_activity(self, entries: Iterable[tuple[int, str, str, int, dict | str]]
+                              ) -> None:
+        """(client id, verb, target type, target id, changes, as a dict or encoded)."""
         org_id, job_id, actor_id, stamp = self.org_id, self.job_id, self.actor_id, self.stamp
         rows = [(org_id, stamp, client_id, actor_id, verb, target_type, target_id,
-                 _ENCODE_JSON(changes), job_id)
+                 changes if type(changes) is str else _ENCODE_JSON(changes), job_id)
                 for client_id, verb, target_type, target_id, changes in entries]
         if rows:
             await self.connection.execute_many(
