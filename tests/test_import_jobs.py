@@ -214,9 +214,9 @@ async def test_a_large_import_leaves_postgresql_statistics_fresh(org, monkeypatc
 
     async def finished(content: bytes) -> dict:
         payload = await start(org, content)
-        while jobs.task_of(pk_of(payload["job"]["id"])) is not None:
+        while jobs.task_of(pk_of(payload["importJob"]["id"])) is not None:
             await asyncio.sleep(0.01)
-        return await wait(org, payload["job"]["id"])
+        return await wait(org, payload["importJob"]["id"])
 
     before = await stamps()
     small = await finished(rows(5, prefix="small"))
