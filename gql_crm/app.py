@@ -5,6 +5,7 @@ import uuid
 from contextlib import asynccontextmanager
 from urllib.parse import quote
 
+from cross_web import HTTPException as StrawberryHTTPException
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
@@ -21,7 +22,12 @@ from gql_crm.api.schema import build_schema
 from gql_crm.config import Settings
 from gql_crm.db import tortoise_config
 from gql_crm.http import frontend_middleware
-from gql_crm.http.errors import RequestRefused, http_exception_handler, refusal_response
+from gql_crm.http.errors import (
+    RequestRefused,
+    http_exception_handler,
+    refusal_response,
+    unexpected_error,
+)
 from gql_crm.http.graphiql import graphiql_assets, render_page
 from gql_crm.http.graphql_view import GraphQLOverHTTP
 from gql_crm.services import exports, files
@@ -79,7 +85,42 @@ class GraphQLApp(GraphQLOverHTTP, GraphQL):
             )
             await response(scope, receive, send)
             return
-        await super().__call__(scope, receive, send)
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            # Strawberry's own refusals are answered inside run (gql_crm.http.graphql_view).
+            response = await self.run(request)
+        except HTTPException:
+            raise  # Starlette's own (a malformed multipart body): its handler answers
+        except Exception as exc:  # noqa: BLE001 - the client gets a coded error, the log the rest
+            response = unexpected_error(request, exc, request_id_of(request))
+        if response.status_code >= 400:
+            response.headers[REQUEST_ID_HEADER] = request_id_of(request)
+        await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return super().decode_json(data)
+        except RecursionError as exc:
+            raise StrawberryHTTPException(400, "JSON nested too deeply") from exc
+
+    async def parse_http_body(self, request):
+        try:
+            return await super().parse_http_body(request)
+        except AttributeError as exc:
+            # strawberry reads the body (or a batch's item) with .get(): null, "x", 1, ...
+            raise StrawberryHTTPException(400, "the body must be a JSON object") from exc
+
+    async def parse_multipart(self, request):
+        try:
+            return await super().parse_multipart(request)
+        except (LookupError, TypeError, ValueError, AttributeError) as exc:
+            # The map points at a place `operations` does not have (e.g. operations=[]).
+            raise StrawberryHTTPException(
+                400, "the multipart map does not match the operations"
+            ) from exc
 
     def create_response(self, response_data, sub_response) -> Response:
         response = super().create_response(response_data, sub_response)
@@ -99,7 +140,7 @@ class GraphQLApp(GraphQLOverHTTP, GraphQL):
         return render_page(request)
 
     async def get_context(self, request, response) -> Context:
-        request_id = request.headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex
+        request_id = request_id_of(request)
         # A websocket has no response of its own (strawberry passes the socket).
         if isinstance(response, Response):
             response.headers[REQUEST_ID_HEADER] = request_id
@@ -131,6 +172,14 @@ def _database_was_busy(response_data) -> bool:
         (error.get("extensions") or {}).get("code") == RequestErrorCode.DATABASE_BUSY
         for result in results for error in (result.get("errors") or [])
     )
+
+
+def request_id_of(connection: HTTPConnection) -> str:
+    """The caller's X-Request-ID or a new one, the same for every use in one request."""
+    state = connection.scope.setdefault("state", {})
+    if "request_id" not in state:
+        state["request_id"] = connection.headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex
+    return state["request_id"]
 
 
 def _is_multipart(scope) -> bool:
@@ -272,7 +321,8 @@ def create_app(settings: Settings | None = None, *, init_orm: bool = True) -> St
 
     return Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            # Every method reaches the view, which refuses the others in GraphQL JSON.
+            Route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             graphiql_assets(),

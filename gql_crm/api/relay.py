@@ -14,6 +14,10 @@ from gql_crm.services.pagination import Page
 
 NodeT = TypeVar("NodeT")
 
+# Primary keys are 32-bit on PostgreSQL (serial) and SQLite refuses integers past 64 bits:
+# a bigger number in an ID is sent to neither, it names no row.
+MAX_PK = 2**31 - 1
+
 
 @strawberry.enum(description="The direction of an orderBy; DESC unless given, in every "
                  "orderBy of the API.")
@@ -29,10 +33,16 @@ def decode_id(global_id: relay.GlobalID | None, *type_names: str) -> int | None:
     """
     if global_id is None or global_id.type_name not in type_names:
         return None
+    return parse_pk(global_id.node_id)
+
+
+def parse_pk(node_id: str) -> int | None:
+    """The primary key a global ID's number can be, else None."""
     try:
-        return int(global_id.node_id)
+        pk = int(node_id)
     except ValueError:
         return None
+    return pk if 0 < pk <= MAX_PK else None
 
 
 def decode_ids(global_ids: Iterable[relay.GlobalID], type_name: str) -> tuple[int, ...]:
@@ -52,12 +62,7 @@ class ModelNode(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        ids = []
-        for node_id in node_ids:
-            try:
-                ids.append(int(node_id))
-            except ValueError:
-                ids.append(0)
+        ids = [parse_pk(node_id) or 0 for node_id in node_ids]
         rows = await info.context.loaders.by_id(cls._model).load_many(ids)
         return [cls.from_model(row) if row is not None else None for row in rows]
 

@@ -2,6 +2,8 @@
 
 import strawberry
 from strawberry import relay
+from strawberry.relay.fields import NodeExtension
+from strawberry.relay.types import GlobalIDValueError
 
 from gql_crm.api.accounts import AccountMutations, AccountQueries
 from gql_crm.api.billing.mutations import BillingMutations
@@ -19,15 +21,33 @@ from gql_crm.api.scalars import SCALAR_OVERRIDES
 from gql_crm.config import Settings
 
 
+class UnknownTypeIsNull(NodeExtension):
+    """An ID naming a type the schema has no node of ("Nope:1") is an ID of nothing."""
+
+    def resolve(self, next_, source, info, **kwargs):
+        try:
+            return super().resolve(next_, source, info, **kwargs)
+        except GlobalIDValueError:
+            return None
+
+    async def resolve_async(self, next_, source, info, **kwargs):
+        try:
+            return await super().resolve_async(next_, source, info, **kwargs)
+        except GlobalIDValueError:
+            return None
+
+
 def _query_type() -> type:
     # relay.node() fields are bound to the first schema built from them, hence a fresh
     # Query class per schema (tests build schemas with other limits).
     @strawberry.type(name="Query", description="What you can read: your organization's "
                      "clients, their profiles and records, import jobs and accounts.")
     class Query(AccountQueries, ClientQueries, ImportQueries):
-        node: relay.Node | None = relay.node(
+        node: relay.Node | None = strawberry.field(
             description="Any object by its global ID; another organization's IDs resolve "
-            "to null."
+            "to null.",
+            extensions=[UnknownTypeIsNull()],
+            default=strawberry.UNSET,
         )
 
     return Query

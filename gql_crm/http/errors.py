@@ -1,11 +1,18 @@
 """GraphQL-shaped HTTP errors: every refusal is `{"errors": [{message, extensions.code}]}`,
 in the caller's language, with the media type the caller asked for (GraphQL over HTTP)."""
 
+import logging
+import sqlite3
+
+import asyncpg
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from tortoise.exceptions import BaseORMException
 
 from gql_crm.services.messages import DEFAULT_LANGUAGE, message, pick_language
+
+logger = logging.getLogger("gql_crm.errors")
 
 JSON = "application/json"
 # The GraphQL-over-HTTP media type: with it, status codes tell request errors apart.
@@ -56,20 +63,25 @@ def graphql_error(
 
 def error_response(
     code: str, status_code: int, *, language: str = DEFAULT_LANGUAGE, media_type: str = JSON,
-    catalog_key: str | None = None, headers: dict | None = None, **params,
+    catalog_key: str | None = None, headers: dict | None = None,
+    extensions: dict | None = None, **params,
 ) -> JSONResponse:
+    error = graphql_error(code, language, catalog_key, **params)
+    error["extensions"].update(extensions or {})
     return JSONResponse(
-        {"errors": [graphql_error(code, language, catalog_key, **params)]},
-        status_code=status_code, media_type=media_type, headers=headers,
+        {"errors": [error]}, status_code=status_code, media_type=media_type, headers=headers,
     )
 
 
-def refusal_response(request: Request, refused: RequestRefused) -> JSONResponse:
+def refusal_response(
+    request: Request, refused: RequestRefused, *, extensions: dict | None = None
+) -> JSONResponse:
     return error_response(
         refused.code, refused.status_code,
         language=pick_language(request.headers.get("accept-language")),
         media_type=response_media_type(request.headers.get("accept")),
-        catalog_key=refused.catalog_key, headers=refused.headers, **refused.params,
+        catalog_key=refused.catalog_key, headers=refused.headers, extensions=extensions,
+        **refused.params,
     )
 
 
@@ -82,3 +94,25 @@ async def http_exception_handler(request: Request, exc: HTTPException) -> JSONRe
         ROUTING_CODES.get(exc.status_code, "BAD_REQUEST"), exc.status_code,
         headers=dict(exc.headers or {}), reason=exc.detail,
     ))
+
+
+# What a database that cannot be reached raises, by driver; tortoise wraps only some.
+DATABASE_DOWN = (
+    BaseORMException, OSError, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError,
+)
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def unexpected_error(request: Request, exc: Exception, request_id: str) -> JSONResponse:
+    """An exception outside the GraphQL executor's masking, e.g. while authenticating."""
+    if isinstance(exc, DATABASE_DOWN):
+        logger.warning("request %s: database unavailable: %r", request_id, exc)
+        return refusal_response(request, RequestRefused(
+            "DATABASE_UNAVAILABLE", 503,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        ))
+    logger.error("request %s: unexpected error outside GraphQL", request_id, exc_info=exc)
+    return refusal_response(
+        request, RequestRefused("INTERNAL_SERVER_ERROR", 500, request_id=request_id),
+        extensions={"requestId": request_id},
+    )

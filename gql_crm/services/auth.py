@@ -10,7 +10,7 @@ from tortoise.timezone import now
 from gql_crm.models import ApiToken, Organization, Role, User
 from gql_crm.services.errors import ErrorCode, UserErrors
 from gql_crm.services.text import fold
-from gql_crm.services.validation import Validator, normalize_country, normalize_email
+from gql_crm.services.validation import Validator, normalize_country, required_email
 
 TOKEN_PREFIX = "gqlcrm_"
 
@@ -70,7 +70,7 @@ async def create_organization(
 
 async def get_or_create_user(organization: Organization, email: str, role: Role) -> User:
     checks = Validator()
-    email = checks.check("email", normalize_email, email)
+    email = checks.check("email", required_email, email)
     checks.raise_if_errors()
     user = await User.get_or_none(organization=organization, email=email)
     if user is None:
@@ -96,7 +96,7 @@ async def list_users(actor: Actor) -> list[User]:
 async def create_user(actor: Actor, email: str, role: Role) -> User:
     actor.require(Role.ADMIN)
     checks = Validator()
-    email = checks.check("email", normalize_email, email)
+    email = checks.check("email", required_email, email)
     checks.raise_if_errors()
     if await User.filter(organization_id=actor.org_id, email=email).exists():
         raise UserErrors.single(ErrorCode.DUPLICATE, "email")

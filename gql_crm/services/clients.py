@@ -401,8 +401,15 @@ def known_countries(values: Iterable[str]) -> list[str]:
     return [code for code in codes if code]
 
 
+# Longer than any searchable field, so nothing longer can match; it also keeps the query
+# within SQLite's LIKE pattern limit and the statement small.
+MAX_SEARCH_LENGTH = 256
+
+
 def search_terms(search: str | None) -> list[str]:
     """Every word must match somewhere: "garcia madrid" narrows, it does not widen."""
+    if search is not None and len(search) > MAX_SEARCH_LENGTH:
+        raise UserErrors.single(ErrorCode.TOO_LONG, "search", max_length=MAX_SEARCH_LENGTH)
     return CONTROL_CHARACTERS.sub(" ", fold(search or "")).split()
 
 

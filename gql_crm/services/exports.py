@@ -34,6 +34,7 @@ from gql_crm.services.clients import (
     ClientOrderField,
     client_sort_keys,
     clients_queryset,
+    search_terms,
 )
 from gql_crm.services.errors import ErrorCode, UserErrors
 from gql_crm.services.pagination import iterate_batches
@@ -153,6 +154,7 @@ class ExportRequest:
         return self.delimiter or DEFAULT_DELIMITER[self.language]
 
     def validate(self) -> None:
+        search_terms(self.search)
         problems = []
         if not self.columns or any(key not in COLUMNS_BY_KEY for key in self.columns):
             problems.append((ErrorCode.INVALID_CHOICE, "columns", ", ".join(COLUMNS_BY_KEY)))

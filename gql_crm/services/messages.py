@@ -235,6 +235,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "es": "La base de datos está ocupada con otra escritura; la parte que falló no "
               "cambió nada. Vuelva a intentarlo en {seconds} s.",
     },
+    "DATABASE_UNAVAILABLE": {
+        "en": "The database cannot be reached right now; try again shortly.",
+        "es": "No se puede acceder a la base de datos en este momento; inténtelo de nuevo "
+              "en breve.",
+    },
     "INTERNAL_SERVER_ERROR": {
         "en": "Unexpected error. Quote request ID {request_id} when reporting it.",
         "es": "Error inesperado. Indique el ID de petición {request_id} al comunicarlo.",

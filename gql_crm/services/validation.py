@@ -109,6 +109,13 @@ def email_problem(value: str, exc: EmailNotValidError) -> Phrase:
     return Phrase("EMAIL_GENERIC")
 
 
+def required_email(value: str | None) -> str:
+    email = normalize_email(value)
+    if email is None:
+        raise FieldInvalid(ErrorCode.REQUIRED)
+    return email
+
+
 def email_key(email: str | None) -> str | None:
     """Two addresses differing only in case reach the same person in practice."""
     return email.casefold() if email else None
