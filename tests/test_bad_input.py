@@ -206,3 +206,31 @@ async def _post(app, token: str) -> httpx.Response:
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         return await client.post("/graphql", json={"query": "{ viewer { role } }"},
                                  headers={"Authorization": f"Bearer {token}"})
+
+
+async def test_a_raw_cr_in_an_uploaded_file_name_is_a_coded_bad_request(http, org):
+    client_id = await create_client(org, name="Ana")
+    operations = json.dumps({
+        "query": "mutation($c: ID!, $f: Upload!) { attachClientFile(clientId: $c, file: $f) "
+                 "{ errors { code } } }",
+        "variables": {"c": client_id["id"], "f": None},
+    })
+    boundary = "gqlcrmboundary"
+    body = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n"
+        f"{operations}\r\n"
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n"
+        '{"0": ["variables.f"]}\r\n'
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"0\"; "
+        'filename="a\rb.txt"\r\nContent-Type: text/plain\r\n\r\nhello\r\n'
+        f"--{boundary}--\r\n"
+    ).encode()
+    response = await http.post("/graphql", content=body, headers={
+        "Authorization": f"Bearer {org.tokens[Role.ADMIN]}", "GraphQL-Require-Preflight": "1",
+        "Content-Type": f"multipart/form-data; boundary={boundary}",
+    })
+    error = assert_coded_error(response, 400, "BAD_REQUEST")
+    assert "multipart" in error["message"]
+    files = await org.data("query($id: ID!) { client(id: $id) { files { totalCount } } }",
+                           {"id": client_id["id"]})
+    assert files["client"]["files"]["totalCount"] == 0
