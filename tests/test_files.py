@@ -4,8 +4,10 @@ import base64
 import dataclasses
 import hashlib
 import io
+import struct
 import unicodedata
 import uuid
+import zlib
 from urllib.parse import urlsplit
 
 import pytest
@@ -369,6 +371,39 @@ async def test_too_many_pixels(org, override_settings):
     fits = await upload(org, SET_PHOTO, {"clientId": client_id},
                         {"file": ("p.png", image_bytes("PNG", (10, 10)), "image/png")})
     assert fits["data"]["setClientPhoto"]["errors"] == []
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A PNG whose header claims `width` x `height` pixels, with almost no pixel data."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+
+
+async def test_a_photo_claiming_enormous_dimensions_is_too_large(org):
+    # Far past Pillow's own decompression-bomb guard, which fires before our limit.
+    client_id = await create_client(org)
+    result = await upload(org, SET_PHOTO, {"clientId": client_id},
+                          {"file": ("p.png", _png_claiming(50_000, 50_000), "image/png")})
+    errors = result["data"]["setClientPhoto"]["errors"]
+    assert [(e["code"], e["field"]) for e in errors] == [("IMAGE_TOO_LARGE", ["file"])]
+    assert await File.filter(client_id=int(_pk(client_id))).count() == 0
+
+
+async def test_a_truncated_photo_is_damaged(org):
+    client_id = await create_client(org)
+    jpeg = image_bytes("JPEG", (400, 300))
+    for headers, text in (({}, "damaged"), ({"Accept-Language": "es"}, "dañada")):
+        result = await upload(org, SET_PHOTO, {"clientId": client_id},
+                              {"file": ("p.jpg", jpeg[: len(jpeg) // 2], "image/jpeg")},
+                              headers=headers)
+        errors = result["data"]["setClientPhoto"]["errors"]
+        assert [(e["code"], e["field"]) for e in errors] == [("DAMAGED_IMAGE", ["file"])]
+        assert text in errors[0]["message"]
+    assert await File.filter(client_id=int(_pk(client_id))).count() == 0
 
 
 async def test_list_photos_and_files_in_constant_queries(org, sql_statements):

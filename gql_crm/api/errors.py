@@ -36,6 +36,8 @@ UserErrorCode = docs.described(strawberry.enum(
     "FILE_TOO_LARGE": "The upload is larger than allowed.",
     "UNSUPPORTED_FILE": "The file's content is of a type not accepted here.",
     "IMAGE_TOO_LARGE": "The image has more pixels than allowed.",
+    "DAMAGED_IMAGE": "The image's format is accepted but its data is broken (truncated, "
+                     "corrupted).",
     "TOO_MANY_ROWS": "The file has more rows than an import allows.",
     "EXCEEDS_AMOUNT_DUE": "The payment is more than the amount still due.",
     "MISSING_COLUMN": "The file has no column for a field the import needs.",

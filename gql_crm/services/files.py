@@ -223,6 +223,10 @@ class _TooManyPixels(Exception):
     pass
 
 
+class _DamagedImage(Exception):
+    pass
+
+
 def _encode(image: Image.Image, fmt: str, icc_profile: bytes | None) -> bytes:
     if fmt == "JPEG" and image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
@@ -246,12 +250,23 @@ def process_photo(
     Blocking (decoding is CPU work): call it in a thread.
     """
     try:
-        with Image.open(source) as probe:
-            if probe.format not in PHOTO_FORMATS:
-                raise _NotAnImage(probe.format or "unknown")
-            if probe.width * probe.height > max_pixels:
-                raise _TooManyPixels
-            probe.verify()
+        probe = Image.open(source)
+    except Image.DecompressionBombError as exc:
+        # Pillow's own guard, for sizes far beyond ours, fires as it reads the header.
+        raise _TooManyPixels from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise _NotAnImage("unknown") from exc
+    with probe:
+        if probe.format not in PHOTO_FORMATS:
+            raise _NotAnImage(probe.format or "unknown")
+        if probe.width * probe.height > max_pixels:
+            raise _TooManyPixels
+    # From here on the file is an image of a supported format: a failure means its data is
+    # broken (truncated, corrupted), not that it is something else.
+    try:
+        source.seek(0)
+        with Image.open(source) as check:
+            check.verify()
         source.seek(0)
         with Image.open(source) as image:
             fmt, content_type, extension = PHOTO_FORMATS[image.format]
@@ -261,7 +276,7 @@ def process_photo(
             upright = ImageOps.exif_transpose(image)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
             Image.DecompressionBombError) as exc:
-        raise _NotAnImage("unknown") from exc
+        raise _DamagedImage from exc
     if upright.mode == "P":
         upright = upright.convert("RGBA")
     thumbnail = ImageOps.fit(upright, (thumbnail_size, thumbnail_size), Image.Resampling.LANCZOS)
@@ -297,6 +312,8 @@ async def set_photo(actor: Actor, settings: Settings, client_id: int, upload: Up
             raise UserErrors.single(
                 ErrorCode.IMAGE_TOO_LARGE, "file", max_pixels=settings.max_image_pixels
             ) from None
+        except _DamagedImage:
+            raise UserErrors.single(ErrorCode.DAMAGED_IMAGE, "file") from None
         except _NotAnImage:
             source.seek(0)
             kind = filetype.guess(source.read(SNIFF_BYTES))

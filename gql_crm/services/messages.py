@@ -71,6 +71,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "The image has more than {max_pixels} pixels.",
         "es": "La imagen tiene más de {max_pixels} píxeles.",
     },
+    "DAMAGED_IMAGE": {
+        "en": "The image is damaged (truncated or corrupted); export it again.",
+        "es": "La imagen está dañada (cortada o corrupta); vuelva a exportarla.",
+    },
     "TOO_MANY_ROWS": {
         "en": "The file has more than {max_rows} rows.",
         "es": "El archivo tiene más de {max_rows} filas.",
