@@ -150,6 +150,7 @@ async def test_invoice_lifecycle_and_partial_payments(org):
     variables = {"id": invoice_id, "amount": "10", "date": day(0)}
     errors = await errors_of(org, RECORD_PAYMENT, variables, "recordPayment")
     assert errors[0]["code"] == "INVALID_STATE" and "DRAFT" in errors[0]["message"]
+    assert errors[0]["field"] == ["invoiceId"]
 
     authorized = await ok(org, AUTHORIZE_INVOICE, {"id": invoice_id}, "authorizeInvoice",
                           "invoice")
@@ -343,7 +344,7 @@ async def test_other_organizations_records_are_not_found(make_org):
     assert codes(errors) == {("NOT_FOUND", ("projectId",))}
     errors = await errors_of(mine, RECORD_PAYMENT, {"id": their_invoice["id"], "amount": "1",
                                                     "date": day(0)}, "recordPayment")
-    assert codes(errors) == {("NOT_FOUND", ("id",))}
+    assert codes(errors) == {("NOT_FOUND", ("invoiceId",))}
     errors = await errors_of(mine, quote_action("sendQuote"), {"id": their_quote["id"]},
                              "sendQuote")
     assert codes(errors) == {("NOT_FOUND", ("id",))}

@@ -193,10 +193,13 @@ async def record_payment(actor: Actor, invoice_id: int, amount: Any, day: Any) -
     checks.raise_if_errors()
     async with write_transaction():
         # Locked so two concurrent payments cannot both fit the same amount due, nor a
-        # payment land on an invoice being canceled.
-        invoice = await lock_row(Invoice, actor, invoice_id)
+        # payment land on an invoice being canceled. The refusals name the mutation's
+        # argument, `invoiceId`.
+        invoice = await lock_row(Invoice, actor, invoice_id, "invoice_id")
         if invoice.status != InvoiceStatus.AUTHORIZED:
-            raise UserErrors.single(ErrorCode.INVALID_STATE, "id", state=invoice.status.value)
+            raise UserErrors.single(
+                ErrorCode.INVALID_STATE, "invoice_id", state=invoice.status.value
+            )
         due = invoice.total - invoice.amount_paid
         if amount > due:
             raise UserErrors.single(ErrorCode.EXCEEDS_AMOUNT_DUE, "amount", amount_due=str(due))
