@@ -72,7 +72,8 @@ def create_token(args: argparse.Namespace) -> int:
             if org is None:
                 print(f"error: no organization with slug {args.org!r}", file=sys.stderr)
                 return 1
-            email = args.email or f"{args.role.lower()}@{org.slug}.local"
+            # .example is reserved for examples (RFC 2606) and, unlike .local, a valid domain.
+            email = args.email or f"{args.role.lower()}@{org.slug}.example"
             user = await auth.get_or_create_user(org, email, Role(args.role))
             print(f"user: {user.email} ({user.role.value})")
             print(await auth.issue_token(user))

@@ -72,6 +72,15 @@ async def test_create_org_and_token(empty_database_url, tmp_path):
     assert issued.returncode == 0, issued.stderr
     assert issued.stdout.strip().splitlines()[-1].startswith("gqlcrm_")
 
+    default_email = await asyncio.to_thread(
+        gql_crm, "create-token", "--org", "panaderia-nunez", "--role", "VIEWER",
+        db=empty_database_url, cwd=tmp_path,
+    )
+    assert default_email.returncode == 0, default_email.stderr
+    assert "user: viewer@panaderia-nunez.example (VIEWER)" in default_email.stdout
+    viewer_token = default_email.stdout.strip().splitlines()[-1]
+    assert viewer_token.startswith("gqlcrm_")
+
     missing = await asyncio.to_thread(
         gql_crm, "create-token", "--org", "nope", "--role", "ADMIN",
         db=empty_database_url, cwd=tmp_path,
