@@ -234,3 +234,17 @@ async def test_a_raw_cr_in_an_uploaded_file_name_is_a_coded_bad_request(http, or
     files = await org.data("query($id: ID!) { client(id: $id) { files { totalCount } } }",
                            {"id": client_id["id"]})
     assert files["client"]["files"]["totalCount"] == 0
+
+
+@pytest.mark.parametrize("document, variables", [
+    ('mutation { importClients(file: "clients.csv") { errors { code } } }', {}),
+    ("mutation($f: Upload!) { importClients(file: $f) { errors { code } } }",
+     {"f": "clients.csv"}),
+    ("mutation($f: Upload!, $c: ID!) { setClientPhoto(clientId: $c, file: $f) "
+     "{ errors { code } } }", {"f": {"name": "x"}, "c": "x"}),
+])
+async def test_an_upload_given_as_a_value_is_refused_with_a_code(org, document, variables):
+    body = await org.gql(document, variables)
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] in ("BAD_USER_INPUT",
+                                                       "GRAPHQL_VALIDATION_FAILED")

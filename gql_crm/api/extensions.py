@@ -92,7 +92,9 @@ class ErrorCodes(SchemaExtension):
                                  seconds=RETRY_AFTER_SECONDS)
             busy.extensions["retryAfter"] = RETRY_AFTER_SECONDS
             return busy
-        if original is None or isinstance(original, GraphQLError):
+        # Without a path the error is the document's or the variables': a scalar refusing a
+        # value (an inline Upload, a bad Date) carries its ValueError, and is no bug.
+        if original is None or isinstance(original, GraphQLError) or error.path is None:
             if not (error.extensions or {}).get("code"):
                 # Errors with a path come from executing a field (a malformed argument);
                 # the others from parsing and validating the document.

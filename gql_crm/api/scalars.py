@@ -5,6 +5,7 @@ import dataclasses
 import datetime
 import decimal
 
+from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 from strawberry.schema.types.scalar import DEFAULT_SCALAR_REGISTRY
 
@@ -28,8 +29,20 @@ SPECIFICATIONS = {
     ),
 }
 
+
+def _uploaded_file(value: object) -> UploadFile:
+    # strawberry's Upload takes any value, so a string sent inline reached the services.
+    if not isinstance(value, UploadFile):
+        raise ValueError("Upload takes a file part of a multipart request, not a value.")
+    return value
+
+
+PARSERS = {Upload: _uploaded_file}
+
 SCALAR_OVERRIDES = {
-    type_: dataclasses.replace(DEFAULT_SCALAR_REGISTRY[type_], specified_by_url=url,
-                               description=description)
+    type_: dataclasses.replace(
+        DEFAULT_SCALAR_REGISTRY[type_], specified_by_url=url, description=description,
+        **({"parse_value": PARSERS[type_]} if type_ in PARSERS else {}),
+    )
     for type_, (url, description) in SPECIFICATIONS.items()
 }
