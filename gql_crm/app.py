@@ -37,6 +37,7 @@ from gql_crm.services.auth import authenticate
 from gql_crm.services.persisted_queries import PersistedQueries
 from gql_crm.services.errors import RETRY_AFTER_SECONDS
 from gql_crm.services.messages import message, pick_language
+from gql_crm.websockets import LegacyWSHandler, TransportWSHandler
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
@@ -54,6 +55,9 @@ def bearer_token(connection: HTTPConnection) -> str | None:
 
 
 class GraphQLApp(GraphQLOverHTTP, GraphQL):
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
+
     def __init__(self, settings: Settings):
         super().__init__(
             build_schema(settings), graphql_ide="graphiql", multipart_uploads_enabled=True,
@@ -158,11 +162,14 @@ class GraphQLApp(GraphQLOverHTTP, GraphQL):
         a connection without a valid token is closed (4403) before any operation."""
         params = {str(k).lower(): v for k, v in (context.connection_params or {}).items()}
         scheme, _, token = str(params.get("authorization", "")).partition(" ")
-        actor = await authenticate(token.strip()) if scheme.lower() == "bearer" else None
-        actor = actor or context.actor
+        token = token.strip() if scheme.lower() == "bearer" else None
+        actor = await authenticate(token) if token else None
+        if actor is None:
+            # The handshake's own Authorization header, where a client can send one.
+            token, actor = bearer_token(context.request), context.actor
         if actor is None:
             raise ConnectionRejectionError()
-        context.sign_in(actor)
+        context.sign_in(actor, token)
         return None
 
 

@@ -91,6 +91,52 @@ async def test_subscriptions_need_a_token_and_stay_in_the_organization(org, make
     assert "importJobUpdated" not in str(response.json().get("data"))
 
 
+# (subprotocol, subscribe message type, data message type)
+PROTOCOLS = [("graphql-transport-ws", "subscribe", "next"), ("graphql-ws", "start", "data")]
+
+
+@pytest.mark.parametrize("protocol, start, data", PROTOCOLS)
+async def test_a_revoked_token_stops_working_on_an_open_socket(org, app, protocol, start, data):
+    job_id = (await run_import(org, rows(1)))["id"]
+    viewer = (await org.data("{ viewer { user { id } } }"))["viewer"]["user"]["id"]
+    issued = (await org.data(
+        "mutation($id: ID!) { issueApiToken(userId: $id) "
+        "{ issuedToken { token apiToken { id } } } }",
+        {"id": viewer},
+    ))["issueApiToken"]["issuedToken"]
+    subscribe = {"query": SUBSCRIBE, "variables": {"id": job_id}}
+
+    async def receive(ws) -> dict:
+        while True:
+            message = await asyncio.wait_for(ws.receive_json(), 10)
+            if message["type"] != "ka":  # the older protocol's keep-alive
+                return message
+
+    transport = ASGIWebSocketTransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with aconnect_ws("/graphql", client, subprotocols=[protocol]) as ws:
+            await ws.send_json({"type": "connection_init",
+                                "payload": {"Authorization": f"Bearer {issued['token']}"}})
+            assert (await receive(ws))["type"] == "connection_ack"
+            await ws.send_json({"id": "1", "type": start, "payload": subscribe})
+            first = await receive(ws)
+            assert first["type"] == data
+            assert first["payload"]["data"]["importJobUpdated"]["status"] == "SUCCEEDED"
+            assert (await receive(ws))["type"] == "complete"
+
+            revoked = await org.data(
+                "mutation($id: ID!) { revokeApiToken(id: $id) { errors { code } } }",
+                {"id": issued["apiToken"]["id"]},
+            )
+            assert revoked["revokeApiToken"]["errors"] == []
+            await ws.send_json({"id": "2", "type": start, "payload": subscribe})
+            refused = await receive(ws)
+            assert refused["type"] == "error", refused
+            errors = refused["payload"]
+            error = errors[0] if isinstance(errors, list) else errors
+            assert error["extensions"]["code"] == "UNAUTHENTICATED"
+
+
 async def test_other_organizations_jobs_are_invisible(org, make_org):
     other = await make_org()
     job = await run_import(other, rows(2))

@@ -22,14 +22,17 @@ class Context:
     loaders: Loaders = field(init=False)
     # graphql-transport-ws: the connection_init payload, where the token travels.
     connection_params: dict | None = None
+    # A websocket outlives its token's revocation: each operation on it checks this again.
+    socket_token: str | None = None
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.actor.org_id if self.actor else 0)
 
-    def sign_in(self, actor: Actor) -> None:
-        """A websocket's caller, known once its connection_init arrives."""
+    def sign_in(self, actor: Actor | None, token: str | None = None) -> None:
+        """A websocket's caller, known once its connection_init arrives; None signs out."""
         self.actor = actor
-        self.loaders = Loaders(actor.org_id)
+        self.socket_token = token
+        self.loaders = Loaders(actor.org_id if actor else 0)
         for cached in ("org_id", "today"):
             self.__dict__.pop(cached, None)
 
