@@ -15,11 +15,12 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 from tortoise import connections
-from tortoise.contrib.test import tortoise_test_context
+from tortoise.context import TortoiseContext
+from tortoise.migrations.executor import MigrationExecutor
 
 from gql_crm.app import create_app
 from gql_crm.config import Settings
-from gql_crm.db import MODELS
+from gql_crm.db import tortoise_config
 from gql_crm.models import Organization, Role
 from gql_crm.services import auth
 
@@ -37,7 +38,12 @@ def throwaway_database_url(url: str) -> str:
 @pytest.fixture(scope="session")
 async def database():
     url = throwaway_database_url(TEST_DATABASE_URL)
-    async with tortoise_test_context(MODELS, db_url=url) as context:
+    # Built by the migrations, as a deployment's is: they also create what the models do not
+    # describe (the search indexes).
+    config = tortoise_config(url)
+    async with TortoiseContext() as context:
+        await context.init(config=config, _create_db=True)
+        await MigrationExecutor(connections.get("default"), config["apps"]).migrate()
         yield context
         if not url.startswith("sqlite"):
             connection = connections.get("default")

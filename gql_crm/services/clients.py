@@ -1,13 +1,19 @@
 """Clients and their companies: validation, create/update/archive, the filtered list."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 import phonenumbers
+from pypika_tortoise.context import SqlContext
+from pypika_tortoise.enums import Dialects
+from pypika_tortoise.terms import Criterion, ValueWrapper
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q, ResolveContext
+from tortoise.filters import escape_like
+from tortoise.query_utils import QueryModifier
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -385,8 +391,8 @@ def clients_queryset(org_id: int, search: str | None, filters: ClientFilter) -> 
         queryset = queryset.filter(category_id__in=list(filters.category_ids))
     if filters.countries is not None:
         queryset = queryset.filter(country__in=known_countries(filters.countries))
-    for term in search_terms(search):
-        queryset = queryset.filter(search_text__contains=term)
+    if search_terms(search):
+        queryset = queryset.filter(_SearchFilter(search))
     return queryset
 
 
@@ -411,6 +417,66 @@ def search_terms(search: str | None) -> list[str]:
     if search is not None and len(search) > MAX_SEARCH_LENGTH:
         raise UserErrors.single(ErrorCode.TOO_LONG, "search", max_length=MAX_SEARCH_LENGTH)
     return CONTROL_CHARACTERS.sub(" ", fold(search or "")).split()
+
+
+# Trigram indexes (pg_trgm, FTS5's trigram tokenizer) find only terms this long or longer.
+TRIGRAM = 3
+
+
+def search_condition(
+    search: str | None, dialect: str, param: Callable[[str], str], table: str = '"client"'
+) -> str | None:
+    """The SQL condition on `table` (the clients table or its alias) for the search bar's
+    `search`, or None when it holds no word: every word must occur in `search_text`.
+
+    `dialect` is "postgres" or "sqlite"; `param(value)` binds a value and returns its
+    placeholder. The list (through clients_queryset) and any statement compiled by hand share
+    this one condition. PostgreSQL's trigram index serves the LIKE itself. On SQLite the FTS5
+    trigram table narrows the rows to those holding every word of 3 or more characters, and
+    the LIKE, the condition proper, checks them: so the answer is the plain scan's whatever
+    the words (1-2 letters, which no trigram index can find, are only scanned for).
+    """
+    terms = search_terms(search)
+    if not terms:
+        return None
+    conditions = []
+    indexed = [term for term in terms if len(term) >= TRIGRAM]
+    if dialect == "sqlite" and indexed:
+        # FTS5 phrases: each word in double quotes (doubled inside), all of them required.
+        phrases = " ".join('"' + term.replace('"', '""') + '"' for term in indexed)
+        conditions.append(
+            f'{table}."id" IN (SELECT rowid FROM "client_search" '
+            f'WHERE "client_search" MATCH {param(phrases)})'
+        )
+    # Placeholders are numbered as `param` is called: in the order they appear.
+    conditions += [
+        f"{table}.\"search_text\" LIKE {param(f'%{escape_like(term)}%')} ESCAPE '\\'"
+        for term in terms
+    ]
+    return " AND ".join(conditions)
+
+
+class _SearchCriterion(Criterion):
+    def __init__(self, search: str) -> None:
+        super().__init__()
+        self.search = search
+
+    def get_sql(self, ctx: SqlContext) -> str:
+        dialect = "sqlite" if ctx.dialect == Dialects.SQLITE else "postgres"
+        # ValueWrapper binds the value, or inlines it quoted when the query is printed.
+        sql = search_condition(self.search, dialect, lambda value: ValueWrapper(value).get_sql(ctx))
+        return f"({sql})"
+
+
+class _SearchFilter(Q):
+    """search_condition as a queryset filter (Tortoise's lookups cannot say MATCH)."""
+
+    def __init__(self, search: str) -> None:
+        super().__init__()
+        self.search = search
+
+    def resolve(self, resolve_context: ResolveContext) -> QueryModifier:
+        return QueryModifier(where_criterion=_SearchCriterion(self.search))
 
 
 def client_sort_keys(order: Iterable[tuple[ClientOrderField, bool]] | None) -> list[SortKey]:
