@@ -33,7 +33,7 @@ from gql_crm.http.graphql_view import GraphQLOverHTTP
 from gql_crm.services import exports, files
 from gql_crm.services.imports import failed_rows
 from gql_crm.services.imports import jobs as import_jobs
-from gql_crm.services.auth import authenticate
+from gql_crm.services.auth import authenticate, token_cache
 from gql_crm.services.persisted_queries import PersistedQueries
 from gql_crm.services.errors import RETRY_AFTER_SECONDS
 from gql_crm.services.messages import message, pick_language
@@ -311,6 +311,7 @@ def download_routes(settings: Settings) -> list[Route]:
 def create_app(settings: Settings | None = None, *, init_orm: bool = True) -> Starlette:
     """The app; `init_orm=False` leaves the ORM to the caller (tests bring their own)."""
     settings = settings or Settings.from_env()
+    token_cache.configure(settings.token_cache_ttl, settings.token_cache_size)
     graphql = GraphQLApp(settings)
 
     @asynccontextmanager

@@ -50,6 +50,10 @@ class Settings:
     persisted_queries_cache_size: int = 1000
     # How long a CDN or browser may keep an answer to a GET without a token (introspection).
     public_cache_max_age: int = 60
+    # Seconds a process trusts a token it has looked up (0: every request looks it up), and
+    # how many it remembers. The seconds bound how late another process sees a revocation.
+    token_cache_ttl: float = 30.0
+    token_cache_size: int = 10_000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Settings":

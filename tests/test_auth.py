@@ -1,11 +1,12 @@
 """Authentication, roles and tenancy."""
 
+import asyncio
 from datetime import datetime, timezone
 
 import pytest
 
-from gql_crm.models import ApiToken, Role
-from gql_crm.services.auth import hash_token
+from gql_crm.models import ApiToken, Role, User
+from gql_crm.services.auth import hash_token, token_cache
 from tests.helpers import (
     ARCHIVE_CLIENT,
     CREATE_CATEGORY,
@@ -53,6 +54,75 @@ async def test_revoked_token_is_refused(org):
     )
     body = await org.gql("{ viewer { role } }", role=Role.VIEWER)
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+REVOKE = """mutation($id: ID!) { revokeApiToken(id: $id) { errors { code } } }"""
+SET_ROLE = """mutation($id: ID!, $role: Role!) { setUserRole(id: $id, role: $role) {
+  errors { code } } }"""
+
+
+async def test_a_known_token_is_not_looked_up_again(org, sql_statements):
+    await org.data("{ viewer { role } }", role=Role.VIEWER)
+    sql_statements.clear()
+    data = await org.data("{ viewer { role } }", role=Role.VIEWER)
+    assert data == {"viewer": {"role": "VIEWER"}}
+    assert not [s for s in sql_statements if '"apitoken"' in s], sql_statements
+
+
+async def test_a_revoked_token_is_refused_at_once_though_it_was_cached(org):
+    assert (await org.data("{ viewer { role } }", role=Role.MEMBER))["viewer"]["role"] == "MEMBER"
+    token = await ApiToken.get(token_hash=hash_token(org.tokens[Role.MEMBER]))
+    revoked = await org.data(REVOKE, {"id": global_id("ApiToken", token.id)})
+    assert revoked["revokeApiToken"]["errors"] == []
+    body = await org.gql("{ viewer { role } }", role=Role.MEMBER)
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_role_change_applies_at_once_though_the_token_was_cached(org):
+    assert (await org.data("{ viewer { role } }", role=Role.VIEWER))["viewer"]["role"] == "VIEWER"
+    user = await User.get(organization_id=org.id, role=Role.VIEWER)
+    changed = await org.data(SET_ROLE, {"id": global_id("User", user.id), "role": "MANAGER"})
+    assert changed["setUserRole"]["errors"] == []
+    data = await org.data("{ viewer { role } }", role=Role.VIEWER)
+    assert data["viewer"]["role"] == "MANAGER"
+
+
+@pytest.fixture
+def short_token_cache(settings):
+    token_cache.configure(ttl=0.3, size=100)
+    yield
+    token_cache.configure(settings.token_cache_ttl, settings.token_cache_size)
+
+
+async def test_another_process_revoking_reaches_this_one_within_the_ttl(org, short_token_cache):
+    await org.data("{ viewer { role } }", role=Role.MANAGER)
+    # What another process's revocation looks like from here: only the row changes.
+    await ApiToken.filter(token_hash=hash_token(org.tokens[Role.MANAGER])).update(
+        revoked_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    assert "errors" not in await org.gql("{ viewer { role } }", role=Role.MANAGER)
+    await asyncio.sleep(0.35)
+    body = await org.gql("{ viewer { role } }", role=Role.MANAGER)
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_ttl_of_zero_looks_every_token_up(org, sql_statements, settings):
+    token_cache.configure(ttl=0, size=100)
+    try:
+        await org.data("{ viewer { role } }")
+        sql_statements.clear()
+        await org.data("{ viewer { role } }")
+        assert [s for s in sql_statements if '"apitoken"' in s]
+    finally:
+        token_cache.configure(settings.token_cache_ttl, settings.token_cache_size)
+
+
+async def test_a_look_up_under_way_during_a_revocation_is_not_cached(org):
+    token = org.tokens[Role.MEMBER]
+    generation = token_cache.generation
+    row = await ApiToken.get(token_hash=hash_token(token))
+    token_cache.forget(row.token_hash)  # a revocation lands while the look-up runs
+    token_cache.put(row.token_hash, object(), generation)
+    assert token_cache.get(row.token_hash) is None
 
 
 async def test_tokens_are_stored_hashed(org):

@@ -5,6 +5,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from cachetools import TTLCache
 from tortoise.timezone import now
 
 from gql_crm.models import ApiToken, Organization, Role, User
@@ -47,6 +48,48 @@ class Actor:
         """The CLI and background jobs act with full rights and no user."""
         return cls(organization, None, Role.ADMIN)
 
+class TokenCache:
+    """Who each recently authenticated token is, by the token's hash, in this process: most
+    requests then skip the look-up. Revoking a token or changing its user's role here
+    forgets it at once; another process serves what it holds until the entry expires (the
+    `ttl`, which bounds how long a revocation takes to reach every process)."""
+
+    def __init__(self, ttl: float = 30.0, size: int = 10_000) -> None:
+        # Bumped by each forget: a look-up that was under way meanwhile may have read the
+        # row before the change, so its answer is not cached.
+        self.generation = 0
+        self.configure(ttl, size)
+
+    def configure(self, ttl: float, size: int) -> None:
+        """Empties the cache; a `ttl` or `size` of 0 turns it off."""
+        self.generation += 1
+        self._actors: TTLCache | None = (
+            TTLCache(maxsize=size, ttl=ttl) if ttl > 0 and size > 0 else None
+        )
+
+    def get(self, token_hash: str) -> "Actor | None":
+        return self._actors.get(token_hash) if self._actors is not None else None
+
+    def put(self, token_hash: str, actor: "Actor", generation: int) -> None:
+        if self._actors is not None and generation == self.generation:
+            self._actors[token_hash] = actor
+
+    def forget(self, token_hash: str) -> None:
+        self.generation += 1
+        if self._actors is not None:
+            self._actors.pop(token_hash, None)
+
+    def forget_user(self, user_id: int) -> None:
+        self.generation += 1
+        if self._actors is not None:
+            for token_hash, actor in list(self._actors.items()):
+                if actor.user_id == user_id:
+                    self._actors.pop(token_hash, None)
+
+
+token_cache = TokenCache()
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -78,6 +121,7 @@ async def get_or_create_user(organization: Organization, email: str, role: Role)
     if user.role != role:
         user.role = role
         await user.save(update_fields=["role"])
+        token_cache.forget_user(user.id)
     return user
 
 async def issue_token(user: User) -> str:
@@ -118,6 +162,7 @@ async def set_user_role(actor: Actor, user_id: int, role: Role) -> User:
         raise UserErrors.single(ErrorCode.INVALID_STATE, "role", state=user.role.value)
     user.role = role
     await user.save(update_fields=["role"])
+    token_cache.forget_user(user.id)
     return user
 
 
@@ -142,17 +187,25 @@ async def revoke_token(actor: Actor, token_id: int) -> ApiToken:
         raise UserErrors.single(ErrorCode.INVALID_STATE, "id", state="REVOKED")
     token.revoked_at = now()
     await token.save(update_fields=["revoked_at"])
+    token_cache.forget(token.token_hash)
     return token
 
 
 async def authenticate(token: str | None) -> Actor | None:
     if not token:
         return None
+    token_hash = hash_token(token)
+    actor = token_cache.get(token_hash)
+    if actor is not None:
+        return actor
+    generation = token_cache.generation
     record = (
-        await ApiToken.filter(token_hash=hash_token(token), revoked_at__isnull=True)
+        await ApiToken.filter(token_hash=token_hash, revoked_at__isnull=True)
         .select_related("user", "organization")
         .first()
     )
     if record is None:
         return None
-    return Actor(record.organization, record.user, record.user.role)
+    actor = Actor(record.organization, record.user, record.user.role)
+    token_cache.put(token_hash, actor, generation)
+    return actor
