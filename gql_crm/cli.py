@@ -19,6 +19,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from gql_crm.access_log import uvicorn_log_config
+
     settings = _settings(args)
     # Workers are separate processes: they read the configuration from the environment.
     os.environ["GQL_CRM_DATABASE_URL"] = settings.database_url
@@ -41,6 +43,7 @@ def serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level="info",
+        log_config=uvicorn_log_config(),
     )
     return 0
 

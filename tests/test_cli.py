@@ -133,9 +133,23 @@ async def test_serve_demo_end_to_end(empty_database_url, tmp_path):
                                "all: clients { totalCount } }"},
                 headers={"Authorization": f"Bearer {token}"},
             )
+            # Secrets in request targets, which the access log must not keep.
+            await client.get("/graphql", headers={"Authorization": f"Bearer {token}"}, params={
+                "query": "query($s: String) { clients(search: $s) { totalCount } }",
+                "variables": '{"s": "secret-search"}'})
+            await client.get("/files/1", params={"token": "secret-signature"})
+            await client.get("/exports/secret-export-token")
+            await client.get("/imports/failed-rows/secret-rows-token")
         data = response.json()["data"]
         assert data["viewer"]["role"] == "ADMIN"
         assert data["all"]["totalCount"] >= 30
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        output, _ = await asyncio.to_thread(server.communicate, timeout=30)
+    access = [line for line in output.splitlines() if '"GET /' in line]
+    assert "secret" not in output, access
+    assert any('"GET /files/1 HTTP/1.1"' in line for line in access), access
+    assert any('"GET /exports/[redacted] HTTP/1.1"' in line for line in access), access
+    assert any('"GET /imports/failed-rows/[redacted] HTTP/1.1"' in line
+               for line in access), access
+    assert any('"GET /graphql?query=query' in line for line in access), access
