@@ -65,7 +65,9 @@ class GraphQLApp(GraphQLOverHTTP, GraphQL):
             allowed_origins=list(settings.cors_origins),
         )
         self.settings = settings
-        self.persisted_queries = PersistedQueries(settings.persisted_queries_cache_size)
+        self.persisted_queries = PersistedQueries(
+            settings.persisted_queries_cache_size, settings.max_persisted_queries
+        )
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http" and _is_multipart(scope) and not _has_preflight_header(scope):

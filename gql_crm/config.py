@@ -48,6 +48,8 @@ class Settings:
     max_batch_operations: int = 0
     # Persisted queries each process keeps in memory (the database keeps them all).
     persisted_queries_cache_size: int = 1000
+    # Persisted queries the database keeps per organization.
+    max_persisted_queries: int = 10_000
     # How long a CDN or browser may keep an answer to a GET without a token (introspection).
     public_cache_max_age: int = 60
     # Seconds a process trusts a token it has looked up (0: every request looks it up), and

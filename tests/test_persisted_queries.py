@@ -156,7 +156,7 @@ async def test_processes_share_documents_through_the_database(org, settings, dat
 
 
 async def test_the_memory_cache_is_bounded(org, sql_statements):
-    store = PersistedQueries(max_cached=2)
+    store = PersistedQueries(max_cached=2, max_stored=10)
     documents = [f"{{ viewer {{ role }} }} # bounded {i}" for i in range(3)]
     for document in documents:
         await store.register(org.id, sha256(document), document)
@@ -166,3 +166,17 @@ async def test_the_memory_cache_is_bounded(org, sql_statements):
     # The oldest left memory; the database still has it.
     assert await store.find(org.id, sha256(documents[0])) == documents[0]
     assert len(sql_statements) == 1
+
+
+async def test_the_table_is_bounded_per_organization(org, make_org):
+    store = PersistedQueries(max_cached=10, max_stored=2)
+    documents = [f"{{ viewer {{ role }} }} # stored {i}" for i in range(3)]
+    for document in documents:
+        await store.register(org.id, sha256(document), document)
+    stored = await PersistedQuery.filter(organization_id=org.id).values_list("query", flat=True)
+    assert sorted(stored) == documents[:2]
+    # The third still works in this process, and another organization has its own room.
+    assert await store.find(org.id, sha256(documents[2])) == documents[2]
+    other = await make_org()
+    await store.register(other.id, sha256(documents[2]), documents[2])
+    assert await PersistedQuery.filter(organization_id=other.id).count() == 1

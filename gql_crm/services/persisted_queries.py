@@ -15,8 +15,11 @@ def sha256_of(query: str) -> str:
 
 
 class PersistedQueries:
-    def __init__(self, max_cached: int):
+    def __init__(self, max_cached: int, max_stored: int):
         self.max_cached = max_cached
+        # Per organization: one caller cannot fill the table with endless variants. Past
+        # it, documents still work (sent in full, or from this process's memory).
+        self.max_stored = max_stored
         self._cache: OrderedDict[tuple[int, str], str] = OrderedDict()
 
     async def find(self, org_id: int, sha256: str) -> str | None:
@@ -36,12 +39,13 @@ class PersistedQueries:
         if key in self._cache:
             self._cache.move_to_end(key)
             return
-        # Two processes may register the same document at once: the second insert is a
-        # no-op (the row is the same).
-        await PersistedQuery.bulk_create(
-            [PersistedQuery(organization_id=org_id, sha256=sha256, query=query)],
-            ignore_conflicts=True,
-        )
+        if await PersistedQuery.filter(organization_id=org_id).count() < self.max_stored:
+            # Two processes may register the same document at once: the second insert is a
+            # no-op (the row is the same).
+            await PersistedQuery.bulk_create(
+                [PersistedQuery(organization_id=org_id, sha256=sha256, query=query)],
+                ignore_conflicts=True,
+            )
         self._remember(key, query)
 
     def _remember(self, key: tuple[int, str], query: str) -> None:
