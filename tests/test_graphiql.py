@@ -116,3 +116,11 @@ def test_the_wheel_ships_the_page_and_its_assets():
     assert "graphiql.html" in shipped and len(shipped) > 8
     for name in shipped:
         assert any(fnmatch(name, pattern) for pattern in patterns), name
+
+
+async def test_the_example_query_runs(org):
+    script = (STATIC_DIR / "page.js").read_text()
+    example = script.split("const EXAMPLE_QUERY = `", 1)[1].split("`", 1)[0]
+    query = "\n".join(line for line in example.splitlines() if not line.startswith("#"))
+    data = await org.data(query)
+    assert data["viewer"]["user"]["role"] == "ADMIN"
