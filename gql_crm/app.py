@@ -5,7 +5,9 @@ import uuid
 from contextlib import asynccontextmanager
 from urllib.parse import quote
 
+import orjson
 from cross_web import HTTPException as StrawberryHTTPException
+from graphql import ExecutionResult
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
@@ -13,11 +15,13 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.graphql import OperationType
 from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
 from gql_crm.api.context import Context
 from gql_crm.api.errors import RequestErrorCode
+from gql_crm.api.planned import Planner
 from gql_crm.api.schema import build_schema
 from gql_crm.config import Settings
 from gql_crm.db import tortoise_config
@@ -54,7 +58,47 @@ def bearer_token(connection: HTTPConnection) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-class GraphQLApp(GraphQLOverHTTP, GraphQL):
+class PlannedResult(ExecutionResult):
+    """A response the database wrote (the planned path): its body passes through."""
+
+    __slots__ = ("body",)
+
+    def __init__(self, body: bytes):
+        super().__init__(None)
+        self.body = body
+
+
+class PassThroughResponses:
+    """Mixed into the view below GraphQLOverHTTP: a body the database wrote passes through
+    as it is, any other is encoded by orjson."""
+
+    async def process_result(self, request, result):
+        if isinstance(result, PlannedResult):
+            return result
+        return await super().process_result(request, result)
+
+    def encode_json(self, data) -> str:
+        # Text, as the websocket transports send it.
+        return orjson.dumps(data).decode()
+
+    def create_response(self, response_data, sub_response) -> Response:
+        response = Response(_body(response_data), status_code=sub_response.status_code or 200,
+                            media_type="application/json")
+        response.headers.raw.extend(sub_response.headers.raw)
+        if sub_response.background:
+            response.background = sub_response.background
+        return response
+
+
+def _body(response_data) -> bytes:
+    if isinstance(response_data, PlannedResult):
+        return response_data.body
+    if isinstance(response_data, list):
+        return b"[" + b",".join(_body(item) for item in response_data) + b"]"
+    return orjson.dumps(response_data)
+
+
+class GraphQLApp(GraphQLOverHTTP, PassThroughResponses, GraphQL):
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
 
@@ -68,6 +112,7 @@ class GraphQLApp(GraphQLOverHTTP, GraphQL):
         self.persisted_queries = PersistedQueries(
             settings.persisted_queries_cache_size, settings.max_persisted_queries
         )
+        self.planner = Planner(self.schema, settings) if settings.fast_path else None
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http" and _is_multipart(scope) and not _has_preflight_header(scope):
@@ -144,6 +189,16 @@ class GraphQLApp(GraphQLOverHTTP, GraphQL):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return render_page(request)
+
+    async def execute_document(self, request_data, context, root_value,
+                               allowed_operation_types):
+        if self.planner is not None and OperationType.QUERY in allowed_operation_types:
+            body = await self.planner.respond(context, request_data.query,
+                                              request_data.variables, request_data.operation_name)
+            if body is not None:
+                return PlannedResult(body)
+        return await super().execute_document(request_data, context, root_value,
+                                              allowed_operation_types)
 
     async def get_context(self, request, response) -> Context:
         request_id = request_id_of(request)

@@ -56,6 +56,9 @@ class Settings:
     # how many it remembers. The seconds bound how late another process sees a revocation.
     token_cache_ttl: float = 30.0
     token_cache_size: int = 10_000
+    # Hot queries answered by SQL that writes the JSON (gql_crm.api.planned); False sends
+    # every operation through Strawberry's executor (the differential test compares both).
+    fast_path: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Settings":

@@ -113,20 +113,26 @@ class ErrorCodes(SchemaExtension):
         return masked
 
 
+def limit_rules(settings: Settings) -> list:
+    """The depth and alias limits as validation rules (the planned path validates with them
+    too)."""
+    return [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
+
+
 def extension_factories(settings: Settings) -> list:
     """Factories, not instances: each request gets its own extension objects.
 
     The limiters' validation rules are classes made when a limiter is built, and
     ValidationCache keys on them: built once here, they keep the cache hitting.
     """
-    limit_rules = [
-        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
-    ]
+    rules = limit_rules(settings)
     return [
         Authentication,
         ErrorCodes,
-        lambda: AddValidationRules(limit_rules),
+        lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),

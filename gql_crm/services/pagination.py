@@ -52,7 +52,7 @@ class Page(Generic[T]):
     count: Callable[[], Awaitable[int]]
 
 
-def _encode(values: list[Any]) -> str:
+def encode_cursor(values: list[Any]) -> str:
     raw = json.dumps(
         [v.isoformat() if isinstance(v, (datetime, date)) else v for v in values],
         default=str,
@@ -107,6 +107,55 @@ def page_size(
     return size
 
 
+@dataclass
+class PageQuery:
+    """The statement behind one page: `queryset` holds the page's rows plus one (which
+    tells whether more follow), in the requested direction."""
+
+    queryset: QuerySet
+    size: int
+    backwards: bool
+    after: str | None
+    before: str | None
+
+    def page(self, rows: list, cursors: list[str], count: Callable[[], Awaitable[int]]) -> Page:
+        """The page from the statement's rows (and their cursors), in display order."""
+        has_more = len(rows) > self.size
+        rows, cursors = rows[: self.size], cursors[: self.size]
+        if self.backwards:
+            rows.reverse()
+            cursors.reverse()
+        return Page(
+            items=rows,
+            cursors=cursors,
+            has_next_page=bool(self.before) if self.backwards else has_more,
+            has_previous_page=has_more if self.backwards else bool(self.after),
+            count=count,
+        )
+
+
+def page_query(
+    queryset: QuerySet,
+    keys: list[SortKey],
+    *,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    max_page_size: int = 100,
+) -> PageQuery:
+    """The rows of one page of `queryset` ordered by `keys` (the last of which must be
+    unique); shared by the executor and the planned path, which wraps it in its own SQL."""
+    size = page_size(first, after, last, before, max_page_size)
+    backwards = last is not None or before is not None
+    cursor = before if backwards else after
+    page_qs = queryset
+    if cursor:
+        page_qs = page_qs.filter(_beyond(keys, _decode(cursor, keys), backwards))
+    page_qs = page_qs.order_by(*_order(keys, backwards)).limit(size + 1)
+    return PageQuery(page_qs, size, backwards, after, before)
+
+
 async def paginate(
     queryset: QuerySet,
     keys: list[SortKey],
@@ -118,24 +167,11 @@ async def paginate(
     max_page_size: int = 100,
 ) -> Page:
     """One page of `queryset` ordered by `keys` (the last of which must be unique)."""
-    size = page_size(first, after, last, before, max_page_size)
-    backwards = last is not None or before is not None
-    cursor = before if backwards else after
-    page_qs = queryset
-    if cursor:
-        page_qs = page_qs.filter(_beyond(keys, _decode(cursor, keys), backwards))
-    rows = await page_qs.order_by(*_order(keys, backwards)).limit(size + 1)
-    has_more = len(rows) > size
-    rows = rows[:size]
-    if backwards:
-        rows.reverse()
-    return Page(
-        items=rows,
-        cursors=[_encode([getattr(row, key.field) for key in keys]) for row in rows],
-        has_next_page=bool(before) if backwards else has_more,
-        has_previous_page=has_more if backwards else bool(after),
-        count=queryset.count,
-    )
+    query = page_query(queryset, keys, first=first, after=after, last=last, before=before,
+                       max_page_size=max_page_size)
+    rows = await query.queryset
+    cursors = [encode_cursor([getattr(row, key.field) for key in keys]) for row in rows]
+    return query.page(rows, cursors, queryset.count)
 
 
 def first_page(
@@ -144,7 +180,7 @@ def first_page(
     """The first page of a list from its first `size + 1` rows, already in order."""
     return Page(
         items=rows[:size],
-        cursors=[_encode([getattr(row, key.field) for key in keys]) for row in rows[:size]],
+        cursors=[encode_cursor([getattr(row, key.field) for key in keys]) for row in rows[:size]],
         has_next_page=len(rows) > size,
         has_previous_page=False,
         count=count,

@@ -1,0 +1,457 @@
+"""Compiles a validated query into plans whose SQL makes the database write the JSON.
+
+A plan is made once per (document, operation name) and reused; it holds SQL text for the
+selected objects, while arguments are read per request, through the same service code as
+the resolvers (filters, search, order, cursors), so both paths page over the same rows.
+Anything the compiler does not know raises Unplannable, and the executor answers instead.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+)
+from graphql.execution.values import get_argument_values
+from strawberry.types.arguments import convert_arguments
+
+from gql_crm.api.clients.queries import filter_of, order_of
+from gql_crm.api.planned.sql import Dialect, literal
+from gql_crm.api.relay import decode_id
+from gql_crm.models import Client, ClientCategory, Company
+from gql_crm.services import clients
+from gql_crm.services.pagination import PaginationError, encode_cursor, page_query
+
+
+class Unplannable(Exception):
+    """The operation (or this request of it) is left to the executor."""
+
+
+Fields = dict[str, list[FieldNode]]
+
+
+@dataclass
+class Selection:
+    """The fields of one object type as the executor collects them: fragments that apply
+    to the type flattened, same response keys merged, in first-seen order."""
+
+    schema: GraphQLSchema
+    fragments: dict[str, FragmentDefinitionNode]
+
+    def collect(self, type_name: str, selection_sets: list[SelectionSetNode]) -> Fields:
+        object_type = self.schema.get_type(type_name)
+        assert isinstance(object_type, GraphQLObjectType)
+        applies = {type_name, *(i.name for i in object_type.interfaces)}
+        fields: Fields = {}
+        for selection_set in selection_sets:
+            self._collect(applies, selection_set, fields, set())
+        return fields
+
+    def _collect(self, applies: set[str], selection_set: SelectionSetNode, fields: Fields,
+                 seen: set[str]) -> None:
+        for selection in selection_set.selections:
+            if selection.directives:
+                # @skip/@include depend on variables; a plan is per document.
+                raise Unplannable("directive")
+            if isinstance(selection, FieldNode):
+                key = (selection.alias or selection.name).value
+                fields.setdefault(key, []).append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                if condition is None or condition.name.value in applies:
+                    self._collect(applies, selection.selection_set, fields, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                if name in seen:
+                    continue
+                seen.add(name)
+                fragment = self.fragments[name]
+                if fragment.type_condition.name.value in applies:
+                    self._collect(applies, fragment.selection_set, fields, seen)
+
+    def sub(self, type_name: str, nodes: list[FieldNode]) -> Fields:
+        return self.collect(type_name, [n.selection_set for n in nodes if n.selection_set])
+
+
+def _name(nodes: list[FieldNode]) -> str:
+    return nodes[0].name.value
+
+
+CLIENT_COLUMNS = {
+    "name": "name", "email": "email", "mobile": "mobile", "country": "country",
+    "gender": "gender", "language": "language", "status": "status",
+}
+CLIENT_DATETIMES = {"createdAt": "created_at", "updatedAt": "updated_at"}
+COMPANY_COLUMNS = {
+    "name": "name", "legalName": "legal_name", "taxId": "tax_id", "website": "website",
+    "officePhone": "office_phone",
+}
+ADDRESS_COLUMNS = {
+    "street": "street", "city": "city", "state": "state", "postalCode": "postal_code",
+    "country": "country",
+}
+
+
+def _table(model) -> str:
+    return f'"{model._meta.db_table}"'
+
+
+@dataclass
+class ClientObject:
+    """A Client's selection as one SQL expression over the alias "c" and the joins it needs."""
+
+    dialect: Dialect
+    selection: Selection
+    joins: dict[str, str] = field(default_factory=dict)
+
+    def expression(self, fields: Fields) -> str:
+        d = self.dialect
+        pairs = []
+        for key, nodes in fields.items():
+            name = _name(nodes)
+            if name == "__typename":
+                value = literal("Client")
+            elif name == "id":
+                value = d.global_id("Client", '"c"."id"')
+            elif name in CLIENT_COLUMNS:
+                value = f'"c"."{CLIENT_COLUMNS[name]}"'
+            elif name in CLIENT_DATETIMES:
+                value = d.datetime(f'"c"."{CLIENT_DATETIMES[name]}"')
+            elif name == "company":
+                value = self._company(self.selection.sub("Company", nodes))
+            elif name == "category":
+                value = self._category(self.selection.sub("ClientCategory", nodes))
+            else:
+                raise Unplannable(f"Client.{name}")
+            pairs.append((key, value))
+        return self._object(pairs)
+
+    def _object(self, pairs: list[tuple[str, str]]) -> str:
+        if len(pairs) > self.dialect.max_object_keys:
+            raise Unplannable("too many keys")
+        return self.dialect.json_object(pairs)
+
+    def _join(self, alias: str, model, column: str) -> None:
+        # Scoped like the DataLoaders: a row of another organization reads as null.
+        self.joins[alias] = (
+            f'LEFT JOIN {_table(model)} "{alias}" ON "{alias}"."id" = "c"."{column}" '
+            f'AND "{alias}"."organization_id" = "c"."organization_id"'
+        )
+
+    def _company(self, fields: Fields) -> str:
+        self._join("co", Company, "company_id")
+        d = self.dialect
+        pairs = []
+        for key, nodes in fields.items():
+            name = _name(nodes)
+            if name == "__typename":
+                value = literal("Company")
+            elif name == "id":
+                value = d.global_id("Company", '"co"."id"')
+            elif name in COMPANY_COLUMNS:
+                value = f'"co"."{COMPANY_COLUMNS[name]}"'
+            elif name == "address":
+                value = self._address(self.selection.sub("Address", nodes))
+            else:
+                raise Unplannable(f"Company.{name}")
+            pairs.append((key, value))
+        return f'CASE WHEN "co"."id" IS NULL THEN NULL ELSE {self._object(pairs)} END'
+
+    def _address(self, fields: Fields) -> str:
+        pairs = []
+        for key, nodes in fields.items():
+            name = _name(nodes)
+            if name == "__typename":
+                value = literal("Address")
+            elif name in ADDRESS_COLUMNS:
+                value = f'"co"."{ADDRESS_COLUMNS[name]}"'
+            else:
+                raise Unplannable(f"Address.{name}")
+            pairs.append((key, value))
+        return self._object(pairs)
+
+    def _category(self, fields: Fields) -> str:
+        self._join("ca", ClientCategory, "category_id")
+        pairs = []
+        for key, nodes in fields.items():
+            name = _name(nodes)
+            if name == "__typename":
+                value = literal("ClientCategory")
+            elif name == "id":
+                value = self.dialect.global_id("ClientCategory", '"ca"."id"')
+            elif name == "name":
+                value = '"ca"."name"'
+            else:
+                raise Unplannable(f"ClientCategory.{name}")
+            pairs.append((key, value))
+        return f'CASE WHEN "ca"."id" IS NULL THEN NULL ELSE {self._object(pairs)} END'
+
+
+@dataclass
+class Request:
+    """What one request brings to a plan."""
+
+    org_id: int
+    max_page_size: int
+    variables: Any
+    strawberry_schema: Any
+
+
+def _sql(queryset) -> tuple[str, list]:
+    # Tortoise has no public way to wrap a query in another; built as QuerySet.sql() does.
+    queryset._choose_db_if_not_chosen()
+    queryset._make_query()
+    return queryset.query.get_parameterized_sql()
+
+
+@dataclass
+class RootField:
+    key: str
+    nodes: list[FieldNode]
+    field_def: Any
+    strawberry_field: Any
+
+    def arguments(self, request: Request) -> dict[str, Any]:
+        try:
+            raw = get_argument_values(self.field_def, self.nodes[0], request.variables)
+            schema = request.strawberry_schema
+            return convert_arguments(raw, self.strawberry_field.arguments,
+                                     scalar_registry=schema.schema_converter.scalar_registry,
+                                     config=schema.config)
+        except Exception as exc:  # noqa: BLE001 - the executor reports bad arguments its way
+            raise Unplannable(f"arguments: {exc!r}") from exc
+
+    async def run(self, dialect: Dialect, request: Request) -> str:
+        raise NotImplementedError
+
+
+@dataclass
+class Typename(RootField):
+    async def run(self, dialect: Dialect, request: Request) -> str:
+        return '"Query"'
+
+
+@dataclass
+class ClientByID(RootField):
+    """`client(id:)`, or `node(id:)` given a Client's ID."""
+
+    node_sql: str = ""
+    joins: str = ""
+
+    async def run(self, dialect: Dialect, request: Request) -> str:
+        global_id = self.arguments(request)["id"]
+        if self.key_field == "node":
+            if global_id.type_name != "Client":
+                raise Unplannable("node of another type")
+            try:
+                client_id = int(global_id.node_id)
+            except ValueError:
+                return "null"
+        else:
+            client_id = decode_id(global_id, "Client")
+            if client_id is None:
+                return "null"
+        sql = (f'SELECT {dialect.as_text(self.node_sql)} FROM {_table(Client)} "c" {self.joins} '
+               f'WHERE "c"."organization_id" = {dialect.placeholder(1)} '
+               f'AND "c"."id" = {dialect.placeholder(2)}')
+        rows = await dialect.execute(sql, [request.org_id, client_id])
+        return rows[0][0] if rows else "null"
+
+    @property
+    def key_field(self) -> str:
+        return _name(self.nodes)
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _string(value: str | None) -> str:
+    # Cursors are URL-safe base64: nothing to escape.
+    return "null" if value is None else f'"{value}"'
+
+
+@dataclass
+class ClientsList(RootField):
+    """`clients(...)`: one statement for the page (as JSON nodes) and its total."""
+
+    parts: list[tuple[str, str, Any]] = field(default_factory=list)
+    node_sql: list[str] = field(default_factory=list)
+    joins: str = ""
+    counts: bool = False
+
+    async def run(self, dialect: Dialect, request: Request) -> str:
+        args = self.arguments(request)
+        queryset = clients.clients_queryset(request.org_id, args.get("search"),
+                                            filter_of(args.get("filter")))
+        keys = clients.client_sort_keys(order_of(args.get("order_by")))
+        try:
+            query = page_query(queryset, keys, first=args.get("first"), after=args.get("after"),
+                               last=args.get("last"), before=args.get("before"),
+                               max_page_size=request.max_page_size)
+        except PaginationError as exc:
+            raise Unplannable("pagination error") from exc
+        page_sql, params = _sql(query.queryset.values_list(*(k.field for k in keys)))
+        total = "NULL"
+        if self.counts:
+            count_sql, count_params = _sql(queryset.count())
+            if dialect.name == "postgres":
+                total = f"({dialect.shift_placeholders(count_sql, len(params))})"
+                params = [*params, *count_params]
+            else:
+                total = f"({count_sql})"
+                params = [*count_params, *params]
+        order = ", ".join(
+            f'"p"."{i}" {"DESC" if key.descending != query.backwards else "ASC"}'
+            for i, key in enumerate(keys)
+        )
+        columns = ", ".join(
+            [total, *(f'"p"."{i}"' for i in range(len(keys))),
+             *(dialect.as_text(n) for n in self.node_sql)]
+        )
+        # The one-row left side keeps the total when the page is empty.
+        sql = (f'SELECT {columns} FROM (SELECT 1 AS "one") "one" '
+               f'LEFT JOIN ({page_sql}) "p" ON 1 = 1 '
+               f'LEFT JOIN {_table(Client)} "c" ON "c"."id" = "p"."{len(keys) - 1}" '
+               f"{self.joins} ORDER BY {order}")
+        rows = await dialect.execute(sql, params)
+        total_count = rows[0][0]
+        if rows[0][len(keys)] is None:
+            rows = []
+        converters = [Client._meta.fields_map[k.field].to_python_value for k in keys]
+        width = len(keys)
+        cursors = [
+            encode_cursor([convert(row[1 + i]) for i, convert in enumerate(converters)])
+            for row in rows
+        ]
+        nodes = [tuple(row[1 + width:]) for row in rows]
+
+        async def no_count() -> int:
+            raise AssertionError("counted in the page's statement")
+
+        page = query.page(nodes, cursors, no_count)
+        return self._render(page, total_count)
+
+    def _render(self, page, total_count) -> str:
+        out = []
+        for key, kind, sub in self.parts:
+            if kind == "typename":
+                value = literal_json(sub)
+            elif kind == "total":
+                value = str(int(total_count))
+            elif kind == "pageInfo":
+                value = "{" + ",".join(
+                    f'"{k}":{_page_info(page, name)}' for k, name in sub
+                ) + "}"
+            else:
+                value = "[" + ",".join(
+                    "{" + ",".join(_edge_part(k, name, arg, node, cursor) for k, name, arg in sub)
+                    + "}"
+                    for node, cursor in zip(page.items, page.cursors, strict=True)
+                ) + "]"
+            out.append(f'"{key}":{value}')
+        return "{" + ",".join(out) + "}"
+
+
+def literal_json(text: str) -> str:
+    return f'"{text}"'
+
+
+def _page_info(page, name: str) -> str:
+    if name == "hasNextPage":
+        return _bool(page.has_next_page)
+    if name == "hasPreviousPage":
+        return _bool(page.has_previous_page)
+    if name == "startCursor":
+        return _string(page.cursors[0] if page.cursors else None)
+    if name == "endCursor":
+        return _string(page.cursors[-1] if page.cursors else None)
+    return '"PageInfo"'
+
+
+def _edge_part(key: str, name: str, arg: int, node: tuple, cursor: str) -> str:
+    if name == "cursor":
+        return f'"{key}":"{cursor}"'
+    if name == "node":
+        return f'"{key}":{node[arg]}'
+    return f'"{key}":"ClientEdge"'
+
+
+@dataclass
+class Plan:
+    roots: list[RootField]
+    operation: OperationDefinitionNode
+
+    async def run(self, dialect: Dialect, request: Request) -> bytes:
+        parts = [f'"{root.key}":{await root.run(dialect, request)}' for root in self.roots]
+        return ('{"data":{' + ",".join(parts) + "}}").encode()
+
+
+def compile_operation(
+    schema: GraphQLSchema, strawberry_schema, dialect: Dialect,
+    operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode],
+) -> Plan:
+    if operation.operation != OperationType.QUERY or operation.directives:
+        raise Unplannable("not a query, or directives on the operation")
+    selection = Selection(schema, fragments)
+    query_type = schema.query_type
+    strawberry_query = strawberry_schema.get_type_by_name("Query")
+    name_converter = strawberry_schema.config.name_converter
+    by_name = {name_converter.from_field(f): f for f in strawberry_query.fields}
+    roots: list[RootField] = []
+    for key, nodes in selection.collect(query_type.name, [operation.selection_set]).items():
+        name = _name(nodes)
+        if name == "__typename":
+            roots.append(Typename(key, nodes, None, None))
+            continue
+        common = (key, nodes, query_type.fields[name], by_name.get(name))
+        if name in ("client", "node"):
+            client = ClientObject(dialect, selection)
+            node_sql = client.expression(selection.sub("Client", nodes))
+            roots.append(ClientByID(*common, node_sql=node_sql,
+                                    joins=" ".join(client.joins.values())))
+        elif name == "clients":
+            roots.append(_clients_list(common, selection, dialect))
+        else:
+            raise Unplannable(f"Query.{name}")
+    return Plan(roots, operation)
+
+
+def _clients_list(common, selection: Selection, dialect: Dialect) -> ClientsList:
+    client = ClientObject(dialect, selection)
+    node_sql: list[str] = []
+    parts: list[tuple[str, str, Any]] = []
+    counts = False
+    for key, nodes in selection.sub("ClientConnection", common[1]).items():
+        name = _name(nodes)
+        if name == "__typename":
+            parts.append((key, "typename", "ClientConnection"))
+        elif name == "totalCount":
+            counts = True
+            parts.append((key, "total", None))
+        elif name == "pageInfo":
+            info = [(k, _name(n)) for k, n in selection.sub("PageInfo", nodes).items()]
+            parts.append((key, "pageInfo", info))
+        elif name == "edges":
+            edge = []
+            for edge_key, edge_nodes in selection.sub("ClientEdge", nodes).items():
+                edge_name = _name(edge_nodes)
+                index = -1
+                if edge_name == "node":
+                    index = len(node_sql)
+                    node_sql.append(client.expression(selection.sub("Client", edge_nodes)))
+                edge.append((edge_key, edge_name, index))
+            parts.append((key, "edges", edge))
+        else:
+            raise Unplannable(f"ClientConnection.{name}")
+    return ClientsList(*common, parts=parts, node_sql=node_sql,
+                       joins=" ".join(client.joins.values()), counts=counts)
+
