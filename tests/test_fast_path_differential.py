@@ -118,9 +118,9 @@ async def executor_http(settings, database):
 async def build_dataset(org, make_org) -> dict:
     """Clients with every kind of value the list shows: accents, ties, nulls, shared
     companies, categories, archived ones, round and fractional timestamps."""
-    vip = (await org.data(CREATE_CATEGORY, {"name": "VIP"}))["createClientCategory"]["category"]
-    retail = (await org.data(CREATE_CATEGORY, {"name": "Retail"}))["createClientCategory"][
-        "category"]
+    categories = [(await org.data(CREATE_CATEGORY, {"name": name}))["createClientCategory"][
+        "clientCategory"] for name in ("VIP", "Retail")]
+    vip, retail = categories
     specs = [
         dict(name="Ana", email="ana@example.es", mobile="612000001", country="ES",
              gender="FEMALE", language="es", categoryId=vip["id"],
@@ -160,7 +160,9 @@ async def same_answer(org, executor_http, query: str, variables: dict | None = N
     planned = await org.http.post("/graphql", json=payload, headers=headers)
     executed = await executor_http.post("/graphql", json=payload, headers=headers)
     assert planned.status_code == executed.status_code, (query, variables)
-    assert planned.headers["x-request-id"] == executed.headers["x-request-id"] == "req-diff"
+    assert planned.headers.get("x-request-id") == executed.headers.get("x-request-id")
+    if planned.status_code == 200:
+        assert planned.headers["x-request-id"] == "req-diff"
     assert planned.json() == executed.json(), (query, variables)
     return planned.json()
 
@@ -319,12 +321,12 @@ async def test_hot_queries_take_one_statement_per_root_field(org, make_org, sql_
 
 async def test_totals_pages_search_filters_and_order_match_the_data(org, make_org):
     data = await build_dataset(org, make_org)
-    page = (await org.data(FULL_LIST, {"search": "ana", "orderBy": [{"field": "NAME"}],
+    page = (await org.data(FULL_LIST, {"search": "ana", "orderBy": [{"field": "NAME", "direction": "ASC"}],
                                        "first": 1}))["clients"]
     assert page["totalCount"] == 2
     assert [e["node"]["name"] for e in page["edges"]] == ["Ana"]
     assert page["pageInfo"]["hasNextPage"] and not page["pageInfo"]["hasPreviousPage"]
-    rest = (await org.data(FULL_LIST, {"search": "ana", "orderBy": [{"field": "NAME"}],
+    rest = (await org.data(FULL_LIST, {"search": "ana", "orderBy": [{"field": "NAME", "direction": "ASC"}],
                                        "after": page["pageInfo"]["endCursor"]}))["clients"]
     assert [e["node"]["name"] for e in rest["edges"]] == ["ana"]
     assert rest["pageInfo"]["hasPreviousPage"] and not rest["pageInfo"]["hasNextPage"]
