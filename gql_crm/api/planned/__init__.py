@@ -63,7 +63,9 @@ class Planner:
                                      operation, fragments)
         except Unplannable as reason:
             logger.debug("left to the executor: %s", reason)
-            return None
+        except Exception:  # noqa: BLE001 - a bug here must not cost the caller the answer
+            logger.exception("planning failed; the executor answers")
+        return None
 
     @property
     def dialect(self) -> Dialect:
@@ -92,6 +94,10 @@ class Planner:
         except Unplannable as reason:
             logger.debug("left to the executor: %s", reason)
             self.counts["executor"] += 1
+            return None
+        except Exception:  # noqa: BLE001 - the executor answers, masking what it must
+            logger.exception("request %s: the planned path failed", context.request_id)
+            self.counts["failed"] += 1
             return None
         self.counts["planned"] += 1
         return body

@@ -412,6 +412,8 @@ def compile_operation(
         if name == "__typename":
             roots.append(Typename(key, nodes, None, None))
             continue
+        if name not in ("client", "node", "clients"):
+            raise Unplannable(f"Query.{name}")
         common = (key, nodes, query_type.fields[name], by_name.get(name))
         if name in ("client", "node"):
             client = ClientObject(dialect, selection)
@@ -420,8 +422,6 @@ def compile_operation(
                                     joins=" ".join(client.joins.values())))
         elif name == "clients":
             roots.append(_clients_list(common, selection, dialect))
-        else:
-            raise Unplannable(f"Query.{name}")
     return Plan(roots, operation)
 
 
