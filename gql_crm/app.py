@@ -234,7 +234,8 @@ def _database_was_busy(response_data) -> bool:
     results = response_data if isinstance(response_data, list) else [response_data]
     return any(
         (error.get("extensions") or {}).get("code") == RequestErrorCode.DATABASE_BUSY
-        for result in results for error in (result.get("errors") or [])
+        for result in results if not isinstance(result, PlannedResult)
+        for error in (result.get("errors") or [])
     )
 
 
