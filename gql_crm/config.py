@@ -31,6 +31,8 @@ class Settings:
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 5000
+    # Objects an operation may return, page sizes multiplied down the tree (README: Errors).
+    max_query_cost: int = 10_000
     max_upload_bytes: int = 50 * 1024 * 1024
     max_import_rows: int = 1_000_000
     # An XLSX is a ZIP: this bounds what it may inflate to (zip bombs).

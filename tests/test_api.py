@@ -71,17 +71,18 @@ async def test_limits_answer_clear_errors(org):
 
 
 async def test_parsed_and_validated_documents_are_cached(org):
-    # The caches are strawberry's module-level LRUs; a miss on every request would mean
-    # the cache key (the validation rules) changes per request.
+    # The caches are module-level LRUs; a miss on every request would mean the cache key
+    # (the validation rules) changes per request.
     from strawberry.extensions.parser_cache import _get_parse_cache
-    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    from gql_crm.api.extensions import cached_validation
 
     query = "{ viewer { role organization { name } } } # cache probe"
     await org.data(query)
-    parsed, validated = _get_parse_cache(512).cache_info(), _get_validate_cache(512).cache_info()
+    parsed, validated = _get_parse_cache(512).cache_info(), cached_validation.cache_info()
     await org.data(query)
     assert _get_parse_cache(512).cache_info().hits == parsed.hits + 1
-    assert _get_validate_cache(512).cache_info().hits == validated.hits + 1
+    assert cached_validation.cache_info().hits == validated.hits + 1
 
 
 async def test_unexpected_errors_are_masked_with_a_request_id(org, monkeypatch, caplog):

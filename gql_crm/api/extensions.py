@@ -2,19 +2,14 @@
 
 import logging
 from collections.abc import Iterator
+from functools import lru_cache
 
-from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, validate
+from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension
+from strawberry.schema.schema import validate_document
 
 from gql_crm.api.errors import RequestErrorCode, request_error
+from gql_crm.api.limits import aliases_rule, depth_rule, operation_cost
 from gql_crm.config import Settings
 from gql_crm.services.auth import PermissionDenied
 from gql_crm.services.errors import RETRY_AFTER_SECONDS, UserErrors, database_busy
@@ -113,27 +108,72 @@ class ErrorCodes(SchemaExtension):
         return masked
 
 
-def limit_rules(settings: Settings) -> list:
-    """The depth and alias limits as validation rules (the planned path validates with them
-    too)."""
-    return [
-        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
-    ]
+def limit_rules(settings: Settings) -> tuple:
+    """The depth and alias limits as validation rules, measured once per fragment (the
+    planned path validates with them too)."""
+    return (depth_rule(settings.max_query_depth), aliases_rule(settings.max_aliases))
+
+
+class CostLimit(SchemaExtension):
+    """Refuses, before executing it, an operation that may return too many objects."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.result is None:
+            cost = operation_cost(
+                context.schema._schema, context.graphql_document, context.operation_name,
+                context.variables, self.settings.max_page_size,
+            )
+            if cost > self.settings.max_query_cost:
+                error = request_error(
+                    "QUERY_TOO_COSTLY", context.context.language,
+                    cost=cost, max_cost=self.settings.max_query_cost,
+                )
+                error.extensions.update(cost=cost, maxCost=self.settings.max_query_cost)
+                context.result = ExecutionResult(data=None, errors=[error])
+        yield
+
+
+VALIDATION_CACHE_SIZE = 512
+
+
+@lru_cache(maxsize=VALIDATION_CACHE_SIZE)
+def cached_validation(schema, document, limit_rules: tuple, rules: tuple) -> list[GraphQLError]:
+    """The limits first, in a pass of their own: a document over them is refused before
+    graphql-core's rules (and Strawberry's) look at it."""
+    return validate(schema, document, limit_rules) or validate_document(schema, document, rules)
+
+
+class Validation(SchemaExtension):
+    """Validation with the limit rules first, cached by document."""
+
+    def __init__(self, limit_rules: tuple):
+        self.limit_rules = limit_rules
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        context.pre_execution_errors = cached_validation(
+            context.schema._schema, context.graphql_document, self.limit_rules,
+            context.validation_rules,
+        )
+        yield
 
 
 def extension_factories(settings: Settings) -> list:
     """Factories, not instances: each request gets its own extension objects.
 
-    The limiters' validation rules are classes made when a limiter is built, and
-    ValidationCache keys on them: built once here, they keep the cache hitting.
+    The validation cache keys on the limit rules, which are classes: made once here, they
+    keep the cache hitting.
     """
     rules = limit_rules(settings)
     return [
         Authentication,
         ErrorCodes,
-        lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: ParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
+        lambda: Validation(rules),
+        lambda: CostLimit(settings),
     ]

@@ -153,6 +153,13 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Your role ({role}) cannot do this; it needs {required}.",
         "es": "Su rol ({role}) no permite esta acción; requiere {required}.",
     },
+    "QUERY_TOO_COSTLY": {
+        "en": "This query may return {cost} objects; the limit is {max_cost}. Ask for smaller "
+              "pages (first/last) or fewer nested lists, or split it into several requests.",
+        "es": "Esta consulta puede devolver {cost} objetos; el límite es {max_cost}. Pida "
+              "páginas más pequeñas (first/last) o menos listas anidadas, o divídala en varias "
+              "peticiones.",
+    },
     "PAGE_SIZE_EXCEEDED": {
         "en": "Ask for at most {max} items per page.",
         "es": "Pida como máximo {max} elementos por página.",
