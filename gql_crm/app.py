@@ -10,7 +10,8 @@ from cross_web import HTTPException as StrawberryHTTPException
 from graphql import ExecutionResult
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import HTTPConnection, Request
+from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
@@ -34,28 +35,21 @@ from gql_crm.http.errors import (
 )
 from gql_crm.http.graphiql import graphiql_assets, render_page
 from gql_crm.http.graphql_view import GraphQLOverHTTP
+from gql_crm.http.limits import ACTOR_SCOPE_KEY, RequestLimits, bearer_token
 from gql_crm.services import exports, files
 from gql_crm.services.imports import failed_rows
 from gql_crm.services.imports import jobs as import_jobs
-from gql_crm.services.auth import authenticate, token_cache
+from gql_crm.services.auth import Actor, authenticate, token_cache
 from gql_crm.services.persisted_queries import PersistedQueries
 from gql_crm.services.errors import RETRY_AFTER_SECONDS
-from gql_crm.services.messages import message, pick_language
+from gql_crm.services.messages import pick_language
 from gql_crm.websockets import LegacyWSHandler, TransportWSHandler
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
-# Room for the operations and map parts beside the file in a multipart request.
-MULTIPART_OVERHEAD_BYTES = 1024 * 1024
-
 # A plain HTML form cannot send custom headers, so demanding one on multipart requests
 # closes the CSRF hole that file uploads would otherwise open (Apollo's convention).
 PREFLIGHT_HEADERS = ("graphql-require-preflight", "apollo-require-preflight", "x-apollo-operation-name")
-
-
-def bearer_token(connection: HTTPConnection) -> str | None:
-    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 class PlannedResult(ExecutionResult):
@@ -124,18 +118,6 @@ class GraphQLApp(GraphQLOverHTTP, PassThroughResponses, GraphQL):
             )
             await response(scope, receive, send)
             return
-        if scope["type"] == "http" and _is_multipart(scope) and self._body_too_large(scope):
-            # Refused before python-multipart spools gigabytes to disk; the upload services
-            # check the exact file size again while streaming.
-            language = pick_language(_header(scope, b"accept-language"))
-            response = JSONResponse(
-                {"errors": [{"message": message("FILE_TOO_LARGE", language,
-                                                max_bytes=self.settings.max_upload_bytes),
-                             "extensions": {"code": "FILE_TOO_LARGE"}}]},
-                status_code=413,
-            )
-            await response(scope, receive, send)
-            return
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
@@ -145,6 +127,8 @@ class GraphQLApp(GraphQLOverHTTP, PassThroughResponses, GraphQL):
             response = await self.run(request)
         except HTTPException:
             raise  # Starlette's own (a malformed multipart body): its handler answers
+        except ClientDisconnect:
+            raise  # the body was cut off or abandoned: RequestLimits logs it in one line
         except Exception as exc:  # noqa: BLE001 - the client gets a coded error, the log the rest
             response = unexpected_error(request, exc, request_id_of(request))
         if response.status_code >= 400:
@@ -182,11 +166,6 @@ class GraphQLApp(GraphQLOverHTTP, PassThroughResponses, GraphQL):
             response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
 
-    def _body_too_large(self, scope) -> bool:
-        length = _header(scope, b"content-length")
-        return bool(length and length.isdigit()
-                    and int(length) > self.settings.max_upload_bytes + MULTIPART_OVERHEAD_BYTES)
-
     async def render_graphql_ide(self, request: Request) -> Response:
         return render_page(request)
 
@@ -208,7 +187,7 @@ class GraphQLApp(GraphQLOverHTTP, PassThroughResponses, GraphQL):
         return Context(
             request=request,
             settings=self.settings,
-            actor=await authenticate(bearer_token(request)),
+            actor=await _actor(request),
             language=pick_language(request.headers.get("accept-language")),
             request_id=request_id,
         )
@@ -223,7 +202,7 @@ class GraphQLApp(GraphQLOverHTTP, PassThroughResponses, GraphQL):
         actor = await authenticate(token) if token else None
         if actor is None:
             # The handshake's own Authorization header, where a client can send one.
-            token, actor = bearer_token(context.request), context.actor
+            token, actor = bearer_token(context.request.headers), context.actor
         if actor is None:
             raise ConnectionRejectionError()
         context.sign_in(actor, token)
@@ -247,18 +226,19 @@ def request_id_of(connection: HTTPConnection) -> str:
     return state["request_id"]
 
 
+async def _actor(request: Request) -> Actor | None:
+    """The caller RequestLimits authenticated from the headers (a request with a body), or
+    the one the token names."""
+    if ACTOR_SCOPE_KEY in request.scope:
+        return request.scope[ACTOR_SCOPE_KEY]
+    return await authenticate(bearer_token(request.headers))
+
+
 def _is_multipart(scope) -> bool:
     return any(
         name == b"content-type" and value.lower().startswith(b"multipart/")
         for name, value in scope["headers"]
     )
-
-
-def _header(scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return value.decode("latin-1")
-    return None
 
 
 def _has_preflight_header(scope) -> bool:
@@ -299,7 +279,7 @@ def download_routes(settings: Settings) -> list[Route]:
         if token:
             org_id = files.org_of_download_token(settings, token, file_id)
         else:
-            actor = await authenticate(bearer_token(request))
+            actor = await authenticate(bearer_token(request.headers))
             org_id = actor.org_id if actor else None
         if org_id is None:
             return refusal_response(request, RequestRefused(
@@ -394,7 +374,7 @@ def create_app(settings: Settings | None = None, *, init_orm: bool = True) -> St
             graphiql_assets(),
             *download_routes(settings),
         ],
-        middleware=frontend_middleware(settings),
+        middleware=[*frontend_middleware(settings), Middleware(RequestLimits, settings=settings)],
         exception_handlers={HTTPException: http_exception_handler},
         lifespan=lifespan,
     )

@@ -44,6 +44,9 @@ def serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level="info",
         log_config=uvicorn_log_config(),
+        # uvicorn has no deadline for request headers: this protocol adds one (and a size cap).
+        http="gql_crm.http.protocol:GuardedHttpToolsProtocol",
+        timeout_keep_alive=settings.keep_alive_timeout,
     )
     return 0
 

@@ -34,6 +34,16 @@ class Settings:
     # Objects an operation may return, page sizes multiplied down the tree (README: Errors).
     max_query_cost: int = 10_000
     max_upload_bytes: int = 50 * 1024 * 1024
+    # Cut off while they stream in: JSON bodies, and any body without a valid token.
+    max_body_bytes: int = 4 * 1024 * 1024
+    max_anonymous_body_bytes: int = 64 * 1024
+    # Slow clients: a body has body_timeout seconds, one more per body_min_rate bytes
+    # received; request headers have header_timeout seconds (`gql-crm serve`).
+    body_timeout: int = 20
+    body_min_rate: int = 500
+    header_timeout: int = 10
+    max_header_bytes: int = 64 * 1024
+    keep_alive_timeout: int = 5
     max_import_rows: int = 1_000_000
     # An XLSX is a ZIP: this bounds what it may inflate to (zip bombs).
     max_import_uncompressed_bytes: int = 1024 * 1024 * 1024

@@ -153,6 +153,20 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Your role ({role}) cannot do this; it needs {required}.",
         "es": "Su rol ({role}) no permite esta acción; requiere {required}.",
     },
+    "REQUEST_TOO_LARGE": {
+        "en": "The request body is larger than {max_bytes} bytes.",
+        "es": "El cuerpo de la petición supera los {max_bytes} bytes.",
+    },
+    "ANONYMOUS_REQUEST_TOO_LARGE": {
+        "en": "Without a valid API token a request body may have at most {max_bytes} bytes: "
+              "send 'Authorization: Bearer <token>'.",
+        "es": "Sin un token válido el cuerpo de la petición puede tener como máximo "
+              "{max_bytes} bytes: envíe 'Authorization: Bearer <token>'.",
+    },
+    "REQUEST_TIMEOUT": {
+        "en": "The request body arrived too slowly; the connection was closed.",
+        "es": "El cuerpo de la petición llegó demasiado despacio; se cerró la conexión.",
+    },
     "QUERY_TOO_COSTLY": {
         "en": "This query may return {cost} objects; the limit is {max_cost}. Ask for smaller "
               "pages (first/last) or fewer nested lists, or split it into several requests.",

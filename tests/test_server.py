@@ -1,0 +1,121 @@
+"""`gql-crm serve` against slow and vanishing clients: a real uvicorn server on a port of its
+own (127.0.0.1:8101), with timeouts of a second so the loops below stay short."""
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+PORT = 8101
+SLOW_HEAD = (b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+             b"Content-Length: 1000\r\n\r\n")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("server")
+    log = workdir / "server.log"
+    env = {**os.environ, "GQL_CRM_DATABASE_URL": f"sqlite://{workdir}/db.sqlite3",
+           "GQL_CRM_MEDIA_DIR": str(workdir / "media"), "GQL_CRM_SECRET_KEY": "test",
+           "GQL_CRM_HEADER_TIMEOUT": "1", "GQL_CRM_BODY_TIMEOUT": "1"}
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gql-crm"), "serve", "--port", str(PORT)],
+        env=env, stdout=subprocess.DEVNULL, stderr=log.open("wb"),
+    )
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"http://127.0.0.1:{PORT}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail(f"the server did not start: {log.read_text()}")
+        yield log
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def trickle(head: bytes, rest: bytes, seconds: int) -> bytes | None:
+    """Sends `head`, then `rest` a byte a second; what the server answered once it closed
+    the connection, or None if it was still open after `seconds`."""
+    with socket.create_connection(("127.0.0.1", PORT)) as sock:
+        sock.sendall(head)
+        sock.settimeout(1)
+        answer = b""
+        for byte in rest[:seconds]:
+            try:
+                sock.sendall(bytes([byte]))
+                while chunk := sock.recv(65536):
+                    answer += chunk
+                return answer
+            except TimeoutError:
+                continue
+            except ConnectionError:
+                return answer
+        return None
+
+
+def test_a_body_sent_a_byte_a_second_is_dropped(server):
+    answer = trickle(SLOW_HEAD, b"x" * 1000, seconds=10)
+    assert answer is not None, "still reading the body after 10 s"
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert b'"REQUEST_TIMEOUT"' in answer
+
+
+def test_headers_sent_a_byte_a_second_are_dropped(server):
+    assert trickle(b"", SLOW_HEAD * 2, seconds=10) is not None, "still reading after 10 s"
+
+
+def test_half_sent_requests_do_not_hold_the_server(server):
+    half_sent = []
+    for _ in range(300):
+        sock = socket.create_connection(("127.0.0.1", PORT))
+        sock.sendall(b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Le")
+        half_sent.append(sock)
+    try:
+        assert httpx.get(f"http://127.0.0.1:{PORT}/healthz", timeout=10).json() == {
+            "status": "ok"}
+        open_sockets = list(half_sent)
+        for _ in range(10):
+            for sock in list(open_sockets):
+                sock.setblocking(False)
+                try:
+                    if sock.recv(1) == b"":
+                        open_sockets.remove(sock)
+                except BlockingIOError:
+                    pass
+                except ConnectionError:
+                    open_sockets.remove(sock)
+            if not open_sockets:
+                break
+            time.sleep(1)
+        assert not open_sockets, f"{len(open_sockets)} half-sent requests still held after 10 s"
+    finally:
+        for sock in half_sent:
+            sock.close()
+
+
+async def test_an_aborted_request_logs_one_line(server):
+    before = server.read_text().splitlines()
+    _, writer = await asyncio.open_connection("127.0.0.1", PORT)
+    writer.write(SLOW_HEAD + b'{"query": ')
+    await writer.drain()
+    await asyncio.sleep(0.3)
+    writer.close()
+    for _ in range(50):
+        new = server.read_text().splitlines()[len(before):]
+        if any("aborted" in line for line in new):
+            break
+        await asyncio.sleep(0.1)
+    assert [line for line in new if "aborted" in line] == [
+        "POST /graphql: aborted by the client after 10 bytes (ClientDisconnect)"
+    ], new
+    assert not any("Traceback" in line for line in new), new
