@@ -1,52 +1,80 @@
-"""`gql-crm serve` against slow and vanishing clients: a real uvicorn server on a port of its
-own (127.0.0.1:8101), with timeouts of a second so the loops below stay short."""
+"""`gql-crm serve` against slow and vanishing clients: a real uvicorn server on a free port of
+127.0.0.1:8101-8119, with timeouts of a second so the loops below stay short."""
 
 import asyncio
 import os
+import random
 import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-PORT = 8101
+
+
 SLOW_HEAD = (b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
              b"Content-Length: 1000\r\n\r\n")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("server")
-    log = workdir / "server.log"
+@dataclass
+class Server:
+    port: int
+    log: Path
+
+
+def start(port: int, workdir: Path) -> subprocess.Popen | None:
+    """`gql-crm serve` on `port`; None if another process holds it (a parallel test run)."""
     env = {**os.environ, "GQL_CRM_DATABASE_URL": f"sqlite://{workdir}/db.sqlite3",
            "GQL_CRM_MEDIA_DIR": str(workdir / "media"), "GQL_CRM_SECRET_KEY": "test",
            "GQL_CRM_HEADER_TIMEOUT": "1", "GQL_CRM_BODY_TIMEOUT": "1"}
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gql-crm"), "serve", "--port", str(PORT)],
-        env=env, stdout=subprocess.DEVNULL, stderr=log.open("wb"),
+        [str(Path(sys.executable).parent / "gql-crm"), "serve", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=(workdir / "server.log").open("wb"),
     )
+    for _ in range(300):
+        if process.poll() is not None:
+            return None
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                time.sleep(0.5)  # a server that could not bind the port exits by now
+                if process.poll() is None:
+                    return process
+                return None
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.terminate()
+    pytest.fail(f"the server did not start: {(workdir / 'server.log').read_text()}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    ports = list(range(8101, 8120))
+    random.shuffle(ports)
+    for port in ports:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                continue
+        workdir = tmp_path_factory.mktemp("server")
+        process = start(port, workdir)
+        if process is not None:
+            break
+    else:
+        pytest.fail("no free port in 8101-8119")
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"http://127.0.0.1:{PORT}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail(f"the server did not start: {log.read_text()}")
-        yield log
+        yield Server(port, workdir / "server.log")
     finally:
         process.terminate()
         process.wait(timeout=20)
 
 
-def trickle(head: bytes, rest: bytes, seconds: int) -> bytes | None:
+def trickle(port: int, head: bytes, rest: bytes, seconds: int) -> bytes | None:
     """Sends `head`, then `rest` a byte a second; what the server answered once it closed
     the connection, or None if it was still open after `seconds`."""
-    with socket.create_connection(("127.0.0.1", PORT)) as sock:
+    with socket.create_connection(("127.0.0.1", port)) as sock:
         sock.sendall(head)
         sock.settimeout(1)
         answer = b""
@@ -64,24 +92,24 @@ def trickle(head: bytes, rest: bytes, seconds: int) -> bytes | None:
 
 
 def test_a_body_sent_a_byte_a_second_is_dropped(server):
-    answer = trickle(SLOW_HEAD, b"x" * 1000, seconds=10)
+    answer = trickle(server.port, SLOW_HEAD, b"x" * 1000, seconds=10)
     assert answer is not None, "still reading the body after 10 s"
     assert answer.startswith(b"HTTP/1.1 408 ")
     assert b'"REQUEST_TIMEOUT"' in answer
 
 
 def test_headers_sent_a_byte_a_second_are_dropped(server):
-    assert trickle(b"", SLOW_HEAD * 2, seconds=10) is not None, "still reading after 10 s"
+    assert trickle(server.port, b"", SLOW_HEAD * 2, seconds=10) is not None, "still reading after 10 s"
 
 
 def test_half_sent_requests_do_not_hold_the_server(server):
     half_sent = []
     for _ in range(300):
-        sock = socket.create_connection(("127.0.0.1", PORT))
+        sock = socket.create_connection(("127.0.0.1", server.port))
         sock.sendall(b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Le")
         half_sent.append(sock)
     try:
-        assert httpx.get(f"http://127.0.0.1:{PORT}/healthz", timeout=10).json() == {
+        assert httpx.get(f"http://127.0.0.1:{server.port}/healthz", timeout=10).json() == {
             "status": "ok"}
         open_sockets = list(half_sent)
         for _ in range(10):
@@ -104,14 +132,14 @@ def test_half_sent_requests_do_not_hold_the_server(server):
 
 
 async def test_an_aborted_request_logs_one_line(server):
-    before = server.read_text().splitlines()
-    _, writer = await asyncio.open_connection("127.0.0.1", PORT)
+    before = server.log.read_text().splitlines()
+    _, writer = await asyncio.open_connection("127.0.0.1", server.port)
     writer.write(SLOW_HEAD + b'{"query": ')
     await writer.drain()
     await asyncio.sleep(0.3)
     writer.close()
     for _ in range(50):
-        new = server.read_text().splitlines()[len(before):]
+        new = server.log.read_text().splitlines()[len(before):]
         if any("aborted" in line for line in new):
             break
         await asyncio.sleep(0.1)
