@@ -10,10 +10,12 @@ import uuid
 import zlib
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 from PIL import Image
 
+from gql_crm.app import create_app
 from gql_crm.models import File, Role
 from gql_crm.services import signing
 from gql_crm.services.files import ATTACHMENT_TYPES, safe_file_name
@@ -427,15 +429,18 @@ async def test_list_photos_and_files_in_constant_queries(org, sql_statements):
     assert counts[0] == counts[1]
 
 
-async def test_oversized_request_is_refused_before_parsing(org, override_settings):
-    override_settings(max_upload_bytes=1000)
-    response = await org.http.post(
-        "/graphql",
-        content=b"x" * (1000 + 1024 * 1024 + 1),
-        headers={"Authorization": f"Bearer {org.tokens[Role.ADMIN]}",
-                 "Content-Type": "multipart/form-data; boundary=x",
-                 "GraphQL-Require-Preflight": "1", "Accept-Language": "es"},
-    )
+async def test_oversized_request_is_refused_before_parsing(org, settings):
+    # The body limits sit in the middleware, outside the GraphQL view: an app of their own.
+    app = create_app(dataclasses.replace(settings, max_upload_bytes=1000), init_orm=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://testserver") as client:
+        response = await client.post(
+            "/graphql",
+            content=b"x" * (1000 + 1024 * 1024 + 1),
+            headers={"Authorization": f"Bearer {org.tokens[Role.ADMIN]}",
+                     "Content-Type": "multipart/form-data; boundary=x",
+                     "GraphQL-Require-Preflight": "1", "Accept-Language": "es"},
+        )
     assert response.status_code == 413
     assert response.json()["errors"][0] == {
         "message": "El archivo supera los 1000 bytes.", "extensions": {"code": "FILE_TOO_LARGE"}
