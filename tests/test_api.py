@@ -6,6 +6,12 @@ from pathlib import Path
 
 import httpx
 
+from gql_crm.api.extensions import (
+    CACHED_DOCUMENT_BYTES,
+    DOCUMENT_CACHE_BYTES,
+    parsed_documents,
+    validated_documents,
+)
 from gql_crm.api.schema import export_sdl
 from gql_crm.app import create_app
 from gql_crm.services import categories
@@ -71,18 +77,30 @@ async def test_limits_answer_clear_errors(org):
 
 
 async def test_parsed_and_validated_documents_are_cached(org):
-    # The caches are module-level LRUs; a miss on every request would mean the cache key
-    # (the validation rules) changes per request.
-    from strawberry.extensions.parser_cache import _get_parse_cache
-
-    from gql_crm.api.extensions import cached_validation
-
+    # A miss on every request would mean the cache key (the validation rules) changes per
+    # request.
     query = "{ viewer { role organization { name } } } # cache probe"
     await org.data(query)
-    parsed, validated = _get_parse_cache(512).cache_info(), cached_validation.cache_info()
+    [document] = [doc for (text, _), doc in parsed_documents.items() if text == query]
+    validated = [key for key in validated_documents if key[1] is document]
     await org.data(query)
-    assert _get_parse_cache(512).cache_info().hits == parsed.hits + 1
-    assert cached_validation.cache_info().hits == validated.hits + 1
+    assert [doc for (text, _), doc in parsed_documents.items() if text == query] == [document]
+    assert [key for key in validated_documents if key[1] is document] == validated != []
+
+
+async def test_the_document_caches_are_bounded_by_weight(org):
+    # Anonymous introspection runs: distinct documents of 2,000 tokens (over 1 MB of syntax
+    # tree each) or with a 1 MB comment must not stay in memory.
+    for i in range(20):
+        many_tokens = "{ " + "__typename " * 1990 + f"}} # {i}"
+        assert (await org.http.post("/graphql", json={"query": many_tokens})).status_code == 200
+    for i in range(5):
+        await org.gql("{ __typename } # " + str(i) + "x" * 1024 * 1024)
+    for cache in (parsed_documents, validated_documents):
+        assert cache.currsize <= DOCUMENT_CACHE_BYTES
+    assert not any(len(text) > CACHED_DOCUMENT_BYTES for text, _ in parsed_documents)
+    assert not any(len(key[1].loc.source.body) > CACHED_DOCUMENT_BYTES
+                   for key in validated_documents)
 
 
 async def test_unexpected_errors_are_masked_with_a_request_id(org, monkeypatch, caplog):

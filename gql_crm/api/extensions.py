@@ -2,10 +2,10 @@
 
 import logging
 from collections.abc import Iterator
-from functools import lru_cache
 
-from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, validate
-from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension
+from cachetools import LRUCache
+from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, parse, validate
+from strawberry.extensions import MaxTokensLimiter, SchemaExtension
 from strawberry.schema.schema import validate_document
 
 from gql_crm.api.errors import RequestErrorCode, request_error
@@ -137,28 +137,62 @@ class CostLimit(SchemaExtension):
         yield
 
 
-VALIDATION_CACHE_SIZE = 512
+# The parsed and validated documents are kept by weight (their text's length), not by
+# count: Strawberry's caches of 512 documents held 512 documents of any size (a 200 MB
+# query string before the body limits; 3 MB of syntax tree for each 5,000-token document,
+# which fits in the 64 KiB an anonymous request may send). A document above
+# CACHED_DOCUMENT_BYTES is parsed and validated again each time instead.
+DOCUMENT_CACHE_BYTES = 1024 * 1024
+CACHED_DOCUMENT_BYTES = 16 * 1024
+
+parsed_documents = LRUCache(
+    DOCUMENT_CACHE_BYTES, getsizeof=lambda document: len(document.loc.source.body)
+)
+validated_documents = LRUCache(DOCUMENT_CACHE_BYTES, getsizeof=lambda entry: entry[0])
 
 
-@lru_cache(maxsize=VALIDATION_CACHE_SIZE)
-def cached_validation(schema, document, limit_rules: tuple, rules: tuple) -> list[GraphQLError]:
+def _cacheable(text: str | None) -> bool:
+    return text is not None and len(text) <= CACHED_DOCUMENT_BYTES
+
+
+class Parsing(SchemaExtension):
+    """Strawberry's ParserCache, weighed by text."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if _cacheable(context.query):
+            key = (context.query, tuple(sorted(context.parse_options.items())))
+            document = parsed_documents.get(key)
+            if document is None:
+                document = parsed_documents[key] = parse(context.query, **context.parse_options)
+            context.graphql_document = document
+        yield
+
+
+def validation_errors(schema, document, limit_rules: tuple, rules: tuple) -> list[GraphQLError]:
     """The limits first, in a pass of their own: a document over them is refused before
     graphql-core's rules (and Strawberry's) look at it."""
     return validate(schema, document, limit_rules) or validate_document(schema, document, rules)
 
 
 class Validation(SchemaExtension):
-    """Validation with the limit rules first, cached by document."""
+    """Validation with the limit rules first, cached by (parsed) document."""
 
     def __init__(self, limit_rules: tuple):
         self.limit_rules = limit_rules
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        context.pre_execution_errors = cached_validation(
-            context.schema._schema, context.graphql_document, self.limit_rules,
-            context.validation_rules,
-        )
+        document = context.graphql_document
+        arguments = (context.schema._schema, document, self.limit_rules, context.validation_rules)
+        text = document.loc.source.body if document.loc else None
+        if not _cacheable(text):
+            context.pre_execution_errors = validation_errors(*arguments)
+        else:
+            entry = validated_documents.get(arguments)
+            if entry is None:
+                entry = validated_documents[arguments] = (len(text), validation_errors(*arguments))
+            context.pre_execution_errors = entry[1]
         yield
 
 
@@ -173,7 +207,7 @@ def extension_factories(settings: Settings) -> list:
         Authentication,
         ErrorCodes,
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: ParserCache(maxsize=512),
+        Parsing,
         lambda: Validation(rules),
         lambda: CostLimit(settings),
     ]
