@@ -160,11 +160,13 @@ class Parsing(SchemaExtension):
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
-        if _cacheable(context.query):
+        if context.query:
             key = (context.query, tuple(sorted(context.parse_options.items())))
             document = parsed_documents.get(key)
             if document is None:
-                document = parsed_documents[key] = parse(context.query, **context.parse_options)
+                document = parse(context.query, **context.parse_options)
+                if _cacheable(context.query):
+                    parsed_documents[key] = document
             context.graphql_document = document
         yield
 
