@@ -9,6 +9,7 @@ the server and the view's `receive`.
 import asyncio
 import logging
 import time
+from contextlib import suppress
 
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
@@ -97,7 +98,10 @@ class RequestLimits:
             return
         headers = Headers(scope=scope)
         if has_body(headers):
-            scope[ACTOR_SCOPE_KEY] = await authenticate(bearer_token(headers))
+            # A failure (the database away) is the view's to answer, coded, when it
+            # authenticates again; meanwhile the body gets the anonymous cap.
+            with suppress(Exception):
+                scope[ACTOR_SCOPE_KEY] = await authenticate(bearer_token(headers))
         limit, too_large = self._limit(headers, scope.get(ACTOR_SCOPE_KEY))
         length = headers.get("content-length")
         if length and length.isdigit() and int(length) > limit:
