@@ -9,13 +9,14 @@ the server and the view's `receive`.
 import asyncio
 import logging
 import time
-from contextlib import suppress
+import uuid
 
 from starlette.datastructures import Headers
+from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from gql_crm.config import Settings
-from gql_crm.http.errors import response_media_type
+from gql_crm.http.errors import response_media_type, unexpected_error
 from gql_crm.services.auth import authenticate
 from gql_crm.services.messages import message, pick_language
 
@@ -98,10 +99,13 @@ class RequestLimits:
             return
         headers = Headers(scope=scope)
         if has_body(headers):
-            # A failure (the database away) is the view's to answer, coded, when it
-            # authenticates again; meanwhile the body gets the anonymous cap.
-            with suppress(Exception):
+            try:
                 scope[ACTOR_SCOPE_KEY] = await authenticate(bearer_token(headers))
+            except Exception as exc:  # noqa: BLE001 - answered coded (503 for the database)
+                request = Request(scope)
+                request_id = headers.get("x-request-id") or uuid.uuid4().hex
+                await unexpected_error(request, exc, request_id)(scope, receive, send)
+                return
         limit, too_large = self._limit(headers, scope.get(ACTOR_SCOPE_KEY))
         length = headers.get("content-length")
         if length and length.isdigit() and int(length) > limit:
