@@ -289,6 +289,21 @@ async def test_depth_limit_applies_to_both_paths(org, settings, database):
     assert "exceeds maximum operation depth" in answers[0]["errors"][0]["message"]
 
 
+async def test_cost_limit_applies_to_both_paths(org, settings, database):
+    frugal = dataclasses.replace(settings, max_query_cost=150)
+    costly = "{ a: clients(first: 100) { edges { node { name company { name } } } } }"
+    answers = []
+    for fast_path in (True, False):
+        app = create_app(dataclasses.replace(frugal, fast_path=fast_path), init_orm=False)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://testserver") as client:
+            response = await client.post("/graphql", json={"query": costly}, headers={
+                "Authorization": f"Bearer {org.tokens[next(iter(org.tokens))]}"})
+            answers.append(response.json())
+    assert answers[0] == answers[1]
+    assert answers[0]["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+
+
 async def test_generated_documents_answer_the_same(app, org, make_org, executor_http,
                                                    generated_documents):
     await build_dataset(org, make_org)

@@ -13,6 +13,7 @@ from collections import Counter
 from functools import lru_cache
 
 from graphql import (
+    DocumentNode,
     FragmentDefinitionNode,
     GraphQLError,
     OperationDefinitionNode,
@@ -25,6 +26,7 @@ from graphql.execution.values import get_variable_values
 from tortoise import connections
 
 from gql_crm.api.extensions import limit_rules
+from gql_crm.api.limits import operation_cost
 from gql_crm.api.planned.compiler import Plan, Request, Unplannable, compile_operation
 from gql_crm.api.planned.sql import Dialect, dialect_of
 from gql_crm.config import Settings
@@ -59,8 +61,9 @@ class Planner:
         fragments = {d.name.value: d for d in document.definitions
                      if isinstance(d, FragmentDefinitionNode)}
         try:
-            return compile_operation(self.schema, self.strawberry_schema, self.dialect,
+            plan = compile_operation(self.schema, self.strawberry_schema, self.dialect,
                                      operation, fragments)
+            return plan, document
         except Unplannable as reason:
             logger.debug("left to the executor: %s", reason)
         except Exception:  # noqa: BLE001 - a bug here must not cost the caller the answer
@@ -77,14 +80,20 @@ class Planner:
                       operation_name: str | None) -> bytes | None:
         if context.actor is None or not query or self.dialect is None:
             return None
-        plan: Plan | None = self._plans(query, operation_name, self.dialect.name)
-        if plan is None:
+        compiled: tuple[Plan, DocumentNode] | None = self._plans(
+            query, operation_name, self.dialect.name
+        )
+        if compiled is None:
             self.counts["executor"] += 1
             return None
+        plan, document = compiled
         operation = plan.operation
         coerced = get_variable_values(self.schema, operation.variable_definitions or (),
                                       variables or {})
-        if isinstance(coerced, list):
+        if isinstance(coerced, list) or operation_cost(
+            self.schema, document, operation_name, variables, self.settings.max_page_size
+        ) > self.settings.max_query_cost:
+            # The executor refuses it, with the cost and the limit in the caller's language.
             self.counts["executor"] += 1
             return None
         request = Request(org_id=context.org_id, max_page_size=self.settings.max_page_size,
