@@ -15,9 +15,22 @@ for dir in ../shared ../../shared; do
   [ -n "$compare" ] || [ ! -x "$dir/bench/peer_compare.sh" ] || compare=$dir/bench/peer_compare.sh
 done
 [ -n "$compare" ] || { echo "no ../shared/bench/peer_compare.sh (set PEER_COMPARE)"; exit 1; }
+# A run's servers may still hold their ports for a moment after it returns; the next run
+# refuses taken ports.
+ports_free() {
+  for port in 5678 5679 5680; do
+    for _ in $(seq 60); do
+      (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null || continue 2
+      sleep 0.5
+    done
+    echo "port $port is still taken"; exit 1
+  done
+}
 for workers in 1 2; do
+  ports_free
   echo "== planned path, $workers worker(s)"
   "$compare" "$secs" "$conns" "$workers"
 done
+ports_free
 echo "== executor only (GQL_CRM_FAST_PATH=false), 1 worker"
 GQL_CRM_FAST_PATH=false "$compare" "$secs" "$conns" 1
