@@ -197,8 +197,7 @@ class GraphQLApp(GraphQLOverHTTP, PassThroughResponses, GraphQL):
         ({"Authorization": "Bearer <token>"}), since browsers cannot set websocket headers;
         a connection without a valid token is closed (4403) before any operation."""
         params = {str(k).lower(): v for k, v in (context.connection_params or {}).items()}
-        scheme, _, token = str(params.get("authorization", "")).partition(" ")
-        token = token.strip() if scheme.lower() == "bearer" else None
+        token = bearer_token(params)
         actor = await authenticate(token) if token else None
         if actor is None:
             # The handshake's own Authorization header, where a client can send one.

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
@@ -29,8 +30,10 @@ ACTOR_SCOPE_KEY = "gql_crm.actor"
 MULTIPART_OVERHEAD_BYTES = 1024 * 1024
 
 
-def bearer_token(headers: Headers) -> str | None:
-    scheme, _, token = headers.get("authorization", "").partition(" ")
+def bearer_token(headers: Mapping[str, object]) -> str | None:
+    """The token of an `authorization: Bearer <token>` entry: request headers, or a
+    websocket's connection_init payload with lower-cased keys."""
+    scheme, _, token = str(headers.get("authorization", "")).partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
