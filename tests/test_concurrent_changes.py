@@ -107,6 +107,15 @@ async def test_an_invoice_is_authorized_once(org):
                                      verb="authorized").count() == 1
 
 
+def assert_chain(entries, field: str, first: str) -> str:
+    """Each activity entry's old value is the previous entry's new one; returns the last."""
+    previous = first
+    for entry in entries:
+        assert entry.changes[field]["old"] == previous
+        previous = entry.changes[field]["new"]
+    return previous
+
+
 async def test_concurrent_moves_keep_the_deal_history_a_chain(org):
     client_id = await new_client(org)
     stages = ["QUALIFIED", "PROPOSAL", "NEGOTIATION", "LEAD", "PROPOSAL", "QUALIFIED",
@@ -119,11 +128,8 @@ async def test_concurrent_moves_keep_the_deal_history_a_chain(org):
         entries = await Activity.filter(target_type="Deal", target_id=pk_of(created["id"]),
                                         verb="moved").order_by("id")
         assert len(entries) == len(succeeded(payloads))
-        previous = "LEAD"
-        for entry in entries:
-            assert entry.changes["stage"]["old"] == previous
-            previous = entry.changes["stage"]["new"]
-        assert (await Deal.get(id=pk_of(created["id"]))).stage == previous
+        last = assert_chain(entries, "stage", "LEAD")
+        assert (await Deal.get(id=pk_of(created["id"]))).stage == last
 
 
 async def test_close_and_cancel_of_a_purchase_order_and_task_moves_at_once(org):
@@ -142,10 +148,7 @@ async def test_close_and_cancel_of_a_purchase_order_and_task_moves_at_once(org):
         entries = await Activity.filter(target_type="Task", target_id=pk_of(todo["id"]),
                                         verb="status_changed").order_by("id")
         assert len(entries) == len(succeeded(payloads))
-        previous = "TODO"
-        for entry in entries:
-            assert entry.changes["status"]["old"] == previous
-            previous = entry.changes["status"]["new"]
+        assert_chain(entries, "status", "TODO")
 
 
 async def test_an_edit_sent_with_an_archive_keeps_both(org):
