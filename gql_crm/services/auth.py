@@ -48,6 +48,7 @@ class Actor:
         """The CLI and background jobs act with full rights and no user."""
         return cls(organization, None, Role.ADMIN)
 
+
 class TokenCache:
     """Who each recently authenticated token is, by the token's hash, in this process: most
     requests then skip the look-up. Revoking a token or changing its user's role here
