@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from tortoise.exceptions import BaseORMException
 
-from gql_crm.services.messages import DEFAULT_LANGUAGE, message, pick_language
+from gql_crm.services.messages import DEFAULT_LANGUAGE, message, pick_language, quality_values
 
 logger = logging.getLogger("gql_crm.errors")
 
@@ -36,17 +36,8 @@ def response_media_type(accept: str | None) -> str:
     """application/graphql-response+json when the caller prefers it to application/json
     (Apollo Client 4 sends `application/graphql-response+json,application/json;q=0.9`)."""
     weights: dict[str, float] = {}
-    for part in (accept or "").split(","):
-        media, *params = (piece.strip() for piece in part.split(";"))
-        q = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        weights[media.lower()] = max(q, weights.get(media.lower(), 0.0))
+    for media, q in quality_values(accept):
+        weights[media] = max(q, weights.get(media, 0.0))
     preferred = weights.get(GRAPHQL_RESPONSE_JSON, 0.0)
     return GRAPHQL_RESPONSE_JSON if preferred > 0 and preferred >= weights.get(JSON, 0.0) else JSON
 

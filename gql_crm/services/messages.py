@@ -295,19 +295,29 @@ def message(code: str, language: str = DEFAULT_LANGUAGE, **params) -> str:
     return _formatter.format(texts.get(language) or texts[DEFAULT_LANGUAGE], **rendered)
 
 
+def quality_values(header: str | None) -> list[tuple[str, float]]:
+    """The (lower-cased value, q) pairs of an Accept-style header, in the header's order; a
+    malformed q weighs 0 (not acceptable)."""
+    pairs = []
+    for part in (header or "").split(","):
+        value, *params = (piece.strip() for piece in part.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, weight = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(weight)
+                except ValueError:
+                    q = 0.0
+        pairs.append((value.lower(), q))
+    return pairs
+
+
 def pick_language(accept_language: str | None) -> str:
     """The supported language the caller prefers most, from an Accept-Language header."""
     ranked = []
-    for position, part in enumerate((accept_language or "").split(",")):
-        tag, _, params = part.strip().partition(";")
-        primary = tag.strip().split("-")[0].lower()
-        q = 1.0
-        params = params.strip()
-        if params.startswith("q="):
-            try:
-                q = float(params[2:])
-            except ValueError:
-                continue
+    for position, (tag, q) in enumerate(quality_values(accept_language)):
+        primary = tag.split("-")[0]
         if primary in SUPPORTED_LANGUAGES and q > 0:
             # The header's order breaks ties between equal weights.
             ranked.append((q, -position, primary))
