@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 import httpx
+from timing import compare
 from tortoise import Tortoise, connections
 
 from gql_crm.app import create_app
@@ -29,7 +30,6 @@ from gql_crm.services.clients import (
     clients_queryset,
 )
 from gql_crm.services.text import fold
-from timing import compare
 
 QUERY = """query($search: String) { clients(first: 50, search: $search,
     orderBy: [{field: NAME, direction: ASC}]) { totalCount edges { cursor node {
@@ -49,8 +49,13 @@ async def build(n: int) -> tuple[int, str]:
     ]
     rng = random.Random(7)
     companies = [
-        Company(organization=org, name=f"Empresa {i}", name_key=f"empresa {i}",
-                tax_id=f"B{i:08d}", city="Madrid")
+        Company(
+            organization=org,
+            name=f"Empresa {i}",
+            name_key=f"empresa {i}",
+            tax_id=f"B{i:08d}",
+            city="Madrid",
+        )
         for i in range(n // 2)
     ]
     await Company.bulk_create(companies, batch_size=1000)
@@ -59,13 +64,20 @@ async def build(n: int) -> tuple[int, str]:
     for i in range(n):
         name = f"{rng.choice(WORDS)} {rng.choice(WORDS)} {i}"
         email = f"client{i}@example.com"
-        rows.append(Client(
-            organization=org, name=name, name_key=fold(name), email=email,
-            active_email_key=email, mobile=f"+3461{i:07d}", country="ES",
-            category_id=rng.choice(categories).id,
-            company_id=company_ids[i // 2] if i % 2 == 0 else None,
-            search_text=fold(f"{name}\n{email}"),
-        ))
+        rows.append(
+            Client(
+                organization=org,
+                name=name,
+                name_key=fold(name),
+                email=email,
+                active_email_key=email,
+                mobile=f"+3461{i:07d}",
+                country="ES",
+                category_id=rng.choice(categories).id,
+                company_id=company_ids[i // 2] if i % 2 == 0 else None,
+                search_text=fold(f"{name}\n{email}"),
+            )
+        )
     await Client.bulk_create(rows, batch_size=1000)
     return org.id, token
 
@@ -73,16 +85,21 @@ async def build(n: int) -> tuple[int, str]:
 def bare_statements(org_id: int, token: str, search: str | None) -> list[str]:
     filters = ClientFilter()
     queryset = clients_queryset(org_id, search, filters)
-    order = [("-" if k.descending else "") + k.field
-             for k in client_sort_keys([(ClientOrderField.NAME, False)])]
+    order = [
+        ("-" if k.descending else "") + k.field
+        for k in client_sort_keys([(ClientOrderField.NAME, False)])
+    ]
     return [
-        ApiToken.filter(token_hash=auth.hash_token(token)).select_related(
-            "user", "organization").limit(1).sql(params_inline=True),
+        ApiToken.filter(token_hash=auth.hash_token(token))
+        .select_related("user", "organization")
+        .limit(1)
+        .sql(params_inline=True),
         queryset.order_by(*order).limit(51).sql(params_inline=True),
         queryset.count().sql(params_inline=True),
         Company.filter(organization_id=org_id, id__in=list(range(1, 26))).sql(params_inline=True),
         ClientCategory.filter(organization_id=org_id, id__in=list(range(1, 9))).sql(
-            params_inline=True),
+            params_inline=True
+        ),
     ]
 
 
@@ -98,9 +115,13 @@ async def main(args: argparse.Namespace) -> None:
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             headers = {"Authorization": f"Bearer {token}"}
             for search in (None, "garcia"):
+
                 async def api_call():
-                    response = await client.post("/graphql", headers=headers, json={
-                        "query": QUERY, "variables": {"search": search}})
+                    response = await client.post(
+                        "/graphql",
+                        headers=headers,
+                        json={"query": QUERY, "variables": {"search": search}},
+                    )
                     assert "errors" not in response.json()
 
                 statements = bare_statements(org_id, token, search)

@@ -30,8 +30,15 @@ async def seed(url: str, rows: int) -> None:
     async with db.orm(url):
         org = await Organization.create(name="Bench", slug=f"bench-{rows}")
         companies = [
-            Company(organization_id=org.id, name=f"Empresa {i} S.L.", name_key=f"empresa {i} s.l.",
-                    tax_id=f"B{i:08d}", city="Madrid", country="ES", website="https://example.es")
+            Company(
+                organization_id=org.id,
+                name=f"Empresa {i} S.L.",
+                name_key=f"empresa {i} s.l.",
+                tax_id=f"B{i:08d}",
+                city="Madrid",
+                country="ES",
+                website="https://example.es",
+            )
             for i in range(1000)
         ]
         await Company.bulk_create(companies)
@@ -39,13 +46,20 @@ async def seed(url: str, rows: int) -> None:
         for start in range(0, rows, SEED_BATCH):
             batch = []
             for i in range(start, min(start + SEED_BATCH, rows)):
-                name = f"Cliente Número {i}" if i % 50 else f"=HYPERLINK(\"x\",\"{i}\")"
-                batch.append(Client(
-                    organization_id=org.id, name=name, name_key=fold(name),
-                    email=f"cliente{i}@example.com", mobile=f"+3461{i:07d}", country="ES",
-                    language="es", company_id=company_ids[i % 1000] if i % 3 else None,
-                    search_text=fold(name),
-                ))
+                name = f"Cliente Número {i}" if i % 50 else f'=HYPERLINK("x","{i}")'
+                batch.append(
+                    Client(
+                        organization_id=org.id,
+                        name=name,
+                        name_key=fold(name),
+                        email=f"cliente{i}@example.com",
+                        mobile=f"+3461{i:07d}",
+                        country="ES",
+                        language="es",
+                        company_id=company_ids[i % 1000] if i % 3 else None,
+                        search_text=fold(name),
+                    )
+                )
             await Client.bulk_create(batch)
 
 
@@ -69,8 +83,10 @@ async def measure(url: str, rows: int, fmt: str, trace: bool) -> None:
         tracemalloc.stop()
     print(f"rows: {rows:,}  format: {fmt}  bytes: {size:,}")
     print(f"time: {elapsed:.1f} s  rows/s: {rows / elapsed:,.0f}")
-    print(f"peak RSS: {peak_rss_mib():.1f} MiB (before the export: {baseline:.1f} MiB, "
-          f"growth: {peak_rss_mib() - baseline:.1f} MiB)")
+    print(
+        f"peak RSS: {peak_rss_mib():.1f} MiB (before the export: {baseline:.1f} MiB, "
+        f"growth: {peak_rss_mib() - baseline:.1f} MiB)"
+    )
     if traced_peak is not None:
         print(f"tracemalloc peak during the export: {traced_peak:.1f} MiB")
 
@@ -80,8 +96,11 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--format", default="csv", choices=["csv", "xlsx", "json"])
     parser.add_argument("--dir", default="/tmp/gql_crm_bench")
-    parser.add_argument("--tracemalloc", action="store_true",
-                        help="also trace Python allocations (slows the run about twofold)")
+    parser.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="also trace Python allocations (slows the run about twofold)",
+    )
     parser.add_argument("--seed-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     path = Path(args.dir) / f"clients-{args.rows}.sqlite3"
@@ -92,8 +111,11 @@ def main() -> int:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--dir", args.dir,
-                        "--seed-only"], check=True, env=os.environ)
+        subprocess.run(
+            [sys.executable, __file__, "--rows", str(args.rows), "--dir", args.dir, "--seed-only"],
+            check=True,
+            env=os.environ,
+        )
         print(f"seeded {args.rows:,} clients in {time.perf_counter() - started:.0f} s")
     asyncio.run(measure(url, args.rows, args.format, args.tracemalloc))
     return 0

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from stdnum.es import nif
@@ -36,8 +36,17 @@ from gql_crm.services import auth
 from gql_crm.services.imports import jobs
 from gql_crm.services.text import fold
 
-HEADER = ["Nombre", "Correo electrónico", "Teléfono móvil", "País", "Género", "Categoría",
-          "Empresa", "NIF", "Ciudad"]
+HEADER = [
+    "Nombre",
+    "Correo electrónico",
+    "Teléfono móvil",
+    "País",
+    "Género",
+    "Categoría",
+    "Empresa",
+    "NIF",
+    "Ciudad",
+]
 CATEGORIES = ["Mayorista", "Minorista", "Particular", "VIP", "Distribuidor"]
 COUNTRIES = ["España", "ES", "Spain", "españa"]
 GENDERS = ["Mujer", "Hombre", "Otro", ""]
@@ -56,9 +65,19 @@ def generate(path: Path, rows: int) -> None:
         for i in range(rows):
             name, tax_id = companies[i % 500] if i % 4 else ("", "")
             email = f"cliente{i}@example.com" if i % 100 else f"cliente{i}@@example"
-            writer.writerow([f"Cliente Número {i}", email, f"6{i % 100_000_000:08d}",
-                             COUNTRIES[i % 4], GENDERS[i % 4], CATEGORIES[i % 5], name, tax_id,
-                             "Madrid"])
+            writer.writerow(
+                [
+                    f"Cliente Número {i}",
+                    email,
+                    f"6{i % 100_000_000:08d}",
+                    COUNTRIES[i % 4],
+                    GENDERS[i % 4],
+                    CATEGORIES[i % 5],
+                    name,
+                    tax_id,
+                    "Madrid",
+                ]
+            )
 
 
 def peak_rss_mib() -> float:
@@ -76,33 +95,42 @@ class _Upload:
 
 async def run_import(url: str, path: Path, media: Path) -> None:
     async with db.orm(url):
-        org = await auth.create_organization(f"Bench {uuid.uuid4().hex[:6]}",
-                                             default_country="ES")
-        settings = Settings(database_url=url, media_dir=media,
-                            max_upload_bytes=2**40, max_import_rows=10**8)
+        org = await auth.create_organization(f"Bench {uuid.uuid4().hex[:6]}", default_country="ES")
+        settings = Settings(
+            database_url=url, media_dir=media, max_upload_bytes=2**40, max_import_rows=10**8
+        )
         baseline = peak_rss_mib()
         cpu_started = time.process_time()
-        started_at = datetime.now(timezone.utc)
+        started_at = datetime.now(UTC)
         started = time.perf_counter()
-        job = await jobs.start_import(auth.Actor.system(org), settings, _Upload(path),
-                                      jobs.ImportOptions())
+        job = await jobs.start_import(
+            auth.Actor.system(org), settings, _Upload(path), jobs.ImportOptions()
+        )
         checked = time.perf_counter()
         await jobs.task_of(job.id)
         elapsed = time.perf_counter() - started
         cpu = time.process_time() - cpu_started
         job = await ImportJob.get(id=job.id)
         stored = await Client.filter(organization_id=org.id).count()
-    print(f"import: {job.status.value}  rows: {job.total_rows:,}  created: {job.created_count:,}"
-          f"  failed: {job.failed_count:,}  stored: {stored:,}")
+    print(
+        f"import: {job.status.value}  rows: {job.total_rows:,}  created: {job.created_count:,}"
+        f"  failed: {job.failed_count:,}  stored: {stored:,}"
+    )
     # The job is done (and its status final) before the VACUUM ANALYZE that follows it.
     done = (job.finished_at - started_at).total_seconds()
-    print(f"import: {done:.1f} s ({checked - started:.1f} s upload + check)  "
-          f"rows/s: {job.total_rows / done:,.0f}  (then VACUUM ANALYZE: {elapsed - done:.1f} s)")
+    print(
+        f"import: {done:.1f} s ({checked - started:.1f} s upload + check)  "
+        f"rows/s: {job.total_rows / done:,.0f}  (then VACUUM ANALYZE: {elapsed - done:.1f} s)"
+    )
     # On a shared machine the wall time depends on the other processes; this does not.
-    print(f"import: server process CPU {cpu:.1f} s ({cpu / job.total_rows * 1e6:.0f} µs a row; "
-          f"validation runs in the cleaning worker besides)")
-    print(f"import: peak RSS {peak_rss_mib():.1f} MiB (before: {baseline:.1f} MiB, "
-          f"growth: {peak_rss_mib() - baseline:.1f} MiB)")
+    print(
+        f"import: server process CPU {cpu:.1f} s ({cpu / job.total_rows * 1e6:.0f} µs a row; "
+        f"validation runs in the cleaning worker besides)"
+    )
+    print(
+        f"import: peak RSS {peak_rss_mib():.1f} MiB (before: {baseline:.1f} MiB, "
+        f"growth: {peak_rss_mib() - baseline:.1f} MiB)"
+    )
 
 
 async def run_floor(url: str, path: Path) -> None:
@@ -116,11 +144,18 @@ async def run_floor(url: str, path: Path) -> None:
             next(reader)
             batch = []
             for row in reader:
-                batch.append(Client(
-                    organization_id=org.id, name=row[0], name_key=fold(row[0]), email=row[1],
-                    active_email_key=row[1], mobile="+34" + row[2], country="ES",
-                    search_text=fold(row[0]),
-                ))
+                batch.append(
+                    Client(
+                        organization_id=org.id,
+                        name=row[0],
+                        name_key=fold(row[0]),
+                        email=row[1],
+                        active_email_key=row[1],
+                        mobile="+34" + row[2],
+                        country="ES",
+                        search_text=fold(row[0]),
+                    )
+                )
                 if len(batch) == jobs.BATCH_SIZE:
                     await Client.bulk_create(batch)
                     count += len(batch)
@@ -129,8 +164,10 @@ async def run_floor(url: str, path: Path) -> None:
                 await Client.bulk_create(batch)
                 count += len(batch)
         elapsed = time.perf_counter() - started
-    print(f"floor: bulk insert of {count:,} rows: {elapsed:.1f} s  rows/s: {count / elapsed:,.0f}"
-          f"  peak RSS {peak_rss_mib():.1f} MiB")
+    print(
+        f"floor: bulk insert of {count:,} rows: {elapsed:.1f} s  rows/s: {count / elapsed:,.0f}"
+        f"  peak RSS {peak_rss_mib():.1f} MiB"
+    )
 
 
 def main() -> int:
@@ -154,8 +191,16 @@ def main() -> int:
         return 0
     print(f"file: {path} ({path.stat().st_size / 2**20:.1f} MiB, {args.rows:,} rows)")
     for only in ("floor", "import"):
-        command = [sys.executable, __file__, "--rows", str(args.rows), "--dir", args.dir,
-                   "--only", only]
+        command = [
+            sys.executable,
+            __file__,
+            "--rows",
+            str(args.rows),
+            "--dir",
+            args.dir,
+            "--only",
+            only,
+        ]
         if args.db:
             command += ["--db", args.db]
         subprocess.run(command, check=True, env=os.environ)

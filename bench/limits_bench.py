@@ -30,8 +30,16 @@ import httpx
 
 TABS = " ".join(
     f"{tab}(first: 20) {{ totalCount edges {{ node {{ id }} }} }}"
-    for tab in ("projects", "tasks", "invoices", "purchaseOrders", "deals", "quotes", "files",
-                "activity")
+    for tab in (
+        "projects",
+        "tasks",
+        "invoices",
+        "purchaseOrders",
+        "deals",
+        "quotes",
+        "files",
+        "activity",
+    )
 )
 
 
@@ -53,12 +61,19 @@ class Server:
     def __init__(self, port: int, workdir: Path):
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "GQL_CRM_DATABASE_URL": f"sqlite://{workdir}/bench.sqlite3",
-               "GQL_CRM_MEDIA_DIR": str(workdir / "media"), "GQL_CRM_SECRET_KEY": "bench"}
+        env = {
+            **os.environ,
+            "GQL_CRM_DATABASE_URL": f"sqlite://{workdir}/bench.sqlite3",
+            "GQL_CRM_MEDIA_DIR": str(workdir / "media"),
+            "GQL_CRM_SECRET_KEY": "bench",
+        }
         gql_crm = Path(sys.executable).parent / "gql-crm"
         self.process = subprocess.Popen(
-            [str(gql_crm), "serve", "--demo", "--port", str(port)], env=env,
-            stdout=subprocess.PIPE, stderr=open(workdir / "server.log", "wb"), text=True,
+            [str(gql_crm), "serve", "--demo", "--port", str(port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=open(workdir / "server.log", "wb"),
+            text=True,
         )
         for line in self.process.stdout:
             if line.startswith("token: "):
@@ -112,15 +127,21 @@ async def bench_fanout(server: Server) -> None:
             worst = await watcher
             body = response.json()
             code = (body.get("errors") or [{}])[0].get("extensions", {}).get("code", "data")
-            print(f"fanout {prefix}0..{prefix}20 ({len(fanout(prefix))} B): {elapsed:6.3f} s, "
-                  f"answer {response.status_code} {code}; /healthz worst {worst:6.3f} s")
+            print(
+                f"fanout {prefix}0..{prefix}20 ({len(fanout(prefix))} B): {elapsed:6.3f} s, "
+                f"answer {response.status_code} {code}; /healthz worst {worst:6.3f} s"
+            )
 
 
 async def bench_cost(server: Server) -> None:
-    query = "{ " + " ".join(
-        f"a{i}: clients(first: 100) {{ edges {{ node {{ id name {TABS} }} }} }}"
-        for i in range(30)
-    ) + " }"
+    query = (
+        "{ "
+        + " ".join(
+            f"a{i}: clients(first: 100) {{ edges {{ node {{ id name {TABS} }} }} }}"
+            for i in range(30)
+        )
+        + " }"
+    )
     headers = {"Authorization": f"Bearer {server.token}"}
     before = server.rss
     async with httpx.AsyncClient(base_url=server.base, timeout=300) as client:
@@ -129,10 +150,12 @@ async def bench_cost(server: Server) -> None:
         elapsed = time.perf_counter() - start
     body = response.json()
     error = (body.get("errors") or [{}])[0]
-    print(f"cost 30 x clients(first: 100) with 8 tabs: {elapsed:6.3f} s, "
-          f"{len(response.content) / 1e6:.2f} MB, answer "
-          f"{error.get('extensions', {}).get('code', 'data')} {error.get('message', '')[:90]}; "
-          f"RSS {before:.0f} -> {server.rss:.0f} MiB")
+    print(
+        f"cost 30 x clients(first: 100) with 8 tabs: {elapsed:6.3f} s, "
+        f"{len(response.content) / 1e6:.2f} MB, answer "
+        f"{error.get('extensions', {}).get('code', 'data')} {error.get('message', '')[:90]}; "
+        f"RSS {before:.0f} -> {server.rss:.0f} MiB"
+    )
 
 
 async def stream_body(server: Server, label: str, headers: dict, chunks) -> None:
@@ -153,8 +176,10 @@ async def stream_body(server: Server, label: str, headers: dict, chunks) -> None
     except httpx.HTTPError as exc:
         answer = f"connection ended ({type(exc).__name__})"
     elapsed = time.perf_counter() - start
-    print(f"{label}: sent {sent / 1e6:.1f} MB in {elapsed:.2f} s, answer {answer}; "
-          f"RSS {before:.0f} -> {server.rss:.0f} MiB")
+    print(
+        f"{label}: sent {sent / 1e6:.1f} MB in {elapsed:.2f} s, answer {answer}; "
+        f"RSS {before:.0f} -> {server.rss:.0f} MiB"
+    )
 
 
 def json_chunks(total: int, size: int = 64 * 1024):
@@ -165,13 +190,14 @@ def json_chunks(total: int, size: int = 64 * 1024):
 
 
 def multipart_chunks(total: int, boundary: str, size: int = 64 * 1024):
-    operations = ('{"query": "mutation($f: Upload!) { __typename }", '
-                  '"variables": {"f": null}}')
-    yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n"
-           f"{operations}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"map\"\r\n"
-           f"\r\n{{\"0\": [\"variables.f\"]}}\r\n--{boundary}\r\nContent-Disposition: "
-           f"form-data; name=\"0\"; filename=\"big.bin\"\r\nContent-Type: "
-           f"application/octet-stream\r\n\r\n").encode()
+    operations = '{"query": "mutation($f: Upload!) { __typename }", "variables": {"f": null}}'
+    yield (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="operations"\r\n\r\n'
+        f'{operations}\r\n--{boundary}\r\nContent-Disposition: form-data; name="map"\r\n'
+        f'\r\n{{"0": ["variables.f"]}}\r\n--{boundary}\r\nContent-Disposition: '
+        f'form-data; name="0"; filename="big.bin"\r\nContent-Type: '
+        f"application/octet-stream\r\n\r\n"
+    ).encode()
     for _ in range(total // size):
         yield b"\0" * size
     yield f"\r\n--{boundary}--\r\n".encode()
@@ -191,7 +217,7 @@ async def held_for(port: int, head: bytes, trickle: bytes, cap: float) -> float:
             try:
                 if await asyncio.wait_for(reader.read(65536), 1.0) == b"":
                     break
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 continue
     except (ConnectionError, OSError):
         pass
@@ -201,8 +227,10 @@ async def held_for(port: int, head: bytes, trickle: bytes, cap: float) -> float:
 
 
 async def bench_slow(server: Server, cap: float, half_sent: int) -> None:
-    body_head = (b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                 b"Content-Length: 1000\r\n\r\n")
+    body_head = (
+        b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 1000\r\n\r\n"
+    )
     held = await held_for(server.port, body_head, b"x" * 1000, cap)
     print(f"slow body at 1 byte/s: dropped after {held:.1f} s (cap {cap:.0f} s)")
     held = await held_for(server.port, b"", b"POST /graphql HTTP/1.1\r\nHost: x" * 10, cap)
@@ -223,11 +251,13 @@ async def bench_slow(server: Server, cap: float, half_sent: int) -> None:
         try:
             data = await asyncio.wait_for(reader.read(1), 0.01)
             open_after += data != b""
-        except asyncio.TimeoutError:
+        except TimeoutError:
             open_after += 1
         writer.close()
-    print(f"{half_sent} half-sent requests: /healthz answered {response.status_code} in "
-          f"{normal * 1000:.0f} ms; {open_after} still open after {cap / 2:.0f} s")
+    print(
+        f"{half_sent} half-sent requests: /healthz answered {response.status_code} in "
+        f"{normal * 1000:.0f} ms; {open_after} still open after {cap / 2:.0f} s"
+    )
 
 
 async def run(args) -> None:
@@ -244,14 +274,21 @@ async def run(args) -> None:
                 await bench_cost(server)
             if "body" not in args.skip:
                 total = args.body_mb * 1024 * 1024
-                await stream_body(server, f"anonymous JSON body of {args.body_mb} MB",
-                                  {"Content-Type": "application/json"}, json_chunks(total))
+                await stream_body(
+                    server,
+                    f"anonymous JSON body of {args.body_mb} MB",
+                    {"Content-Type": "application/json"},
+                    json_chunks(total),
+                )
                 boundary = "benchboundary"
                 await stream_body(
-                    server, "chunked multipart upload of 100 MB (token)",
-                    {"Content-Type": f"multipart/form-data; boundary={boundary}",
-                     "Authorization": f"Bearer {server.token}",
-                     "GraphQL-Require-Preflight": "1"},
+                    server,
+                    "chunked multipart upload of 100 MB (token)",
+                    {
+                        "Content-Type": f"multipart/form-data; boundary={boundary}",
+                        "Authorization": f"Bearer {server.token}",
+                        "GraphQL-Require-Preflight": "1",
+                    },
                     multipart_chunks(100 * 1024 * 1024, boundary),
                 )
             if "slow" not in args.skip:
@@ -267,8 +304,7 @@ def main() -> None:
     parser.add_argument("--body-mb", type=int, default=200)
     parser.add_argument("--slow-seconds", type=float, default=40)
     parser.add_argument("--half-sent", type=int, default=500)
-    parser.add_argument("--skip", nargs="*", default=[],
-                        choices=["fanout", "cost", "body", "slow"])
+    parser.add_argument("--skip", nargs="*", default=[], choices=["fanout", "cost", "body", "slow"])
     asyncio.run(run(parser.parse_args()))
 
 

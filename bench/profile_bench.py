@@ -27,6 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
+from timing import compare
 from tortoise import Tortoise, connections
 
 from gql_crm.app import create_app
@@ -53,7 +54,6 @@ from gql_crm.models import (
 )
 from gql_crm.services import auth
 from gql_crm.services.text import fold
-from timing import compare
 
 FIGURE = "count amounts { amount currency }"
 SUMMARY = f"""summary {{
@@ -93,37 +93,65 @@ async def build(n: int) -> tuple[str, int]:
     token = await auth.issue_token(admin)
     rng = random.Random(11)
     today = date.today()
-    companies = [Company(organization=org, name=f"Empresa {i}", name_key=f"empresa {i}")
-                 for i in range(n // 2)]
+    companies = [
+        Company(organization=org, name=f"Empresa {i}", name_key=f"empresa {i}")
+        for i in range(n // 2)
+    ]
     await Company.bulk_create(companies, batch_size=1000)
     company_ids = [c.id for c in await Company.filter(organization=org).only("id")]
-    await Client.bulk_create([
-        Client(organization=org, name=f"Cliente {i}", name_key=f"cliente {i}",
-               company_id=company_ids[i // 2] if i % 2 == 0 else None,
-               search_text=fold(f"Cliente {i}"))
-        for i in range(n)
-    ], batch_size=1000)
+    await Client.bulk_create(
+        [
+            Client(
+                organization=org,
+                name=f"Cliente {i}",
+                name_key=f"cliente {i}",
+                company_id=company_ids[i // 2] if i % 2 == 0 else None,
+                search_text=fold(f"Cliente {i}"),
+            )
+            for i in range(n)
+        ],
+        batch_size=1000,
+    )
     client_ids = [c.id for c in await Client.filter(organization=org).order_by("id").only("id")]
 
     def day(offset: int) -> date:
         return today + timedelta(days=offset)
 
-    projects = [Project(organization=org, client_id=cid, name=f"Proyecto {j}",
-                        status=rng.choice(list(ProjectStatus)))
-                for cid in client_ids for j in range(2)]
+    projects = [
+        Project(
+            organization=org,
+            client_id=cid,
+            name=f"Proyecto {j}",
+            status=rng.choice(list(ProjectStatus)),
+        )
+        for cid in client_ids
+        for j in range(2)
+    ]
     await Project.bulk_create(projects, batch_size=1000)
     project_rows = await Project.filter(organization=org).order_by("id").values("id", "client_id")
     tasks, logs = [], []
     for project in project_rows:
         for k in range(3):
-            tasks.append(Task(organization=org, project_id=project["id"],
-                              client_id=project["client_id"], title=f"Tarea {k}",
-                              status=rng.choice(list(TaskStatus)),
-                              due_date=rng.choice([None, day(rng.randrange(-20, 20))])))
+            tasks.append(
+                Task(
+                    organization=org,
+                    project_id=project["id"],
+                    client_id=project["client_id"],
+                    title=f"Tarea {k}",
+                    status=rng.choice(list(TaskStatus)),
+                    due_date=rng.choice([None, day(rng.randrange(-20, 20))]),
+                )
+            )
         for _ in range(3):
-            logs.append(TimeLog(organization=org, project_id=project["id"],
-                                client_id=project["client_id"], date=day(-rng.randrange(60)),
-                                hours=Decimal(rng.choice(["0.5", "1", "2.25", "4"]))))
+            logs.append(
+                TimeLog(
+                    organization=org,
+                    project_id=project["id"],
+                    client_id=project["client_id"],
+                    date=day(-rng.randrange(60)),
+                    hours=Decimal(rng.choice(["0.5", "1", "2.25", "4"])),
+                )
+            )
     await Task.bulk_create(tasks, batch_size=1000)
     await TimeLog.bulk_create(logs, batch_size=1000)
 
@@ -133,28 +161,68 @@ async def build(n: int) -> tuple[str, int]:
             kind = InvoiceKind.SALE if j < 4 else InvoiceKind.PURCHASE
             status = rng.choice(list(InvoiceStatus))
             total = money(rng, 50, 5000)
-            paid = total if status == InvoiceStatus.PAID else (
-                (total / 2).quantize(Decimal("0.01")) if rng.random() < 0.3
-                and status == InvoiceStatus.AUTHORIZED else Decimal("0"))
-            invoices.append(Invoice(
-                organization=org, client_id=cid, kind=kind, number=f"{i}-{j}", status=status,
-                issue_date=day(-60), due_date=day(rng.randrange(-30, 30)),
-                currency=rng.choice(["EUR", "EUR", "USD"]), subtotal=total, total=total,
-                amount_paid=paid))
+            paid = (
+                total
+                if status == InvoiceStatus.PAID
+                else (
+                    (total / 2).quantize(Decimal("0.01"))
+                    if rng.random() < 0.3 and status == InvoiceStatus.AUTHORIZED
+                    else Decimal("0")
+                )
+            )
+            invoices.append(
+                Invoice(
+                    organization=org,
+                    client_id=cid,
+                    kind=kind,
+                    number=f"{i}-{j}",
+                    status=status,
+                    issue_date=day(-60),
+                    due_date=day(rng.randrange(-30, 30)),
+                    currency=rng.choice(["EUR", "EUR", "USD"]),
+                    subtotal=total,
+                    total=total,
+                    amount_paid=paid,
+                )
+            )
         for j in range(2):
-            orders.append(PurchaseOrder(organization=org, client_id=cid, number=f"{i}-{j}",
-                                        status=rng.choice(list(PurchaseOrderStatus)),
-                                        issue_date=day(-10), total=money(rng, 10, 900)))
+            orders.append(
+                PurchaseOrder(
+                    organization=org,
+                    client_id=cid,
+                    number=f"{i}-{j}",
+                    status=rng.choice(list(PurchaseOrderStatus)),
+                    issue_date=day(-10),
+                    total=money(rng, 10, 900),
+                )
+            )
         for j in range(3):
-            deals.append(Deal(organization=org, client_id=cid, title=f"Trato {j}",
-                              value=money(rng, 100, 20000), stage=rng.choice(list(DealStage)),
-                              currency=rng.choice(["EUR", "USD"])))
-            quotes.append(Quote(organization=org, client_id=cid, number=f"{i}-{j}",
-                                status=rng.choice(list(QuoteStatus)),
-                                valid_until=day(rng.randrange(-15, 30)),
-                                total=money(rng, 100, 9000)))
-    for model, rows in ((Invoice, invoices), (PurchaseOrder, orders), (Deal, deals),
-                        (Quote, quotes)):
+            deals.append(
+                Deal(
+                    organization=org,
+                    client_id=cid,
+                    title=f"Trato {j}",
+                    value=money(rng, 100, 20000),
+                    stage=rng.choice(list(DealStage)),
+                    currency=rng.choice(["EUR", "USD"]),
+                )
+            )
+            quotes.append(
+                Quote(
+                    organization=org,
+                    client_id=cid,
+                    number=f"{i}-{j}",
+                    status=rng.choice(list(QuoteStatus)),
+                    valid_until=day(rng.randrange(-15, 30)),
+                    total=money(rng, 100, 9000),
+                )
+            )
+    for model, rows in (
+        (Invoice, invoices),
+        (PurchaseOrder, orders),
+        (Deal, deals),
+        (Quote, quotes),
+    ):
         await model.bulk_create(rows, batch_size=1000)
     connection = connections.get("default")
     if connection.capabilities.dialect == "postgres":
@@ -205,12 +273,16 @@ async def main(args: argparse.Namespace) -> None:
         client_id = base64.b64encode(f"Client:{client_pk}".encode()).decode()
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
             headers = {"Authorization": f"Bearer {token}"}
-            for label, query, variables in (("profile", PROFILE, {"id": client_id}),
-                                            ("every tab", TABS, {"id": client_id}),
-                                            ("list of 50", LIST, {})):
+            for label, query, variables in (
+                ("profile", PROFILE, {"id": client_id}),
+                ("every tab", TABS, {"id": client_id}),
+                ("list of 50", LIST, {}),
+            ):
+
                 async def api_call():
-                    response = await http.post("/graphql", headers=headers, json={
-                        "query": query, "variables": variables})
+                    response = await http.post(
+                        "/graphql", headers=headers, json={"query": query, "variables": variables}
+                    )
                     assert "errors" not in response.json(), response.text
 
                 statements = await recorded(api_call)

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
+from timing import timed
 from tortoise import Tortoise, connections
 
 from gql_crm.app import create_app
@@ -39,19 +40,70 @@ from gql_crm.services.clients import (
     national_number,
 )
 from gql_crm.services.text import fold
-from timing import timed
 
 PAGE = """query($search: String) { clients(first: 50, search: $search) {
     edges { cursor node { id name email company { name } } } } }"""
 PAGE_AND_COUNT = """query($search: String) { clients(first: 50, search: $search) { totalCount
     edges { cursor node { id name email company { name } } } } }"""
 
-FIRST = ["José", "María", "Ana", "Luis", "Carmen", "Jorge", "Lucía", "Pablo", "Elena", "Raúl",
-         "Sofía", "Andrés", "Marta", "Iñaki", "Núria", "Óscar", "Begoña", "Jesús", "Inés", "Hugo"]
-LAST = ["García", "López", "Núñez", "Pérez", "Martín", "Gómez", "Ruiz", "Díaz", "Ibáñez",
-        "Fernández", "Sánchez", "Romero", "Navarro", "Torres", "Domínguez", "Vázquez", "Muñoz",
-        "Álvarez", "Gil", "Serrano", "Molina", "Castro", "Ortega", "Rubio", "Marín", "Sanz",
-        "Iglesias", "Medina", "Garrido", "Cortés", "Castillo", "Santos", "Lozano", "Guerrero"]
+FIRST = [
+    "José",
+    "María",
+    "Ana",
+    "Luis",
+    "Carmen",
+    "Jorge",
+    "Lucía",
+    "Pablo",
+    "Elena",
+    "Raúl",
+    "Sofía",
+    "Andrés",
+    "Marta",
+    "Iñaki",
+    "Núria",
+    "Óscar",
+    "Begoña",
+    "Jesús",
+    "Inés",
+    "Hugo",
+]
+LAST = [
+    "García",
+    "López",
+    "Núñez",
+    "Pérez",
+    "Martín",
+    "Gómez",
+    "Ruiz",
+    "Díaz",
+    "Ibáñez",
+    "Fernández",
+    "Sánchez",
+    "Romero",
+    "Navarro",
+    "Torres",
+    "Domínguez",
+    "Vázquez",
+    "Muñoz",
+    "Álvarez",
+    "Gil",
+    "Serrano",
+    "Molina",
+    "Castro",
+    "Ortega",
+    "Rubio",
+    "Marín",
+    "Sanz",
+    "Iglesias",
+    "Medina",
+    "Garrido",
+    "Cortés",
+    "Castillo",
+    "Santos",
+    "Lozano",
+    "Guerrero",
+]
 SECTORS = ["Talleres", "Panadería", "Construcciones", "Transportes", "Consultoría", "Ferretería"]
 
 
@@ -88,14 +140,44 @@ def clients(n: int, org_id: int, start: datetime):
         if company:
             parts += [company[1], company[3], company[4]]
         moment = start + timedelta(seconds=i)
-        yield (org_id, name, fold(name)[:200], email, email, mobile, "ES", None, None, None,
-               company[0] if company else None, "ACTIVE",
-               "\n".join(fold(part) for part in parts), None, moment, moment)
+        yield (
+            org_id,
+            name,
+            fold(name)[:200],
+            email,
+            email,
+            mobile,
+            "ES",
+            None,
+            None,
+            None,
+            company[0] if company else None,
+            "ACTIVE",
+            "\n".join(fold(part) for part in parts),
+            None,
+            moment,
+            moment,
+        )
 
 
-CLIENT_COLUMNS = ["organization_id", "name", "name_key", "email", "active_email_key", "mobile",
-                  "country", "gender", "language", "category_id", "company_id", "status",
-                  "search_text", "import_job_id", "created_at", "updated_at"]
+CLIENT_COLUMNS = [
+    "organization_id",
+    "name",
+    "name_key",
+    "email",
+    "active_email_key",
+    "mobile",
+    "country",
+    "gender",
+    "language",
+    "category_id",
+    "company_id",
+    "status",
+    "search_text",
+    "import_job_id",
+    "created_at",
+    "updated_at",
+]
 COMPANY_COLUMNS = ["id", "name", "name_key", "legal_name", "tax_id"]
 CHUNK = 50_000
 
@@ -118,10 +200,13 @@ async def load_postgres(url: str, n: int, org_id: int) -> None:
         now = datetime.now(UTC)
         company_rows = [(*row, org_id, now, now) for row in companies(n)]
         await connection.copy_records_to_table(
-            "company", records=company_rows,
-            columns=[*COMPANY_COLUMNS, "organization_id", "created_at", "updated_at"])
+            "company",
+            records=company_rows,
+            columns=[*COMPANY_COLUMNS, "organization_id", "created_at", "updated_at"],
+        )
         await connection.execute(
-            "SELECT setval(pg_get_serial_sequence('company', 'id'), max(id)) FROM company")
+            "SELECT setval(pg_get_serial_sequence('company', 'id'), max(id)) FROM company"
+        )
         for done, chunk in enumerate(chunks(clients(n, org_id, start)), 1):
             await connection.copy_records_to_table("client", records=chunk, columns=CLIENT_COLUMNS)
             print(f"\rloaded {min(done * CHUNK, n):,} clients", end="", flush=True)
@@ -140,13 +225,17 @@ def load_sqlite(path: str, n: int, org_id: int) -> None:
         columns = [*COMPANY_COLUMNS, "organization_id", "created_at", "updated_at"]
         connection.executemany(
             f"INSERT INTO company ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-            [(*row, org_id, now, now) for row in companies(n)])
-        insert = (f"INSERT INTO client ({', '.join(CLIENT_COLUMNS)}) "
-                  f"VALUES ({', '.join('?' * len(CLIENT_COLUMNS))})")
+            [(*row, org_id, now, now) for row in companies(n)],
+        )
+        insert = (
+            f"INSERT INTO client ({', '.join(CLIENT_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(CLIENT_COLUMNS))})"
+        )
         for done, chunk in enumerate(chunks(clients(n, org_id, start)), 1):
             # The triggers of migration 0005 fill the FTS5 table as they do for the app.
-            connection.executemany(insert, [
-                (*row[:-2], row[-2].isoformat(), row[-1].isoformat()) for row in chunk])
+            connection.executemany(
+                insert, [(*row[:-2], row[-2].isoformat(), row[-1].isoformat()) for row in chunk]
+            )
             connection.commit()
             print(f"\rloaded {min(done * CHUNK, n):,} clients", end="", flush=True)
         print()
@@ -179,8 +268,10 @@ async def drop_database(admin_url: str, url: str) -> None:
 def bare_statements(org_id: int, search: str) -> tuple[str, str]:
     queryset = clients_queryset(org_id, search, ClientFilter())
     order = [("-" if k.descending else "") + k.field for k in client_sort_keys(None)]
-    return (queryset.order_by(*order).limit(51).sql(params_inline=True),
-            queryset.count().sql(params_inline=True))
+    return (
+        queryset.order_by(*order).limit(51).sql(params_inline=True),
+        queryset.count().sql(params_inline=True),
+    )
 
 
 async def without_trigram_index(connection, org_id: int, args: argparse.Namespace) -> None:
@@ -189,8 +280,11 @@ async def without_trigram_index(connection, org_id: int, args: argparse.Namespac
     print("-- without the trigram index (before migration 0005)")
     for label, search in searches(args.clients):
         for kind, statement in zip(("page", "count"), bare_statements(org_id, search)):
-            await timed(f"bare SQL {kind}: {label}", max(args.requests // 5, 5),
-                        lambda: connection.execute_query(statement))
+            await timed(
+                f"bare SQL {kind}: {label}",
+                max(args.requests // 5, 5),
+                lambda: connection.execute_query(statement),
+            )
 
 
 async def run(db_url: str, args: argparse.Namespace) -> None:
@@ -199,11 +293,13 @@ async def run(db_url: str, args: argparse.Namespace) -> None:
     try:
         org = await auth.create_organization("Bench")
         token = await auth.issue_token(
-            await auth.get_or_create_user(org, "bench@example.com", Role.ADMIN))
+            await auth.get_or_create_user(org, "bench@example.com", Role.ADMIN)
+        )
         began = time.perf_counter()
         if db_url.startswith("sqlite"):
-            await asyncio.to_thread(load_sqlite, db_url.removeprefix("sqlite://"),
-                                    args.clients, org.id)
+            await asyncio.to_thread(
+                load_sqlite, db_url.removeprefix("sqlite://"), args.clients, org.id
+            )
         else:
             await load_postgres(db_url, args.clients, org.id)
         print(f"load and analyze: {time.perf_counter() - began:.0f} s\n")
@@ -211,8 +307,9 @@ async def run(db_url: str, args: argparse.Namespace) -> None:
         app = create_app(Settings(database_url=db_url), init_orm=False)
         connection = connections.get("default")
         headers = {"Authorization": f"Bearer {token}"}
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://bench") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://bench"
+        ) as client:
             for label, search in searches(args.clients):
                 page_sql, count_sql = bare_statements(org.id, search)
                 if args.explain:
@@ -225,9 +322,13 @@ async def run(db_url: str, args: argparse.Namespace) -> None:
 
                 def request(query):
                     async def call():
-                        response = await client.post("/graphql", headers=headers, json={
-                            "query": query, "variables": {"search": search}})
+                        response = await client.post(
+                            "/graphql",
+                            headers=headers,
+                            json={"query": query, "variables": {"search": search}},
+                        )
                         assert "errors" not in response.json(), response.text
+
                     return call
 
                 async def bare(statement):
@@ -259,8 +360,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=100)
-    parser.add_argument("--db", default="postgres://postgres@127.0.0.1:5432/postgres",
-                        help="a PostgreSQL URL: the bench database is created beside it")
+    parser.add_argument(
+        "--db",
+        default="postgres://postgres@127.0.0.1:5432/postgres",
+        help="a PostgreSQL URL: the bench database is created beside it",
+    )
     parser.add_argument("--sqlite", action="store_true", help="a temporary SQLite file instead")
     parser.add_argument("--explain", action="store_true", help="print each statement's plan")
     asyncio.run(main(parser.parse_args()))

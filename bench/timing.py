@@ -14,8 +14,10 @@ async def timed(label: str, requests: int, call) -> float:
         await call()
         samples.append(time.perf_counter() - start)
     median = statistics.median(samples)
-    print(f"{label:<34} median {median * 1000:7.2f} ms   p95 "
-          f"{sorted(samples)[int(len(samples) * 0.95)] * 1000:7.2f} ms")
+    print(
+        f"{label:<34} median {median * 1000:7.2f} ms   p95 "
+        f"{sorted(samples)[int(len(samples) * 0.95)] * 1000:7.2f} ms"
+    )
     return median
 
 

@@ -20,8 +20,11 @@ def redact(path_with_query: str) -> str:
     for prefix in TOKEN_PATHS:
         if path.startswith(prefix) and len(path) > len(prefix):
             path = prefix + REDACTED
-    kept = [(name, value) for name, value in parse_qsl(query, keep_blank_values=True)
-            if name not in SECRET_PARAMS]
+    kept = [
+        (name, value)
+        for name, value in parse_qsl(query, keep_blank_values=True)
+        if name not in SECRET_PARAMS
+    ]
     return f"{path}?{urlencode(kept)}" if kept else path
 
 
@@ -40,8 +43,10 @@ def uvicorn_log_config() -> dict:
     from uvicorn.config import LOGGING_CONFIG
 
     config = {**LOGGING_CONFIG, "handlers": {**LOGGING_CONFIG["handlers"]}}
-    config["filters"] = {**config.get("filters", {}),
-                         "redact_secrets": {"()": "gql_crm.access_log.RedactSecrets"}}
+    config["filters"] = {
+        **config.get("filters", {}),
+        "redact_secrets": {"()": "gql_crm.access_log.RedactSecrets"},
+    }
     access = {**config["handlers"]["access"]}
     access["filters"] = [*access.get("filters", []), "redact_secrets"]
     config["handlers"]["access"] = access

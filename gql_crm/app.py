@@ -37,19 +37,23 @@ from gql_crm.http.graphiql import graphiql_assets, render_page
 from gql_crm.http.graphql_view import GraphQLOverHTTP
 from gql_crm.http.limits import ACTOR_SCOPE_KEY, RequestLimits, bearer_token
 from gql_crm.services import exports, files
+from gql_crm.services.auth import Actor, authenticate, token_cache
+from gql_crm.services.errors import RETRY_AFTER_SECONDS
 from gql_crm.services.imports import failed_rows
 from gql_crm.services.imports import jobs as import_jobs
-from gql_crm.services.auth import Actor, authenticate, token_cache
-from gql_crm.services.persisted_queries import PersistedQueries
-from gql_crm.services.errors import RETRY_AFTER_SECONDS
 from gql_crm.services.messages import pick_language
+from gql_crm.services.persisted_queries import PersistedQueries
 from gql_crm.websockets import LegacyWSHandler, TransportWSHandler
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
 # A plain HTML form cannot send custom headers, so demanding one on multipart requests
 # closes the CSRF hole that file uploads would otherwise open (Apollo's convention).
-PREFLIGHT_HEADERS = ("graphql-require-preflight", "apollo-require-preflight", "x-apollo-operation-name")
+PREFLIGHT_HEADERS = (
+    "graphql-require-preflight",
+    "apollo-require-preflight",
+    "x-apollo-operation-name",
+)
 
 
 class PlannedResult(ExecutionResult):
@@ -76,8 +80,11 @@ class PassThroughResponses:
         return orjson.dumps(data).decode()
 
     def create_response(self, response_data, sub_response) -> Response:
-        response = Response(_body(response_data), status_code=sub_response.status_code or 200,
-                            media_type="application/json")
+        response = Response(
+            _body(response_data),
+            status_code=sub_response.status_code or 200,
+            media_type="application/json",
+        )
         response.headers.raw.extend(sub_response.headers.raw)
         if sub_response.background:
             response.background = sub_response.background
@@ -98,7 +105,9 @@ class GraphQLApp(GraphQLOverHTTP, PassThroughResponses, GraphQL):
 
     def __init__(self, settings: Settings):
         super().__init__(
-            build_schema(settings), graphql_ide="graphiql", multipart_uploads_enabled=True,
+            build_schema(settings),
+            graphql_ide="graphiql",
+            multipart_uploads_enabled=True,
             # Subscriptions from the browser apps CORS lets in.
             allowed_origins=list(settings.cors_origins),
         )
@@ -111,9 +120,15 @@ class GraphQLApp(GraphQLOverHTTP, PassThroughResponses, GraphQL):
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http" and _is_multipart(scope) and not _has_preflight_header(scope):
             response = JSONResponse(
-                {"errors": [{"message": "Multipart requests need the header "
-                             "'GraphQL-Require-Preflight: 1' (CSRF protection).",
-                             "extensions": {"code": "CSRF_PREFLIGHT_REQUIRED"}}]},
+                {
+                    "errors": [
+                        {
+                            "message": "Multipart requests need the header "
+                            "'GraphQL-Require-Preflight: 1' (CSRF protection).",
+                            "extensions": {"code": "CSRF_PREFLIGHT_REQUIRED"},
+                        }
+                    ]
+                },
                 status_code=400,
             )
             await response(scope, receive, send)
@@ -129,7 +144,7 @@ class GraphQLApp(GraphQLOverHTTP, PassThroughResponses, GraphQL):
             raise  # Starlette's own (a malformed multipart body): its handler answers
         except ClientDisconnect:
             raise  # the body was cut off or abandoned: RequestLimits logs it in one line
-        except Exception as exc:  # noqa: BLE001 - the client gets a coded error, the log the rest
+        except Exception as exc:
             response = unexpected_error(request, exc, request_id_of(request))
         if response.status_code >= 400:
             response.headers[REQUEST_ID_HEADER] = request_id_of(request)
@@ -169,15 +184,16 @@ class GraphQLApp(GraphQLOverHTTP, PassThroughResponses, GraphQL):
     async def render_graphql_ide(self, request: Request) -> Response:
         return render_page(request)
 
-    async def execute_document(self, request_data, context, root_value,
-                               allowed_operation_types):
+    async def execute_document(self, request_data, context, root_value, allowed_operation_types):
         if self.planner is not None and OperationType.QUERY in allowed_operation_types:
-            body = await self.planner.respond(context, request_data.query,
-                                              request_data.variables, request_data.operation_name)
+            body = await self.planner.respond(
+                context, request_data.query, request_data.variables, request_data.operation_name
+            )
             if body is not None:
                 return PlannedResult(body)
-        return await super().execute_document(request_data, context, root_value,
-                                              allowed_operation_types)
+        return await super().execute_document(
+            request_data, context, root_value, allowed_operation_types
+        )
 
     async def get_context(self, request, response) -> Context:
         request_id = request_id_of(request)
@@ -212,7 +228,8 @@ def _database_was_busy(response_data) -> bool:
     results = response_data if isinstance(response_data, list) else [response_data]
     return any(
         (error.get("extensions") or {}).get("code") == RequestErrorCode.DATABASE_BUSY
-        for result in results if not isinstance(result, PlannedResult)
+        for result in results
+        if not isinstance(result, PlannedResult)
         for error in (result.get("errors") or [])
     )
 
@@ -248,14 +265,14 @@ def _has_preflight_header(scope) -> bool:
 async def healthz(request: Request) -> JSONResponse:
     try:
         await connections.get("default").execute_query("SELECT 1")
-    except Exception as exc:  # noqa: BLE001 - any failure means "not healthy"
+    except Exception as exc:
         return JSONResponse({"status": "unavailable", "error": str(exc)}, status_code=503)
     return JSONResponse({"status": "ok"})
 
 
 def content_disposition(disposition: str, file_name: str) -> str:
     """RFC 6266: an ASCII fallback name for old clients, the exact name in filename*."""
-    fallback = re.sub(r'[^A-Za-z0-9._ -]', "_", file_name)
+    fallback = re.sub(r"[^A-Za-z0-9._ -]", "_", file_name)
     return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe='')}"
 
 
@@ -281,10 +298,15 @@ def download_routes(settings: Settings) -> list[Route]:
             actor = await authenticate(bearer_token(request.headers))
             org_id = actor.org_id if actor else None
         if org_id is None:
-            return refusal_response(request, RequestRefused(
-                "UNAUTHENTICATED", 401, catalog_key="DOWNLOAD_UNAUTHENTICATED",
-                headers=DOWNLOAD_HEADERS,
-            ))
+            return refusal_response(
+                request,
+                RequestRefused(
+                    "UNAUTHENTICATED",
+                    401,
+                    catalog_key="DOWNLOAD_UNAUTHENTICATED",
+                    headers=DOWNLOAD_HEADERS,
+                ),
+            )
         row = await files.downloadable_file(org_id, file_id)
         if row is None:
             return _not_found(request)

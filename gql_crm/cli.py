@@ -168,11 +168,17 @@ def import_clients(args: argparse.Namespace) -> int:
             async with progress.listen(job.id) as changed:
                 while (task := jobs.task_of(job.id)) is not None and not task.done():
                     await job.refresh_from_db()
-                    print(_progress_bar(job.processed_rows, job.total_rows), end="",
-                          file=sys.stderr, flush=True)
+                    print(
+                        _progress_bar(job.processed_rows, job.total_rows),
+                        end="",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                     changed.clear()
-                    await asyncio.wait([task, asyncio.ensure_future(changed.wait())],
-                                       return_when=asyncio.FIRST_COMPLETED)
+                    await asyncio.wait(
+                        [task, asyncio.ensure_future(changed.wait())],
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
             await job.refresh_from_db()
             print(_progress_bar(job.processed_rows, job.total_rows), file=sys.stderr)
             print(f"{'dry run: ' if job.dry_run else ''}{job.status.value}")
@@ -180,16 +186,20 @@ def import_clients(args: argparse.Namespace) -> int:
                 print(f"  column {header!r} -> {key}")
             for header in job.unknown_columns:
                 print(f"  column {header!r} unknown, not imported")
-            print(f"rows: {job.total_rows}  created: {job.created_count}  "
-                  f"updated: {job.updated_count}  skipped: {job.skipped_count}  "
-                  f"failed: {job.failed_count}")
+            print(
+                f"rows: {job.total_rows}  created: {job.created_count}  "
+                f"updated: {job.updated_count}  skipped: {job.skipped_count}  "
+                f"failed: {job.failed_count}"
+            )
             if job.failure_reason:
                 print(f"reason: {job.failure_reason}")
             last_id = 0
             # Errors are written in file order: paging on the id lists them in row order.
-            while errors := await ImportRowError.filter(
-                job_id=job.id, id__gt=last_id
-            ).order_by("id").limit(1000):
+            while (
+                errors := await ImportRowError.filter(job_id=job.id, id__gt=last_id)
+                .order_by("id")
+                .limit(1000)
+            ):
                 for error in errors:
                     column = f" {error.column}" if error.column else ""
                     value = f" ({error.value!r})" if error.value else ""
@@ -215,16 +225,19 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help)
         sub.set_defaults(handler=handler)
         if db_option:
-            sub.add_argument("--db", help="database URL (default: $GQL_CRM_DATABASE_URL or "
-                             "sqlite://gql_crm.sqlite3)")
+            sub.add_argument(
+                "--db",
+                help="database URL (default: $GQL_CRM_DATABASE_URL or sqlite://gql_crm.sqlite3)",
+            )
         return sub
 
     sub = command("serve", serve, "run the server (applies migrations first)")
     sub.add_argument("--host", default="127.0.0.1")
     sub.add_argument("--port", type=int, default=8000)
     sub.add_argument("--workers", type=int, default=1)
-    sub.add_argument("--demo", action="store_true",
-                     help="seed a demo organization and print an admin token")
+    sub.add_argument(
+        "--demo", action="store_true", help="seed a demo organization and print an admin token"
+    )
 
     command("migrate", migrate, "apply database migrations")
 
@@ -242,30 +255,43 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--org", required=True, help="organization slug")
     sub.add_argument("--format", default="csv", choices=["csv", "xlsx", "json"])
     sub.add_argument("--search", help="the clients list's search, e.g. 'garcia madrid'")
-    sub.add_argument("--language", default="en", choices=["en", "es"],
-                     help="language of the column headers")
-    sub.add_argument("--delimiter", choices=[",", ";"],
-                     help="CSV delimiter (default: ',' for en, ';' for es)")
+    sub.add_argument(
+        "--language", default="en", choices=["en", "es"], help="language of the column headers"
+    )
+    sub.add_argument(
+        "--delimiter", choices=[",", ";"], help="CSV delimiter (default: ',' for en, ';' for es)"
+    )
     sub.add_argument("--columns", help="comma-separated column keys, e.g. name,email,mobile")
     sub.add_argument("--include-archived", action="store_true")
     sub.add_argument("-o", "--output", required=True, help="the file to write")
 
-    sub = command("import", import_clients,
-                  "import clients from a CSV or XLSX file, with a progress bar and report")
+    sub = command(
+        "import",
+        import_clients,
+        "import clients from a CSV or XLSX file, with a progress bar and report",
+    )
     sub.add_argument("file")
     sub.add_argument("--org", required=True, help="organization slug")
     sub.add_argument("--dry-run", action="store_true", help="report only, write nothing")
-    sub.add_argument("--mode", default="SKIP_EXISTING",
-                     choices=["CREATE_ONLY", "SKIP_EXISTING", "UPDATE_EXISTING"],
-                     help="what rows matching existing clients do")
-    sub.add_argument("--match-on", default="EMAIL",
-                     help="EMAIL, TAX_ID or EMAIL,TAX_ID: how rows find existing clients")
+    sub.add_argument(
+        "--mode",
+        default="SKIP_EXISTING",
+        choices=["CREATE_ONLY", "SKIP_EXISTING", "UPDATE_EXISTING"],
+        help="what rows matching existing clients do",
+    )
+    sub.add_argument(
+        "--match-on",
+        default="EMAIL",
+        help="EMAIL, TAX_ID or EMAIL,TAX_ID: how rows find existing clients",
+    )
     sub.add_argument("--default-country", help="for phones and tax IDs without a country")
     sub.add_argument("--sheet", help="XLSX: the sheet to read (default: the first)")
-    sub.add_argument("--all-or-nothing", action="store_true",
-                     help="import nothing when any row is invalid")
-    sub.add_argument("--language", default="en", choices=["en", "es"],
-                     help="language of the report's messages")
+    sub.add_argument(
+        "--all-or-nothing", action="store_true", help="import nothing when any row is invalid"
+    )
+    sub.add_argument(
+        "--language", default="en", choices=["en", "es"], help="language of the report's messages"
+    )
 
     command("export-schema", export_schema, "print the GraphQL SDL", db_option=False)
     return parser
@@ -279,8 +305,10 @@ def main(argv: list[str] | None = None) -> int:
         from gql_crm.services.messages import message
 
         for error in exc.errors:
-            print(f"error: {'.'.join(error.field or ())}: {message(error.code, **error.params)}",
-                  file=sys.stderr)
+            print(
+                f"error: {'.'.join(error.field or ())}: {message(error.code, **error.params)}",
+                file=sys.stderr,
+            )
         return 2
 
 

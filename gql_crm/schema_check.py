@@ -79,8 +79,9 @@ class Repo:
         return self.git("rev-parse", "--is-shallow-repository").stdout.strip() == "true"
 
     def commits(self, base: str) -> list[str]:
-        found = self.git("rev-list", "--first-parent", "--reverse", f"{base}..HEAD",
-                         "--", SCHEMA_PATH)
+        found = self.git(
+            "rev-list", "--first-parent", "--reverse", f"{base}..HEAD", "--", SCHEMA_PATH
+        )
         return found.stdout.split()
 
     def schema_at(self, rev: str) -> str | None:
@@ -98,12 +99,18 @@ def run(root: Path, base: str, out=sys.stdout) -> int:
         return 0
     if not repo.resolves(base):
         if repo.is_shallow():
-            print(f"schema check SKIPPED: {base} is not in this shallow clone. Fetch the "
-                  "history (git fetch --unshallow, or clone without --depth) to check "
-                  "schema changes.", file=out)
+            print(
+                f"schema check SKIPPED: {base} is not in this shallow clone. Fetch the "
+                "history (git fetch --unshallow, or clone without --depth) to check "
+                "schema changes.",
+                file=out,
+            )
         else:
-            print(f"schema check: {base} does not exist (the first commit?); nothing to "
-                  "compare with.", file=out)
+            print(
+                f"schema check: {base} does not exist (the first commit?); nothing to "
+                "compare with.",
+                file=out,
+            )
         return 0
     failed = False
     commits = repo.commits(base)
@@ -113,8 +120,10 @@ def run(root: Path, base: str, out=sys.stdout) -> int:
         old_sdl = repo.schema_at(f"{commit}^1") if repo.resolves(f"{commit}^1") else None
         new_sdl = repo.schema_at(commit)
         if old_sdl is None or new_sdl is None:
-            print(f"schema check: {commit[:10]} adds or removes {SCHEMA_PATH}; nothing to "
-                  "compare.", file=out)
+            print(
+                f"schema check: {commit[:10]} adds or removes {SCHEMA_PATH}; nothing to compare.",
+                file=out,
+            )
             continue
         verdict = check_commit(old_sdl, new_sdl, commit, repo.message(commit))
         label = f"{commit[:10]} {verdict.subject}"
@@ -123,24 +132,29 @@ def run(root: Path, base: str, out=sys.stdout) -> int:
         if not verdict.breaking:
             print(f"schema check: {label}: no breaking change", file=out)
         elif verdict.declared:
-            print(f"schema check: {label}: {len(verdict.breaking)} breaking changes, "
-                  "declared in the commit message", file=out)
+            print(
+                f"schema check: {label}: {len(verdict.breaking)} breaking changes, "
+                "declared in the commit message",
+                file=out,
+            )
         else:
             failed = True
-            print(f"schema check FAILED: {label} breaks the schema without saying so:",
-                  file=out)
+            print(f"schema check FAILED: {label} breaks the schema without saying so:", file=out)
             for line in verdict.breaking:
                 print(f"  {line}", file=out)
-            print("  If it is meant, say so in the commit message: a line "
-                  "'BREAKING SCHEMA CHANGE: <why>' or a trailer 'Schema-Break: <why>'.",
-                  file=out)
+            print(
+                "  If it is meant, say so in the commit message: a line "
+                "'BREAKING SCHEMA CHANGE: <why>' or a trailer 'Schema-Break: <why>'.",
+                file=out,
+            )
     return 1 if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--base", default="HEAD~1",
-                        help="check the commits after this one (default: HEAD~1)")
+    parser.add_argument(
+        "--base", default="HEAD~1", help="check the commits after this one (default: HEAD~1)"
+    )
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="the repository")
     args = parser.parse_args(argv)
     return run(args.root, args.base)

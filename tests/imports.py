@@ -32,17 +32,37 @@ mutation($id: ID!) { cancelImportJob(id: $id) { importJob { id status } errors {
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELED")
 
 
-def csv_bytes(rows: list[list[str]], *, delimiter=",", encoding="utf-8", line="\r\n",
-              quoting=csv.QUOTE_MINIMAL) -> bytes:
+def csv_bytes(
+    rows: list[list[str]],
+    *,
+    delimiter=",",
+    encoding="utf-8",
+    line="\r\n",
+    quoting=csv.QUOTE_MINIMAL,
+) -> bytes:
     out = io.StringIO()
     csv.writer(out, delimiter=delimiter, lineterminator=line, quoting=quoting).writerows(rows)
     return out.getvalue().encode(encoding)
 
 
-async def start(org, content: bytes, options: dict | None = None, *, name="clients.csv",
-                content_type="text/csv", role=Role.MANAGER, headers=None) -> dict:
-    body = await upload(org, IMPORT_CLIENTS, {"options": options},
-                        {"file": (name, content, content_type)}, role=role, headers=headers)
+async def start(
+    org,
+    content: bytes,
+    options: dict | None = None,
+    *,
+    name="clients.csv",
+    content_type="text/csv",
+    role=Role.MANAGER,
+    headers=None,
+) -> dict:
+    body = await upload(
+        org,
+        IMPORT_CLIENTS,
+        {"options": options},
+        {"file": (name, content, content_type)},
+        role=role,
+        headers=headers,
+    )
     assert "errors" not in body, body
     return body["data"]["importClients"]
 
@@ -65,5 +85,6 @@ async def run_import(org, content: bytes, options: dict | None = None, **kwargs)
 
 
 def errors_of(job: dict) -> list[tuple[int, str | None, str]]:
-    return [(e["node"]["row"], e["node"]["field"], e["node"]["code"])
-            for e in job["errors"]["edges"]]
+    return [
+        (e["node"]["row"], e["node"]["field"], e["node"]["code"]) for e in job["errors"]["edges"]
+    ]

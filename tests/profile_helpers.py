@@ -143,8 +143,10 @@ async def task(org, project_id: str, **input) -> dict:
 
 async def invoice(org, client_id: str, *, lines=None, authorize=False, **input) -> dict:
     input = {
-        "clientId": client_id, "kind": "SALE", "number": input.pop("number", None)
-        or f"F-{next_number()}", "issueDate": day(-30),
+        "clientId": client_id,
+        "kind": "SALE",
+        "number": input.pop("number", None) or f"F-{next_number()}",
+        "issueDate": day(-30),
         "lines": lines or [{"description": "Work", "quantity": "1", "unitPrice": "100"}],
         **input,
     }
@@ -155,15 +157,26 @@ async def invoice(org, client_id: str, *, lines=None, authorize=False, **input) 
 
 
 async def pay(org, invoice_id: str, amount: str, on: str | None = None) -> dict:
-    return await ok(org, RECORD_PAYMENT, {"id": invoice_id, "amount": amount,
-                                          "date": on or day(0)}, "recordPayment", "invoice")
+    return await ok(
+        org,
+        RECORD_PAYMENT,
+        {"id": invoice_id, "amount": amount, "date": on or day(0)},
+        "recordPayment",
+        "invoice",
+    )
 
 
 async def purchase_order(org, client_id: str, **input) -> dict:
-    input = {"clientId": client_id, "number": f"PO-{next_number()}", "issueDate": day(-3),
-             "total": "100", **input}
-    return await ok(org, CREATE_PURCHASE_ORDER, {"input": input}, "createPurchaseOrder",
-                    "purchaseOrder")
+    input = {
+        "clientId": client_id,
+        "number": f"PO-{next_number()}",
+        "issueDate": day(-3),
+        "total": "100",
+        **input,
+    }
+    return await ok(
+        org, CREATE_PURCHASE_ORDER, {"input": input}, "createPurchaseOrder", "purchaseOrder"
+    )
 
 
 async def deal(org, client_id: str, **input) -> dict:
@@ -172,8 +185,12 @@ async def deal(org, client_id: str, **input) -> dict:
 
 
 async def quote(org, client_id: str, **input) -> dict:
-    input = {"clientId": client_id, "number": f"Q-{next_number()}",
-             "lines": [{"description": "Work", "quantity": "1", "unitPrice": "100"}], **input}
+    input = {
+        "clientId": client_id,
+        "number": f"Q-{next_number()}",
+        "lines": [{"description": "Work", "quantity": "1", "unitPrice": "100"}],
+        **input,
+    }
     return await ok(org, CREATE_QUOTE, {"input": input}, "createQuote", "quote")
 
 

@@ -23,16 +23,22 @@ async def test_admin_creates_a_user_issues_and_revokes_a_token(org):
     issued = (await org.data(ISSUE, {"id": user["id"]}))["issueApiToken"]["issuedToken"]
     assert issued["apiToken"]["user"]["email"] == "Nuevo@example.com"
     new_token = issued["token"]
-    response = await org.http.post("/graphql", json={"query": "{ viewer { role } }"},
-                                   headers={"Authorization": f"Bearer {new_token}"})
+    response = await org.http.post(
+        "/graphql",
+        json={"query": "{ viewer { role } }"},
+        headers={"Authorization": f"Bearer {new_token}"},
+    )
     assert response.json() == {"data": {"viewer": {"role": "MEMBER"}}}
 
     listed = await org.data("{ apiTokens { id revokedAt user { email } } users { email } }")
     assert "Nuevo@example.com" in [u["email"] for u in listed["users"]]
     revoked = await org.data(REVOKE, {"id": issued["apiToken"]["id"]})
     assert revoked["revokeApiToken"]["apiToken"]["revokedAt"] is not None
-    response = await org.http.post("/graphql", json={"query": "{ viewer { role } }"},
-                                   headers={"Authorization": f"Bearer {new_token}"})
+    response = await org.http.post(
+        "/graphql",
+        json={"query": "{ viewer { role } }"},
+        headers={"Authorization": f"Bearer {new_token}"},
+    )
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     twice = await org.data(REVOKE, {"id": issued["apiToken"]["id"]})
     assert twice["revokeApiToken"]["errors"][0]["code"] == "INVALID_STATE"
@@ -48,7 +54,7 @@ async def test_roles_and_invalid_input(org, make_org):
     assert bad["createUser"]["errors"] == [{"code": "INVALID_EMAIL", "field": ["email"]}]
 
     other = await make_org()
-    their_user = (await other.data(CREATE_USER, {"email": "t@example.com", "role": "VIEWER"}))
+    their_user = await other.data(CREATE_USER, {"email": "t@example.com", "role": "VIEWER"})
     their_id = their_user["createUser"]["user"]["id"]
     for gid in (their_id, global_id("User", 10**9)):
         result = await org.data(ISSUE, {"id": gid})
@@ -61,7 +67,8 @@ async def test_admin_cannot_demote_itself(org):
     me = (await org.data("{ viewer { user { id } } }"))["viewer"]["user"]["id"]
     result = await org.data(SET_ROLE, {"id": me, "role": "VIEWER"})
     assert result["setUserRole"]["errors"][0]["code"] == "INVALID_STATE"
-    manager = (await org.data(CREATE_USER, {"email": "m@example.com", "role": "MEMBER"}))
-    promoted = await org.data(SET_ROLE, {"id": manager["createUser"]["user"]["id"],
-                                         "role": "MANAGER"})
+    manager = await org.data(CREATE_USER, {"email": "m@example.com", "role": "MEMBER"})
+    promoted = await org.data(
+        SET_ROLE, {"id": manager["createUser"]["user"]["id"], "role": "MANAGER"}
+    )
     assert promoted["setUserRole"]["user"]["role"] == "MANAGER"

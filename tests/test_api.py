@@ -54,11 +54,15 @@ async def test_query_depth_is_limited(org, settings):
     transport = httpx.ASGITransport(app=shallow)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         headers = {"Authorization": f"Bearer {org.tokens['ADMIN']}"}
-        ok = await client.post("/graphql", headers=headers,
-                               json={"query": "{ clients { edges { node { name } } } }"})
+        ok = await client.post(
+            "/graphql", headers=headers, json={"query": "{ clients { edges { node { name } } } }"}
+        )
         assert "errors" not in ok.json()
-        deep = await client.post("/graphql", headers=headers, json={
-            "query": "{ clients { edges { node { company { address { city } } } } } }"})
+        deep = await client.post(
+            "/graphql",
+            headers=headers,
+            json={"query": "{ clients { edges { node { company { address { city } } } } } }"},
+        )
     body = deep.json()
     assert body["data"] is None
     assert "exceeds maximum operation depth" in body["errors"][0]["message"]
@@ -99,8 +103,9 @@ async def test_the_document_caches_are_bounded_by_weight(org):
     for cache in (parsed_documents, validated_documents):
         assert cache.currsize <= DOCUMENT_CACHE_BYTES
     assert not any(len(text) > CACHED_DOCUMENT_BYTES for text, _ in parsed_documents)
-    assert not any(len(key[1].loc.source.body) > CACHED_DOCUMENT_BYTES
-                   for key in validated_documents)
+    assert not any(
+        len(key[1].loc.source.body) > CACHED_DOCUMENT_BYTES for key in validated_documents
+    )
 
 
 async def test_unexpected_errors_are_masked_with_a_request_id(org, monkeypatch, caplog):
@@ -109,8 +114,7 @@ async def test_unexpected_errors_are_masked_with_a_request_id(org, monkeypatch, 
 
     monkeypatch.setattr(categories, "list_categories", broken)
     with caplog.at_level(logging.ERROR, logger="gql_crm.errors"):
-        body = await org.gql("{ clientCategories { name } }",
-                             headers={"X-Request-ID": "req-42"})
+        body = await org.gql("{ clientCategories { name } }", headers={"X-Request-ID": "req-42"})
     error = body["errors"][0]
     assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "requestId": "req-42"}
     assert "hunter2" not in error["message"]

@@ -1,7 +1,7 @@
 """Authentication, roles and tenancy."""
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -50,7 +50,7 @@ async def test_mutation_without_token_changes_nothing(http, org):
 
 async def test_revoked_token_is_refused(org):
     await ApiToken.filter(token_hash=hash_token(org.tokens[Role.VIEWER])).update(
-        revoked_at=datetime(2026, 1, 1, tzinfo=timezone.utc)
+        revoked_at=datetime(2026, 1, 1, tzinfo=UTC)
     )
     body = await org.gql("{ viewer { role } }", role=Role.VIEWER)
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
@@ -98,7 +98,8 @@ async def test_another_process_revoking_reaches_this_one_within_the_ttl(org, sho
     await org.data("{ viewer { role } }", role=Role.MANAGER)
     # What another process's revocation looks like from here: only the row changes.
     await ApiToken.filter(token_hash=hash_token(org.tokens[Role.MANAGER])).update(
-        revoked_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+        revoked_at=datetime(2026, 1, 1, tzinfo=UTC)
+    )
     assert "errors" not in await org.gql("{ viewer { role } }", role=Role.MANAGER)
     await asyncio.sleep(0.35)
     body = await org.gql("{ viewer { role } }", role=Role.MANAGER)
@@ -148,12 +149,20 @@ async def test_viewer(org):
 # Lowest role allowed for each mutation: every role below it is refused.
 MUTATION_ROLES = [
     (CREATE_CLIENT, lambda ids: {"input": {"name": "New"}}, Role.MEMBER, "createClient"),
-    (UPDATE_CLIENT, lambda ids: {"id": ids["client"], "input": {"name": "Renamed"}},
-     Role.MEMBER, "updateClient"),
+    (
+        UPDATE_CLIENT,
+        lambda ids: {"id": ids["client"], "input": {"name": "Renamed"}},
+        Role.MEMBER,
+        "updateClient",
+    ),
     (ARCHIVE_CLIENT, lambda ids: {"id": ids["client"]}, Role.MANAGER, "archiveClient"),
     (RESTORE_CLIENT, lambda ids: {"id": ids["archived"]}, Role.MANAGER, "restoreClient"),
-    (CREATE_CATEGORY, lambda ids: {"name": f"Cat {ids['client']}"}, Role.ADMIN,
-     "createClientCategory"),
+    (
+        CREATE_CATEGORY,
+        lambda ids: {"name": f"Cat {ids['client']}"},
+        Role.ADMIN,
+        "createClientCategory",
+    ),
 ]
 
 
@@ -192,9 +201,9 @@ async def test_viewer_reads(org):
 async def test_other_organization_ids_behave_as_missing(make_org):
     mine, theirs = await make_org(), await make_org()
     their_client = await create_client(theirs, name="Secret", email="secret@example.com")
-    their_category = (await theirs.data(CREATE_CATEGORY, {"name": "VIP"}))[
-        "createClientCategory"
-    ]["clientCategory"]
+    their_category = (await theirs.data(CREATE_CATEGORY, {"name": "VIP"}))["createClientCategory"][
+        "clientCategory"
+    ]
     missing = global_id("Client", 10**9)
 
     for gid in (their_client["id"], missing):
@@ -222,8 +231,9 @@ async def test_other_organization_ids_behave_as_missing(make_org):
     assert created["createClient"]["errors"][0]["field"] == ["categoryId"]
     # The same email is free in another organization.
     await create_client(mine, name="Other secret", email="secret@example.com")
-    data = await theirs.data("query($id: ID!) { client(id: $id) { name } }",
-                             {"id": their_client["id"]})
+    data = await theirs.data(
+        "query($id: ID!) { client(id: $id) { name } }", {"id": their_client["id"]}
+    )
     assert data["client"]["name"] == "Secret"
     assert pk_of(their_client["id"]) > 0
 

@@ -27,9 +27,12 @@ def assert_coded_error(response: httpx.Response, status: int, *codes: str) -> di
 @pytest.mark.parametrize("body", [b"null", b'"x"', b"1", b"true"])
 async def test_a_body_that_is_no_object_is_a_bad_request(http, org, body):
     response = await http.post(
-        "/graphql", content=body,
-        headers={"Authorization": f"Bearer {org.tokens[Role.ADMIN]}",
-                 "Content-Type": "application/json"},
+        "/graphql",
+        content=body,
+        headers={
+            "Authorization": f"Bearer {org.tokens[Role.ADMIN]}",
+            "Content-Type": "application/json",
+        },
     )
     assert_coded_error(response, 400, "BAD_REQUEST")
 
@@ -37,35 +40,43 @@ async def test_a_body_that_is_no_object_is_a_bad_request(http, org, body):
 async def test_deeply_nested_json_is_a_bad_request(http, org):
     depth = 100_000
     response = await http.post(
-        "/graphql", content=b"[" * depth + b"]" * depth,
-        headers={"Authorization": f"Bearer {org.tokens[Role.ADMIN]}",
-                 "Content-Type": "application/json"},
+        "/graphql",
+        content=b"[" * depth + b"]" * depth,
+        headers={
+            "Authorization": f"Bearer {org.tokens[Role.ADMIN]}",
+            "Content-Type": "application/json",
+        },
     )
     assert_coded_error(response, 400, "BAD_REQUEST")
 
 
 async def test_deeply_nested_variables_are_a_bad_request(http, org):
     depth = 100_000
-    body = ('{"query": "{ viewer { role } }", "variables": {"v": '
-            + "[" * depth + "]" * depth + "}}")
+    body = '{"query": "{ viewer { role } }", "variables": {"v": ' + "[" * depth + "]" * depth + "}}"
     response = await http.post(
-        "/graphql", content=body.encode(),
-        headers={"Authorization": f"Bearer {org.tokens[Role.ADMIN]}",
-                 "Content-Type": "application/json"},
+        "/graphql",
+        content=body.encode(),
+        headers={
+            "Authorization": f"Bearer {org.tokens[Role.ADMIN]}",
+            "Content-Type": "application/json",
+        },
     )
     assert_coded_error(response, 400, "BAD_REQUEST")
 
 
-@pytest.mark.parametrize("operations, files_map", [
-    ("[]", {"0": ["variables.file"]}),
-    ("[]", {}),
-    ('"x"', {"0": ["variables.file"]}),
-    ("null", {}),
-    ('{"query": "{ viewer { role } }"}', {"0": ["variables.file.deeper"]}),
-    ('{"query": "{ viewer { role } }", "variables": {"f": [1]}}', {"0": ["variables.f.x"]}),
-    ('{"query": "{ viewer { role } }"}', {"0": "variables.file"}),
-    ('{"query": "{ viewer { role } }"}', ["variables.file"]),
-])
+@pytest.mark.parametrize(
+    "operations, files_map",
+    [
+        ("[]", {"0": ["variables.file"]}),
+        ("[]", {}),
+        ('"x"', {"0": ["variables.file"]}),
+        ("null", {}),
+        ('{"query": "{ viewer { role } }"}', {"0": ["variables.file.deeper"]}),
+        ('{"query": "{ viewer { role } }", "variables": {"f": [1]}}', {"0": ["variables.f.x"]}),
+        ('{"query": "{ viewer { role } }"}', {"0": "variables.file"}),
+        ('{"query": "{ viewer { role } }"}', ["variables.file"]),
+    ],
+)
 async def test_multipart_operations_that_do_not_fit_are_a_bad_request(
     http, org, operations, files_map
 ):
@@ -73,8 +84,10 @@ async def test_multipart_operations_that_do_not_fit_are_a_bad_request(
         "/graphql",
         data={"operations": operations, "map": json.dumps(files_map)},
         files={"0": ("a.txt", b"hello", "text/plain")},
-        headers={"Authorization": f"Bearer {org.tokens[Role.ADMIN]}",
-                 "GraphQL-Require-Preflight": "1"},
+        headers={
+            "Authorization": f"Bearer {org.tokens[Role.ADMIN]}",
+            "GraphQL-Require-Preflight": "1",
+        },
     )
     # A JSON array is a batch, refused as such while batching is off.
     assert_coded_error(response, 400, "BAD_REQUEST", "BATCHING_DISABLED")
@@ -82,18 +95,23 @@ async def test_multipart_operations_that_do_not_fit_are_a_bad_request(
 
 async def test_plain_text_refusals_of_the_http_layer_are_graphql_json(http, org):
     headers = {"Authorization": f"Bearer {org.tokens[Role.ADMIN]}"}
-    response = await http.post("/graphql", content=b"{", headers={
-        **headers, "Content-Type": "application/json", "X-Request-ID": "req-7"})
+    response = await http.post(
+        "/graphql",
+        content=b"{",
+        headers={**headers, "Content-Type": "application/json", "X-Request-ID": "req-7"},
+    )
     assert_coded_error(response, 400, "BAD_REQUEST")
     assert response.headers["x-request-id"] == "req-7"
-    response = await http.post("/graphql", content=b"query", headers={
-        **headers, "Content-Type": "text/plain", "Accept-Language": "es"})
+    response = await http.post(
+        "/graphql",
+        content=b"query",
+        headers={**headers, "Content-Type": "text/plain", "Accept-Language": "es"},
+    )
     error = assert_coded_error(response, 400, "BAD_REQUEST")
     assert error["message"].startswith("No es una petición GraphQL válida")
     response = await http.post("/graphql", json={"variables": {}}, headers=headers)
     assert_coded_error(response, 400, "BAD_REQUEST")
-    response = await http.put("/graphql", json={"query": "{ viewer { role } }"},
-                              headers=headers)
+    response = await http.put("/graphql", json={"query": "{ viewer { role } }"}, headers=headers)
     assert_coded_error(response, 405, "METHOD_NOT_ALLOWED")
 
 
@@ -101,8 +119,10 @@ async def test_an_empty_email_for_a_new_user_is_required(org):
     data = await org.data(
         'mutation { createUser(input: {email: "", role: VIEWER}) { user { id } errors { code field } } }'
     )
-    assert data["createUser"] == {"user": None,
-                                  "errors": [{"code": "REQUIRED", "field": ["email"]}]}
+    assert data["createUser"] == {
+        "user": None,
+        "errors": [{"code": "REQUIRED", "field": ["email"]}],
+    }
     data = await org.data(
         'mutation { createUser(input: {email: "  ", role: VIEWER}) { user { id } errors { code } } }'
     )
@@ -110,8 +130,10 @@ async def test_an_empty_email_for_a_new_user_is_required(org):
     assert await User.filter(organization_id=org.id).count() == len(Role)
 
 
-@pytest.mark.parametrize("number", ["99999999999999999999", "2147483648", "-2147483649",
-                                    "9223372036854775808", "0", "-1"])
+@pytest.mark.parametrize(
+    "number",
+    ["99999999999999999999", "2147483648", "-2147483649", "9223372036854775808", "0", "-1"],
+)
 async def test_an_id_whose_number_no_row_can_have_is_not_found(org, number):
     await create_client(org, name="Ana")
     client_id = base64.b64encode(f"Client:{number}".encode()).decode()
@@ -140,8 +162,9 @@ async def test_an_id_whose_number_no_row_can_have_is_not_found(org, number):
 
 
 async def test_the_huge_id_of_the_issue_reads_as_nothing(org):
-    data = await org.data('{ client(id: "%s") { id } node(id: "%s") { id } }'
-                          % (HUGE_CLIENT_ID, HUGE_CLIENT_ID))
+    data = await org.data(
+        '{ client(id: "%s") { id } node(id: "%s") { id } }' % (HUGE_CLIENT_ID, HUGE_CLIENT_ID)
+    )
     assert data == {"client": None, "node": None}
 
 
@@ -173,11 +196,13 @@ async def test_a_search_longer_than_any_field_is_refused_with_a_code(org):
     )
     assert data["clients"]["edges"] == [{"node": {"id": client["id"]}}]
     data = await org.data(
-        'mutation($s: String) { exportClients(search: $s) { url errors { code field } } }',
+        "mutation($s: String) { exportClients(search: $s) { url errors { code field } } }",
         {"s": "a" * 50_001},
     )
-    assert data["exportClients"] == {"url": None,
-                                     "errors": [{"code": "TOO_LONG", "field": ["search"]}]}
+    assert data["exportClients"] == {
+        "url": None,
+        "errors": [{"code": "TOO_LONG", "field": ["search"]}],
+    }
 
 
 # A port of this suite's own range where nothing listens: a PostgreSQL server gone away.
@@ -204,47 +229,68 @@ async def test_a_database_lost_during_authentication_answers_503(app, org):
 async def _post(app, token: str) -> httpx.Response:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        return await client.post("/graphql", json={"query": "{ viewer { role } }"},
-                                 headers={"Authorization": f"Bearer {token}"})
+        return await client.post(
+            "/graphql",
+            json={"query": "{ viewer { role } }"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
 
 
 async def test_a_raw_cr_in_an_uploaded_file_name_is_a_coded_bad_request(http, org):
     client_id = await create_client(org, name="Ana")
-    operations = json.dumps({
-        "query": "mutation($c: ID!, $f: Upload!) { attachClientFile(clientId: $c, file: $f) "
-                 "{ errors { code } } }",
-        "variables": {"c": client_id["id"], "f": None},
-    })
+    operations = json.dumps(
+        {
+            "query": "mutation($c: ID!, $f: Upload!) { attachClientFile(clientId: $c, file: $f) "
+            "{ errors { code } } }",
+            "variables": {"c": client_id["id"], "f": None},
+        }
+    )
     boundary = "gqlcrmboundary"
     body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="operations"\r\n\r\n'
         f"{operations}\r\n"
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="map"\r\n\r\n'
         '{"0": ["variables.f"]}\r\n'
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"0\"; "
+        f'--{boundary}\r\nContent-Disposition: form-data; name="0"; '
         'filename="a\rb.txt"\r\nContent-Type: text/plain\r\n\r\nhello\r\n'
         f"--{boundary}--\r\n"
     ).encode()
-    response = await http.post("/graphql", content=body, headers={
-        "Authorization": f"Bearer {org.tokens[Role.ADMIN]}", "GraphQL-Require-Preflight": "1",
-        "Content-Type": f"multipart/form-data; boundary={boundary}",
-    })
+    response = await http.post(
+        "/graphql",
+        content=body,
+        headers={
+            "Authorization": f"Bearer {org.tokens[Role.ADMIN]}",
+            "GraphQL-Require-Preflight": "1",
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+        },
+    )
     error = assert_coded_error(response, 400, "BAD_REQUEST")
     assert "multipart" in error["message"]
-    files = await org.data("query($id: ID!) { client(id: $id) { files { totalCount } } }",
-                           {"id": client_id["id"]})
+    files = await org.data(
+        "query($id: ID!) { client(id: $id) { files { totalCount } } }", {"id": client_id["id"]}
+    )
     assert files["client"]["files"]["totalCount"] == 0
 
 
-@pytest.mark.parametrize("document, variables", [
-    ('mutation { importClients(file: "clients.csv") { errors { code } } }', {}),
-    ("mutation($f: Upload!) { importClients(file: $f) { errors { code } } }",
-     {"f": "clients.csv"}),
-    ("mutation($f: Upload!, $c: ID!) { setClientPhoto(clientId: $c, file: $f) "
-     "{ errors { code } } }", {"f": {"name": "x"}, "c": "x"}),
-])
+@pytest.mark.parametrize(
+    "document, variables",
+    [
+        ('mutation { importClients(file: "clients.csv") { errors { code } } }', {}),
+        (
+            "mutation($f: Upload!) { importClients(file: $f) { errors { code } } }",
+            {"f": "clients.csv"},
+        ),
+        (
+            "mutation($f: Upload!, $c: ID!) { setClientPhoto(clientId: $c, file: $f) "
+            "{ errors { code } } }",
+            {"f": {"name": "x"}, "c": "x"},
+        ),
+    ],
+)
 async def test_an_upload_given_as_a_value_is_refused_with_a_code(org, document, variables):
     body = await org.gql(document, variables)
     assert body["data"] is None
-    assert body["errors"][0]["extensions"]["code"] in ("BAD_USER_INPUT",
-                                                       "GRAPHQL_VALIDATION_FAILED")
+    assert body["errors"][0]["extensions"]["code"] in (
+        "BAD_USER_INPUT",
+        "GRAPHQL_VALIDATION_FAILED",
+    )

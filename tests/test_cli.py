@@ -39,7 +39,10 @@ async def empty_database_url(tmp_path):
 def gql_crm(*args: str, db: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "gql_crm.cli", *args, "--db", db],
-        capture_output=True, text=True, cwd=cwd, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
 
@@ -48,17 +51,29 @@ def test_migrations_match_the_models():
     # In a process of its own: initialising another ORM context here would rebind the
     # models of the session's database.
     result = subprocess.run(
-        [sys.executable, "-c", "import asyncio; from gql_crm.db import pending_model_changes; "
-         "print(asyncio.run(pending_model_changes()))"],
-        capture_output=True, text=True, cwd=ROOT, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "import asyncio; from gql_crm.db import pending_model_changes; "
+            "print(asyncio.run(pending_model_changes()))",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
     )
     assert result.stdout.strip() == "[]", result.stdout + result.stderr
 
 
 async def test_create_org_and_token(empty_database_url, tmp_path):
     created = await asyncio.to_thread(
-        gql_crm, "create-org", "Panadería Núñez", "--country", "ES",
-        db=empty_database_url, cwd=tmp_path,
+        gql_crm,
+        "create-org",
+        "Panadería Núñez",
+        "--country",
+        "ES",
+        db=empty_database_url,
+        cwd=tmp_path,
     )
     assert created.returncode == 0, created.stderr
     assert "slug: panaderia-nunez" in created.stdout
@@ -66,15 +81,29 @@ async def test_create_org_and_token(empty_database_url, tmp_path):
     assert admin_token.startswith("gqlcrm_")
 
     issued = await asyncio.to_thread(
-        gql_crm, "create-token", "--org", "panaderia-nunez", "--role", "VIEWER",
-        "--email", "ana@example.com", db=empty_database_url, cwd=tmp_path,
+        gql_crm,
+        "create-token",
+        "--org",
+        "panaderia-nunez",
+        "--role",
+        "VIEWER",
+        "--email",
+        "ana@example.com",
+        db=empty_database_url,
+        cwd=tmp_path,
     )
     assert issued.returncode == 0, issued.stderr
     assert issued.stdout.strip().splitlines()[-1].startswith("gqlcrm_")
 
     default_email = await asyncio.to_thread(
-        gql_crm, "create-token", "--org", "panaderia-nunez", "--role", "VIEWER",
-        db=empty_database_url, cwd=tmp_path,
+        gql_crm,
+        "create-token",
+        "--org",
+        "panaderia-nunez",
+        "--role",
+        "VIEWER",
+        db=empty_database_url,
+        cwd=tmp_path,
     )
     assert default_email.returncode == 0, default_email.stderr
     assert "user: viewer@panaderia-nunez.example (VIEWER)" in default_email.stdout
@@ -82,8 +111,14 @@ async def test_create_org_and_token(empty_database_url, tmp_path):
     assert viewer_token.startswith("gqlcrm_")
 
     missing = await asyncio.to_thread(
-        gql_crm, "create-token", "--org", "nope", "--role", "ADMIN",
-        db=empty_database_url, cwd=tmp_path,
+        gql_crm,
+        "create-token",
+        "--org",
+        "nope",
+        "--role",
+        "ADMIN",
+        db=empty_database_url,
+        cwd=tmp_path,
     )
     assert missing.returncode == 1
     assert "no organization" in missing.stderr
@@ -92,7 +127,10 @@ async def test_create_org_and_token(empty_database_url, tmp_path):
 def test_export_schema_prints_the_committed_sdl():
     result = subprocess.run(
         [sys.executable, "-m", "gql_crm.cli", "export-schema"],
-        capture_output=True, text=True, cwd=ROOT, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
     )
     assert result.stdout == (ROOT / "schema.graphql").read_text()
 
@@ -106,9 +144,21 @@ def _free_port() -> int:
 async def test_serve_demo_end_to_end(empty_database_url, tmp_path):
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gql_crm.cli", "serve", "--demo", "--port", str(port),
-         "--db", empty_database_url],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "gql_crm.cli",
+            "serve",
+            "--demo",
+            "--port",
+            str(port),
+            "--db",
+            empty_database_url,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     try:
@@ -129,14 +179,21 @@ async def test_serve_demo_end_to_end(empty_database_url, tmp_path):
             assert health.json() == {"status": "ok"}
             response = await client.post(
                 "/graphql",
-                json={"query": '{ viewer { role } clients(search: "garcia") { totalCount } '
-                               "all: clients { totalCount } }"},
+                json={
+                    "query": '{ viewer { role } clients(search: "garcia") { totalCount } '
+                    "all: clients { totalCount } }"
+                },
                 headers={"Authorization": f"Bearer {token}"},
             )
             # Secrets in request targets, which the access log must not keep.
-            await client.get("/graphql", headers={"Authorization": f"Bearer {token}"}, params={
-                "query": "query($s: String) { clients(search: $s) { totalCount } }",
-                "variables": '{"s": "secret-search"}'})
+            await client.get(
+                "/graphql",
+                headers={"Authorization": f"Bearer {token}"},
+                params={
+                    "query": "query($s: String) { clients(search: $s) { totalCount } }",
+                    "variables": '{"s": "secret-search"}',
+                },
+            )
             await client.get("/files/1", params={"token": "secret-signature"})
             await client.get("/exports/secret-export-token")
             await client.get("/imports/failed-rows/secret-rows-token")
@@ -150,6 +207,5 @@ async def test_serve_demo_end_to_end(empty_database_url, tmp_path):
     assert "secret" not in output, access
     assert any('"GET /files/1 HTTP/1.1"' in line for line in access), access
     assert any('"GET /exports/[redacted] HTTP/1.1"' in line for line in access), access
-    assert any('"GET /imports/failed-rows/[redacted] HTTP/1.1"' in line
-               for line in access), access
+    assert any('"GET /imports/failed-rows/[redacted] HTTP/1.1"' in line for line in access), access
     assert any('"GET /graphql?query=query' in line for line in access), access

@@ -1,7 +1,8 @@
 """Creating, editing, archiving clients: every validation rule, through HTTP."""
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gql_crm.models import Activity, Client, Company
 from tests.helpers import (
@@ -55,8 +56,13 @@ async def test_create_client_normalizes_and_stores_every_field(org):
         "taxId": "B12345674",
         "website": "https://www.nunez.example.es/contacto",
         "officePhone": "+34911234567",
-        "address": {"street": "Calle de Alcalá 1", "city": "Madrid", "state": "Madrid",
-                    "postalCode": "28014", "country": "ES"},
+        "address": {
+            "street": "Calle de Alcalá 1",
+            "city": "Madrid",
+            "state": "Madrid",
+            "postalCode": "28014",
+            "country": "ES",
+        },
     }
     stored = await Client.get(id=pk_of(client["id"]))
     assert stored.organization_id == org.id
@@ -135,17 +141,24 @@ INVALID = [
     ({"company": {"name": " "}}, "REQUIRED", ["company", "name"]),
     ({"company": {"name": "A", "taxId": "12345678A"}}, "INVALID_TAX_ID", ["company", "taxId"]),
     ({"company": {"name": "A", "taxId": "B12345678"}}, "INVALID_TAX_ID", ["company", "taxId"]),
-    ({"company": {"name": "A", "taxId": "ESB12345678"}}, "INVALID_TAX_ID",
-     ["company", "taxId"]),
+    ({"company": {"name": "A", "taxId": "ESB12345678"}}, "INVALID_TAX_ID", ["company", "taxId"]),
     ({"company": {"name": "A", "website": "not a url"}}, "INVALID_URL", ["company", "website"]),
-    ({"company": {"name": "A", "website": "ftp://example.com"}}, "INVALID_URL",
-     ["company", "website"]),
-    ({"company": {"name": "A", "officePhone": "123"}}, "INVALID_PHONE",
-     ["company", "officePhone"]),
-    ({"company": {"name": "A", "address": {"country": "Atlantis"}}}, "INVALID_COUNTRY",
-     ["company", "address", "country"]),
-    ({"company": {"name": "A", "address": {"postalCode": "1" * 21}}}, "TOO_LONG",
-     ["company", "address", "postalCode"]),
+    (
+        {"company": {"name": "A", "website": "ftp://example.com"}},
+        "INVALID_URL",
+        ["company", "website"],
+    ),
+    ({"company": {"name": "A", "officePhone": "123"}}, "INVALID_PHONE", ["company", "officePhone"]),
+    (
+        {"company": {"name": "A", "address": {"country": "Atlantis"}}},
+        "INVALID_COUNTRY",
+        ["company", "address", "country"],
+    ),
+    (
+        {"company": {"name": "A", "address": {"postalCode": "1" * 21}}},
+        "TOO_LONG",
+        ["company", "address", "postalCode"],
+    ),
 ]
 
 
@@ -162,13 +175,23 @@ async def test_invalid_values_are_user_errors(org, values, code, field):
 async def test_several_errors_come_back_together_in_spanish(org):
     body = await org.data(
         CREATE_CLIENT,
-        {"input": {"name": "", "email": "x@@y", "mobile": "12",
-                   "company": {"name": "A", "taxId": "12345678A"}}},
+        {
+            "input": {
+                "name": "",
+                "email": "x@@y",
+                "mobile": "12",
+                "company": {"name": "A", "taxId": "12345678A"},
+            }
+        },
         headers={"Accept-Language": "es-ES,es;q=0.9,en;q=0.5"},
     )
     errors = body["createClient"]["errors"]
     assert [e["code"] for e in errors] == [
-        "REQUIRED", "INVALID_EMAIL", "INVALID_PHONE", "INVALID_TAX_ID"]
+        "REQUIRED",
+        "INVALID_EMAIL",
+        "INVALID_PHONE",
+        "INVALID_TAX_ID",
+    ]
     assert errors[0]["message"] == "Este campo es obligatorio."
     assert errors[2]["message"] == "No es un número de teléfono válido para ES."
     english = await org.data(CREATE_CLIENT, {"input": {"name": ""}})
@@ -182,8 +205,9 @@ async def test_a_bad_enum_is_a_graphql_error_not_a_500(org):
 
 async def test_email_is_unique_among_active_clients(org):
     first = await create_client(org, name="María", email="maria@example.com")
-    duplicate = await org.data(CREATE_CLIENT, {"input": {"name": "Otra",
-                                                         "email": "MARIA@example.com"}})
+    duplicate = await org.data(
+        CREATE_CLIENT, {"input": {"name": "Otra", "email": "MARIA@example.com"}}
+    )
     assert duplicate["createClient"]["errors"][0]["code"] == "DUPLICATE"
     assert duplicate["createClient"]["errors"][0]["field"] == ["email"]
 
@@ -206,8 +230,13 @@ async def test_update_is_partial(org):
     assert updated["company"] == client["company"]
     assert updated["updatedAt"] >= client["updatedAt"]
 
-    data = await org.data(UPDATE_CLIENT, {"id": client["id"], "input": {
-        "mobile": None, "company": {"website": "nunez.example.com"}}})
+    data = await org.data(
+        UPDATE_CLIENT,
+        {
+            "id": client["id"],
+            "input": {"mobile": None, "company": {"website": "nunez.example.com"}},
+        },
+    )
     updated = data["updateClient"]["client"]
     assert updated["mobile"] is None
     assert updated["company"]["website"] == "https://nunez.example.com"
@@ -222,8 +251,9 @@ async def test_update_is_partial(org):
 
 async def test_invalid_update_changes_nothing(org):
     client = await create_client(org, name="Keep", email="keep@example.com")
-    data = await org.data(UPDATE_CLIENT, {"id": client["id"], "input": {
-        "name": "Changed", "email": "broken@"}})
+    data = await org.data(
+        UPDATE_CLIENT, {"id": client["id"], "input": {"name": "Changed", "email": "broken@"}}
+    )
     assert data["updateClient"]["errors"][0]["field"] == ["email"]
     stored = await Client.get(id=pk_of(client["id"]))
     assert (stored.name, stored.email) == ("Keep", "keep@example.com")
@@ -231,15 +261,17 @@ async def test_invalid_update_changes_nothing(org):
 
 async def test_mobile_is_read_with_the_new_country(org):
     client = await create_client(org, name="Lupita")
-    data = await org.data(UPDATE_CLIENT, {"id": client["id"], "input": {
-        "country": "MX", "mobile": "55 1234 5678"}})
+    data = await org.data(
+        UPDATE_CLIENT, {"id": client["id"], "input": {"country": "MX", "mobile": "55 1234 5678"}}
+    )
     assert data["updateClient"]["client"]["mobile"] == "+525512345678"
 
 
 async def test_clients_of_one_company_share_it(org):
     first = await create_client(org, name="A", company={"name": "Acme", "taxId": "B12345674"})
-    second = await create_client(org, name="B", company={"name": "ACME S.L.",
-                                                         "taxId": "B-12345674"})
+    second = await create_client(
+        org, name="B", company={"name": "ACME S.L.", "taxId": "B-12345674"}
+    )
     assert first["company"]["taxId"] == second["company"]["taxId"]
     assert await Company.filter(organization_id=org.id).count() == 1
     found = await org.data('{ clients(search: "acme s.l.") { edges { node { name } } } }')
@@ -258,13 +290,17 @@ async def test_archive_and_restore(org):
     assert archived["clients"]["totalCount"] == 1
     every = await org.data("{ clients(filter: {status: null}) { totalCount } }")
     assert every["clients"]["totalCount"] == 1
-    still_readable = await org.data("query($id: ID!) { client(id: $id) { status } }",
-                                    {"id": client["id"]})
+    still_readable = await org.data(
+        "query($id: ID!) { client(id: $id) { status } }", {"id": client["id"]}
+    )
     assert still_readable["client"]["status"] == "ARCHIVED"
     data = await org.data(RESTORE_CLIENT, {"id": client["id"]})
     assert data["restoreClient"]["client"]["status"] == "ACTIVE"
-    verbs = await Activity.filter(client_id=pk_of(client["id"])).order_by("id").values_list(
-        "verb", flat=True)
+    verbs = (
+        await Activity.filter(client_id=pk_of(client["id"]))
+        .order_by("id")
+        .values_list("verb", flat=True)
+    )
     assert verbs == ["created", "archived", "restored"]
 
 
@@ -276,8 +312,9 @@ async def test_duplicate_category_names_ignore_case_and_accents(org):
     assert listed["clientCategories"] == [{"name": "Préstamo"}]
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(name=st.text(min_size=1, max_size=60), email=st.text(max_size=40))
 async def test_any_text_input_gets_a_client_or_user_errors(org, name, email):
     body = await org.gql(CREATE_CLIENT, {"input": {"name": name, "email": email}})
@@ -286,4 +323,9 @@ async def test_any_text_input_gets_a_client_or_user_errors(org, name, email):
     assert (payload["client"] is None) == bool(payload["errors"])
     for error in payload["errors"]:
         assert error["code"] in {
-            "REQUIRED", "TOO_LONG", "INVALID_EMAIL", "INVALID_CHARACTERS", "DUPLICATE"}
+            "REQUIRED",
+            "TOO_LONG",
+            "INVALID_EMAIL",
+            "INVALID_CHARACTERS",
+            "DUPLICATE",
+        }

@@ -1,6 +1,6 @@
 """The clients list: search, filters, ordering and cursor pagination."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,9 +15,15 @@ async def listing(org, **variables) -> dict:
 async def test_search_ignores_case_and_accents(org):
     await create_client(org, name="José Álvarez", email="jose@example.com")
     await create_client(org, name="Jose Luis Peña", mobile="+34 612 000 111")
-    await create_client(org, name="Marta Ibáñez",
-                        company={"name": "Talleres Ñandú", "legalName": "Talleres Ñandú S.A.",
-                                 "taxId": "12345678Z"})
+    await create_client(
+        org,
+        name="Marta Ibáñez",
+        company={
+            "name": "Talleres Ñandú",
+            "legalName": "Talleres Ñandú S.A.",
+            "taxId": "12345678Z",
+        },
+    )
     assert sorted(names(await listing(org, search="jose"))) == ["Jose Luis Peña", "José Álvarez"]
     assert names(await listing(org, search="JOSÉ ALVAREZ")) == ["José Álvarez"]
     assert names(await listing(org, search="pena")) == ["Jose Luis Peña"]
@@ -35,13 +41,16 @@ async def test_search_ignores_case_and_accents(org):
 
 
 async def test_filters(org, make_org):
-    vip = (await org.data(CREATE_CATEGORY, {"name": "VIP"}))["createClientCategory"]["clientCategory"]
+    vip = (await org.data(CREATE_CATEGORY, {"name": "VIP"}))["createClientCategory"][
+        "clientCategory"
+    ]
     retail = (await org.data(CREATE_CATEGORY, {"name": "Retail"}))["createClientCategory"][
-        "clientCategory"]
+        "clientCategory"
+    ]
     old = await create_client(org, name="Old", country="ES", categoryId=vip["id"])
     mid = await create_client(org, name="Mid", country="MX", categoryId=retail["id"])
     new = await create_client(org, name="New", country="PT")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for client, days in ((old, 30), (mid, 10), (new, 0)):
         await Client.filter(id=pk_of(client["id"])).update(created_at=now - timedelta(days=days))
 
@@ -51,42 +60,58 @@ async def test_filters(org, make_org):
     assert names(await listing(org, filter={"createdAfter": at(10)})) == ["New", "Mid"]
     assert names(await listing(org, filter={"createdBefore": at(10)})) == ["Old"]
     assert names(await listing(org, filter={"createdAfter": at(20), "createdBefore": at(5)})) == [
-        "Mid"]
+        "Mid"
+    ]
     assert names(await listing(org, filter={"categoryIds": [vip["id"]]})) == ["Old"]
     assert names(await listing(org, filter={"categoryIds": [vip["id"], retail["id"]]})) == [
-        "Mid", "Old"]
+        "Mid",
+        "Old",
+    ]
     assert names(await listing(org, filter={"countries": ["pt", "MX"]})) == ["New", "Mid"]
     assert names(await listing(org, filter={"countries": ["MX"]}, search="old")) == []
-    assert names(await listing(org, filter={"countries": ["México", "Narnia", "\x00"]})) == [
-        "Mid"]
+    assert names(await listing(org, filter={"countries": ["México", "Narnia", "\x00"]})) == ["Mid"]
     other = await make_org()
     foreign = (await other.data(CREATE_CATEGORY, {"name": "VIP"}))["createClientCategory"]
-    assert names(await listing(org, filter={"categoryIds": [foreign["clientCategory"]["id"]]})) == []
+    assert (
+        names(await listing(org, filter={"categoryIds": [foreign["clientCategory"]["id"]]})) == []
+    )
 
 
 async def test_ordering_is_stable_with_ties(org):
     for name in ["beta", "Álvaro", "alvaro", "Beta", "Carmen", "beta"]:
         await create_client(org, name=name)
-    same_time = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    same_time = datetime(2026, 1, 1, tzinfo=UTC)
     await Client.filter(organization_id=org.id).update(created_at=same_time)
     by_name = await listing(org, orderBy=[{"field": "NAME", "direction": "ASC"}], first=10)
     assert [n.casefold() for n in names(by_name)] == [
-        "álvaro", "alvaro", "beta", "beta", "beta", "carmen"]
+        "álvaro",
+        "alvaro",
+        "beta",
+        "beta",
+        "beta",
+        "carmen",
+    ]
     ids = [pk_of(e["node"]["id"]) for e in by_name["edges"]]
     assert ids[:2] == sorted(ids[:2]) and ids[2:5] == sorted(ids[2:5])
 
     # Paging through ties one row at a time neither repeats nor skips a client.
     seen, after = [], None
     for _ in range(6):
-        page = await listing(org, orderBy=[{"field": "CREATED_AT", "direction": "DESC"}],
-                             first=1, after=after)
+        page = await listing(
+            org, orderBy=[{"field": "CREATED_AT", "direction": "DESC"}], first=1, after=after
+        )
         seen += [e["node"]["id"] for e in page["edges"]]
         after = page["pageInfo"]["endCursor"]
     assert len(set(seen)) == 6
     assert page["pageInfo"]["hasNextPage"] is False
 
-    desc = await listing(org, orderBy=[{"field": "NAME", "direction": "DESC"},
-                                       {"field": "CREATED_AT", "direction": "ASC"}])
+    desc = await listing(
+        org,
+        orderBy=[
+            {"field": "NAME", "direction": "DESC"},
+            {"field": "CREATED_AT", "direction": "ASC"},
+        ],
+    )
     assert names(desc)[0] == "Carmen"
 
 
@@ -113,8 +138,9 @@ async def test_pagination_both_ways(org):
     tail = await listing(org, orderBy=order, last=2)
     assert names(tail) == ["Client 5", "Client 6"]
     assert tail["pageInfo"]["hasNextPage"] is False
-    first_page_back = await listing(org, orderBy=order, last=5,
-                                    before=page2["pageInfo"]["startCursor"])
+    first_page_back = await listing(
+        org, orderBy=order, last=5, before=page2["pageInfo"]["startCursor"]
+    )
     assert names(first_page_back) == ["Client 0", "Client 1", "Client 2"]
     assert first_page_back["pageInfo"]["hasPreviousPage"] is False
     assert (await listing(org, first=0))["edges"] == []
@@ -146,8 +172,12 @@ async def test_bad_pagination_is_a_clear_error(org, variables, reason):
 async def test_nested_fields_do_not_multiply_statements(org, sql_statements):
     category = (await org.data(CREATE_CATEGORY, {"name": "VIP"}))["createClientCategory"]
     for i in range(12):
-        await create_client(org, name=f"C{i}", categoryId=category["clientCategory"]["id"],
-                            company={"name": f"Co {i}"})
+        await create_client(
+            org,
+            name=f"C{i}",
+            categoryId=category["clientCategory"]["id"],
+            company={"name": f"Co {i}"},
+        )
     query = """query($first: Int) { clients(first: $first) { totalCount edges { node {
         name category { name } company { name address { city } } } } } }"""
     counts = []

@@ -4,7 +4,8 @@ follows every writer."""
 
 import asyncio
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
@@ -32,23 +33,33 @@ CORPUS = [
     dict(name="Straße Weiß GmbH", email="weiss@example.de"),
     dict(name="100% Algodón", company={"name": "Tejidos_del Sur", "taxId": "B85866127"}),
     dict(name='Ana "la jefa" O\'Neill', email="ana_o@example.com"),
-    dict(name="Back\\slash Ltd", company={"name": "Talleres Ñandú",
-                                          "legalName": "Talleres Ñandú S.A."}),
+    dict(
+        name="Back\\slash Ltd",
+        company={"name": "Talleres Ñandú", "legalName": "Talleres Ñandú S.A."},
+    ),
     dict(name="Li Xu", email="li@x.io"),
     dict(name="Ödön Œuvre Æsir"),
     dict(name="ĳssel Ǆemal ﬁnance"),
     dict(name="A B C D"),
 ]
-WORDS = sorted({word for client in CORPUS for value in client.values()
-                for word in (value.values() if isinstance(value, dict) else [value])
-                for word in word.split()})
+WORDS = sorted(
+    {
+        word
+        for client in CORPUS
+        for value in client.values()
+        for word in (value.values() if isinstance(value, dict) else [value])
+        for word in word.split()
+    }
+)
 
 
 def fragments(word: str):
     """A piece of a corpus word, as typed, upper-cased or without its accents."""
-    return st.tuples(st.integers(0, len(word)), st.integers(0, len(word)),
-                     st.sampled_from([str, str.upper, str.lower])).map(
-        lambda cut: cut[2](word[min(cut[:2]):max(cut[:2])]))
+    return st.tuples(
+        st.integers(0, len(word)),
+        st.integers(0, len(word)),
+        st.sampled_from([str, str.upper, str.lower]),
+    ).map(lambda cut: cut[2](word[min(cut[:2]) : max(cut[:2])]))
 
 
 term = st.one_of(
@@ -81,11 +92,15 @@ async def assert_index_in_sync() -> None:
     if SQLITE:
         # rank 1: compares the index with the clients' rows, not only with itself.
         await connections.get("default").execute_query(
-            "INSERT INTO client_search(client_search, rank) VALUES ('integrity-check', 1)")
+            "INSERT INTO client_search(client_search, rank) VALUES ('integrity-check', 1)"
+        )
 
 
-@settings(max_examples=300, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(words=st.lists(term, min_size=1, max_size=3))
 async def test_the_indexed_search_answers_what_the_scan_answers(org, words):
     if not await Client.filter(organization_id=org.id).exists():
@@ -105,10 +120,12 @@ async def test_every_word_must_match_long_or_short(org):
 
 
 async def test_the_index_follows_updates_and_company_renames(org):
-    first = await create_client(org, name="Zacarías Quintero",
-                                company={"name": "Ferretería Olmo", "taxId": "B85866127"})
-    second = await create_client(org, name="Berta Ruiz",
-                                 company={"name": "Ferretería Olmo", "taxId": "B85866127"})
+    first = await create_client(
+        org, name="Zacarías Quintero", company={"name": "Ferretería Olmo", "taxId": "B85866127"}
+    )
+    second = await create_client(
+        org, name="Berta Ruiz", company={"name": "Ferretería Olmo", "taxId": "B85866127"}
+    )
     both = {pk_of(first["id"]), pk_of(second["id"])}
     assert await searched(org, "olmo") == both
 
@@ -117,8 +134,9 @@ async def test_the_index_follows_updates_and_company_renames(org):
     assert await searched(org, "zacarias perez") == {pk_of(first["id"])}
 
     # The company's new name reaches the other client that shares it.
-    await org.data(UPDATE_CLIENT, {"id": first["id"],
-                                   "input": {"company": {"name": "Ferretería Álamo"}}})
+    await org.data(
+        UPDATE_CLIENT, {"id": first["id"], "input": {"company": {"name": "Ferretería Álamo"}}}
+    )
     assert await searched(org, "olmo") == set()
     assert await searched(org, "alamo") == both
     await assert_index_in_sync()
@@ -127,8 +145,7 @@ async def test_the_index_follows_updates_and_company_renames(org):
 async def test_the_index_follows_imports_and_their_roll_back(org, monkeypatch):
     header = ["Name", "Email", "Company"]
     existing = await create_client(org, name="Old Vázquez", email="c1@example.com")
-    rows = [header] + [[f"Imported Ñ{i}", f"c{i}@example.com", f"Empresa {i}"]
-                       for i in range(1, 8)]
+    rows = [header] + [[f"Imported Ñ{i}", f"c{i}@example.com", f"Empresa {i}"] for i in range(1, 8)]
     job = await run_import(org, csv_bytes(rows), {"mode": "UPDATE_EXISTING"})
     assert (job["created"], job["updated"]) == (6, 1)
     assert len(await searched(org, "imported n")) == 7
@@ -161,8 +178,9 @@ async def test_the_list_is_one_statement_whatever_the_words(org, sql_statements)
     await create_client(org, name="Marta Ibáñez")
     for search in ("marta", "ma", "m ibañez ar"):
         sql_statements.clear()
-        body = await org.data("query($s: String) { clients(search: $s) { edges { node { name } } } }",
-                              {"s": search})
+        body = await org.data(
+            "query($s: String) { clients(search: $s) { edges { node { name } } } }", {"s": search}
+        )
         assert len(body["clients"]["edges"]) == 1
         selects = [s for s in sql_statements if "LIKE" in s]
         assert len(selects) == 1, sql_statements

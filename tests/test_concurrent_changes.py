@@ -34,8 +34,9 @@ TRIALS = 5
 
 async def at_once(org, *requests: tuple[str, dict, str]) -> list[dict]:
     """The payloads of mutations sent concurrently, in the order given."""
-    bodies = await asyncio.gather(*(org.data(document, variables)
-                                    for document, variables, _ in requests))
+    bodies = await asyncio.gather(
+        *(org.data(document, variables) for document, variables, _ in requests)
+    )
     return [body[field] for body, (_, _, field) in zip(bodies, requests, strict=True)]
 
 
@@ -50,22 +51,32 @@ def refused_codes(payloads: list[dict]) -> set[str]:
 async def test_payments_and_a_cancel_at_once_keep_amount_paid_equal_to_the_payments(org):
     client_id = await new_client(org)
     for _ in range(TRIALS):
-        created = await invoice(org, client_id, authorize=True,
-                                lines=[{"description": "W", "quantity": "1", "unitPrice": "50"}])
-        pay = (RECORD_PAYMENT, {"id": created["id"], "amount": "5.00", "date": day(0)},
-               "recordPayment")
-        payloads = await at_once(org, *[pay] * 5, (CANCEL_INVOICE, {"id": created["id"]},
-                                                   "cancelInvoice"), *[pay] * 5)
+        created = await invoice(
+            org,
+            client_id,
+            authorize=True,
+            lines=[{"description": "W", "quantity": "1", "unitPrice": "50"}],
+        )
+        pay = (
+            RECORD_PAYMENT,
+            {"id": created["id"], "amount": "5.00", "date": day(0)},
+            "recordPayment",
+        )
+        payloads = await at_once(
+            org, *[pay] * 5, (CANCEL_INVOICE, {"id": created["id"]}, "cancelInvoice"), *[pay] * 5
+        )
         assert refused_codes(payloads) <= {"INVALID_STATE"}
         stored = await Invoice.get(id=pk_of(created["id"]))
         payments = await InvoicePayment.filter(invoice_id=stored.id).values_list(
-            "amount", flat=True)
+            "amount", flat=True
+        )
         assert stored.amount_paid == sum(payments, Decimal(0))
         assert len(payments) == len(succeeded(payloads[:5] + payloads[6:]))
         canceled = not payloads[5]["errors"]
         assert stored.status == ("CANCELED" if canceled else "PAID")
-        assert await Activity.filter(target_type="Invoice", target_id=stored.id,
-                                     verb="payment_recorded").count() == len(payments)
+        assert await Activity.filter(
+            target_type="Invoice", target_id=stored.id, verb="payment_recorded"
+        ).count() == len(payments)
 
 
 async def test_accept_and_decline_at_once_one_wins(org):
@@ -74,14 +85,20 @@ async def test_accept_and_decline_at_once_one_wins(org):
         sent = await quote(org, client_id)
         await ok(org, quote_action("sendQuote"), {"id": sent["id"]}, "sendQuote", "quote")
         payloads = await at_once(
-            org, (quote_action("acceptQuote"), {"id": sent["id"]}, "acceptQuote"),
-            (quote_action("declineQuote"), {"id": sent["id"]}, "declineQuote"))
+            org,
+            (quote_action("acceptQuote"), {"id": sent["id"]}, "acceptQuote"),
+            (quote_action("declineQuote"), {"id": sent["id"]}, "declineQuote"),
+        )
         [winner] = succeeded(payloads)
         assert refused_codes(payloads) == {"INVALID_STATE"}
         stored = await Quote.get(id=pk_of(sent["id"]))
         assert stored.status == winner["quote"]["status"]
-        assert await Activity.filter(target_type="Quote", target_id=stored.id,
-                                     verb__in=["accepted", "declined"]).count() == 1
+        assert (
+            await Activity.filter(
+                target_type="Quote", target_id=stored.id, verb__in=["accepted", "declined"]
+            ).count()
+            == 1
+        )
 
 
 async def test_a_deal_is_won_once(org):
@@ -92,19 +109,28 @@ async def test_a_deal_is_won_once(org):
         payloads = await at_once(org, won, won, won)
         assert len(succeeded(payloads)) == 1
         assert refused_codes(payloads) == {"INVALID_STATE"}
-        assert await Activity.filter(target_type="Deal", target_id=pk_of(created["id"]),
-                                     verb="moved").count() == 1
+        assert (
+            await Activity.filter(
+                target_type="Deal", target_id=pk_of(created["id"]), verb="moved"
+            ).count()
+            == 1
+        )
 
 
 async def test_an_invoice_is_authorized_once(org):
     client_id = await new_client(org)
     for _ in range(TRIALS):
         created = await invoice(org, client_id)
-        payloads = await at_once(org, *[(AUTHORIZE_INVOICE, {"id": created["id"]},
-                                         "authorizeInvoice")] * 20)
+        payloads = await at_once(
+            org, *[(AUTHORIZE_INVOICE, {"id": created["id"]}, "authorizeInvoice")] * 20
+        )
         assert len(succeeded(payloads)) == 1
-        assert await Activity.filter(target_type="Invoice", target_id=pk_of(created["id"]),
-                                     verb="authorized").count() == 1
+        assert (
+            await Activity.filter(
+                target_type="Invoice", target_id=pk_of(created["id"]), verb="authorized"
+            ).count()
+            == 1
+        )
 
 
 def assert_chain(entries, field: str, first: str) -> str:
@@ -118,15 +144,26 @@ def assert_chain(entries, field: str, first: str) -> str:
 
 async def test_concurrent_moves_keep_the_deal_history_a_chain(org):
     client_id = await new_client(org)
-    stages = ["QUALIFIED", "PROPOSAL", "NEGOTIATION", "LEAD", "PROPOSAL", "QUALIFIED",
-              "NEGOTIATION", "LEAD"]
+    stages = [
+        "QUALIFIED",
+        "PROPOSAL",
+        "NEGOTIATION",
+        "LEAD",
+        "PROPOSAL",
+        "QUALIFIED",
+        "NEGOTIATION",
+        "LEAD",
+    ]
     for _ in range(TRIALS):
         created = await deal(org, client_id)
-        payloads = await at_once(org, *[(MOVE_DEAL, {"id": created["id"], "stage": stage},
-                                         "moveDeal") for stage in stages])
+        payloads = await at_once(
+            org,
+            *[(MOVE_DEAL, {"id": created["id"], "stage": stage}, "moveDeal") for stage in stages],
+        )
         assert refused_codes(payloads) <= {"INVALID_STATE"}
-        entries = await Activity.filter(target_type="Deal", target_id=pk_of(created["id"]),
-                                        verb="moved").order_by("id")
+        entries = await Activity.filter(
+            target_type="Deal", target_id=pk_of(created["id"]), verb="moved"
+        ).order_by("id")
         assert len(entries) == len(succeeded(payloads))
         last = assert_chain(entries, "stage", "LEAD")
         assert (await Deal.get(id=pk_of(created["id"]))).stage == last
@@ -138,15 +175,23 @@ async def test_close_and_cancel_of_a_purchase_order_and_task_moves_at_once(org):
     for _ in range(TRIALS):
         order = await purchase_order(org, client_id)
         payloads = await at_once(
-            org, (CLOSE_PURCHASE_ORDER, {"id": order["id"]}, "closePurchaseOrder"),
-            (CANCEL_PURCHASE_ORDER, {"id": order["id"]}, "cancelPurchaseOrder"))
+            org,
+            (CLOSE_PURCHASE_ORDER, {"id": order["id"]}, "closePurchaseOrder"),
+            (CANCEL_PURCHASE_ORDER, {"id": order["id"]}, "cancelPurchaseOrder"),
+        )
         assert len(succeeded(payloads)) == 1
         todo = await task(org, web["id"])
         moves = ["IN_PROGRESS", "DONE", "IN_PROGRESS", "DONE"]
-        payloads = await at_once(org, *[(SET_TASK_STATUS, {"id": todo["id"], "status": status},
-                                         "setTaskStatus") for status in moves])
-        entries = await Activity.filter(target_type="Task", target_id=pk_of(todo["id"]),
-                                        verb="status_changed").order_by("id")
+        payloads = await at_once(
+            org,
+            *[
+                (SET_TASK_STATUS, {"id": todo["id"], "status": status}, "setTaskStatus")
+                for status in moves
+            ],
+        )
+        entries = await Activity.filter(
+            target_type="Task", target_id=pk_of(todo["id"]), verb="status_changed"
+        ).order_by("id")
         assert len(entries) == len(succeeded(payloads))
         assert_chain(entries, "status", "TODO")
 
@@ -155,9 +200,14 @@ async def test_an_edit_sent_with_an_archive_keeps_both(org):
     for trial in range(TRIALS):
         client_id = await new_client(org, name=f"Ana {trial}", email=f"ana{trial}@example.com")
         payloads = await at_once(
-            org, (ARCHIVE_CLIENT, {"id": client_id}, "archiveClient"),
-            (UPDATE_CLIENT, {"id": client_id, "input": {"name": f"Ana María {trial}"}},
-             "updateClient"))
+            org,
+            (ARCHIVE_CLIENT, {"id": client_id}, "archiveClient"),
+            (
+                UPDATE_CLIENT,
+                {"id": client_id, "input": {"name": f"Ana María {trial}"}},
+                "updateClient",
+            ),
+        )
         assert not refused_codes(payloads)
         stored = await Client.get(id=pk_of(client_id))
         assert (stored.status, stored.name) == ("ARCHIVED", f"Ana María {trial}")
@@ -169,11 +219,23 @@ async def test_edits_of_two_clients_sharing_a_company_both_land(org):
     first = await new_client(org, name="Uno", company=company)
     second = await new_client(org, name="Dos", company=company)
     for trial in range(TRIALS):
-        payloads = await at_once(org, *[
-            (UPDATE_CLIENT, {"id": client_id, "input": {
-                "name": f"{name} {trial}", "company": {**company, "legalName": f"{name} SL"}}},
-             "updateClient")
-            for client_id, name in ((first, "Uno"), (second, "Dos"))])
+        payloads = await at_once(
+            org,
+            *[
+                (
+                    UPDATE_CLIENT,
+                    {
+                        "id": client_id,
+                        "input": {
+                            "name": f"{name} {trial}",
+                            "company": {**company, "legalName": f"{name} SL"},
+                        },
+                    },
+                    "updateClient",
+                )
+                for client_id, name in ((first, "Uno"), (second, "Dos"))
+            ],
+        )
         assert not refused_codes(payloads)
         names = {c.id: c.name for c in await Client.filter(id__in=[pk_of(first), pk_of(second)])}
         assert names == {pk_of(first): f"Uno {trial}", pk_of(second): f"Dos {trial}"}

@@ -13,11 +13,13 @@ def test_defaults_without_environment():
 
 
 def test_every_setting_reads_its_variable_with_its_type():
-    settings = Settings.from_env({
-        "GQL_CRM_DATABASE_URL": "postgres://db/crm",
-        "GQL_CRM_MEDIA_DIR": "/srv/media",
-        "GQL_CRM_MAX_PAGE_SIZE": "25",
-    })
+    settings = Settings.from_env(
+        {
+            "GQL_CRM_DATABASE_URL": "postgres://db/crm",
+            "GQL_CRM_MEDIA_DIR": "/srv/media",
+            "GQL_CRM_MAX_PAGE_SIZE": "25",
+        }
+    )
     assert settings.database_url == "postgres://db/crm"
     assert settings.media_dir == Path("/srv/media")
     assert settings.max_page_size == 25

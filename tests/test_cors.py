@@ -17,8 +17,9 @@ QUERY = {"query": "{ viewer { role } }"}
 
 @pytest.fixture
 async def cors_http(settings, database):
-    app = create_app(replace(settings, cors_origins=(APP_ORIGIN,), cors_max_age=900),
-                     init_orm=False)
+    app = create_app(
+        replace(settings, cors_origins=(APP_ORIGIN,), cors_max_age=900), init_orm=False
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
@@ -33,25 +34,37 @@ def preflight(origin: str, headers: str = "authorization, content-type") -> dict
 
 
 async def test_preflight_from_an_allowed_origin(cors_http):
-    response = await cors_http.options("/graphql", headers=preflight(
-        APP_ORIGIN,
-        "authorization, content-type, graphql-require-preflight, apollo-require-preflight, "
-        "x-apollo-operation-name, x-request-id",
-    ))
+    response = await cors_http.options(
+        "/graphql",
+        headers=preflight(
+            APP_ORIGIN,
+            "authorization, content-type, graphql-require-preflight, apollo-require-preflight, "
+            "x-apollo-operation-name, x-request-id",
+        ),
+    )
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == APP_ORIGIN
     assert "POST" in response.headers["access-control-allow-methods"]
     allowed = {h.strip() for h in response.headers["access-control-allow-headers"].split(",")}
-    assert {"authorization", "content-type", "graphql-require-preflight",
-            "apollo-require-preflight"} <= allowed
+    assert {
+        "authorization",
+        "content-type",
+        "graphql-require-preflight",
+        "apollo-require-preflight",
+    } <= allowed
     assert response.headers["access-control-max-age"] == "900"
     assert "access-control-allow-credentials" not in response.headers
 
 
 async def test_actual_request_from_an_allowed_origin(cors_http, org):
-    response = await cors_http.post("/graphql", json=QUERY, headers={
-        "Origin": APP_ORIGIN, "Authorization": f"Bearer {org.tokens['ADMIN']}",
-    })
+    response = await cors_http.post(
+        "/graphql",
+        json=QUERY,
+        headers={
+            "Origin": APP_ORIGIN,
+            "Authorization": f"Bearer {org.tokens['ADMIN']}",
+        },
+    )
     assert response.json() == {"data": {"viewer": {"role": "ADMIN"}}}
     assert response.headers["access-control-allow-origin"] == APP_ORIGIN
     assert response.headers["access-control-expose-headers"].lower() == "x-request-id"
@@ -65,9 +78,14 @@ async def test_other_origins_are_refused(cors_http, org, origin):
     assert "access-control-allow-origin" not in refused.headers
     assert refused.json()["errors"][0]["extensions"]["code"] == "CORS_PREFLIGHT_REFUSED"
     # The server still answers a simple request; the browser withholds it from the page.
-    actual = await cors_http.post("/graphql", json=QUERY, headers={
-        "Origin": origin, "Authorization": f"Bearer {org.tokens['ADMIN']}",
-    })
+    actual = await cors_http.post(
+        "/graphql",
+        json=QUERY,
+        headers={
+            "Origin": origin,
+            "Authorization": f"Bearer {org.tokens['ADMIN']}",
+        },
+    )
     assert "access-control-allow-origin" not in actual.headers
 
 
@@ -100,10 +118,15 @@ async def subscribe_from(app, origin: str, token: str) -> str:
     transport = ASGIWebSocketTransport(app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         try:
-            async with aconnect_ws("/graphql", client, subprotocols=["graphql-transport-ws"],
-                                   headers={"Origin": origin}) as ws:
-                await ws.send_json({"type": "connection_init",
-                                    "payload": {"Authorization": f"Bearer {token}"}})
+            async with aconnect_ws(
+                "/graphql",
+                client,
+                subprotocols=["graphql-transport-ws"],
+                headers={"Origin": origin},
+            ) as ws:
+                await ws.send_json(
+                    {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
+                )
                 return (await asyncio.wait_for(ws.receive_json(), 10))["type"]
         except (WebSocketUpgradeError, WebSocketDisconnect):
             # Refused before the handshake completes (403 from a real server; 1008 here).

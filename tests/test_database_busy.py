@@ -55,8 +55,12 @@ async def test_a_write_behind_another_writer_answers_database_busy(tmp_path):
     import json
 
     result = await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-c", SCRIPT, str(tmp_path / "busy.sqlite3")],
-        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+        subprocess.run,
+        [sys.executable, "-c", SCRIPT, str(tmp_path / "busy.sqlite3")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
         env={**os.environ, "GQL_CRM_MEDIA_DIR": str(tmp_path / "media")},
     )
     assert result.returncode == 0, result.stderr

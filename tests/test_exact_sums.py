@@ -27,10 +27,10 @@ async def test_sums_of_the_largest_amounts_keep_every_cent(org):
     for lines in ([BIG_LINE], [line("0.01")], [line("0.02")]):
         await invoice(org, client_id, currency="COP", lines=lines)
     for lines in ([BIG_LINE], [line("0.01")]):
-        await invoice(org, client_id, currency="COP", lines=lines, authorize=True,
-                      dueDate=day(30))
-    paid = await invoice(org, client_id, currency="COP", lines=[BIG_LINE], authorize=True,
-                         dueDate=day(-1))
+        await invoice(org, client_id, currency="COP", lines=lines, authorize=True, dueDate=day(30))
+    paid = await invoice(
+        org, client_id, currency="COP", lines=[BIG_LINE], authorize=True, dueDate=day(-1)
+    )
     await pay(org, paid["id"], "0.03")
     for value in ("9999999999999999.99", "0.01", "0.05"):
         await deal(org, client_id, value=value, currency="COP")
@@ -46,9 +46,11 @@ async def test_sums_of_the_largest_amounts_keep_every_cent(org):
     assert sales["amountDue"] == [{"amount": "2469135780246913.56", "currency": "COP"}]
     assert summary["deals"]["open"] == figure(3, ("10000000000000000.05", "COP"))
     assert summary["purchaseOrders"]["total"] == [
-        {"amount": "10000000000000000.05", "currency": "COP"}]
+        {"amount": "10000000000000000.05", "currency": "COP"}
+    ]
     assert by_status(summary["quotes"]["byStatus"])["DRAFT"] == figure(
-        3, ("1234567890123456.82", "COP"))
+        3, ("1234567890123456.82", "COP")
+    )
 
 
 async def test_hours_are_summed_exactly(org):
@@ -57,7 +59,12 @@ async def test_hours_are_summed_exactly(org):
     client_id = await new_client(org)
     web = await project(org, client_id)
     for hours in ("0.01", "0.02", "23.99", "0.1"):
-        await ok(org, LOG_TIME, {"input": {"projectId": web["id"], "date": day(-1),
-                                           "hours": hours}}, "logTime", "timeLog")
+        await ok(
+            org,
+            LOG_TIME,
+            {"input": {"projectId": web["id"], "date": day(-1), "hours": hours}},
+            "logTime",
+            "timeLog",
+        )
     summary = (await org.data(SUMMARY, {"id": client_id}))["client"]["summary"]
     assert summary["projects"]["hoursLogged"] == "24.12"

@@ -5,12 +5,14 @@ import io
 import json
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import openpyxl
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from itsdangerous import URLSafeSerializer
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
 from gql_crm.models import Client, Role
 from gql_crm.services import exports, signing
@@ -55,19 +57,34 @@ def read_csv(content: bytes, delimiter: str = ",") -> list[list[str]]:
 
 async def seed(org):
     await create_client(
-        org, "José Núñez", email="jose@example.com", mobile="612345678", country="ES",
-        gender="MALE", language="es",
-        company={"name": "Acme, S.L.", "legalName": "Acme Ibérica S.L.", "taxId": "B12345674",
-                 "website": "acme.example", "officePhone": "912345678",
-                 "address": {"street": "Calle Mayor 1", "city": "Madrid", "state": "Madrid",
-                             "postalCode": "28001", "country": "ES"}},
+        org,
+        "José Núñez",
+        email="jose@example.com",
+        mobile="612345678",
+        country="ES",
+        gender="MALE",
+        language="es",
+        company={
+            "name": "Acme, S.L.",
+            "legalName": "Acme Ibérica S.L.",
+            "taxId": "B12345674",
+            "website": "acme.example",
+            "officePhone": "912345678",
+            "address": {
+                "street": "Calle Mayor 1",
+                "city": "Madrid",
+                "state": "Madrid",
+                "postalCode": "28001",
+                "country": "ES",
+            },
+        },
     )
-    await create_client(org, "=HYPERLINK(\"http://evil.example\",\"click\")")
+    await create_client(org, '=HYPERLINK("http://evil.example","click")')
     await create_client(org, "+SUM(1,2)")
     await create_client(org, "-2+3")
     await create_client(org, "@cmd")
     await create_client(org, "'=already quoted")
-    await create_client(org, "Plain \"quoted\"; name")
+    await create_client(org, 'Plain "quoted"; name')
 
 
 async def test_csv_export(org, http):
@@ -77,13 +94,12 @@ async def test_csv_export(org, http):
     assert result["fileName"].startswith(f"clients-{org.organization.slug}-")
     assert result["fileName"].endswith(".csv")
     expires = datetime.fromisoformat(result["expiresAt"])
-    assert timedelta(0) < expires - datetime.now(timezone.utc) <= timedelta(seconds=900)
+    assert timedelta(0) < expires - datetime.now(UTC) <= timedelta(seconds=900)
 
     response = await download(http, result["url"])
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.headers["content-disposition"] == (
-        f"attachment; filename=\"{result['fileName']}\"; "
-        f"filename*=UTF-8''{result['fileName']}"
+        f"attachment; filename=\"{result['fileName']}\"; filename*=UTF-8''{result['fileName']}"
     )
     assert response.headers["x-content-type-options"] == "nosniff"
     table = read_csv(response.content)
@@ -103,13 +119,26 @@ async def test_csv_export(org, http):
     listed = await org.data('query { clients(search: "jose") { edges { node { id } } } }')
     jose_id = listed["clients"]["edges"][0]["node"]["id"]
     assert jose == {
-        "Name": "José Núñez", "Email": "jose@example.com", "Mobile": "'+34612345678",
-        "Country": "ES", "Gender": "MALE", "Language": "es", "Category": "",
-        "Company": "Acme, S.L.", "Legal name": "Acme Ibérica S.L.", "Tax ID": "B12345674",
-        "Website": "https://acme.example", "Office phone": "'+34912345678",
-        "Address": "Calle Mayor 1", "City": "Madrid", "State": "Madrid",
-        "Postal code": "28001", "Company country": "ES", "Status": "ACTIVE",
-        "Date added": jose["Date added"], "ID": jose_id,
+        "Name": "José Núñez",
+        "Email": "jose@example.com",
+        "Mobile": "'+34612345678",
+        "Country": "ES",
+        "Gender": "MALE",
+        "Language": "es",
+        "Category": "",
+        "Company": "Acme, S.L.",
+        "Legal name": "Acme Ibérica S.L.",
+        "Tax ID": "B12345674",
+        "Website": "https://acme.example",
+        "Office phone": "'+34912345678",
+        "Address": "Calle Mayor 1",
+        "City": "Madrid",
+        "State": "Madrid",
+        "Postal code": "28001",
+        "Company country": "ES",
+        "Status": "ACTIVE",
+        "Date added": jose["Date added"],
+        "ID": jose_id,
     }
     datetime.strptime(jose["Date added"], "%Y-%m-%d")
 
@@ -150,10 +179,14 @@ async def test_same_rows_as_the_list(org, make_org, http):
     other = await make_org()
     await create_client(other, "García de otra org")
     names = ["Lucía García", "Luis Garcia", "Pedro López", "Marta García Ruiz", "Ana"]
-    ids = {name: await create_client(org, name, country="ES" if "a" in name else "PT")
-           for name in names}
-    await org.data("mutation($id: ID!) { archiveClient(id: $id) { errors { code } } }",
-                   {"id": ids["Luis Garcia"]})
+    ids = {
+        name: await create_client(org, name, country="ES" if "a" in name else "PT")
+        for name in names
+    }
+    await org.data(
+        "mutation($id: ID!) { archiveClient(id: $id) { errors { code } } }",
+        {"id": ids["Luis Garcia"]},
+    )
     cases = [
         {"search": "garcia"},
         {"search": "garcia", "filter": {"status": None}},
@@ -172,15 +205,23 @@ async def test_same_rows_as_the_list(org, make_org, http):
 
 async def test_batches_follow_the_list_order_across_ties(org):
     """Keyset batches smaller than the result, with equal sort keys, miss and repeat nothing."""
-    moment = datetime(2024, 5, 1, tzinfo=timezone.utc)
-    await Client.bulk_create([
-        Client(organization_id=org.id, name=f"Tie {i % 3}", name_key=f"tie {i % 3}",
-               search_text=f"tie {i}", created_at=moment)
-        for i in range(11)
-    ])
+    moment = datetime(2024, 5, 1, tzinfo=UTC)
+    await Client.bulk_create(
+        [
+            Client(
+                organization_id=org.id,
+                name=f"Tie {i % 3}",
+                name_key=f"tie {i % 3}",
+                search_text=f"tie {i}",
+                created_at=moment,
+            )
+            for i in range(11)
+        ]
+    )
     for order in ((), ((exports.ClientOrderField.NAME, True),)):
-        request = exports.ExportRequest(format=exports.ExportFormat.JSON, order=order,
-                                        columns=("name",))
+        request = exports.ExportRequest(
+            format=exports.ExportFormat.JSON, order=order, columns=("name",)
+        )
         chunks = [chunk async for chunk in exports.stream(org.organization, request, 3)]
         names = [row["name"] for row in json.loads(b"".join(chunks))]
         queryset = exports.clients_queryset(org.id, None, request.filters)
@@ -257,8 +298,12 @@ async def test_export_url_is_bound_to_its_organization(org, make_org, http, sett
 def test_cli_export(tmp_path):
     db = f"sqlite://{tmp_path / 'cli.sqlite3'}"
     env_run = [sys.executable, "-m", "gql_crm.cli"]
-    created = subprocess.run([*env_run, "create-org", "Cli Org", "--country", "ES",
-                              "--db", db], capture_output=True, text=True, check=True)
+    created = subprocess.run(
+        [*env_run, "create-org", "Cli Org", "--country", "ES", "--db", db],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     slug = created.stdout.split("slug: ")[1].split()[0]
     seed_script = (
         "import asyncio\n"
@@ -275,17 +320,37 @@ def test_cli_export(tmp_path):
     )
     subprocess.run([sys.executable, "-c", seed_script], check=True)
     out = tmp_path / "clients.csv"
-    subprocess.run([*env_run, "export", "--org", slug, "--search", "zoe", "--db", db,
-                    "-o", str(out)], check=True, capture_output=True)
+    subprocess.run(
+        [*env_run, "export", "--org", slug, "--search", "zoe", "--db", db, "-o", str(out)],
+        check=True,
+        capture_output=True,
+    )
     table = read_csv(out.read_bytes())
     assert table[0] == EN_HEADERS and [row[0] for row in table[1:]] == ["Zoe"]
     xlsx = tmp_path / "clients.xlsx"
-    subprocess.run([*env_run, "export", "--org", slug, "--format", "xlsx", "--language", "es",
-                    "--db", db, "-o", str(xlsx)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            *env_run,
+            "export",
+            "--org",
+            slug,
+            "--format",
+            "xlsx",
+            "--language",
+            "es",
+            "--db",
+            db,
+            "-o",
+            str(xlsx),
+        ],
+        check=True,
+        capture_output=True,
+    )
     sheet = openpyxl.load_workbook(xlsx).active
-    assert sorted(row[0] for row in sheet.iter_rows(min_row=2, values_only=True)) == [
-        "=1+1", "Zoe"
-    ]
-    missing = subprocess.run([*env_run, "export", "--org", "nope", "--db", db, "-o",
-                              str(out)], capture_output=True, text=True)
+    assert sorted(row[0] for row in sheet.iter_rows(min_row=2, values_only=True)) == ["=1+1", "Zoe"]
+    missing = subprocess.run(
+        [*env_run, "export", "--org", "nope", "--db", db, "-o", str(out)],
+        capture_output=True,
+        text=True,
+    )
     assert missing.returncode == 1 and "nope" in missing.stderr

@@ -8,14 +8,15 @@ schema's covered part by hypothesis-graphql (random arguments, aliases, fragment
 
 import dataclasses
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from graphql import build_schema as build_sdl
 from graphql import parse, validate
-from hypothesis import HealthCheck, Phase, given, settings as hypothesis_settings
+from hypothesis import HealthCheck, Phase, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis_graphql import nodes, queries
 
@@ -72,11 +73,26 @@ type Query {
 }
 """
 
-NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 
 IDS = [global_id(t, n) for t in ("Client", "Company", "ClientCategory") for n in range(1, 40)]
-WORDS = ["a", "an", "ana", "ál", "ALVARO", "acme", "madrid", "es", "+34", "612", "b12",
-         "zoë", "100%", "_", ""]
+WORDS = [
+    "a",
+    "an",
+    "ana",
+    "ál",
+    "ALVARO",
+    "acme",
+    "madrid",
+    "es",
+    "+34",
+    "612",
+    "b12",
+    "zoë",
+    "100%",
+    "_",
+    "",
+]
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +102,9 @@ def generated_documents() -> list[str]:
         COVERED_SDL,
         custom_scalars={
             "DateTime": st.datetimes(
-                min_value=datetime(2025, 1, 1), max_value=datetime(2027, 1, 1),
-                timezones=st.just(timezone.utc),
+                min_value=datetime(2025, 1, 1),
+                max_value=datetime(2027, 1, 1),
+                timezones=st.just(UTC),
             ).map(lambda d: nodes.String(d.isoformat())),
             "ID": st.sampled_from([*IDS, "abc"]).map(nodes.String),
             "Int": st.integers(-1, 30).map(nodes.Int),
@@ -97,8 +114,13 @@ def generated_documents() -> list[str]:
     )
     documents: list[str] = []
 
-    @hypothesis_settings(max_examples=150, phases=[Phase.generate], derandomize=True,
-                         deadline=None, suppress_health_check=list(HealthCheck))
+    @hypothesis_settings(
+        max_examples=150,
+        phases=[Phase.generate],
+        derandomize=True,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(strategy)
     def collect(document: str) -> None:
         documents.append(document)
@@ -118,26 +140,55 @@ async def executor_http(settings, database):
 async def build_dataset(org, make_org) -> dict:
     """Clients with every kind of value the list shows: accents, ties, nulls, shared
     companies, categories, archived ones, round and fractional timestamps."""
-    categories = [(await org.data(CREATE_CATEGORY, {"name": name}))["createClientCategory"][
-        "clientCategory"] for name in ("VIP", "Retail")]
+    categories = [
+        (await org.data(CREATE_CATEGORY, {"name": name}))["createClientCategory"]["clientCategory"]
+        for name in ("VIP", "Retail")
+    ]
     vip, retail = categories
     specs = [
-        dict(name="Ana", email="ana@example.es", mobile="612000001", country="ES",
-             gender="FEMALE", language="es", categoryId=vip["id"],
-             company={"name": "ACME", "legalName": "ACME S.L.", "taxId": "B12345674",
-                      "website": "https://acme.es", "officePhone": "912000000",
-                      "address": {"street": "Gran Vía 1", "city": "Madrid", "state": "Madrid",
-                                  "postalCode": "28013", "country": "ES"}}),
+        dict(
+            name="Ana",
+            email="ana@example.es",
+            mobile="612000001",
+            country="ES",
+            gender="FEMALE",
+            language="es",
+            categoryId=vip["id"],
+            company={
+                "name": "ACME",
+                "legalName": "ACME S.L.",
+                "taxId": "B12345674",
+                "website": "https://acme.es",
+                "officePhone": "912000000",
+                "address": {
+                    "street": "Gran Vía 1",
+                    "city": "Madrid",
+                    "state": "Madrid",
+                    "postalCode": "28013",
+                    "country": "ES",
+                },
+            },
+        ),
         dict(name="ana", email="ana2@example.es", company={"name": "ACME"}),
         dict(name="Álvaro Núñez", country="MX", gender="MALE", categoryId=retail["id"]),
         dict(name="Alvaro Nunez", email="alvaro@example.com", gender="UNDISCLOSED"),
-        dict(name="Zoë \"Z\" O'Brien", country="PT", language="pt",
-             company={"name": "Ñandú \\ Co", "address": {"city": "Lisboa"}}),
+        dict(
+            name='Zoë "Z" O\'Brien',
+            country="PT",
+            language="pt",
+            company={"name": "Ñandú \\ Co", "address": {"city": "Lisboa"}},
+        ),
         dict(name="李小龙", email="li@example.cn", gender="OTHER", categoryId=vip["id"]),
     ]
-    specs += [dict(name=f"Cliente {i:02d}", email=f"c{i}@example.es",
-                   categoryId=[vip["id"], retail["id"], None][i % 3],
-                   country=("ES", "MX", None)[i % 3]) for i in range(20)]
+    specs += [
+        dict(
+            name=f"Cliente {i:02d}",
+            email=f"c{i}@example.es",
+            categoryId=[vip["id"], retail["id"], None][i % 3],
+            country=("ES", "MX", None)[i % 3],
+        )
+        for i in range(20)
+    ]
     created = [await create_client(org, **spec) for spec in specs]
     # Pairs of equal created_at (the id breaks the tie), whole seconds and fractions of one.
     for index, client in enumerate(created):
@@ -147,12 +198,17 @@ async def build_dataset(org, make_org) -> dict:
         await org.data(ARCHIVE_CLIENT, {"id": client["id"]})
     other = await make_org()
     stranger = await create_client(other, name="Ana de otra empresa")
-    return {"clients": created, "vip": vip["id"], "retail": retail["id"],
-            "stranger": stranger["id"]}
+    return {
+        "clients": created,
+        "vip": vip["id"],
+        "retail": retail["id"],
+        "stranger": stranger["id"],
+    }
 
 
-async def same_answer(org, executor_http, query: str, variables: dict | None = None, *,
-                      token: bool = True) -> dict:
+async def same_answer(
+    org, executor_http, query: str, variables: dict | None = None, *, token: bool = True
+) -> dict:
     headers = {"X-Request-ID": "req-diff"}
     if token:
         headers["Authorization"] = f"Bearer {org.tokens[next(iter(org.tokens))]}"
@@ -203,13 +259,14 @@ SHAPES = [
     "{ clientCategories { name } clients(first: 1) { totalCount } }",
     "{ __schema { queryType { name } } }",
     '{ __type(name: "Client") { name } clients(first: 1) { totalCount } }',
-    "query A { clients { totalCount } } query B { client(id: \"x\") { id } }",
+    'query A { clients { totalCount } } query B { client(id: "x") { id } }',
 ]
 
 
 def planner_of(app):
-    return next(route.endpoint.planner for route in app.routes
-                if isinstance(route.endpoint, GraphQLApp))
+    return next(
+        route.endpoint.planner for route in app.routes if isinstance(route.endpoint, GraphQLApp)
+    )
 
 
 async def test_hand_written_corpus_answers_the_same(app, org, make_org, executor_http):
@@ -218,37 +275,62 @@ async def test_hand_written_corpus_answers_the_same(app, org, make_org, executor
     first_id = data["clients"][0]["id"]
     archived_id = data["clients"][4]["id"]
     variable_sets = [
-        {}, {"first": 5}, {"first": 0}, {"last": 3}, {"first": 100},
-        {"search": "ana"}, {"search": "a"}, {"search": "ál"}, {"search": "ACME madrid"},
-        {"search": "612000001"}, {"search": "100%"}, {"search": "zoë"}, {"search": "  "},
-        {"filter": {"status": None}}, {"filter": {"status": "ARCHIVED"}},
+        {},
+        {"first": 5},
+        {"first": 0},
+        {"last": 3},
+        {"first": 100},
+        {"search": "ana"},
+        {"search": "a"},
+        {"search": "ál"},
+        {"search": "ACME madrid"},
+        {"search": "612000001"},
+        {"search": "100%"},
+        {"search": "zoë"},
+        {"search": "  "},
+        {"filter": {"status": None}},
+        {"filter": {"status": "ARCHIVED"}},
         {"filter": {"countries": ["es", "México", "Narnia"]}},
         {"filter": {"categoryIds": [data["vip"]]}},
         {"filter": {"categoryIds": [data["vip"], first_id, "abc"]}},
-        {"filter": {"createdAfter": (NOW - timedelta(days=3)).isoformat(),
-                    "createdBefore": NOW.isoformat(), "status": None}},
-        {"orderBy": [{"field": "NAME"}]}, {"orderBy": [{"field": "NAME", "direction": "DESC"}]},
-        {"orderBy": [{"field": "CREATED_AT", "direction": "ASC"}, {"field": "NAME"}],
-         "first": 7},
+        {
+            "filter": {
+                "createdAfter": (NOW - timedelta(days=3)).isoformat(),
+                "createdBefore": NOW.isoformat(),
+                "status": None,
+            }
+        },
+        {"orderBy": [{"field": "NAME"}]},
+        {"orderBy": [{"field": "NAME", "direction": "DESC"}]},
+        {"orderBy": [{"field": "CREATED_AT", "direction": "ASC"}, {"field": "NAME"}], "first": 7},
         {"orderBy": [{"field": "UPDATED_AT", "direction": "DESC"}], "last": 4},
         # errors: page size, both directions, bad cursors, bad variables
-        {"first": 101}, {"first": -1}, {"first": 2, "last": 2}, {"after": "garbage"},
-        {"before": "WyJ4Il0"}, {"first": "two"}, {"filter": {"status": "GONE"}},
+        {"first": 101},
+        {"first": -1},
+        {"first": 2, "last": 2},
+        {"after": "garbage"},
+        {"before": "WyJ4Il0"},
+        {"first": "two"},
+        {"filter": {"status": "GONE"}},
     ]
     for query in (FULL_LIST, LIST_CLIENTS):
         for variables in variable_sets:
             await same_answer(org, executor_http, query, variables)
 
     # Walk every order forwards and backwards, page by page, through both paths.
-    for order in ([{"field": "NAME"}], [{"field": "CREATED_AT", "direction": "DESC"}],
-                  [{"field": "UPDATED_AT"}]):
+    for order in (
+        [{"field": "NAME"}],
+        [{"field": "CREATED_AT", "direction": "DESC"}],
+        [{"field": "UPDATED_AT"}],
+    ):
         for forward in (True, False):
             cursor = None
             for _ in range(20):
                 variables = {"orderBy": order, "filter": {"status": None}}
-                variables.update({"first": 4, "after": cursor} if forward
-                                 else {"last": 4, "before": cursor})
-                page = (await same_answer(org, executor_http, FULL_LIST, variables))
+                variables.update(
+                    {"first": 4, "after": cursor} if forward else {"last": 4, "before": cursor}
+                )
+                page = await same_answer(org, executor_http, FULL_LIST, variables)
                 info = page["data"]["clients"]["pageInfo"]
                 more = info["hasNextPage"] if forward else info["hasPreviousPage"]
                 if not more:
@@ -257,8 +339,15 @@ async def test_hand_written_corpus_answers_the_same(app, org, make_org, executor
             else:
                 pytest.fail("the walk did not end")
 
-    ids = [first_id, archived_id, data["stranger"], data["vip"], "abc",
-           global_id("Client", "abc"), global_id("Client", 0)]
+    ids = [
+        first_id,
+        archived_id,
+        data["stranger"],
+        data["vip"],
+        "abc",
+        global_id("Client", "abc"),
+        global_id("Client", 0),
+    ]
     for shape in SHAPES:
         for id_ in ids:
             await same_answer(org, executor_http, shape, {"id": id_, "yes": True})
@@ -279,10 +368,14 @@ async def answers_of_both_paths(org, settings, query: str) -> list[dict]:
     answers = []
     for fast_path in (True, False):
         app = create_app(dataclasses.replace(settings, fast_path=fast_path), init_orm=False)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://testserver") as client:
-            response = await client.post("/graphql", json={"query": query}, headers={
-                "Authorization": f"Bearer {org.tokens[next(iter(org.tokens))]}"})
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as client:
+            response = await client.post(
+                "/graphql",
+                json={"query": query},
+                headers={"Authorization": f"Bearer {org.tokens[next(iter(org.tokens))]}"},
+            )
             answers.append(response.json())
     return answers
 
@@ -303,8 +396,9 @@ async def test_cost_limit_applies_to_both_paths(org, settings, database):
     assert planned["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
 
 
-async def test_generated_documents_answer_the_same(app, org, make_org, executor_http,
-                                                   generated_documents):
+async def test_generated_documents_answer_the_same(
+    app, org, make_org, executor_http, generated_documents
+):
     await build_dataset(org, make_org)
     schema = build_schema()._schema
     covered = build_sdl(COVERED_SDL)
@@ -339,17 +433,32 @@ async def test_hot_queries_take_one_statement_per_root_field(org, make_org, sql_
 
 async def test_totals_pages_search_filters_and_order_match_the_data(org, make_org):
     data = await build_dataset(org, make_org)
-    page = (await org.data(FULL_LIST, {"search": "ana", "orderBy": [{"field": "NAME", "direction": "ASC"}],
-                                       "first": 1}))["clients"]
+    page = (
+        await org.data(
+            FULL_LIST,
+            {"search": "ana", "orderBy": [{"field": "NAME", "direction": "ASC"}], "first": 1},
+        )
+    )["clients"]
     assert page["totalCount"] == 2
     assert [e["node"]["name"] for e in page["edges"]] == ["Ana"]
     assert page["pageInfo"]["hasNextPage"] and not page["pageInfo"]["hasPreviousPage"]
-    rest = (await org.data(FULL_LIST, {"search": "ana", "orderBy": [{"field": "NAME", "direction": "ASC"}],
-                                       "after": page["pageInfo"]["endCursor"]}))["clients"]
+    rest = (
+        await org.data(
+            FULL_LIST,
+            {
+                "search": "ana",
+                "orderBy": [{"field": "NAME", "direction": "ASC"}],
+                "after": page["pageInfo"]["endCursor"],
+            },
+        )
+    )["clients"]
     assert [e["node"]["name"] for e in rest["edges"]] == ["ana"]
     assert rest["pageInfo"]["hasPreviousPage"] and not rest["pageInfo"]["hasNextPage"]
-    vip = (await org.data(FULL_LIST, {"filter": {"categoryIds": [data["vip"]], "status": None},
-                                      "first": 100}))["clients"]
+    vip = (
+        await org.data(
+            FULL_LIST, {"filter": {"categoryIds": [data["vip"]], "status": None}, "first": 100}
+        )
+    )["clients"]
     assert vip["totalCount"] == len(vip["edges"])
     assert {e["node"]["category"]["id"] for e in vip["edges"]} == {data["vip"]}
     archived = (await org.data(FULL_LIST, {"filter": {"status": "ARCHIVED"}}))["clients"]

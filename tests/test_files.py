@@ -12,7 +12,9 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from gql_crm.app import create_app
@@ -36,6 +38,8 @@ query($id: ID!) { client(id: $id) { files {
 
 def listed_files(data: dict) -> list[dict]:
     return [edge["node"] for edge in data["client"]["files"]["edges"]]
+
+
 SET_PHOTO = """
 mutation($clientId: ID!, $file: Upload!) {
   setClientPhoto(clientId: $clientId, file: $file) {
@@ -50,8 +54,13 @@ mutation($clientId: ID!) {
 
 
 async def attach(org, client_id, name, data, content_type="application/octet-stream", **kw):
-    body = await upload(org, ATTACH, {"clientId": client_id, **kw.pop("variables", {})},
-                        {"file": (name, data, content_type)}, **kw)
+    body = await upload(
+        org,
+        ATTACH,
+        {"clientId": client_id, **kw.pop("variables", {})},
+        {"file": (name, data, content_type)},
+        **kw,
+    )
     assert "errors" not in body, body
     return body["data"]["attachClientFile"]
 
@@ -67,8 +76,14 @@ def blob_path(settings, sha256: str):
 
 async def test_attach_list_and_download(org, http, settings):
     client_id = await create_client(org)
-    result = await attach(org, client_id, "Contrato firmado.pdf", PDF, "text/html",
-                          variables={"description": "Signed contract"})
+    result = await attach(
+        org,
+        client_id,
+        "Contrato firmado.pdf",
+        PDF,
+        "text/html",
+        variables={"description": "Signed contract"},
+    )
     assert result["errors"] == []
     file = result["file"]
     assert file["name"] == "Contrato firmado.pdf"
@@ -89,8 +104,7 @@ async def test_attach_list_and_download(org, http, settings):
     assert response.headers["content-type"] == "application/pdf"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["content-disposition"] == (
-        "attachment; filename=\"Contrato firmado.pdf\"; "
-        "filename*=UTF-8''Contrato%20firmado.pdf"
+        "attachment; filename=\"Contrato firmado.pdf\"; filename*=UTF-8''Contrato%20firmado.pdf"
     )
     file_pk = int(urlsplit(file["url"]).path.rsplit("/", 1)[1])
     by_token = await http.get(
@@ -137,13 +151,15 @@ async def test_png_that_is_really_a_script(org, http):
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "sandbox" in response.headers["content-security-policy"]
 
-    photo = await upload(org, SET_PHOTO, {"clientId": client_id},
-                         {"file": ("avatar.png", script, "image/png")})
+    photo = await upload(
+        org, SET_PHOTO, {"clientId": client_id}, {"file": ("avatar.png", script, "image/png")}
+    )
     assert photo["data"]["setClientPhoto"]["errors"][0]["code"] == "UNSUPPORTED_FILE"
     # A real PNG signature followed by garbage is not an image either.
     broken = image_bytes("PNG")[:40] + b"#!/bin/sh\nrm -rf /\n" * 10
-    photo = await upload(org, SET_PHOTO, {"clientId": client_id},
-                         {"file": ("avatar.png", broken, "image/png")})
+    photo = await upload(
+        org, SET_PHOTO, {"clientId": client_id}, {"file": ("avatar.png", broken, "image/png")}
+    )
     assert photo["data"]["setClientPhoto"]["errors"][0]["code"] == "UNSUPPORTED_FILE"
     assert await File.filter(client_id=int(_pk(client_id)), purpose="PHOTO").count() == 0
 
@@ -180,15 +196,22 @@ async def test_size_limit(org, settings, override_settings):
     ok = await attach(org, client_id, "ok.txt", b"a" * 1000, "text/plain")
     assert ok["errors"] == []
     for size in (1001, 100_000):
-        too_big = await attach(org, client_id, "big.txt", b"a" * size, "text/plain",
-                               headers={"Accept-Language": "es"})
+        too_big = await attach(
+            org, client_id, "big.txt", b"a" * size, "text/plain", headers={"Accept-Language": "es"}
+        )
         assert too_big["errors"] == [
-            {"code": "FILE_TOO_LARGE", "field": ["file"],
-             "message": "El archivo supera los 1000 bytes."}
+            {
+                "code": "FILE_TOO_LARGE",
+                "field": ["file"],
+                "message": "El archivo supera los 1000 bytes.",
+            }
         ]
-    photo = await upload(org, SET_PHOTO, {"clientId": client_id},
-                         {"file": ("p.png", image_bytes("PNG", (400, 400)) + b"x" * 2000,
-                                   "image/png")})
+    photo = await upload(
+        org,
+        SET_PHOTO,
+        {"clientId": client_id},
+        {"file": ("p.png", image_bytes("PNG", (400, 400)) + b"x" * 2000, "image/png")},
+    )
     assert photo["data"]["setClientPhoto"]["errors"][0]["code"] == "FILE_TOO_LARGE"
     assert not list((settings.media_dir / "blobs" / "incoming").iterdir())
 
@@ -208,12 +231,13 @@ async def test_another_organizations_file_id_and_url(org, make_org, http, settin
     deleted = await other.data(DELETE, {"id": file["id"]})
     assert deleted["deleteFile"]["errors"] == [{"code": "NOT_FOUND", "field": ["id"]}]
     attached = await attach(other, client_id, "x.txt", b"hello", "text/plain")
-    assert attached["errors"] == [{"code": "NOT_FOUND", "field": ["clientId"],
-                                   "message": "Not found."}]
+    assert attached["errors"] == [
+        {"code": "NOT_FOUND", "field": ["clientId"], "message": "Not found."}
+    ]
 
     # A signed URL opens its own file only, and only while it is valid and untouched.
     other_client = await create_client(other)
-    other_file = (await attach(other, other_client, "o.pdf", PDF + b"x", "application/pdf"))
+    other_file = await attach(other, other_client, "o.pdf", PDF + b"x", "application/pdf")
     other_pk = int(urlsplit(other_file["file"]["url"]).path.rsplit("/", 1)[1])
     token = urlsplit(file["url"]).query.removeprefix("token=")
     assert (await http.get(f"/files/{other_pk}?token={token}")).status_code == 401
@@ -243,7 +267,9 @@ async def test_nothing_under_media_is_reachable_by_path(org, http, settings):
         "/files/../.secret_key",
         "/.secret_key",
     ):
-        response = await http.get(path, headers={"Authorization": f"Bearer {org.tokens[Role.ADMIN]}"})
+        response = await http.get(
+            path, headers={"Authorization": f"Bearer {org.tokens[Role.ADMIN]}"}
+        )
         assert response.status_code == 404, path
         assert PDF not in response.content
 
@@ -276,8 +302,13 @@ async def test_delete_file(org, http, settings):
 
 async def test_viewer_cannot_upload(org):
     client_id = await create_client(org)
-    body = await upload(org, ATTACH, {"clientId": client_id},
-                        {"file": ("a.pdf", PDF, "application/pdf")}, role=Role.VIEWER)
+    body = await upload(
+        org,
+        ATTACH,
+        {"clientId": client_id},
+        {"file": ("a.pdf", PDF, "application/pdf")},
+        role=Role.VIEWER,
+    )
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
@@ -285,9 +316,12 @@ async def test_multipart_needs_preflight_header(org):
     client_id = await create_client(org)
     response = await org.http.post(
         "/graphql",
-        data={"operations": '{"query": "mutation($f: Upload!) { attachClientFile(clientId: \\"'
-              + client_id + '\\", file: $f) { errors { code } } }", "variables": {"f": null}}',
-              "map": '{"0": ["variables.f"]}'},
+        data={
+            "operations": '{"query": "mutation($f: Upload!) { attachClientFile(clientId: \\"'
+            + client_id
+            + '\\", file: $f) { errors { code } } }", "variables": {"f": null}}',
+            "map": '{"0": ["variables.f"]}',
+        },
         files={"0": ("a.pdf", PDF, "application/pdf")},
         headers={"Authorization": f"Bearer {org.tokens[Role.ADMIN]}"},
     )
@@ -308,8 +342,13 @@ def _jpeg_with_metadata() -> bytes:
 async def test_client_photo(org, http, settings):
     client_id = await create_client(org)
     original = _jpeg_with_metadata()
-    result = await upload(org, SET_PHOTO, {"clientId": client_id},
-                          {"file": ("me.jpeg", original, "image/jpeg")}, role=Role.MEMBER)
+    result = await upload(
+        org,
+        SET_PHOTO,
+        {"clientId": client_id},
+        {"file": ("me.jpeg", original, "image/jpeg")},
+        role=Role.MEMBER,
+    )
     payload = result["data"]["setClientPhoto"]
     assert payload["errors"] == []
     photo = payload["client"]["photo"]
@@ -334,8 +373,12 @@ async def test_client_photo(org, http, settings):
     assert listed_files(await org.data(FILES, {"id": client_id})) == []
 
     first_keys = [f.storage_key for f in await File.filter(client_id=int(_pk(client_id)))]
-    second = await upload(org, SET_PHOTO, {"clientId": client_id},
-                          {"file": ("new.gif", image_bytes("GIF", (30, 30)), "image/gif")})
+    second = await upload(
+        org,
+        SET_PHOTO,
+        {"clientId": client_id},
+        {"file": ("new.gif", image_bytes("GIF", (30, 30)), "image/gif")},
+    )
     photo = second["data"]["setClientPhoto"]["client"]["photo"]
     assert (photo["width"], photo["height"]) == (30, 30)
     assert (await http.get(path_of(photo["url"]))).headers["content-type"] == "image/png"
@@ -352,13 +395,18 @@ async def test_client_photo(org, http, settings):
 @pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
 async def test_photo_formats_and_other_org(org, make_org, fmt):
     client_id = await create_client(org)
-    result = await upload(org, SET_PHOTO, {"clientId": client_id},
-                          {"file": ("p", image_bytes(fmt, (300, 100)), "application/pdf")})
+    result = await upload(
+        org,
+        SET_PHOTO,
+        {"clientId": client_id},
+        {"file": ("p", image_bytes(fmt, (300, 100)), "application/pdf")},
+    )
     photo = result["data"]["setClientPhoto"]["client"]["photo"]
     assert (photo["width"], photo["height"]) == (300, 100)
     other = await make_org()
-    attempt = await upload(other, SET_PHOTO, {"clientId": client_id},
-                           {"file": ("p", image_bytes(fmt), "image/png")})
+    attempt = await upload(
+        other, SET_PHOTO, {"clientId": client_id}, {"file": ("p", image_bytes(fmt), "image/png")}
+    )
     assert attempt["data"]["setClientPhoto"]["errors"][0]["code"] == "NOT_FOUND"
     seen = await other.data("query($id: ID!) { client(id: $id) { id } }", {"id": client_id})
     assert seen["client"] is None
@@ -367,29 +415,48 @@ async def test_photo_formats_and_other_org(org, make_org, fmt):
 async def test_too_many_pixels(org, override_settings):
     override_settings(max_image_pixels=100)
     client_id = await create_client(org)
-    result = await upload(org, SET_PHOTO, {"clientId": client_id},
-                          {"file": ("p.png", image_bytes("PNG", (11, 10)), "image/png")})
+    result = await upload(
+        org,
+        SET_PHOTO,
+        {"clientId": client_id},
+        {"file": ("p.png", image_bytes("PNG", (11, 10)), "image/png")},
+    )
     assert result["data"]["setClientPhoto"]["errors"][0]["code"] == "IMAGE_TOO_LARGE"
-    fits = await upload(org, SET_PHOTO, {"clientId": client_id},
-                        {"file": ("p.png", image_bytes("PNG", (10, 10)), "image/png")})
+    fits = await upload(
+        org,
+        SET_PHOTO,
+        {"clientId": client_id},
+        {"file": ("p.png", image_bytes("PNG", (10, 10)), "image/png")},
+    )
     assert fits["data"]["setClientPhoto"]["errors"] == []
 
 
 def _png_claiming(width: int, height: int) -> bytes:
     """A PNG whose header claims `width` x `height` pixels, with almost no pixel data."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data)))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
 async def test_a_photo_claiming_enormous_dimensions_is_too_large(org):
     # Far past Pillow's own decompression-bomb guard, which fires before our limit.
     client_id = await create_client(org)
-    result = await upload(org, SET_PHOTO, {"clientId": client_id},
-                          {"file": ("p.png", _png_claiming(50_000, 50_000), "image/png")})
+    result = await upload(
+        org,
+        SET_PHOTO,
+        {"clientId": client_id},
+        {"file": ("p.png", _png_claiming(50_000, 50_000), "image/png")},
+    )
     errors = result["data"]["setClientPhoto"]["errors"]
     assert [(e["code"], e["field"]) for e in errors] == [("IMAGE_TOO_LARGE", ["file"])]
     assert await File.filter(client_id=int(_pk(client_id))).count() == 0
@@ -399,9 +466,13 @@ async def test_a_truncated_photo_is_damaged(org):
     client_id = await create_client(org)
     jpeg = image_bytes("JPEG", (400, 300))
     for headers, text in (({}, "damaged"), ({"Accept-Language": "es"}, "dañada")):
-        result = await upload(org, SET_PHOTO, {"clientId": client_id},
-                              {"file": ("p.jpg", jpeg[: len(jpeg) // 2], "image/jpeg")},
-                              headers=headers)
+        result = await upload(
+            org,
+            SET_PHOTO,
+            {"clientId": client_id},
+            {"file": ("p.jpg", jpeg[: len(jpeg) // 2], "image/jpeg")},
+            headers=headers,
+        )
         errors = result["data"]["setClientPhoto"]["errors"]
         assert [(e["code"], e["field"]) for e in errors] == [("DAMAGED_IMAGE", ["file"])]
         assert text in errors[0]["message"]
@@ -411,8 +482,12 @@ async def test_a_truncated_photo_is_damaged(org):
 async def test_list_photos_and_files_in_constant_queries(org, sql_statements):
     ids = [await create_client(org, name=f"C{i}") for i in range(4)]
     for client_id in ids:
-        await upload(org, SET_PHOTO, {"clientId": client_id},
-                     {"file": ("p.png", image_bytes("PNG"), "image/png")})
+        await upload(
+            org,
+            SET_PHOTO,
+            {"clientId": client_id},
+            {"file": ("p.png", image_bytes("PNG"), "image/png")},
+        )
         await attach(org, client_id, "a.txt", client_id.encode(), "text/plain")
     query = """query($n: Int) { clients(first: $n) { edges { node {
         photo { thumbnailUrl }
@@ -422,9 +497,10 @@ async def test_list_photos_and_files_in_constant_queries(org, sql_statements):
         sql_statements.clear()
         data = await org.data(query, {"n": n})
         assert all(edge["node"]["photo"] for edge in data["clients"]["edges"])
-        assert all(edge["node"]["files"]["totalCount"] == 1
-                   and len(edge["node"]["files"]["edges"]) == 1
-                   for edge in data["clients"]["edges"])
+        assert all(
+            edge["node"]["files"]["totalCount"] == 1 and len(edge["node"]["files"]["edges"]) == 1
+            for edge in data["clients"]["edges"]
+        )
         counts.append(len(sql_statements))
     assert counts[0] == counts[1]
 
@@ -432,18 +508,23 @@ async def test_list_photos_and_files_in_constant_queries(org, sql_statements):
 async def test_oversized_request_is_refused_before_parsing(org, settings):
     # The body limits sit in the middleware, outside the GraphQL view: an app of their own.
     app = create_app(dataclasses.replace(settings, max_upload_bytes=1000), init_orm=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://testserver") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as client:
         response = await client.post(
             "/graphql",
             content=b"x" * (1000 + 1024 * 1024 + 1),
-            headers={"Authorization": f"Bearer {org.tokens[Role.ADMIN]}",
-                     "Content-Type": "multipart/form-data; boundary=x",
-                     "GraphQL-Require-Preflight": "1", "Accept-Language": "es"},
+            headers={
+                "Authorization": f"Bearer {org.tokens[Role.ADMIN]}",
+                "Content-Type": "multipart/form-data; boundary=x",
+                "GraphQL-Require-Preflight": "1",
+                "Accept-Language": "es",
+            },
         )
     assert response.status_code == 413
     assert response.json()["errors"][0] == {
-        "message": "El archivo supera los 1000 bytes.", "extensions": {"code": "FILE_TOO_LARGE"}
+        "message": "El archivo supera los 1000 bytes.",
+        "extensions": {"code": "FILE_TOO_LARGE"},
     }
 
 

@@ -10,7 +10,6 @@ CI runs 150 fixed examples per strategy; GQL_CRM_FUZZ_EXAMPLES=3000 draws that m
 
 import base64
 import os
-from decimal import Decimal
 
 import graphql
 import pytest
@@ -22,7 +21,14 @@ from gql_crm.api.schema import build_schema
 from gql_crm.models import Role, User
 from gql_crm.services import auth
 from tests.profile_helpers import (
-    deal, invoice, new_client, pay, project, purchase_order, quote, task,
+    deal,
+    invoice,
+    new_client,
+    pay,
+    project,
+    purchase_order,
+    quote,
+    task,
 )
 
 # Fixed examples by default, so CI never fails on a draw it has not seen before; a count
@@ -30,9 +36,11 @@ from tests.profile_helpers import (
 EXAMPLES = int(os.environ.get("GQL_CRM_FUZZ_EXAMPLES") or 0)
 
 SCHEMA = build_schema()._schema
-NODE_TYPES = sorted(t.name for t in SCHEMA.type_map.values()
-                    if isinstance(t, graphql.GraphQLObjectType)
-                    and any(i.name == "Node" for i in t.interfaces))
+NODE_TYPES = sorted(
+    t.name
+    for t in SCHEMA.type_map.values()
+    if isinstance(t, graphql.GraphQLObjectType) and any(i.name == "Node" for i in t.interfaces)
+)
 
 # IDs of the rows the fixture made, filled in before the first example.
 KNOWN_IDS: list[str] = []
@@ -76,18 +84,26 @@ def _json_literal(value) -> graphql.ValueNode:
         return nodes.String(value)
     if isinstance(value, list):
         return nodes.List([_json_literal(item) for item in value])
-    return nodes.Object([
-        graphql.ObjectFieldNode(name=graphql.NameNode(value=key), value=_json_literal(item))
-        for key, item in value.items()
-    ])
+    return nodes.Object(
+        [
+            graphql.ObjectFieldNode(name=graphql.NameNode(value=key), value=_json_literal(item))
+            for key, item in value.items()
+        ]
+    )
 
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False,
-                                                          allow_infinity=False) | st.text(),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True),
-                      children, max_size=3),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True), children, max_size=3
+        )
+    ),
     max_leaves=8,
 ).map(_json_literal)
 
@@ -106,8 +122,12 @@ FUZZ_SETTINGS = settings(
     derandomize=not EXAMPLES,
     database=None,
     deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                           HealthCheck.filter_too_much, HealthCheck.data_too_large],
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
 )
 
 
@@ -119,8 +139,12 @@ async def fuzz_org(make_org):
     KNOWN_IDS.clear()
     for owner in (org, other):
         client_id = await new_client(owner, "Fuzz", email=f"fuzz{owner.id}@example.com")
-        made = [await project(owner, client_id), await deal(owner, client_id),
-                await quote(owner, client_id), await purchase_order(owner, client_id)]
+        made = [
+            await project(owner, client_id),
+            await deal(owner, client_id),
+            await quote(owner, client_id),
+            await purchase_order(owner, client_id),
+        ]
         made.append(await task(owner, made[0]["id"]))
         paid = await invoice(owner, client_id, authorize=True)
         await pay(owner, paid["id"], "10")
@@ -134,7 +158,9 @@ async def fuzz_org(make_org):
 async def _check(org, document: str) -> None:
     token = org.tokens[Role.ADMIN]
     response = await org.http.post(
-        "/graphql", json={"query": document}, headers={"Authorization": f"Bearer {token}"},
+        "/graphql",
+        json={"query": document},
+        headers={"Authorization": f"Bearer {token}"},
     )
     assert response.status_code < 500, (document, response.text)
     body = response.json()

@@ -38,7 +38,8 @@ async def graphiql_page(http):
 async def test_the_page_loads_only_assets_of_its_own_origin(http):
     response, assets = await graphiql_page(http)
     urls = [s["src"] for s in assets.scripts] + [
-        link["href"] for link in assets.links if link.get("rel") == "stylesheet"]
+        link["href"] for link in assets.links if link.get("rel") == "stylesheet"
+    ]
     assert len(urls) == 8
     for url in urls:
         assert url.startswith("/graphiql/") and not url.startswith("//"), url
@@ -53,13 +54,15 @@ async def test_every_asset_is_served_with_its_type_and_integrity(http):
     _, assets = await graphiql_page(http)
     expected_types = {".js": ("text/javascript", "application/javascript"), ".css": ("text/css",)}
     tagged = [(s["src"], s.get("integrity")) for s in assets.scripts] + [
-        (link["href"], link.get("integrity")) for link in assets.links
-        if link.get("rel") == "stylesheet"]
+        (link["href"], link.get("integrity"))
+        for link in assets.links
+        if link.get("rel") == "stylesheet"
+    ]
     for url, integrity in tagged:
         response = await http.get(url, headers={"Accept-Encoding": "identity"})
         assert response.status_code == 200, url
         media_type = response.headers["content-type"].split(";")[0]
-        assert media_type in expected_types[url[url.rindex("."):]], (url, media_type)
+        assert media_type in expected_types[url[url.rindex(".") :]], (url, media_type)
         assert response.headers["x-content-type-options"] == "nosniff"
         if integrity:
             digest = base64.b64encode(hashlib.sha384(response.content).digest()).decode()
@@ -78,8 +81,8 @@ async def test_graphiql_has_headers_tab_explorer_and_subscriptions(http):
 async def test_the_page_policy_allows_only_what_it_needs(http):
     response, _ = await graphiql_page(http)
     policy = dict(
-        (part.strip().split(" ", 1) + [""])[:2] for part in
-        response.headers["content-security-policy"].split(";")
+        (part.strip().split(" ", 1) + [""])[:2]
+        for part in response.headers["content-security-policy"].split(";")
     )
     assert policy["default-src"] == "'none'"
     assert policy["script-src"] == "'self'"
@@ -101,8 +104,9 @@ async def test_nothing_else_is_served(http, path):
 
 
 async def test_assets_are_gzipped_for_browsers(http):
-    response = await http.get("/graphiql/graphiql-3.8.3.min.js",
-                              headers={"Accept-Encoding": "gzip"})
+    response = await http.get(
+        "/graphiql/graphiql-3.8.3.min.js", headers={"Accept-Encoding": "gzip"}
+    )
     assert response.headers["content-encoding"] == "gzip"
     assert len(response.content) == (STATIC_DIR / "graphiql-3.8.3.min.js").stat().st_size
 
@@ -111,8 +115,11 @@ def test_the_wheel_ships_the_page_and_its_assets():
     pyproject = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
     patterns = pyproject["tool"]["setuptools"]["package-data"]["gql_crm.http"]
     package_dir = STATIC_DIR.parent.parent
-    shipped = [path.relative_to(package_dir).as_posix() for path in package_dir.rglob("*")
-               if path.is_file() and path.suffix != ".py" and "__pycache__" not in path.parts]
+    shipped = [
+        path.relative_to(package_dir).as_posix()
+        for path in package_dir.rglob("*")
+        if path.is_file() and path.suffix != ".py" and "__pycache__" not in path.parts
+    ]
     assert "graphiql.html" in shipped and len(shipped) > 8
     for name in shipped:
         assert any(fnmatch(name, pattern) for pattern in patterns), name

@@ -18,7 +18,9 @@ def auth(org) -> dict:
 
 def only_error(response) -> dict:
     assert response.headers["content-type"].split(";")[0] in (
-        "application/json", GRAPHQL_RESPONSE_JSON), response.text
+        "application/json",
+        GRAPHQL_RESPONSE_JSON,
+    ), response.text
     (error,) = response.json()["errors"]
     assert error["message"]
     return error
@@ -40,22 +42,54 @@ async def test_validation_errors_keep_their_code(org):
     assert only_error_of(body)["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
 
 
-@pytest.mark.parametrize("request_kwargs,status,code,reason", [
-    ({"json": {"query": "query A { __typename } query B { __typename }", "operationName": "C"}},
-     400, "OPERATION_RESOLUTION_FAILURE", "UNKNOWN_OPERATION"),
-    ({"json": {"query": "query A { __typename } query B { __typename }"}},
-     400, "OPERATION_RESOLUTION_FAILURE", "OPERATION_NAME_REQUIRED"),
-    ({"json": [{"query": "{ __typename }"}, {"query": "{ __typename }"}]},
-     400, "BATCHING_DISABLED", None),
-    ({"json": {"query": 'subscription { importJobUpdated(id: "SW1wb3J0Sm9iOjE=") { id } }'}},
-     400, "SUBSCRIPTION_OVER_HTTP", None),
-    ({"json": {}}, 400, "BAD_REQUEST", "QUERY_REQUIRED"),
-    ({"content": b"{not json", "headers": {"Content-Type": "application/json"}},
-     400, "BAD_REQUEST", None),
-    ({"content": b"{ viewer { role } }", "headers": {"Content-Type": "text/plain"}},
-     400, "BAD_REQUEST", None),
-    ({"json": {"query": "{ __typename }", "variables": [1]}}, 400, "BAD_REQUEST", None),
-])
+@pytest.mark.parametrize(
+    "request_kwargs,status,code,reason",
+    [
+        (
+            {
+                "json": {
+                    "query": "query A { __typename } query B { __typename }",
+                    "operationName": "C",
+                }
+            },
+            400,
+            "OPERATION_RESOLUTION_FAILURE",
+            "UNKNOWN_OPERATION",
+        ),
+        (
+            {"json": {"query": "query A { __typename } query B { __typename }"}},
+            400,
+            "OPERATION_RESOLUTION_FAILURE",
+            "OPERATION_NAME_REQUIRED",
+        ),
+        (
+            {"json": [{"query": "{ __typename }"}, {"query": "{ __typename }"}]},
+            400,
+            "BATCHING_DISABLED",
+            None,
+        ),
+        (
+            {"json": {"query": 'subscription { importJobUpdated(id: "SW1wb3J0Sm9iOjE=") { id } }'}},
+            400,
+            "SUBSCRIPTION_OVER_HTTP",
+            None,
+        ),
+        ({"json": {}}, 400, "BAD_REQUEST", "QUERY_REQUIRED"),
+        (
+            {"content": b"{not json", "headers": {"Content-Type": "application/json"}},
+            400,
+            "BAD_REQUEST",
+            None,
+        ),
+        (
+            {"content": b"{ viewer { role } }", "headers": {"Content-Type": "text/plain"}},
+            400,
+            "BAD_REQUEST",
+            None,
+        ),
+        ({"json": {"query": "{ __typename }", "variables": [1]}}, 400, "BAD_REQUEST", None),
+    ],
+)
 async def test_refusals_are_graphql_json_with_a_code(org, request_kwargs, status, code, reason):
     headers = {**auth(org), **request_kwargs.pop("headers", {})}
     response = await org.http.post("/graphql", headers=headers, **request_kwargs)
@@ -67,8 +101,13 @@ async def test_refusals_are_graphql_json_with_a_code(org, request_kwargs, status
 
 
 async def test_mutations_are_refused_over_get(org):
-    response = await org.http.get("/graphql", headers=auth(org), params={
-        "query": 'mutation { createClientCategory(input: {name: "Via GET"}) { errors { code } } }'})
+    response = await org.http.get(
+        "/graphql",
+        headers=auth(org),
+        params={
+            "query": 'mutation { createClientCategory(input: {name: "Via GET"}) { errors { code } } }'
+        },
+    )
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
     assert only_error(response)["extensions"]["code"] == "MUTATION_OVER_GET"
@@ -77,8 +116,11 @@ async def test_mutations_are_refused_over_get(org):
 
 
 async def test_refusals_speak_the_callers_language(org):
-    response = await org.http.post("/graphql", json={"query": "{ a } ", "operationName": "B"},
-                                   headers={**auth(org), "Accept-Language": "es"})
+    response = await org.http.post(
+        "/graphql",
+        json={"query": "{ a } ", "operationName": "B"},
+        headers={**auth(org), "Accept-Language": "es"},
+    )
     assert only_error(response)["message"] == "El documento no tiene ninguna operación llamada B."
 
 
@@ -92,42 +134,58 @@ async def test_a_negative_page_size_says_so(org):
 # GraphQL over HTTP (https://graphql.github.io/graphql-over-http/draft/): with its media
 # type, a request error is a 4xx without `data`; with application/json, 200 as before.
 
+
 async def test_graphql_response_json_for_request_errors(org):
     for query in ("{ viewer { ", "{ nope }"):
-        response = await org.http.post("/graphql", json={"query": query},
-                                       headers={**auth(org), "Accept": APOLLO_ACCEPT})
+        response = await org.http.post(
+            "/graphql", json={"query": query}, headers={**auth(org), "Accept": APOLLO_ACCEPT}
+        )
         assert response.status_code == 400
         assert response.headers["content-type"] == GRAPHQL_RESPONSE_JSON
         assert "data" not in response.json()
         assert only_error(response)["extensions"]["code"] in (
-            "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED")
+            "GRAPHQL_PARSE_FAILED",
+            "GRAPHQL_VALIDATION_FAILED",
+        )
 
 
 async def test_graphql_response_json_for_execution(org):
-    response = await org.http.post("/graphql", json={"query": "{ viewer { role } }"},
-                                   headers={**auth(org), "Accept": GRAPHQL_RESPONSE_JSON})
+    response = await org.http.post(
+        "/graphql",
+        json={"query": "{ viewer { role } }"},
+        headers={**auth(org), "Accept": GRAPHQL_RESPONSE_JSON},
+    )
     assert response.status_code == 200
     assert response.headers["content-type"] == GRAPHQL_RESPONSE_JSON
     assert response.json() == {"data": {"viewer": {"role": "ADMIN"}}}
     # A field error is still a 200 with data.
     response = await org.http.post(
-        "/graphql", json={"query": "{ clients(first: -1) { totalCount } }"},
-        headers={**auth(org), "Accept": GRAPHQL_RESPONSE_JSON})
+        "/graphql",
+        json={"query": "{ clients(first: -1) { totalCount } }"},
+        headers={**auth(org), "Accept": GRAPHQL_RESPONSE_JSON},
+    )
     assert response.status_code == 200
     assert "data" in response.json()
 
 
 async def test_refusals_use_the_negotiated_media_type(org):
-    response = await org.http.post("/graphql", json=[{"query": "{ __typename }"}],
-                                   headers={**auth(org), "Accept": APOLLO_ACCEPT})
+    response = await org.http.post(
+        "/graphql",
+        json=[{"query": "{ __typename }"}],
+        headers={**auth(org), "Accept": APOLLO_ACCEPT},
+    )
     assert response.headers["content-type"] == GRAPHQL_RESPONSE_JSON
     assert only_error(response)["extensions"]["code"] == "BATCHING_DISABLED"
     assert response.headers["cache-control"] == "no-store"
 
 
 async def test_application_json_stays_the_default(org):
-    for accept in (None, "*/*", "application/json",
-                   "application/json, application/graphql-response+json;q=0.5"):
+    for accept in (
+        None,
+        "*/*",
+        "application/json",
+        "application/json, application/graphql-response+json;q=0.5",
+    ):
         headers = {**auth(org), **({"Accept": accept} if accept else {})}
         response = await org.http.post("/graphql", json={"query": "{ nope }"}, headers=headers)
         assert response.status_code == 200
@@ -144,20 +202,27 @@ async def batching_http(settings, database):
 
 
 async def test_batching_when_enabled(batching_http, org):
-    response = await batching_http.post("/graphql", headers=auth(org), json=[
-        {"query": "{ viewer { role } }"},
-        {"query": 'mutation($n: String!) { createClientCategory(input: {name: $n}) { clientCategory { name } } }',
-         "variables": {"n": "Batched"}},
-        {"query": "{ nope }"},
-    ])
+    response = await batching_http.post(
+        "/graphql",
+        headers=auth(org),
+        json=[
+            {"query": "{ viewer { role } }"},
+            {
+                "query": "mutation($n: String!) { createClientCategory(input: {name: $n}) { clientCategory { name } } }",
+                "variables": {"n": "Batched"},
+            },
+            {"query": "{ nope }"},
+        ],
+    )
     assert response.status_code == 200
     first, second, third = response.json()
     assert first == {"data": {"viewer": {"role": "ADMIN"}}}
     assert second["data"]["createClientCategory"]["clientCategory"] == {"name": "Batched"}
     assert third["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
 
-    too_many = await batching_http.post("/graphql", headers=auth(org),
-                                        json=[{"query": "{ __typename }"}] * 4)
+    too_many = await batching_http.post(
+        "/graphql", headers=auth(org), json=[{"query": "{ __typename }"}] * 4
+    )
     assert too_many.status_code == 400
     error = only_error(too_many)
     assert error["extensions"]["code"] == "TOO_MANY_OPERATIONS"
@@ -165,8 +230,9 @@ async def test_batching_when_enabled(batching_http, org):
 
 
 async def test_cache_headers(org, http):
-    authenticated = await org.http.get("/graphql", params={"query": "{ viewer { role } }"},
-                                       headers=auth(org))
+    authenticated = await org.http.get(
+        "/graphql", params={"query": "{ viewer { role } }"}, headers=auth(org)
+    )
     assert authenticated.headers["cache-control"] == "no-store"
     posted = await http.post("/graphql", json={"query": "{ __typename }"})
     assert posted.headers["cache-control"] == "no-store"
@@ -190,13 +256,16 @@ async def test_limits_are_validation_failures(org):
     assert only_error_of(body)["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
 
 
-@pytest.mark.parametrize("path,status,code", [
-    ("/files/999999", 401, "UNAUTHENTICATED"),
-    ("/files/999999?token=forged", 401, "UNAUTHENTICATED"),
-    ("/exports/forged", 404, "NOT_FOUND"),
-    ("/imports/failed-rows/forged", 404, "NOT_FOUND"),
-    ("/nowhere", 404, "NOT_FOUND"),
-])
+@pytest.mark.parametrize(
+    "path,status,code",
+    [
+        ("/files/999999", 401, "UNAUTHENTICATED"),
+        ("/files/999999?token=forged", 401, "UNAUTHENTICATED"),
+        ("/exports/forged", 404, "NOT_FOUND"),
+        ("/imports/failed-rows/forged", 404, "NOT_FOUND"),
+        ("/nowhere", 404, "NOT_FOUND"),
+    ],
+)
 async def test_download_refusals_are_graphql_json(http, path, status, code):
     response = await http.get(path, headers={"Accept-Language": "es"})
     assert response.status_code == status
@@ -215,6 +284,9 @@ async def test_a_named_operation_among_several_runs(org):
     # Words that look like operations in a comment do not count.
     body = await org.data("query A { viewer { role } } # query mutation")
     assert body == {"viewer": {"role": "ADMIN"}}
-    response = await org.http.post("/graphql", headers=auth(org), json={
-        "query": "query A { viewer { role } } query B { __typename }", "operationName": "B"})
+    response = await org.http.post(
+        "/graphql",
+        headers=auth(org),
+        json={"query": "query A { viewer { role } } query B { __typename }", "operationName": "B"},
+    )
     assert response.json() == {"data": {"__typename": "Query"}}

@@ -50,7 +50,9 @@ async def test_windows_1252_semicolon_sample_reports_each_planted_problem(org):
 
 async def test_xlsx_sample_numbers_and_dates(org):
     content = (SAMPLES / "clientes.xlsx").read_bytes()
-    job = await run_import(org, content, name="clientes.xlsx", content_type="application/octet-stream")
+    job = await run_import(
+        org, content, name="clientes.xlsx", content_type="application/octet-stream"
+    )
     assert job["status"] == "SUCCEEDED", job
     assert (job["totalRows"], job["created"], job["failed"]) == (30, 30, 0)
     assert job["ignoredColumns"] == ["Fecha de alta"]
@@ -70,11 +72,13 @@ async def test_a_second_run_of_the_same_file_creates_nothing(org):
 
 async def test_dry_run_reports_what_a_real_run_does_and_writes_nothing(org):
     await create_client(org, name="Existing", email="ana@example.com")
-    rows = [HEADER,
-            ["Ana", "ana@example.com", "", "", "", "", ""],
-            ["Bea", "bea@example.com", "612345678", "España", "VIP", "Acme", "B85866127"],
-            ["Bea 2", "BEA@example.com", "", "", "", "", ""],
-            ["", "nobody@example.com", "", "", "", "", ""]]
+    rows = [
+        HEADER,
+        ["Ana", "ana@example.com", "", "", "", "", ""],
+        ["Bea", "bea@example.com", "612345678", "España", "VIP", "Acme", "B85866127"],
+        ["Bea 2", "BEA@example.com", "", "", "", "", ""],
+        ["", "nobody@example.com", "", "", "", "", ""],
+    ]
     options = {"mode": "UPDATE_EXISTING"}
     dry = await run_import(org, csv_bytes(rows), {**options, "dryRun": True})
     assert dry["dryRun"] is True
@@ -84,15 +88,26 @@ async def test_dry_run_reports_what_a_real_run_does_and_writes_nothing(org):
     real = await run_import(org, csv_bytes(rows), options)
     counts = ("created", "updated", "skipped", "failed", "totalRows", "mapping")
     assert {k: dry[k] for k in counts} == {k: real[k] for k in counts}
-    assert errors_of(dry) == errors_of(real) == [(4, "EMAIL", "DUPLICATE_IN_FILE"),
-                                                 (5, "NAME", "REQUIRED")]
+    assert (
+        errors_of(dry)
+        == errors_of(real)
+        == [(4, "EMAIL", "DUPLICATE_IN_FILE"), (5, "NAME", "REQUIRED")]
+    )
     assert (real["created"], real["updated"]) == (1, 1)
     assert [c.name for c in await stored(org)] == ["Ana", "Bea"]
 
 
 async def test_modes_and_matching(org):
-    existing = pk_of((await create_client(org, name="Carla", email="carla@example.com",
-                                          company={"name": "Acme", "taxId": "B85866127"}))["id"])
+    existing = pk_of(
+        (
+            await create_client(
+                org,
+                name="Carla",
+                email="carla@example.com",
+                company={"name": "Acme", "taxId": "B85866127"},
+            )
+        )["id"]
+    )
     rows = [HEADER, ["Carla Ruiz", "carla@example.com", "", "", "", "", ""]]
     created_only = await run_import(org, csv_bytes(rows), {"mode": "CREATE_ONLY"})
     assert errors_of(created_only) == [(2, "EMAIL", "DUPLICATE")]
@@ -108,7 +123,9 @@ async def test_modes_and_matching(org):
     history = await org.data(
         "query($id: ID!) { client(id: $id) { activity(first: 5) { edges { node { verb actor "
         "{ email } changes { field old new } importJob { id fileName } } } } } }",
-        {"id": global_id("Client", existing)}, role=Role.VIEWER)
+        {"id": global_id("Client", existing)},
+        role=Role.VIEWER,
+    )
     latest = history["client"]["activity"]["edges"][0]["node"]
     assert latest["verb"] == "UPDATED_BY_IMPORT"
     assert latest["importJob"] == {"id": updated["id"], "fileName": "clients.csv"}
@@ -116,8 +133,9 @@ async def test_modes_and_matching(org):
     assert latest["actor"]["email"].startswith("manager@")
 
     by_tax = [HEADER, ["Carla R.", "carla.new@example.com", "", "", "", "", "B-85866127"]]
-    job = await run_import(org, csv_bytes(by_tax),
-                           {"mode": "UPDATE_EXISTING", "matchOn": ["EMAIL", "TAX_ID"]})
+    job = await run_import(
+        org, csv_bytes(by_tax), {"mode": "UPDATE_EXISTING", "matchOn": ["EMAIL", "TAX_ID"]}
+    )
     assert (job["updated"], job["created"]) == (1, 0)
     client = await Client.get(id=existing)
     assert (client.name, client.email) == ("Carla R.", "carla.new@example.com")
@@ -128,8 +146,11 @@ async def test_skip_invalid_rows_false_imports_nothing_when_a_row_is_invalid(org
     from gql_crm.services.imports import jobs
 
     monkeypatch.setattr(jobs, "BATCH_SIZE", 2)
-    rows = [HEADER] + [[f"Client {i}", f"c{i}@example.com", "", "", "Gold", "Co", ""]
-                       for i in range(5)] + [["Bad", "not-an-email", "", "", "", "", ""]]
+    rows = (
+        [HEADER]
+        + [[f"Client {i}", f"c{i}@example.com", "", "", "Gold", "Co", ""] for i in range(5)]
+        + [["Bad", "not-an-email", "", "", "", "", ""]]
+    )
     job = await run_import(org, csv_bytes(rows), {"skipInvalidRows": False})
     assert job["status"] == "FAILED"
     assert "nothing was imported" in job["failureReason"]
@@ -140,8 +161,10 @@ async def test_skip_invalid_rows_false_imports_nothing_when_a_row_is_invalid(org
 
 
 async def test_categories_and_companies_are_created_once(org, sql_statements):
-    rows = [HEADER] + [[f"Client {i}", f"c{i}@example.com", "", "", "Gold" if i % 2 else "gold",
-                        "Acme", ""] for i in range(40)]
+    rows = [HEADER] + [
+        [f"Client {i}", f"c{i}@example.com", "", "", "Gold" if i % 2 else "gold", "Acme", ""]
+        for i in range(40)
+    ]
     job = await run_import(org, csv_bytes(rows))
     assert job["created"] == 40
     assert await ClientCategory.filter(organization_id=org.id).count() == 1
@@ -156,17 +179,24 @@ async def test_categories_and_companies_are_created_once(org, sql_statements):
 
 
 async def test_roles_and_csrf(org):
-    from tests.uploads import upload
     from tests.imports import IMPORT_CLIENTS
+    from tests.uploads import upload
 
-    denied = await upload(org, IMPORT_CLIENTS, {"options": None},
-                          {"file": ("c.csv", b"Name\nAna\n", "text/csv")}, role=Role.MEMBER)
+    denied = await upload(
+        org,
+        IMPORT_CLIENTS,
+        {"options": None},
+        {"file": ("c.csv", b"Name\nAna\n", "text/csv")},
+        role=Role.MEMBER,
+    )
     assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     response = await org.http.post(
         "/graphql",
-        data={"operations": '{"query": "mutation($f: Upload!) { importClients(file: $f) '
-                            '{ importJob { id } } }", "variables": {"f": null}}',
-              "map": '{"0": ["variables.f"]}'},
+        data={
+            "operations": '{"query": "mutation($f: Upload!) { importClients(file: $f) '
+            '{ importJob { id } } }", "variables": {"f": null}}',
+            "map": '{"0": ["variables.f"]}',
+        },
         files={"0": ("c.csv", b"Name\nAna\n", "text/csv")},
         headers={"Authorization": f"Bearer {org.tokens[Role.ADMIN]}"},
     )
@@ -188,22 +218,41 @@ async def test_default_country_for_national_phones_and_tax_ids(make_org):
     from tests.imports import start
 
     wrong = await start(org, csv_bytes(rows), {"defaultCountry": "Atlantis"})
-    assert wrong["errors"] == [{"code": "INVALID_COUNTRY", "field": ["options", "defaultCountry"],
-                                "message": wrong["errors"][0]["message"]}]
+    assert wrong["errors"] == [
+        {
+            "code": "INVALID_COUNTRY",
+            "field": ["options", "defaultCountry"],
+            "message": wrong["errors"][0]["message"],
+        }
+    ]
 
 
 async def test_statements_per_batch_do_not_grow_with_its_rows(make_org, sql_statements):
     def job_statements() -> int:
         # The job's own statements (the polling of importJob touches other tables).
-        return sum(1 for s in sql_statements
-                   if any(f'"{table}"' in s for table in ("client", "company", "activity",
-                                                          "clientcategory")))
+        return sum(
+            1
+            for s in sql_statements
+            if any(
+                f'"{table}"' in s for table in ("client", "company", "activity", "clientcategory")
+            )
+        )
 
     counts = []
     for size in (5, 200):
         org = await make_org()
-        rows = [HEADER] + [[f"Client {i}", f"c{i}@example.com", f"612{i:06d}", "ES",
-                            f"Cat {i % 3}", f"Co {i % 4}", ""] for i in range(size)]
+        rows = [HEADER] + [
+            [
+                f"Client {i}",
+                f"c{i}@example.com",
+                f"612{i:06d}",
+                "ES",
+                f"Cat {i % 3}",
+                f"Co {i % 4}",
+                "",
+            ]
+            for i in range(size)
+        ]
         sql_statements.clear()
         job = await run_import(org, csv_bytes(rows))
         assert job["created"] == size

@@ -10,31 +10,56 @@ SAMPLES = Path("/work/shared/samples")
 
 async def test_import_command_dry_run_then_real(empty_database_url, tmp_path):  # noqa: F811
     db = empty_database_url
-    created = await asyncio.to_thread(gql_crm, "create-org", "Importadora", "--country", "ES",
-                                      db=db, cwd=tmp_path)
+    created = await asyncio.to_thread(
+        gql_crm, "create-org", "Importadora", "--country", "ES", db=db, cwd=tmp_path
+    )
     assert created.returncode == 0, created.stderr
     sample = str(SAMPLES / "clientes_excel_es.csv")
-    dry = await asyncio.to_thread(gql_crm, "import", sample, "--org", "importadora",
-                                  "--dry-run", "--language", "es", db=db, cwd=tmp_path)
+    dry = await asyncio.to_thread(
+        gql_crm,
+        "import",
+        sample,
+        "--org",
+        "importadora",
+        "--dry-run",
+        "--language",
+        "es",
+        db=db,
+        cwd=tmp_path,
+    )
     assert dry.returncode == 0, dry.stderr
     assert dry.stdout.startswith("dry run: SUCCEEDED")
     assert "rows: 40  created: 35  updated: 0  skipped: 0  failed: 5" in dry.stdout
-    assert "row 7 Correo electrónico: INVALID_EMAIL La dirección de correo no es válida" \
-        in dry.stdout
+    assert (
+        "row 7 Correo electrónico: INVALID_EMAIL La dirección de correo no es válida" in dry.stdout
+    )
     assert "40/40 rows" in dry.stderr
-    real = await asyncio.to_thread(gql_crm, "import", sample, "--org", "importadora",
-                                   db=db, cwd=tmp_path)
+    real = await asyncio.to_thread(
+        gql_crm, "import", sample, "--org", "importadora", db=db, cwd=tmp_path
+    )
     assert "created: 35" in real.stdout
-    again = await asyncio.to_thread(gql_crm, "import", sample, "--org", "importadora",
-                                    "--mode", "CREATE_ONLY", "--all-or-nothing",
-                                    db=db, cwd=tmp_path)
+    again = await asyncio.to_thread(
+        gql_crm,
+        "import",
+        sample,
+        "--org",
+        "importadora",
+        "--mode",
+        "CREATE_ONLY",
+        "--all-or-nothing",
+        db=db,
+        cwd=tmp_path,
+    )
     assert again.returncode == 1
     assert again.stdout.startswith("FAILED")
     assert "created: 0" in again.stdout and "failed: 40" in again.stdout
-    missing = await asyncio.to_thread(gql_crm, "import", str(tmp_path / "nope.csv"), "--org",
-                                      "importadora", db=db, cwd=tmp_path)
+    missing = await asyncio.to_thread(
+        gql_crm, "import", str(tmp_path / "nope.csv"), "--org", "importadora", db=db, cwd=tmp_path
+    )
     assert (missing.returncode, missing.stderr.strip()) == (
-        1, f"error: no file {str(tmp_path / 'nope.csv')!r}")
+        1,
+        f"error: no file {str(tmp_path / 'nope.csv')!r}",
+    )
 
 
 STARTUP_SCRIPT = """
@@ -69,15 +94,21 @@ asyncio.run(start())
 """
 
 
-async def test_start_up_fails_and_rolls_back_jobs_of_dead_processes(empty_database_url,  # noqa: F811
-                                                                     tmp_path):
+async def test_start_up_fails_and_rolls_back_jobs_of_dead_processes(
+    empty_database_url,  # noqa: F811
+    tmp_path,
+):
     import os
     import subprocess
     import sys
 
     result = await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-c", STARTUP_SCRIPT, empty_database_url],
-        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+        subprocess.run,
+        [sys.executable, "-c", STARTUP_SCRIPT, empty_database_url],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
         env={**os.environ, "GQL_CRM_MEDIA_DIR": str(tmp_path / "media")},
     )
     assert result.returncode == 0, result.stderr

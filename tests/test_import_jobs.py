@@ -22,8 +22,10 @@ JOBS = "query { importJobs(first: 10) { totalCount edges { node { id status } } 
 
 
 def rows(count: int, prefix="c") -> bytes:
-    return csv_bytes([HEADER] + [[f"Client {i}", f"{prefix}{i}@example.com", f"Co {i % 3}", "Gold"]
-                                 for i in range(count)])
+    return csv_bytes(
+        [HEADER]
+        + [[f"Client {i}", f"{prefix}{i}@example.com", f"Co {i % 3}", "Gold"] for i in range(count)]
+    )
 
 
 @pytest.fixture
@@ -46,11 +48,20 @@ async def test_progress_streams_over_graphql_transport_ws(org, app, slow_batches
     transport = ASGIWebSocketTransport(app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         async with aconnect_ws("/graphql", client, subprotocols=["graphql-transport-ws"]) as ws:
-            await ws.send_json({"type": "connection_init",
-                                "payload": {"Authorization": f"Bearer {org.tokens[Role.VIEWER]}"}})
+            await ws.send_json(
+                {
+                    "type": "connection_init",
+                    "payload": {"Authorization": f"Bearer {org.tokens[Role.VIEWER]}"},
+                }
+            )
             assert (await ws.receive_json())["type"] == "connection_ack"
-            await ws.send_json({"id": "1", "type": "subscribe",
-                                "payload": {"query": SUBSCRIBE, "variables": {"id": job_id}}})
+            await ws.send_json(
+                {
+                    "id": "1",
+                    "type": "subscribe",
+                    "payload": {"query": SUBSCRIBE, "variables": {"id": job_id}},
+                }
+            )
             while True:
                 message = await asyncio.wait_for(ws.receive_json(), 30)
                 if message["type"] == "complete":
@@ -73,21 +84,32 @@ async def test_subscriptions_need_a_token_and_stay_in_the_organization(org, make
                 await asyncio.wait_for(ws.receive_json(), 10)
             assert "4403" in repr(closed.value) or getattr(closed.value, "code", None) == 4403
         async with aconnect_ws("/graphql", client, subprotocols=["graphql-transport-ws"]) as ws:
-            await ws.send_json({"type": "connection_init",
-                                "payload": {"Authorization": "Bearer gqlcrm_forged"}})
+            await ws.send_json(
+                {"type": "connection_init", "payload": {"Authorization": "Bearer gqlcrm_forged"}}
+            )
             with pytest.raises(Exception):
                 await asyncio.wait_for(ws.receive_json(), 10)
         async with aconnect_ws("/graphql", client, subprotocols=["graphql-transport-ws"]) as ws:
-            await ws.send_json({"type": "connection_init",
-                                "payload": {"Authorization": f"Bearer {org.tokens[Role.ADMIN]}"}})
+            await ws.send_json(
+                {
+                    "type": "connection_init",
+                    "payload": {"Authorization": f"Bearer {org.tokens[Role.ADMIN]}"},
+                }
+            )
             assert (await ws.receive_json())["type"] == "connection_ack"
-            await ws.send_json({"id": "1", "type": "subscribe",
-                                "payload": {"query": SUBSCRIBE, "variables": {"id": job_id}}})
+            await ws.send_json(
+                {
+                    "id": "1",
+                    "type": "subscribe",
+                    "payload": {"query": SUBSCRIBE, "variables": {"id": job_id}},
+                }
+            )
             message = await asyncio.wait_for(ws.receive_json(), 10)
             assert message["payload"] == {"data": {"importJobUpdated": None}}
     # Over HTTP, as any other operation, nothing without a token.
-    response = await org.http.post("/graphql", json={"query": SUBSCRIBE,
-                                                     "variables": {"id": job_id}})
+    response = await org.http.post(
+        "/graphql", json={"query": SUBSCRIBE, "variables": {"id": job_id}}
+    )
     assert "importJobUpdated" not in str(response.json().get("data"))
 
 
@@ -99,11 +121,13 @@ PROTOCOLS = [("graphql-transport-ws", "subscribe", "next"), ("graphql-ws", "star
 async def test_a_revoked_token_stops_working_on_an_open_socket(org, app, protocol, start, data):
     job_id = (await run_import(org, rows(1)))["id"]
     viewer = (await org.data("{ viewer { user { id } } }"))["viewer"]["user"]["id"]
-    issued = (await org.data(
-        "mutation($id: ID!) { issueApiToken(userId: $id) "
-        "{ issuedToken { token apiToken { id } } } }",
-        {"id": viewer},
-    ))["issueApiToken"]["issuedToken"]
+    issued = (
+        await org.data(
+            "mutation($id: ID!) { issueApiToken(userId: $id) "
+            "{ issuedToken { token apiToken { id } } } }",
+            {"id": viewer},
+        )
+    )["issueApiToken"]["issuedToken"]
     subscribe = {"query": SUBSCRIBE, "variables": {"id": job_id}}
 
     async def receive(ws) -> dict:
@@ -115,8 +139,12 @@ async def test_a_revoked_token_stops_working_on_an_open_socket(org, app, protoco
     transport = ASGIWebSocketTransport(app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         async with aconnect_ws("/graphql", client, subprotocols=[protocol]) as ws:
-            await ws.send_json({"type": "connection_init",
-                                "payload": {"Authorization": f"Bearer {issued['token']}"}})
+            await ws.send_json(
+                {
+                    "type": "connection_init",
+                    "payload": {"Authorization": f"Bearer {issued['token']}"},
+                }
+            )
             assert (await receive(ws))["type"] == "connection_ack"
             await ws.send_json({"id": "1", "type": start, "payload": subscribe})
             first = await receive(ws)
@@ -146,8 +174,7 @@ async def test_other_organizations_jobs_are_invisible(org, make_org):
     assert (await org.data(JOBS))["importJobs"]["totalCount"] == 0
     listed = (await other.data(JOBS))["importJobs"]
     assert [edge["node"]["id"] for edge in listed["edges"]] == [job["id"]]
-    failed = await other.data(
-        "query { importJobs(status: FAILED) { totalCount } }")
+    failed = await other.data("query { importJobs(status: FAILED) { totalCount } }")
     assert failed["importJobs"]["totalCount"] == 0
     members = await org.gql(CANCEL, {"id": job["id"]}, role=Role.MEMBER)
     assert members["errors"][0]["extensions"]["code"] == "FORBIDDEN"
@@ -172,9 +199,16 @@ async def test_cancel_rolls_back_what_the_job_wrote(org, slow_batches):
 
 
 async def test_a_crash_mid_job_leaves_nothing_and_a_rerun_no_duplicates(org, monkeypatch):
-    existing = pk_of((await create_client(
-        org, name="Old name", email="c1@example.com",
-        company={"name": "Existing Co", "taxId": "B85866127"}))["id"])
+    existing = pk_of(
+        (
+            await create_client(
+                org,
+                name="Old name",
+                email="c1@example.com",
+                company={"name": "Existing Co", "taxId": "B85866127"},
+            )
+        )["id"]
+    )
     monkeypatch.setattr(jobs, "BATCH_SIZE", 3)
     original = jobs.after_batch
     batches = 0
@@ -255,7 +289,8 @@ async def test_a_large_import_leaves_postgresql_statistics_fresh(org, monkeypatc
     async def stamps() -> dict:
         rows = await connection.execute_query_dict(
             "SELECT relname, last_vacuum, last_analyze FROM pg_stat_user_tables "
-            "WHERE relname IN ('client', 'company', 'activity')")
+            "WHERE relname IN ('client', 'company', 'activity')"
+        )
         return {row["relname"]: (row["last_vacuum"], row["last_analyze"]) for row in rows}
 
     async def finished(content: bytes) -> dict:

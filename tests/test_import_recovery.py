@@ -24,18 +24,57 @@ DEAD = {"host": socket.gethostname(), "pid": 2**22 + 7, "boot": "gone"}
 def clients(version: str) -> bytes:
     """ROWS clients matched by email; every other column differs between versions."""
     if version == "old":
-        return csv_bytes([HEADER] + [
-            [f"Old {i}", f"c{i}@example.com", f"+34 600 {i:06d}", "ES", "FEMALE", "es",
-             "Gold", f"Old Co {i % 50}"] for i in range(ROWS)])
-    return csv_bytes([HEADER] + [
-        [f"New {i}", f"c{i}@example.com", f"+34 611 {i:06d}", "PT", "MALE", "pt", "Silver",
-         f"New Co {i % 50}"] for i in range(ROWS)])
+        return csv_bytes(
+            [HEADER]
+            + [
+                [
+                    f"Old {i}",
+                    f"c{i}@example.com",
+                    f"+34 600 {i:06d}",
+                    "ES",
+                    "FEMALE",
+                    "es",
+                    "Gold",
+                    f"Old Co {i % 50}",
+                ]
+                for i in range(ROWS)
+            ]
+        )
+    return csv_bytes(
+        [HEADER]
+        + [
+            [
+                f"New {i}",
+                f"c{i}@example.com",
+                f"+34 611 {i:06d}",
+                "PT",
+                "MALE",
+                "pt",
+                "Silver",
+                f"New Co {i % 50}",
+            ]
+            for i in range(ROWS)
+        ]
+    )
 
 
 async def snapshot(org) -> list[tuple]:
-    return [tuple(row) for row in await Client.filter(organization_id=org.id).order_by(
-        "id").values_list("name", "email", "mobile", "country", "gender", "language",
-                          "category_id", "company_id", "search_text")]
+    return [
+        tuple(row)
+        for row in await Client.filter(organization_id=org.id)
+        .order_by("id")
+        .values_list(
+            "name",
+            "email",
+            "mobile",
+            "country",
+            "gender",
+            "language",
+            "category_id",
+            "company_id",
+            "search_text",
+        )
+    ]
 
 
 async def test_an_update_of_a_thousand_rows_of_every_column_and_its_roll_back(org, monkeypatch):
@@ -72,12 +111,17 @@ async def test_an_update_of_a_thousand_rows_of_every_column_and_its_roll_back(or
 
 async def stuck_job(org, owner: dict, *, heartbeat=None) -> tuple[ImportJob, int]:
     """What a process killed mid-import leaves: a RUNNING job and a client it created."""
-    job = await ImportJob.create(organization_id=org.id, file_name="c.csv",
-                                 status=ImportJobStatus.RUNNING, options={"owner": owner})
+    job = await ImportJob.create(
+        organization_id=org.id,
+        file_name="c.csv",
+        status=ImportJobStatus.RUNNING,
+        options={"owner": owner},
+    )
     if heartbeat is not None:
         await ImportJob.filter(id=job.id).update(updated_at=heartbeat)
-    client = await Client.create(organization_id=org.id, name="Half", name_key="half",
-                                 import_job_id=job.id)
+    client = await Client.create(
+        organization_id=org.id, name="Half", name_key="half", import_job_id=job.id
+    )
     return job, client.id
 
 
@@ -110,11 +154,13 @@ async def test_dead_jobs_are_found_while_the_server_runs(org, monkeypatch):
     async with jobs.recovery(interval=0.05):
         killed, killed_client = await stuck_job(org, DEAD)
         silent, silent_client = await stuck_job(
-            org, {**DEAD, "pid": os.getppid()}, heartbeat=now() - timedelta(minutes=11))
+            org, {**DEAD, "pid": os.getppid()}, heartbeat=now() - timedelta(minutes=11)
+        )
         alive, alive_client = await stuck_job(org, {**DEAD, "pid": os.getppid()})
         deadline = asyncio.get_running_loop().time() + 30
-        while await ImportJob.filter(id__in=[killed.id, silent.id],
-                                     finished_at__isnull=True).exists():
+        while await ImportJob.filter(
+            id__in=[killed.id, silent.id], finished_at__isnull=True
+        ).exists():
             assert asyncio.get_running_loop().time() < deadline
             await asyncio.sleep(0.02)
     for job in (killed, silent):
@@ -123,8 +169,7 @@ async def test_dead_jobs_are_found_while_the_server_runs(org, monkeypatch):
     assert not await Client.filter(id__in=[killed_client, silent_client]).exists()
     await alive.refresh_from_db()
     assert alive.status == ImportJobStatus.RUNNING and await Client.exists(id=alive_client)
-    await ImportJob.filter(id=alive.id).update(status=ImportJobStatus.SUCCEEDED,
-                                               finished_at=now())
+    await ImportJob.filter(id=alive.id).update(status=ImportJobStatus.SUCCEEDED, finished_at=now())
 
 
 STARTUP_SCRIPT = """
@@ -160,11 +205,14 @@ asyncio.run(start())
 """
 
 
-async def test_a_failing_recovery_does_not_stop_the_server_starting(
-        empty_database_url, tmp_path):  # noqa: F811
+async def test_a_failing_recovery_does_not_stop_the_server_starting(empty_database_url, tmp_path):  # noqa: F811
     result = await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-c", STARTUP_SCRIPT, empty_database_url],
-        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+        subprocess.run,
+        [sys.executable, "-c", STARTUP_SCRIPT, empty_database_url],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
         env={**os.environ, "GQL_CRM_MEDIA_DIR": str(tmp_path / "media")},
     )
     assert result.returncode == 0, result.stderr

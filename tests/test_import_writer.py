@@ -12,28 +12,85 @@ from tests.helpers import CREATE_CATEGORY, UPDATE_CLIENT, create_client, pk_of
 from tests.imports import csv_bytes, run_import
 
 # Set by the database or different by design (which row, which organization, which job).
-OWN = {"id", "organization_id", "import_job_id", "category_id", "company_id", "client_id",
-       "target_id", "actor_id", "created_at", "updated_at"}
-HEADER = ["Name", "Email", "Mobile", "Country", "Gender", "Language", "Category", "Company",
-          "Legal name", "Tax ID", "Website", "Office phone", "Address", "City", "State",
-          "Postal code", "Company country"]
-ROW = ["Álvaro Núñez", "Alvaro@Example.com", "612345678", "ES", "MALE", "es", "Mayorista",
-       "Acme, S.L.", "Acme Ibérica S.L.", "B12345674", "acme.example", "912345678",
-       "Calle Mayor 1", "Madrid", "Madrid", "28001", "ES"]
-INPUT = {"name": ROW[0], "email": ROW[1], "mobile": ROW[2], "country": "ES", "gender": "MALE",
-         "language": "es",
-         "company": {"name": ROW[7], "legalName": ROW[8], "taxId": ROW[9], "website": ROW[10],
-                     "officePhone": ROW[11],
-                     "address": {"street": ROW[12], "city": ROW[13], "state": ROW[14],
-                                 "postalCode": ROW[15], "country": "ES"}}}
+OWN = {
+    "id",
+    "organization_id",
+    "import_job_id",
+    "category_id",
+    "company_id",
+    "client_id",
+    "target_id",
+    "actor_id",
+    "created_at",
+    "updated_at",
+}
+HEADER = [
+    "Name",
+    "Email",
+    "Mobile",
+    "Country",
+    "Gender",
+    "Language",
+    "Category",
+    "Company",
+    "Legal name",
+    "Tax ID",
+    "Website",
+    "Office phone",
+    "Address",
+    "City",
+    "State",
+    "Postal code",
+    "Company country",
+]
+ROW = [
+    "Álvaro Núñez",
+    "Alvaro@Example.com",
+    "612345678",
+    "ES",
+    "MALE",
+    "es",
+    "Mayorista",
+    "Acme, S.L.",
+    "Acme Ibérica S.L.",
+    "B12345674",
+    "acme.example",
+    "912345678",
+    "Calle Mayor 1",
+    "Madrid",
+    "Madrid",
+    "28001",
+    "ES",
+]
+INPUT = {
+    "name": ROW[0],
+    "email": ROW[1],
+    "mobile": ROW[2],
+    "country": "ES",
+    "gender": "MALE",
+    "language": "es",
+    "company": {
+        "name": ROW[7],
+        "legalName": ROW[8],
+        "taxId": ROW[9],
+        "website": ROW[10],
+        "officePhone": ROW[11],
+        "address": {
+            "street": ROW[12],
+            "city": ROW[13],
+            "state": ROW[14],
+            "postalCode": ROW[15],
+            "country": "ES",
+        },
+    },
+}
 
 
 async def raw(table: str, pk: int) -> dict:
     """The row as stored: the driver's values, never the ORM's conversion."""
     connection = connections.get("default")
     mark = "?" if connection.capabilities.dialect == "sqlite" else "$1"
-    rows = await connection.execute_query_dict(f'SELECT * FROM "{table}" WHERE id = {mark}',
-                                               [pk])
+    rows = await connection.execute_query_dict(f'SELECT * FROM "{table}" WHERE id = {mark}', [pk])
     return dict(rows[0])
 
 
@@ -76,35 +133,50 @@ async def test_a_client_imported_is_stored_as_one_created_by_mutation(org, make_
 
     # The activity entry: what activity.diff records, stored as the ORM stores it.
     entry = await Activity.get(client_id=imported.id)
-    assert entry.changes == activity.diff({}, {name: getattr(imported, name)
-                                               for name in UPDATABLE})
+    assert entry.changes == activity.diff({}, {name: getattr(imported, name) for name in UPDATABLE})
     twin = await Activity.create(
-        organization_id=entry.organization_id, client_id=entry.client_id,
-        actor_id=entry.actor_id, verb=entry.verb, target_type=entry.target_type,
-        target_id=entry.target_id, changes=entry.changes, import_job_id=entry.import_job_id)
+        organization_id=entry.organization_id,
+        client_id=entry.client_id,
+        actor_id=entry.actor_id,
+        verb=entry.verb,
+        target_type=entry.target_type,
+        target_id=entry.target_id,
+        changes=entry.changes,
+        import_job_id=entry.import_job_id,
+    )
     entry_by_writer, entry_by_orm = await raw("activity", entry.id), await raw("activity", twin.id)
-    assert {k: v for k, v in entry_by_writer.items() if k not in ("id", "created_at")} == \
-        {k: v for k, v in entry_by_orm.items() if k not in ("id", "created_at")}
+    assert {k: v for k, v in entry_by_writer.items() if k not in ("id", "created_at")} == {
+        k: v for k, v in entry_by_orm.items() if k not in ("id", "created_at")
+    }
     same_kind_of_timestamp(entry_by_writer["created_at"], entry_by_orm["created_at"])
     await twin.delete()
 
 
 async def test_a_client_updated_by_import_is_stored_as_one_updated_by_mutation(org, make_org):
-    plain = {"name": "Eva", "email": "eva@example.com",
-             "company": {"name": "Acme", "taxId": "B12345674", "legalName": "Acme S.L."}}
+    plain = {
+        "name": "Eva",
+        "email": "eva@example.com",
+        "company": {"name": "Acme", "taxId": "B12345674", "legalName": "Acme S.L."},
+    }
     other = await make_org()
     by_mutation = await create_client(org, **plain)
     by_import = await create_client(other, **plain)
-    changes = {"name": "Éva Ruiz", "email": "EVA.RUIZ@example.com", "mobile": "612000111",
-               "company": {"name": "Acme", "taxId": "B12345674", "legalName": "Acme Nueva"}}
+    changes = {
+        "name": "Éva Ruiz",
+        "email": "EVA.RUIZ@example.com",
+        "mobile": "612000111",
+        "company": {"name": "Acme", "taxId": "B12345674", "legalName": "Acme Nueva"},
+    }
     data = await org.data(UPDATE_CLIENT, {"id": by_mutation["id"], "input": changes})
     assert data["updateClient"]["errors"] == []
-    rows = [["Name", "Email", "Mobile", "Company", "Tax ID", "Legal name"],
-            ["Éva Ruiz", "EVA.RUIZ@example.com", "612000111", "Acme", "B12345674",
-             "Acme Nueva"]]
+    rows = [
+        ["Name", "Email", "Mobile", "Company", "Tax ID", "Legal name"],
+        ["Éva Ruiz", "EVA.RUIZ@example.com", "612000111", "Acme", "B12345674", "Acme Nueva"],
+    ]
     before = await raw("client", pk_of(by_import["id"]))
-    job = await run_import(other, csv_bytes(rows),
-                           {"mode": "UPDATE_EXISTING", "matchOn": ["TAX_ID"]})
+    job = await run_import(
+        other, csv_bytes(rows), {"mode": "UPDATE_EXISTING", "matchOn": ["TAX_ID"]}
+    )
     assert (job["updated"], job["failed"]) == (1, 0)
     after_orm = await raw("client", pk_of(by_mutation["id"]))
     after_writer = await raw("client", pk_of(by_import["id"]))

@@ -25,8 +25,16 @@ SUMMARY = f"""summary {{
   deals {{ open {{ {FIGURE} }} won {{ {FIGURE} }} lost {{ {FIGURE} }} byStage {{ stage {FIGURE} }} }}
   quotes {{ byStatus {{ status {FIGURE} }} }}
 }}"""
-TAB_NAMES = ("projects", "tasks", "invoices", "purchaseOrders", "deals", "quotes", "files",
-             "activity")
+TAB_NAMES = (
+    "projects",
+    "tasks",
+    "invoices",
+    "purchaseOrders",
+    "deals",
+    "quotes",
+    "files",
+    "activity",
+)
 TABS = " ".join(
     f"{tab}(first: 20) {{ totalCount pageInfo {{ hasNextPage endCursor }} "
     f"edges {{ cursor node {{ id }} }} }}"
@@ -81,12 +89,14 @@ async def test_limits_count_what_fragments_hide(org):
     with deadline(30):
         body = await org.gql(fanout(levels=40, leaf="a: viewer { role }"))
     assert body["data"] is None
-    assert body["errors"][0]["message"] == f"{2 ** 40} aliases found. Allowed: 30"
+    assert body["errors"][0]["message"] == f"{2**40} aliases found. Allowed: 30"
 
-    deep = ("query Deep { ...A } fragment A on Query { ...B } "
-            "fragment B on Query { clients(first: 1) { edges { node { ...C } } } } "
-            "fragment C on Client { company { name } projects(first: 1) { edges { node { tasks(first: 1) { edges { "
-            "node { project { client { company { address { city } } } } } } } } } } }")
+    deep = (
+        "query Deep { ...A } fragment A on Query { ...B } "
+        "fragment B on Query { clients(first: 1) { edges { node { ...C } } } } "
+        "fragment C on Client { company { name } projects(first: 1) { edges { node { tasks(first: 1) { edges { "
+        "node { project { client { company { address { city } } } } } } } } } } }"
+    )
     assert "errors" not in await org.gql(deep.replace("address { city }", "name"))
     body = await org.gql(deep)
     assert body["data"] is None
@@ -113,9 +123,14 @@ async def test_fragment_cycles_and_long_chains_are_refused_cleanly(org):
 async def test_costly_queries_are_refused_before_running(org):
     await create_client(org, name="Ana")
     tabs = " ".join(f"{tab} {{ edges {{ node {{ id }} }} }}" for tab in TAB_NAMES)
-    attack = "{ " + " ".join(
-        f"a{i}: clients(first: 100) {{ edges {{ node {{ id name {tabs} }} }} }}" for i in range(30)
-    ) + " }"
+    attack = (
+        "{ "
+        + " ".join(
+            f"a{i}: clients(first: 100) {{ edges {{ node {{ id name {tabs} }} }} }}"
+            for i in range(30)
+        )
+        + " }"
+    )
     body = await org.gql(attack, role=Role.VIEWER)
     assert body["data"] is None
     [error] = body["errors"]
@@ -149,6 +164,7 @@ async def test_the_apps_queries_are_within_the_cost_limit(org):
     assert [edge["node"]["name"] for edge in clients["clients"]["edges"]] == ["Ana"]
     profile = await org.data(
         f"query($id: ID!) {{ client(id: $id) {{ id name {SUMMARY} {TABS} }} }}",
-        {"id": client["id"]}, role=Role.VIEWER,
+        {"id": client["id"]},
+        role=Role.VIEWER,
     )
     assert profile["client"]["projects"]["totalCount"] == 0

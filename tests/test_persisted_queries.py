@@ -36,10 +36,14 @@ async def send(http, org, query: str, *, with_document: bool, **body):
 
 def assert_not_found(response):
     assert response.status_code == 200
-    assert response.json() == {"errors": [{
-        "message": "PersistedQueryNotFound",
-        "extensions": {"code": "PERSISTED_QUERY_NOT_FOUND"},
-    }]}
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "PersistedQueryNotFound",
+                "extensions": {"code": "PERSISTED_QUERY_NOT_FOUND"},
+            }
+        ]
+    }
     assert response.headers["cache-control"] == "no-store"
 
 
@@ -58,7 +62,7 @@ async def test_miss_register_hit(org):
 
 
 async def test_variables_travel_with_the_hash(org):
-    query = 'mutation($n: String!) { createClientCategory(input: {name: $n}) { clientCategory { name } } }'
+    query = "mutation($n: String!) { createClientCategory(input: {name: $n}) { clientCategory { name } } }"
     await send(org.http, org, query, with_document=True, variables={"n": "First"})
     hit = await send(org.http, org, query, with_document=False, variables={"n": "Second"})
     assert hit.json()["data"]["createClientCategory"]["clientCategory"] == {"name": "Second"}
@@ -66,25 +70,34 @@ async def test_variables_travel_with_the_hash(org):
 
 async def test_a_hash_that_does_not_match_is_refused(org):
     query = VIEWER + " # mismatch"
-    response = await org.http.post("/graphql", headers=auth(org), json={
-        "query": query, "extensions": persisted(query + " ")})
+    response = await org.http.post(
+        "/graphql", headers=auth(org), json={"query": query, "extensions": persisted(query + " ")}
+    )
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"] == {"code": "PERSISTED_QUERY_HASH_MISMATCH"}
     assert not await PersistedQuery.filter(organization_id=org.id).exists()
 
 
-@pytest.mark.parametrize("extension", [
-    {"version": 2, "sha256Hash": "0" * 64},
-    {"version": 1, "sha256Hash": "not-a-hash"},
-    {"version": 1},
-    "yes",
-])
+@pytest.mark.parametrize(
+    "extension",
+    [
+        {"version": 2, "sha256Hash": "0" * 64},
+        {"version": 1, "sha256Hash": "not-a-hash"},
+        {"version": 1},
+        "yes",
+    ],
+)
 async def test_malformed_persisted_query_extensions(org, extension):
-    response = await org.http.post("/graphql", headers=auth(org), json={
-        "query": VIEWER, "extensions": {"persistedQuery": extension}})
+    response = await org.http.post(
+        "/graphql",
+        headers=auth(org),
+        json={"query": VIEWER, "extensions": {"persistedQuery": extension}},
+    )
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"] == {
-        "code": "BAD_REQUEST", "reason": "INVALID_PERSISTED_QUERY"}
+        "code": "BAD_REQUEST",
+        "reason": "INVALID_PERSISTED_QUERY",
+    }
 
 
 async def test_invalid_documents_are_not_registered(org):
@@ -114,8 +127,7 @@ async def test_get_with_only_the_hash(org):
     await send(org.http, org, query, with_document=True)
     params = {"extensions": json.dumps(persisted(query)), "operationName": "Viewer"}
     # Browsers send Accept: */*, which must not turn the request into the GraphiQL page.
-    response = await org.http.get("/graphql", params=params,
-                                  headers={**auth(org), "Accept": "*/*"})
+    response = await org.http.get("/graphql", params=params, headers={**auth(org), "Accept": "*/*"})
     assert response.json() == {"data": {"viewer": {"role": "ADMIN"}}}
     assert response.headers["cache-control"] == "no-store"
 
@@ -123,8 +135,9 @@ async def test_get_with_only_the_hash(org):
 async def test_no_mutation_over_get_even_persisted(org):
     query = 'mutation { createClientCategory(input: {name: "GET"}) { clientCategory { name } } }'
     await send(org.http, org, query, with_document=True)
-    response = await org.http.get("/graphql", headers=auth(org),
-                                  params={"extensions": json.dumps(persisted(query))})
+    response = await org.http.get(
+        "/graphql", headers=auth(org), params={"extensions": json.dumps(persisted(query))}
+    )
     assert response.status_code == 405
     assert response.json()["errors"][0]["extensions"]["code"] == "MUTATION_OVER_GET"
     names = (await org.data("{ clientCategories { name } }"))["clientCategories"]
@@ -137,8 +150,9 @@ async def test_processes_share_documents_through_the_database(org, settings, dat
     clients = []
     for _ in range(2):
         app = create_app(replace(settings), init_orm=False)
-        clients.append(httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                         base_url="http://testserver"))
+        clients.append(
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+        )
     first, second = clients
     try:
         assert_not_found(await send(second, org, query, with_document=False))
@@ -148,8 +162,9 @@ async def test_processes_share_documents_through_the_database(org, settings, dat
         # Both register the same document again: one row, no error.
         await send(second, org, query, with_document=True)
         await send(first, org, query, with_document=True)
-        assert await PersistedQuery.filter(organization_id=org.id,
-                                           sha256=sha256(query)).count() == 1
+        assert (
+            await PersistedQuery.filter(organization_id=org.id, sha256=sha256(query)).count() == 1
+        )
     finally:
         for client in clients:
             await client.aclose()

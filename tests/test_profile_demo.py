@@ -14,15 +14,26 @@ async def test_demo_profile_shows_every_state(http, database):
     headers = {"Authorization": f"Bearer {token}"}
 
     async def data(query: str, variables: dict | None = None) -> dict:
-        response = await http.post("/graphql", json={"query": query, "variables": variables},
-                                   headers=headers)
+        response = await http.post(
+            "/graphql", json={"query": query, "variables": variables}, headers=headers
+        )
         body = response.json()
         assert "errors" not in body, body
         return body["data"]
 
     client = (await data(FIRST_CLIENT))["clients"]["edges"][0]["node"]
-    assert all(client[tab]["totalCount"] > 0 for tab in (
-        "projects", "tasks", "invoices", "purchaseOrders", "deals", "quotes", "activity"))
+    assert all(
+        client[tab]["totalCount"] > 0
+        for tab in (
+            "projects",
+            "tasks",
+            "invoices",
+            "purchaseOrders",
+            "deals",
+            "quotes",
+            "activity",
+        )
+    )
     summary = (await data(SUMMARY, {"id": client["id"]}))["client"]["summary"]
     assert summary["projects"]["count"] == 3 and summary["projects"]["hoursLogged"] != "0.00"
     assert all(summary["tasks"][card] > 0 for card in ("overdue", "pending", "upcoming"))

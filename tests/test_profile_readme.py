@@ -11,7 +11,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 def profile_documents() -> list[str]:
     text = README.read_text()
     start = text.index("## Client profile")
-    section = text[start:text.index("\n## ", start)]
+    section = text[start : text.index("\n## ", start)]
     return re.findall(r"```graphql\n(.*?)```", section, re.S)
 
 

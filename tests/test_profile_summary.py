@@ -68,44 +68,77 @@ async def build_profile(org, client_id: str) -> None:
     await project(org, client_id, name="P2", status="ACTIVE")
     p3 = await project(org, client_id, name="P3", status="COMPLETED")
     for project_id, hours in ((p1["id"], "1.5"), (p1["id"], "2.25"), (p3["id"], "4")):
-        await ok(org, LOG_TIME, {"input": {"projectId": project_id, "date": day(-1),
-                                           "hours": hours}}, "logTime", "timeLog")
+        await ok(
+            org,
+            LOG_TIME,
+            {"input": {"projectId": project_id, "date": day(-1), "hours": hours}},
+            "logTime",
+            "timeLog",
+        )
 
     for due in (-1, 0, 7, 8, None):
         await task(org, p1["id"], dueDate=None if due is None else day(due))
     for due in (-5, 1):
         done = await task(org, p1["id"], dueDate=day(due))
-        await ok(org, SET_TASK_STATUS, {"id": done["id"], "status": "DONE"},
-                 "setTaskStatus", "task")
+        await ok(
+            org, SET_TASK_STATUS, {"id": done["id"], "status": "DONE"}, "setTaskStatus", "task"
+        )
 
     await purchase_order(org, client_id, total="100")
     closed = await purchase_order(org, client_id, total="250.50")
-    await ok(org, CLOSE_PURCHASE_ORDER, {"id": closed["id"]}, "closePurchaseOrder",
-             "purchaseOrder")
+    await ok(org, CLOSE_PURCHASE_ORDER, {"id": closed["id"]}, "closePurchaseOrder", "purchaseOrder")
     await purchase_order(org, client_id, total="40", currency="USD")
     canceled = await purchase_order(org, client_id, total="999")
-    await ok(org, CANCEL_PURCHASE_ORDER, {"id": canceled["id"]}, "cancelPurchaseOrder",
-             "purchaseOrder")
+    await ok(
+        org, CANCEL_PURCHASE_ORDER, {"id": canceled["id"]}, "cancelPurchaseOrder", "purchaseOrder"
+    )
 
     await invoice(org, client_id)  # DRAFT, 100 EUR
-    await invoice(org, client_id, authorize=True, dueDate=day(0), lines=[
-        {"description": "Due today", "quantity": "1", "unitPrice": "100", "taxRate": "21"}])
-    late = await invoice(org, client_id, authorize=True, dueDate=day(-1), lines=[
-        {"description": "Due yesterday", "quantity": "2", "unitPrice": "100"}])
+    await invoice(
+        org,
+        client_id,
+        authorize=True,
+        dueDate=day(0),
+        lines=[{"description": "Due today", "quantity": "1", "unitPrice": "100", "taxRate": "21"}],
+    )
+    late = await invoice(
+        org,
+        client_id,
+        authorize=True,
+        dueDate=day(-1),
+        lines=[{"description": "Due yesterday", "quantity": "2", "unitPrice": "100"}],
+    )
     await pay(org, late["id"], "50")
-    undated = await invoice(org, client_id, authorize=True, currency="USD", lines=[
-        {"description": "No due date", "quantity": "1", "unitPrice": "50"}])
+    undated = await invoice(
+        org,
+        client_id,
+        authorize=True,
+        currency="USD",
+        lines=[{"description": "No due date", "quantity": "1", "unitPrice": "50"}],
+    )
     await pay(org, undated["id"], "20")
-    paid = await invoice(org, client_id, authorize=True, dueDate=day(-10), lines=[
-        {"description": "Paid", "quantity": "1", "unitPrice": "80"}])
+    paid = await invoice(
+        org,
+        client_id,
+        authorize=True,
+        dueDate=day(-10),
+        lines=[{"description": "Paid", "quantity": "1", "unitPrice": "80"}],
+    )
     await pay(org, paid["id"], "30")
     await pay(org, paid["id"], "50")
-    canceled = await invoice(org, client_id, lines=[
-        {"description": "Canceled", "quantity": "1", "unitPrice": "70"}])
+    canceled = await invoice(
+        org, client_id, lines=[{"description": "Canceled", "quantity": "1", "unitPrice": "70"}]
+    )
     await ok(org, CANCEL_INVOICE, {"id": canceled["id"]}, "cancelInvoice", "invoice")
-    await invoice(org, client_id, kind="PURCHASE", authorize=True, dueDate=day(3),
-                  currency="GBP", lines=[{"description": "Supplies", "quantity": "1",
-                                          "unitPrice": "10"}])
+    await invoice(
+        org,
+        client_id,
+        kind="PURCHASE",
+        authorize=True,
+        dueDate=day(3),
+        currency="GBP",
+        lines=[{"description": "Supplies", "quantity": "1", "unitPrice": "10"}],
+    )
 
     await deal(org, client_id, value="1000")
     await deal(org, client_id, value="500", currency="USD", stage="NEGOTIATION")
@@ -115,17 +148,22 @@ async def build_profile(org, client_id: str) -> None:
     await deal(org, client_id, value="200", stage="LOST")
 
     await quote(org, client_id, validUntil=day(1))  # DRAFT
-    await quote(org, client_id, lines=[{"description": "x", "quantity": "1",
-                                         "unitPrice": "10"}])  # DRAFT, never expires
+    await quote(
+        org, client_id, lines=[{"description": "x", "quantity": "1", "unitPrice": "10"}]
+    )  # DRAFT, never expires
     sent_today = await quote(org, client_id, validUntil=day(0))
     await ok(org, quote_action("sendQuote"), {"id": sent_today["id"]}, "sendQuote", "quote")
     expired_sent = await quote(org, client_id, validUntil=day(5))
     await ok(org, quote_action("sendQuote"), {"id": expired_sent["id"]}, "sendQuote", "quote")
     # Time passes: its validity ended yesterday.
-    await Quote.filter(id=pk_of(expired_sent["id"])).update(
-        valid_until=date.fromisoformat(day(-1)))
-    await quote(org, client_id, validUntil=day(-3), currency="USD", lines=[
-        {"description": "x", "quantity": "1", "unitPrice": "50"}])  # DRAFT, expired
+    await Quote.filter(id=pk_of(expired_sent["id"])).update(valid_until=date.fromisoformat(day(-1)))
+    await quote(
+        org,
+        client_id,
+        validUntil=day(-3),
+        currency="USD",
+        lines=[{"description": "x", "quantity": "1", "unitPrice": "50"}],
+    )  # DRAFT, expired
     for action in ("acceptQuote", "declineQuote"):
         answered = await quote(org, client_id, validUntil=day(2))
         await ok(org, quote_action("sendQuote"), {"id": answered["id"]}, "sendQuote", "quote")
@@ -145,10 +183,15 @@ async def test_every_summary_figure(org):
     summary = (await org.data(SUMMARY, {"id": client_id}, role=Role.VIEWER))["client"]["summary"]
 
     assert summary["projects"] == {
-        "count": 3, "hoursLogged": "7.75",
-        "byStatus": [{"status": "PLANNED", "count": 0}, {"status": "ACTIVE", "count": 2},
-                     {"status": "ON_HOLD", "count": 0}, {"status": "COMPLETED", "count": 1},
-                     {"status": "CANCELED", "count": 0}],
+        "count": 3,
+        "hoursLogged": "7.75",
+        "byStatus": [
+            {"status": "PLANNED", "count": 0},
+            {"status": "ACTIVE", "count": 2},
+            {"status": "ON_HOLD", "count": 0},
+            {"status": "COMPLETED", "count": 1},
+            {"status": "CANCELED", "count": 0},
+        ],
     }
     # Overdue: due yesterday. Pending: today, +7, +8, undated. Upcoming: today and +7.
     assert summary["tasks"] == {"overdue": 1, "pending": 4, "upcoming": 2}
@@ -178,7 +221,8 @@ async def test_every_summary_figure(org):
         "CANCELED": figure(1, ("70.00", "EUR")),
     }
     assert summary["purchases"] == {
-        "pending": figure(1, ("10.00", "GBP")), "overdue": figure(0),
+        "pending": figure(1, ("10.00", "GBP")),
+        "overdue": figure(0),
         "amountDue": money(("10.00", "GBP")),
     }
 
@@ -254,8 +298,12 @@ async def test_statements_do_not_grow_with_the_page(org, sql_statements):
     created = await org.data(CREATE_CATEGORY, {"name": "VIP"})
     category_id = created["createClientCategory"]["clientCategory"]["id"]
     for i in range(50):
-        await new_client(org, name=f"Cliente {i:02}", categoryId=category_id,
-                         company={"name": f"Empresa {i % 7}"} if i % 2 else None)
+        await new_client(
+            org,
+            name=f"Cliente {i:02}",
+            categoryId=category_id,
+            company={"name": f"Empresa {i % 7}"} if i % 2 else None,
+        )
     listed = await org.data("{ clients(first: 50) { edges { node { id } } } }")
     for edge in listed["clients"]["edges"][:8]:
         p = await project(org, edge["node"]["id"])
@@ -275,8 +323,13 @@ async def test_statements_do_not_grow_with_the_page(org, sql_statements):
     # The page, companies, categories and one aggregate per card (the token is cached).
     assert counts[LIST_WITH_SUMMARY, 5] == counts[LIST_WITH_SUMMARY, 50] == 11
     assert counts[LIST_WITH_TABS, 5] == counts[LIST_WITH_TABS, 50]
-    print("statements:", {(doc == LIST_WITH_TABS and "tabs" or "summary", n): count
-                          for (doc, n), count in counts.items()})
+    print(
+        "statements:",
+        {
+            ((doc == LIST_WITH_TABS and "tabs") or "summary", n): count
+            for (doc, n), count in counts.items()
+        },
+    )
 
 
 async def test_invoice_figures_match_a_python_model(org):
@@ -289,15 +342,29 @@ async def test_invoice_figures_match_a_python_model(org):
     for n in range(120):
         status = rng.choice(list(InvoiceStatus))
         total = Decimal(rng.randrange(1, 100_000)) / 100
-        paid = total if status == InvoiceStatus.PAID else (
-            (total / 3).quantize(Decimal("0.01")) if status == InvoiceStatus.AUTHORIZED
-            and rng.random() < 0.5 else Decimal("0"))
-        rows.append(Invoice(
-            organization_id=org.id, client_id=pk_of(rng.choice(client_ids)),
-            kind=rng.choice(list(InvoiceKind)), number=f"R-{n}", status=status,
-            issue_date=today - timedelta(days=40),
-            due_date=rng.choice([None, today + timedelta(days=rng.randrange(-3, 4))]),
-            currency=rng.choice(["EUR", "USD", "MXN"]), total=total, amount_paid=paid))
+        paid = (
+            total
+            if status == InvoiceStatus.PAID
+            else (
+                (total / 3).quantize(Decimal("0.01"))
+                if status == InvoiceStatus.AUTHORIZED and rng.random() < 0.5
+                else Decimal("0")
+            )
+        )
+        rows.append(
+            Invoice(
+                organization_id=org.id,
+                client_id=pk_of(rng.choice(client_ids)),
+                kind=rng.choice(list(InvoiceKind)),
+                number=f"R-{n}",
+                status=status,
+                issue_date=today - timedelta(days=40),
+                due_date=rng.choice([None, today + timedelta(days=rng.randrange(-3, 4))]),
+                currency=rng.choice(["EUR", "USD", "MXN"]),
+                total=total,
+                amount_paid=paid,
+            )
+        )
     await Invoice.bulk_create(rows)
 
     def state(row: Invoice) -> str:

@@ -1,8 +1,6 @@
 """The profile's tabs through HTTP: Relay connections with totalCount, filters, orders and
 cursors; the records as Node types with their client and their own nested lists."""
 
-from tests.test_files import ATTACH, DELETE
-
 from tests.profile_helpers import (
     LOG_TIME,
     SET_TASK_STATUS,
@@ -18,6 +16,7 @@ from tests.profile_helpers import (
     quote_action,
     task,
 )
+from tests.test_files import ATTACH, DELETE
 from tests.uploads import upload
 
 INVOICES = """
@@ -42,43 +41,62 @@ async def test_invoices_tab_filters_orders_and_pages(org):
     other_id = await new_client(org, name="Otro")
     await invoice(org, other_id, number="X-1")
     await invoice(org, client_id, number="S-1", issueDate=day(-40))  # DRAFT
-    await invoice(org, client_id, number="S-2", issueDate=day(-30), authorize=True,
-                  dueDate=day(-1))  # OVERDUE
-    await invoice(org, client_id, number="S-3", issueDate=day(-20), authorize=True,
-                  dueDate=day(0))  # PENDING
+    await invoice(
+        org, client_id, number="S-2", issueDate=day(-30), authorize=True, dueDate=day(-1)
+    )  # OVERDUE
+    await invoice(
+        org, client_id, number="S-3", issueDate=day(-20), authorize=True, dueDate=day(0)
+    )  # PENDING
     paid = await invoice(org, client_id, number="S-4", issueDate=day(-10), authorize=True)
     await pay(org, paid["id"], "100")
-    await invoice(org, client_id, number="P-1", kind="PURCHASE", issueDate=day(-5),
-                  lines=[{"description": "x", "quantity": "3", "unitPrice": "10"}])
+    await invoice(
+        org,
+        client_id,
+        number="P-1",
+        kind="PURCHASE",
+        issueDate=day(-5),
+        lines=[{"description": "x", "quantity": "3", "unitPrice": "10"}],
+    )
 
     everything = await org.data(INVOICES, {"id": client_id})
     assert everything["client"]["invoices"]["totalCount"] == 5
     assert numbers(everything) == ["P-1", "S-4", "S-3", "S-2", "S-1"]  # newest issue first
 
-    sales = await org.data(INVOICES, {"id": client_id, "kind": "SALE",
-                                      "status": ["PENDING", "OVERDUE"]})
+    sales = await org.data(
+        INVOICES, {"id": client_id, "kind": "SALE", "status": ["PENDING", "OVERDUE"]}
+    )
     assert numbers(sales) == ["S-3", "S-2"]
     assert [e["node"]["status"] for e in sales["client"]["invoices"]["edges"]] == [
-        "PENDING", "OVERDUE"]
+        "PENDING",
+        "OVERDUE",
+    ]
     assert sales["client"]["invoices"]["totalCount"] == 2
     purchases = await org.data(INVOICES, {"id": client_id, "kind": "PURCHASE"})
     assert numbers(purchases) == ["P-1"]
 
-    by_number = await org.data(INVOICES, {"id": client_id, "kind": "SALE",
-                                          "orderBy": {"field": "NUMBER", "direction": "ASC"}})
+    by_number = await org.data(
+        INVOICES,
+        {"id": client_id, "kind": "SALE", "orderBy": {"field": "NUMBER", "direction": "ASC"}},
+    )
     assert numbers(by_number) == ["S-1", "S-2", "S-3", "S-4"]
 
     first = await org.data(INVOICES, {"id": client_id, "first": 2})
     page = first["client"]["invoices"]
     assert numbers(first) == ["P-1", "S-4"] and page["pageInfo"]["hasNextPage"] is True
-    second = await org.data(INVOICES, {"id": client_id, "first": 2,
-                                       "after": page["pageInfo"]["endCursor"]})
+    second = await org.data(
+        INVOICES, {"id": client_id, "first": 2, "after": page["pageInfo"]["endCursor"]}
+    )
     assert numbers(second) == ["S-3", "S-2"]
     assert second["client"]["invoices"]["totalCount"] == 5
     assert second["client"]["invoices"]["pageInfo"]["hasPreviousPage"] is True
-    back = await org.data(INVOICES, {
-        "id": client_id, "last": 2,
-        "before": second["client"]["invoices"]["pageInfo"]["startCursor"]})
+    back = await org.data(
+        INVOICES,
+        {
+            "id": client_id,
+            "last": 2,
+            "before": second["client"]["invoices"]["pageInfo"]["startCursor"],
+        },
+    )
     assert numbers(back) == ["P-1", "S-4"]
 
     body = await org.gql(INVOICES, {"id": client_id, "first": 101})
@@ -112,8 +130,7 @@ async def test_every_tab_with_its_filters(org):
     await task(org, active["id"], title="En siete", dueDate=day(7))
     await task(org, active["id"], title="En ocho", dueDate=day(8))
     done = await task(org, active["id"], title="Hecha", dueDate=day(-2))
-    await ok(org, SET_TASK_STATUS, {"id": done["id"], "status": "DONE"}, "setTaskStatus",
-             "task")
+    await ok(org, SET_TASK_STATUS, {"id": done["id"], "status": "DONE"}, "setTaskStatus", "task")
     await purchase_order(org, client_id, number="PO-A")
     await deal(org, client_id, title="Ganada", stage="WON", value="10")
     await deal(org, client_id, title="Abierta", value="500")
@@ -121,19 +138,24 @@ async def test_every_tab_with_its_filters(org):
     await quote(org, client_id, number="Q-new", validUntil=day(1))
 
     data = (await org.data(TABS, {"id": client_id}))["client"]
-    assert data["projects"] == {"totalCount": 1, "edges": [
-        {"node": {"name": "B activo", "status": "ACTIVE"}}]}
-    assert [e["node"]["name"] for e in data["allProjects"]["edges"]] == [
-        "A planeado", "B activo"]
-    assert data["tasks"] == {"totalCount": 1, "edges": [
-        {"node": {"title": "Ayer", "isOverdue": True}}]}
+    assert data["projects"] == {
+        "totalCount": 1,
+        "edges": [{"node": {"name": "B activo", "status": "ACTIVE"}}],
+    }
+    assert [e["node"]["name"] for e in data["allProjects"]["edges"]] == ["A planeado", "B activo"]
+    assert data["tasks"] == {
+        "totalCount": 1,
+        "edges": [{"node": {"title": "Ayer", "isOverdue": True}}],
+    }
     assert [e["node"]["title"] for e in data["upcoming"]["edges"]] == ["En siete", "Hoy"]
     assert data["done"] == {"totalCount": 1}
     assert numbers({"client": data}, "purchaseOrders") == ["PO-A"]
     assert data["deals"]["edges"] == [{"node": {"title": "Ganada", "stage": "WON"}}]
     assert [e["node"]["title"] for e in data["byTitle"]["edges"]] == ["Abierta", "Ganada"]
-    assert data["quotes"] == {"totalCount": 1, "edges": [
-        {"node": {"number": "Q-old", "status": "EXPIRED"}}]}
+    assert data["quotes"] == {
+        "totalCount": 1,
+        "edges": [{"node": {"number": "Q-old", "status": "EXPIRED"}}],
+    }
     assert data["files"] == {"totalCount": 0}
 
 
@@ -157,12 +179,22 @@ async def test_records_are_nodes_with_their_nested_lists(org):
     p = await project(org, client_id, name="Web")
     t = await task(org, p["id"], title="Diseño")
     for d, hours in ((-2, "1"), (-1, "2.5")):
-        await ok(org, LOG_TIME, {"input": {"projectId": p["id"], "taskId": t["id"],
-                                           "date": day(d), "hours": hours}},
-                 "logTime", "timeLog")
-    inv = await invoice(org, client_id, authorize=True, lines=[
-        {"description": "A", "quantity": "2", "unitPrice": "5"},
-        {"description": "B", "quantity": "1", "unitPrice": "1"}])
+        await ok(
+            org,
+            LOG_TIME,
+            {"input": {"projectId": p["id"], "taskId": t["id"], "date": day(d), "hours": hours}},
+            "logTime",
+            "timeLog",
+        )
+    inv = await invoice(
+        org,
+        client_id,
+        authorize=True,
+        lines=[
+            {"description": "A", "quantity": "2", "unitPrice": "5"},
+            {"description": "B", "quantity": "1", "unitPrice": "1"},
+        ],
+    )
     await pay(org, inv["id"], "3")
     d = await deal(org, client_id, title="Trato")
     q = await quote(org, client_id, dealId=d["id"], number="Q-N")
@@ -170,23 +202,44 @@ async def test_records_are_nodes_with_their_nested_lists(org):
     await quote(org, client_id, number="Q-free")
     order = await purchase_order(org, client_id, number="PO-N")
 
-    data = await org.data(NODES, {"project": p["id"], "invoice": inv["id"], "deal": d["id"],
-                                  "quote": q["id"], "order": order["id"], "task": t["id"]})
+    data = await org.data(
+        NODES,
+        {
+            "project": p["id"],
+            "invoice": inv["id"],
+            "deal": d["id"],
+            "quote": q["id"],
+            "order": order["id"],
+            "task": t["id"],
+        },
+    )
     assert data["project"] == {
-        "name": "Web", "client": {"name": "Nodo"},
-        "tasks": {"totalCount": 1, "edges": [{"node": {"title": "Diseño",
-                                                       "project": {"name": "Web"}}}]},
-        "timeLogs": {"totalCount": 2, "edges": [
-            {"node": {"hours": "2.50", "date": day(-1), "task": {"title": "Diseño"}}},
-            {"node": {"hours": "1.00", "date": day(-2), "task": {"title": "Diseño"}}}]},
+        "name": "Web",
+        "client": {"name": "Nodo"},
+        "tasks": {
+            "totalCount": 1,
+            "edges": [{"node": {"title": "Diseño", "project": {"name": "Web"}}}],
+        },
+        "timeLogs": {
+            "totalCount": 2,
+            "edges": [
+                {"node": {"hours": "2.50", "date": day(-1), "task": {"title": "Diseño"}}},
+                {"node": {"hours": "1.00", "date": day(-2), "task": {"title": "Diseño"}}},
+            ],
+        },
     }
-    assert data["invoice"]["lines"] == [{"description": "A", "total": {"amount": "10.00"}},
-                                        {"description": "B", "total": {"amount": "1.00"}}]
+    assert data["invoice"]["lines"] == [
+        {"description": "A", "total": {"amount": "10.00"}},
+        {"description": "B", "total": {"amount": "1.00"}},
+    ]
     assert data["invoice"]["payments"] == [{"amount": {"amount": "3.00"}}]
-    assert data["deal"]["quotes"] == {"totalCount": 1, "edges": [
-        {"node": {"number": "Q-N", "status": "SENT", "deal": {"title": "Trato"}}}]}
-    assert data["quote"]["lines"] == [{"description": "Work", "quantity": "1.0000",
-                                       "total": {"amount": "100.00"}}]
+    assert data["deal"]["quotes"] == {
+        "totalCount": 1,
+        "edges": [{"node": {"number": "Q-N", "status": "SENT", "deal": {"title": "Trato"}}}],
+    }
+    assert data["quote"]["lines"] == [
+        {"description": "Work", "quantity": "1.0000", "total": {"amount": "100.00"}}
+    ]
     assert data["order"] == {"number": "PO-N", "client": {"name": "Nodo"}}
     assert data["task"] == {"title": "Diseño", "client": {"name": "Nodo"}, "assignee": None}
 
@@ -211,25 +264,27 @@ async def test_files_tab_pages_newest_first(org):
     client_id = await new_client(org)
     ids = []
     for name in ("a.txt", "b.txt", "c.txt"):
-        body = await upload(org, ATTACH, {"clientId": client_id},
-                            {"file": (name, name.encode() * 3, "text/plain")})
+        body = await upload(
+            org, ATTACH, {"clientId": client_id}, {"file": (name, name.encode() * 3, "text/plain")}
+        )
         ids.append(body["data"]["attachClientFile"]["file"]["id"])
     first = (await org.data(FILES_TAB, {"id": client_id}))["client"]
     assert first["files"]["totalCount"] == 3
     assert [e["node"]["name"] for e in first["files"]["edges"]] == ["c.txt", "b.txt"]
-    assert first["activity"]["edges"][0]["node"] == {"verb": "FILE_ATTACHED",
-                                                     "target": {"id": ids[2]}}
-    rest = (await org.data(FILES_TAB, {"id": client_id,
-                                       "after": first["files"]["pageInfo"]["endCursor"]}))
+    assert first["activity"]["edges"][0]["node"] == {
+        "verb": "FILE_ATTACHED",
+        "target": {"id": ids[2]},
+    }
+    rest = await org.data(
+        FILES_TAB, {"id": client_id, "after": first["files"]["pageInfo"]["endCursor"]}
+    )
     assert [e["node"]["name"] for e in rest["client"]["files"]["edges"]] == ["a.txt"]
 
     await org.data(DELETE, {"id": ids[2]})
     after_delete = (await org.data(FILES_TAB, {"id": client_id}))["client"]
     assert after_delete["files"]["totalCount"] == 2
     # The history keeps the entry; the deleted file itself reads as gone.
-    assert after_delete["activity"]["edges"][0]["node"] == {"verb": "FILE_DELETED",
-                                                            "target": None}
-
+    assert after_delete["activity"]["edges"][0]["node"] == {"verb": "FILE_DELETED", "target": None}
 
 
 NESTED_LISTS = """
@@ -249,8 +304,13 @@ async def test_lists_nested_in_lists_do_not_multiply_statements(org, sql_stateme
         for title in ("a", "b", "c"):
             await task(org, p["id"], title=title)
         for hours in ("1", "2", "3"):
-            await ok(org, LOG_TIME, {"input": {"projectId": p["id"], "date": day(-i),
-                                               "hours": hours}}, "logTime", "timeLog")
+            await ok(
+                org,
+                LOG_TIME,
+                {"input": {"projectId": p["id"], "date": day(-i), "hours": hours}},
+                "logTime",
+                "timeLog",
+            )
         d = await deal(org, client_id)
         for _ in range(3):
             await quote(org, client_id, dealId=d["id"])

@@ -51,25 +51,32 @@ def multipart_body(boundary: str, file_bytes: int) -> Streamed:
 @pytest.fixture
 async def small_limits(settings, database):
     app = create_app(replace(settings, max_upload_bytes=1024 * 1024), init_orm=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://testserver") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as client:
         yield client
 
 
 async def test_an_anonymous_body_is_cut_off_after_a_few_kilobytes(http):
     body = json_body(200 * 1024 * 1024)
-    response = await http.post("/graphql", content=body,
-                               headers={"Content-Type": "application/json"})
+    response = await http.post(
+        "/graphql", content=body, headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 413
     assert response.json()["errors"][0]["extensions"] == {"code": "REQUEST_TOO_LARGE"}
     assert "65536 bytes" in response.json()["errors"][0]["message"]
     assert body.pulled <= 64 * 1024 + CHUNK
     # A token that is not valid counts as none.
     body = json_body(200 * 1024 * 1024)
-    response = await http.post("/graphql", content=body, headers={
-        "Content-Type": "application/json", "Authorization": "Bearer not-a-token",
-        "Accept-Language": "es",
-    })
+    response = await http.post(
+        "/graphql",
+        content=body,
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": "Bearer not-a-token",
+            "Accept-Language": "es",
+        },
+    )
     assert response.status_code == 413
     assert response.json()["errors"][0]["message"].startswith("Sin un token válido")
     assert body.pulled <= 64 * 1024 + CHUNK
@@ -77,23 +84,31 @@ async def test_an_anonymous_body_is_cut_off_after_a_few_kilobytes(http):
 
 async def test_a_declared_length_over_the_limit_is_refused_unread(http, org):
     body = json_body(8 * 1024 * 1024)
-    response = await http.post("/graphql", content=body, headers={
-        "Content-Type": "application/json", "Content-Length": str(8 * 1024 * 1024 + 28),
-        "Authorization": f"Bearer {org.tokens[Role.ADMIN]}",
-    })
+    response = await http.post(
+        "/graphql",
+        content=body,
+        headers={
+            "Content-Type": "application/json",
+            "Content-Length": str(8 * 1024 * 1024 + 28),
+            "Authorization": f"Bearer {org.tokens[Role.ADMIN]}",
+        },
+    )
     assert response.status_code == 413
     assert response.json()["errors"][0]["extensions"] == {"code": "REQUEST_TOO_LARGE"}
     assert body.pulled == 0
 
 
 async def test_json_bodies_are_capped_with_a_token(http, org):
-    auth = {"Authorization": f"Bearer {org.tokens[Role.VIEWER]}",
-            "Content-Type": "application/json"}
+    auth = {
+        "Authorization": f"Bearer {org.tokens[Role.VIEWER]}",
+        "Content-Type": "application/json",
+    }
     body = json_body(8 * 1024 * 1024)
     response = await http.post("/graphql", content=body, headers=auth)
     assert response.status_code == 413
     assert response.json()["errors"][0]["message"] == (
-        "The request body is larger than 4194304 bytes.")
+        "The request body is larger than 4194304 bytes."
+    )
     assert body.pulled <= 4 * 1024 * 1024 + CHUNK
     # Within the cap, streamed bodies are answered as before.
     response = await http.post("/graphql", content=json_body(1024 * 1024), headers=auth)

@@ -48,8 +48,12 @@ def test_a_break_is_declared_by_a_marker_or_a_trailer():
 
 
 def git(path, *args):
-    subprocess.run(["git", "-c", "user.name=T", "-c", "user.email=t@example.com", *args],
-                   cwd=path, check=True, capture_output=True)
+    subprocess.run(
+        ["git", "-c", "user.name=T", "-c", "user.email=t@example.com", *args],
+        cwd=path,
+        check=True,
+        capture_output=True,
+    )
 
 
 def commit(path, sdl: str, message: str) -> None:
@@ -77,8 +81,14 @@ def test_the_last_commit_must_declare_a_break(tmp_path):
     assert status == 1
     assert "breaks the schema without saying so" in out and "Invoice.number" in out
 
-    git(tmp_path, "commit", "-q", "--amend", "-m",
-        "Drop number\n\nSchema-Break: nobody reads it yet")
+    git(
+        tmp_path,
+        "commit",
+        "-q",
+        "--amend",
+        "-m",
+        "Drop number\n\nSchema-Break: nobody reads it yet",
+    )
     status, out = check(tmp_path)
     assert status == 0 and "declared in the commit message" in out
 

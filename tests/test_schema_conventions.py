@@ -21,16 +21,16 @@ async def test_an_order_without_direction_is_descending_for_every_list(org):
         await create_client(org, name=name)
     listed = await org.data(LIST_CLIENTS, {"orderBy": [{"field": "NAME"}]})
     assert names(listed["clients"]) == ["Gamma", "Beta", "Alfa"]
-    ascending = await org.data(LIST_CLIENTS, {"orderBy": [{"field": "NAME",
-                                                           "direction": "ASC"}]})
+    ascending = await org.data(LIST_CLIENTS, {"orderBy": [{"field": "NAME", "direction": "ASC"}]})
     assert names(ascending["clients"]) == ["Alfa", "Beta", "Gamma"]
 
 
 async def test_files_and_activity_take_an_order(org):
     client_id = await new_client(org)
     for name in ("b.txt", "c.txt", "a.txt"):
-        await upload(org, ATTACH, {"clientId": client_id},
-                     {"file": (name, name.encode() * 3, "text/plain")})
+        await upload(
+            org, ATTACH, {"clientId": client_id}, {"file": (name, name.encode() * 3, "text/plain")}
+        )
 
     def tab(data: dict, name: str, key: str) -> list:
         return [e["node"][key] for e in data["client"][name]["edges"]]
@@ -39,9 +39,14 @@ async def test_files_and_activity_take_an_order(org):
     assert tab(default, "files", "name") == ["a.txt", "c.txt", "b.txt"]  # newest first
     assert tab(default, "activity", "verb") == ["FILE_ATTACHED"] * 3 + ["CREATED"]
 
-    ordered = await org.data(TABS_ORDERED, {
-        "id": client_id, "files": {"field": "NAME", "direction": "ASC"},
-        "activity": {"field": "CREATED_AT", "direction": "ASC"}})
+    ordered = await org.data(
+        TABS_ORDERED,
+        {
+            "id": client_id,
+            "files": {"field": "NAME", "direction": "ASC"},
+            "activity": {"field": "CREATED_AT", "direction": "ASC"},
+        },
+    )
     assert tab(ordered, "files", "name") == ["a.txt", "b.txt", "c.txt"]
     assert tab(ordered, "activity", "verb") == ["CREATED"] + ["FILE_ATTACHED"] * 3
     assert tab(ordered, "activity", "targetType") == ["CLIENT"] + ["FILE"] * 3
@@ -51,17 +56,23 @@ async def test_history_speaks_the_apis_names(org):
     client_id = await new_client(org)
     created = await invoice(org, client_id, authorize=True)
     await pay(org, created["id"], "10")
-    data = await org.data("""query($id: ID!) { client(id: $id) {
+    data = await org.data(
+        """query($id: ID!) { client(id: $id) {
       activity(first: 1) { edges { node { verb targetType changes { field } } } } } }""",
-                          {"id": client_id})
+        {"id": client_id},
+    )
     entry = data["client"]["activity"]["edges"][0]["node"]
     assert (entry["verb"], entry["targetType"]) == ("PAYMENT_RECORDED", "INVOICE")
     assert {c["field"] for c in entry["changes"]} >= {"amountPaid"}
 
-    client = await create_client(org, name="Con empresa", company={"name": "ACME",
-                                                                   "taxId": "B12345674"})
-    data = await org.data("""query($id: ID!) { client(id: $id) {
-      activity(first: 1) { edges { node { changes { field } } } } } }""", {"id": client["id"]})
+    client = await create_client(
+        org, name="Con empresa", company={"name": "ACME", "taxId": "B12345674"}
+    )
+    data = await org.data(
+        """query($id: ID!) { client(id: $id) {
+      activity(first: 1) { edges { node { changes { field } } } } } }""",
+        {"id": client["id"]},
+    )
     fields = {c["field"] for c in data["client"]["activity"]["edges"][0]["node"]["changes"]}
     assert "company.taxId" in fields and not any("_" in f for f in fields)
 
@@ -69,17 +80,36 @@ async def test_history_speaks_the_apis_names(org):
 def test_every_stored_verb_and_target_is_in_the_enums():
     # The enums are the API's whole vocabulary: a new verb must be added to them.
     assert {v.value for v in activity.Verb} >= {
-        "created", "updated", "archived", "restored", "authorized", "payment_recorded",
-        "canceled", "closed", "moved", "sent", "accepted", "declined", "file_attached",
-        "file_deleted", "photo_set", "photo_removed", "imported", "updated_by_import",
-        "company_updated_by_import"}
+        "created",
+        "updated",
+        "archived",
+        "restored",
+        "authorized",
+        "payment_recorded",
+        "canceled",
+        "closed",
+        "moved",
+        "sent",
+        "accepted",
+        "declined",
+        "file_attached",
+        "file_deleted",
+        "photo_set",
+        "photo_removed",
+        "imported",
+        "updated_by_import",
+        "company_updated_by_import",
+    }
 
 
 async def test_spanish_messages_hold_no_english_library_text(org):
     cases = ["sin-arroba", "a@@b.es", "@ejemplo.es", "ana@ejemplo", "ana@exa mple.es"]
     for email in cases:
-        body = await org.data(CREATE_CLIENT, {"input": {"name": "Ana", "email": email}},
-                              headers={"Accept-Language": "es"})
+        body = await org.data(
+            CREATE_CLIENT,
+            {"input": {"name": "Ana", "email": email}},
+            headers={"Accept-Language": "es"},
+        )
         [error] = body["createClient"]["errors"]
         assert error["code"] == "INVALID_EMAIL" and error["field"] == ["email"]
         message = error["message"]
@@ -87,9 +117,13 @@ async def test_spanish_messages_hold_no_english_library_text(org):
         for english in ("@-sign", "The ", "must", "domain name", "period"):
             assert english not in message, (email, message)
 
-    body = await upload(org, ATTACH, {"clientId": await new_client(org)},
-                        {"file": ("x.bin", bytes(range(256)) * 8, "text/plain")},
-                        headers={"Accept-Language": "es"})
+    body = await upload(
+        org,
+        ATTACH,
+        {"clientId": await new_client(org)},
+        {"file": ("x.bin", bytes(range(256)) * 8, "text/plain")},
+        headers={"Accept-Language": "es"},
+    )
     [error] = body["data"]["attachClientFile"]["errors"]
     assert error["code"] == "UNSUPPORTED_FILE"
     assert error["message"] == "Archivo no admitido: un tipo desconocido."

@@ -63,8 +63,10 @@ async def test_every_page_size_argument_states_its_default_and_maximum(org):
 
 async def test_custom_scalars_name_their_specification(org):
     scalars = {t["name"]: t for t in await schema_types(org) if t["kind"] == "SCALAR"}
-    urls = {name: scalars[name]["specifiedByURL"] for name in
-            ("Date", "DateTime", "Decimal", "JSON", "Upload")}
+    urls = {
+        name: scalars[name]["specifiedByURL"]
+        for name in ("Date", "DateTime", "Decimal", "JSON", "Upload")
+    }
     assert urls["DateTime"] == "https://scalars.graphql.org/andimarek/date-time"
     assert urls["Date"] == "https://scalars.graphql.org/andimarek/local-date"
     assert urls["JSON"].startswith("https://ecma-international.org/")

@@ -9,15 +9,21 @@ EXPECTED = {
 }
 
 
-@pytest.mark.parametrize("method,path,kwargs", [
-    ("POST", "/graphql", {"json": {"query": "{ viewer { role } }"}}),
-    ("GET", "/graphql", {"params": {"query": "{ __typename }"}}),
-    ("GET", "/graphql", {"headers": {"Accept": "text/html"}}),
-    ("POST", "/graphql",
-     {"content": b"{not json", "headers": {"Content-Type": "application/json"}}),
-    ("GET", "/healthz", {}),
-    ("GET", "/no-such-page", {}),
-])
+@pytest.mark.parametrize(
+    "method,path,kwargs",
+    [
+        ("POST", "/graphql", {"json": {"query": "{ viewer { role } }"}}),
+        ("GET", "/graphql", {"params": {"query": "{ __typename }"}}),
+        ("GET", "/graphql", {"headers": {"Accept": "text/html"}}),
+        (
+            "POST",
+            "/graphql",
+            {"content": b"{not json", "headers": {"Content-Type": "application/json"}},
+        ),
+        ("GET", "/healthz", {}),
+        ("GET", "/no-such-page", {}),
+    ],
+)
 async def test_security_headers(http, method, path, kwargs):
     response = await http.request(method, path, **kwargs)
     for name, value in EXPECTED.items():
@@ -28,4 +34,5 @@ async def test_security_headers(http, method, path, kwargs):
 async def test_json_answers_are_not_pages(http):
     response = await http.post("/graphql", json={"query": "{ __typename }"})
     assert response.headers["content-security-policy"] == (
-        "default-src 'none'; frame-ancestors 'none'")
+        "default-src 'none'; frame-ancestors 'none'"
+    )

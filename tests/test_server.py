@@ -14,10 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-
-
-SLOW_HEAD = (b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-             b"Content-Length: 1000\r\n\r\n")
+SLOW_HEAD = (
+    b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    b"Content-Length: 1000\r\n\r\n"
+)
 
 
 @dataclass
@@ -28,12 +28,19 @@ class Server:
 
 def start(port: int, workdir: Path) -> subprocess.Popen | None:
     """`gql-crm serve` on `port`; None if another process holds it (a parallel test run)."""
-    env = {**os.environ, "GQL_CRM_DATABASE_URL": f"sqlite://{workdir}/db.sqlite3",
-           "GQL_CRM_MEDIA_DIR": str(workdir / "media"), "GQL_CRM_SECRET_KEY": "test",
-           "GQL_CRM_HEADER_TIMEOUT": "1", "GQL_CRM_BODY_TIMEOUT": "1"}
+    env = {
+        **os.environ,
+        "GQL_CRM_DATABASE_URL": f"sqlite://{workdir}/db.sqlite3",
+        "GQL_CRM_MEDIA_DIR": str(workdir / "media"),
+        "GQL_CRM_SECRET_KEY": "test",
+        "GQL_CRM_HEADER_TIMEOUT": "1",
+        "GQL_CRM_BODY_TIMEOUT": "1",
+    }
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "gql-crm"), "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=(workdir / "server.log").open("wb"),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(workdir / "server.log").open("wb"),
     )
     for _ in range(300):
         if process.poll() is not None:
@@ -99,7 +106,9 @@ def test_a_body_sent_a_byte_a_second_is_dropped(server):
 
 
 def test_headers_sent_a_byte_a_second_are_dropped(server):
-    assert trickle(server.port, b"", SLOW_HEAD * 2, seconds=10) is not None, "still reading after 10 s"
+    assert trickle(server.port, b"", SLOW_HEAD * 2, seconds=10) is not None, (
+        "still reading after 10 s"
+    )
 
 
 def test_half_sent_requests_do_not_hold_the_server(server):
@@ -110,7 +119,8 @@ def test_half_sent_requests_do_not_hold_the_server(server):
         half_sent.append(sock)
     try:
         assert httpx.get(f"http://127.0.0.1:{server.port}/healthz", timeout=10).json() == {
-            "status": "ok"}
+            "status": "ok"
+        }
         open_sockets = list(half_sent)
         for _ in range(10):
             for sock in list(open_sockets):
@@ -139,7 +149,7 @@ async def test_an_aborted_request_logs_one_line(server):
     await asyncio.sleep(0.3)
     writer.close()
     for _ in range(50):
-        new = server.log.read_text().splitlines()[len(before):]
+        new = server.log.read_text().splitlines()[len(before) :]
         if any("aborted" in line for line in new):
             break
         await asyncio.sleep(0.1)

@@ -11,8 +11,13 @@ PREFLIGHT = {"GraphQL-Require-Preflight": "1"}
 
 
 async def upload(
-    org, query: str, variables: dict, files: dict[str, tuple[str, bytes, str]], *,
-    role: Role = Role.ADMIN, headers: dict | None = None,
+    org,
+    query: str,
+    variables: dict,
+    files: dict[str, tuple[str, bytes, str]],
+    *,
+    role: Role = Role.ADMIN,
+    headers: dict | None = None,
 ):
     """POSTs `query` with each file of `files` ({"variables path": (name, bytes, type)})."""
     operations = {"query": query, "variables": variables}

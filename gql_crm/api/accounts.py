@@ -13,10 +13,12 @@ from gql_crm.services import auth
 
 Role = docs.described(
     strawberry.enum(models.Role, description="Each role can do what the ones before it can."),
-    {"VIEWER": "Reads everything of the organization.",
-     "MEMBER": "Also creates and changes clients and their records.",
-     "MANAGER": "Also archives and restores clients, imports and exports.",
-     "ADMIN": "Also manages users, API tokens and categories."},
+    {
+        "VIEWER": "Reads everything of the organization.",
+        "MEMBER": "Also creates and changes clients and their records.",
+        "MANAGER": "Also archives and restores clients, imports and exports.",
+        "ADMIN": "Also manages users, API tokens and categories.",
+    },
 )
 
 
@@ -41,7 +43,8 @@ class ApiToken(ModelNode):
     id: relay.NodeID[int]
     created_at: datetime = strawberry.field(description="When it was issued.")
     revoked_at: datetime | None = strawberry.field(
-        description="When it stopped working; null while it works.")
+        description="When it stopped working; null while it works."
+    )
     user_id: strawberry.Private[int]
 
     @classmethod
@@ -62,7 +65,8 @@ class ViewerOrganization:
     slug: str = strawberry.field(description="Its unique short name.")
     timezone: str = strawberry.field(
         description="IANA time zone, e.g. Europe/Madrid: it decides the organization's "
-        "today (overdue tasks and invoices, expired quotes).")
+        "today (overdue tasks and invoices, expired quotes)."
+    )
 
 
 @strawberry.type(description="Who is calling, and for which organization.")
@@ -86,8 +90,7 @@ class UserPayload:
 
 @strawberry.type(description="The answer of revokeApiToken.")
 class ApiTokenPayload:
-    api_token: ApiToken | None = strawberry.field(
-        description="The revoked token; null on errors.")
+    api_token: ApiToken | None = strawberry.field(description="The revoked token; null on errors.")
     errors: list[UserError] = strawberry.field(description=docs.ERRORS)
 
 
@@ -100,7 +103,8 @@ class IssuedToken:
 @strawberry.type(description="The answer of issueApiToken.")
 class IssueApiTokenPayload:
     issued_token: IssuedToken | None = strawberry.field(
-        description="The token and its secret; null on errors.")
+        description="The token and its secret; null on errors."
+    )
     errors: list[UserError] = strawberry.field(description=docs.ERRORS)
 
 
@@ -125,8 +129,9 @@ class AccountQueries:
     async def users(self, info: Info) -> list[User]:
         return [User.from_model(row) for row in await auth.list_users(info.context.actor)]
 
-    @strawberry.field(description="The organization's API tokens, revoked ones included. "
-                      "Needs ADMIN.")
+    @strawberry.field(
+        description="The organization's API tokens, revoked ones included. Needs ADMIN."
+    )
     async def api_tokens(self, info: Info) -> list[ApiToken]:
         return [ApiToken.from_model(row) for row in await auth.list_tokens(info.context.actor)]
 
@@ -135,42 +140,59 @@ class AccountQueries:
 class AccountMutations:
     @strawberry.mutation(description="Adds a user to the organization. Needs ADMIN.")
     async def create_user(
-        self, info: Info,
+        self,
+        info: Info,
         input: Annotated[CreateUserInput, strawberry.argument(description="The user.")],
     ) -> UserPayload:
         return await mutate(
-            info, UserPayload, "user", User.from_model,
-            lambda: auth.create_user(info.context.actor, input.email,
-                                     models.Role(input.role.value)),
+            info,
+            UserPayload,
+            "user",
+            User.from_model,
+            lambda: auth.create_user(
+                info.context.actor, input.email, models.Role(input.role.value)
+            ),
         )
 
     @strawberry.mutation(description="Needs ADMIN; admins cannot demote themselves.")
     async def set_user_role(
-        self, info: Info, id: docs.record_id("User"),
+        self,
+        info: Info,
+        id: docs.record_id("User"),
         role: Annotated[Role, strawberry.argument(description="The new role.")],
     ) -> UserPayload:
         return await mutate(
-            info, UserPayload, "user", User.from_model,
-            lambda: auth.set_user_role(info.context.actor, _id(id, "User"),
-                                       models.Role(role.value)),
+            info,
+            UserPayload,
+            "user",
+            User.from_model,
+            lambda: auth.set_user_role(
+                info.context.actor, _id(id, "User"), models.Role(role.value)
+            ),
         )
 
     @strawberry.mutation(description="A new token for a user; needs ADMIN.")
     async def issue_api_token(
-        self, info: Info, user_id: Annotated[relay.GlobalID, strawberry.argument(
-            description="The User's global ID.")],
+        self,
+        info: Info,
+        user_id: Annotated[
+            relay.GlobalID, strawberry.argument(description="The User's global ID.")
+        ],
     ) -> IssueApiTokenPayload:
         return await mutate(
-            info, IssueApiTokenPayload, "issued_token",
+            info,
+            IssueApiTokenPayload,
+            "issued_token",
             lambda issued: IssuedToken(api_token=ApiToken.from_model(issued[0]), token=issued[1]),
             lambda: auth.issue_token_for(info.context.actor, _id(user_id, "User")),
         )
 
     @strawberry.mutation(description="Needs ADMIN; the token stops working at once.")
-    async def revoke_api_token(
-        self, info: Info, id: docs.record_id("ApiToken")
-    ) -> ApiTokenPayload:
+    async def revoke_api_token(self, info: Info, id: docs.record_id("ApiToken")) -> ApiTokenPayload:
         return await mutate(
-            info, ApiTokenPayload, "api_token", ApiToken.from_model,
+            info,
+            ApiTokenPayload,
+            "api_token",
+            ApiToken.from_model,
             lambda: auth.revoke_token(info.context.actor, _id(id, "ApiToken")),
         )

@@ -14,9 +14,7 @@ class Loaders:
         self.org_id = org_id
         self._loaders: dict[Hashable, DataLoader] = {}
 
-    def get(
-        self, key: Hashable, batch: Callable[[list[Any]], Awaitable[list[Any]]]
-    ) -> DataLoader:
+    def get(self, key: Hashable, batch: Callable[[list[Any]], Awaitable[list[Any]]]) -> DataLoader:
         loader = self._loaders.get(key)
         if loader is None:
             loader = self._loaders[key] = DataLoader(load_fn=batch)

@@ -10,25 +10,43 @@ from gql_crm.config import Settings
 from gql_crm.services.pagination import DEFAULT_PAGE_SIZE
 
 _MAX = Settings.max_page_size
-_SIZE = (f"default {DEFAULT_PAGE_SIZE}, at most GQL_CRM_MAX_PAGE_SIZE (default {_MAX}); "
-         "more is a PAGE_SIZE_EXCEEDED error")
+_SIZE = (
+    f"default {DEFAULT_PAGE_SIZE}, at most GQL_CRM_MAX_PAGE_SIZE (default {_MAX}); "
+    "more is a PAGE_SIZE_EXCEEDED error"
+)
 
-First = Annotated[int | None, strawberry.argument(
-    description=f"How many items after `after` (or from the start): {_SIZE}.")]
-After = Annotated[str | None, strawberry.argument(
-    description="Continue after this cursor (a `pageInfo.endCursor` of the same list and "
-    "order).")]
-Last = Annotated[int | None, strawberry.argument(
-    description=f"How many items before `before` (or up to the end): {_SIZE}.")]
-Before = Annotated[str | None, strawberry.argument(
-    description="Continue before this cursor (a `pageInfo.startCursor` of the same list and "
-    "order).")]
+First = Annotated[
+    int | None,
+    strawberry.argument(description=f"How many items after `after` (or from the start): {_SIZE}."),
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Continue after this cursor (a `pageInfo.endCursor` of the same list and "
+        "order)."
+    ),
+]
+Last = Annotated[
+    int | None,
+    strawberry.argument(description=f"How many items before `before` (or up to the end): {_SIZE}."),
+]
+Before = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Continue before this cursor (a `pageInfo.startCursor` of the same list and "
+        "order)."
+    ),
+]
 
 
 def record_id(type_name: str) -> Any:
     """The type of an `id` argument naming one record of `type_name`."""
-    return Annotated[strawberry.relay.GlobalID, strawberry.argument(
-        description=f"A {type_name}'s global ID; another organization's reads as not found.")]
+    return Annotated[
+        strawberry.relay.GlobalID,
+        strawberry.argument(
+            description=f"A {type_name}'s global ID; another organization's reads as not found."
+        ),
+    ]
 
 
 def argument(type_: Any, description: str) -> Any:

@@ -12,45 +12,48 @@ from gql_crm.api import docs
 from gql_crm.services import messages
 from gql_crm.services.errors import ErrorCode, UserErrors
 
-UserErrorCode = docs.described(strawberry.enum(
-    ErrorCode, name="UserErrorCode", description="Stable machine-readable codes of user errors."
-), {
-    "REQUIRED": "The field is missing or blank.",
-    "TOO_LONG": "The text is longer than the field allows.",
-    "INVALID": "The value is not valid for the field.",
-    "INVALID_CHARACTERS": "The text holds control characters.",
-    "INVALID_EMAIL": "Not an email address.",
-    "INVALID_PHONE": "Not a phone number of the given (or the record's) country.",
-    "INVALID_COUNTRY": "Not an ISO 3166-1 code or a known country name.",
-    "INVALID_TAX_ID": "Not a valid tax ID for the country (or an EU VAT number).",
-    "INVALID_URL": "Not a web address.",
-    "INVALID_LANGUAGE": "Not an ISO 639-1 code.",
-    "INVALID_CHOICE": "Not one of the allowed values.",
-    "INVALID_DATE": "Not a date, or not in the allowed range (e.g. a deadline before the "
-                    "start).",
-    "INVALID_AMOUNT": "Not an amount the field allows (sign, decimals, size).",
-    "INVALID_CURRENCY": "Not an ISO 4217 code.",
-    "INVALID_STATE": "Not possible in the record's current status.",
-    "DUPLICATE": "Another record already uses this value.",
-    "NOT_FOUND": "No such record in your organization.",
-    "FILE_TOO_LARGE": "The upload is larger than allowed.",
-    "UNSUPPORTED_FILE": "The file's content is of a type not accepted here.",
-    "IMAGE_TOO_LARGE": "The image has more pixels than allowed.",
-    "DAMAGED_IMAGE": "The image's format is accepted but its data is broken (truncated, "
-                     "corrupted).",
-    "TOO_MANY_ROWS": "The file has more rows than an import allows.",
-    "EXCEEDS_AMOUNT_DUE": "The payment is more than the amount still due.",
-    "MISSING_COLUMN": "The file has no column for a field the import needs.",
-    "DUPLICATE_IN_FILE": "An earlier row of the file has the same value.",
-    "AMBIGUOUS_MATCH": "Several clients match the row.",
-})
+UserErrorCode = docs.described(
+    strawberry.enum(
+        ErrorCode, name="UserErrorCode", description="Stable machine-readable codes of user errors."
+    ),
+    {
+        "REQUIRED": "The field is missing or blank.",
+        "TOO_LONG": "The text is longer than the field allows.",
+        "INVALID": "The value is not valid for the field.",
+        "INVALID_CHARACTERS": "The text holds control characters.",
+        "INVALID_EMAIL": "Not an email address.",
+        "INVALID_PHONE": "Not a phone number of the given (or the record's) country.",
+        "INVALID_COUNTRY": "Not an ISO 3166-1 code or a known country name.",
+        "INVALID_TAX_ID": "Not a valid tax ID for the country (or an EU VAT number).",
+        "INVALID_URL": "Not a web address.",
+        "INVALID_LANGUAGE": "Not an ISO 639-1 code.",
+        "INVALID_CHOICE": "Not one of the allowed values.",
+        "INVALID_DATE": "Not a date, or not in the allowed range (e.g. a deadline before the "
+        "start).",
+        "INVALID_AMOUNT": "Not an amount the field allows (sign, decimals, size).",
+        "INVALID_CURRENCY": "Not an ISO 4217 code.",
+        "INVALID_STATE": "Not possible in the record's current status.",
+        "DUPLICATE": "Another record already uses this value.",
+        "NOT_FOUND": "No such record in your organization.",
+        "FILE_TOO_LARGE": "The upload is larger than allowed.",
+        "UNSUPPORTED_FILE": "The file's content is of a type not accepted here.",
+        "IMAGE_TOO_LARGE": "The image has more pixels than allowed.",
+        "DAMAGED_IMAGE": "The image's format is accepted but its data is broken (truncated, "
+        "corrupted).",
+        "TOO_MANY_ROWS": "The file has more rows than an import allows.",
+        "EXCEEDS_AMOUNT_DUE": "The payment is more than the amount still due.",
+        "MISSING_COLUMN": "The file has no column for a field the import needs.",
+        "DUPLICATE_IN_FILE": "An earlier row of the file has the same value.",
+        "AMBIGUOUS_MATCH": "Several clients match the row.",
+    },
+)
 
 
 @strawberry.type(description="A problem with the input, reported as data: nothing was changed.")
 class UserError:
     code: UserErrorCode = strawberry.field(description="What is wrong; stable.")
     field: list[str] | None = strawberry.field(
-        description="Path of the input field at fault, e.g. [\"company\", \"taxId\"]."
+        description='Path of the input field at fault, e.g. ["company", "taxId"].'
     )
     message: str = strawberry.field(description="Human-readable, in the request's language.")
 
@@ -67,7 +70,10 @@ def user_errors(exc: UserErrors, language: str) -> list[UserError]:
 
 
 async def mutate(
-    info, payload_type: type, field: str, to_node: Callable[[Any], Any],
+    info,
+    payload_type: type,
+    field: str,
+    to_node: Callable[[Any], Any],
     action: Callable[[], Awaitable[Any]],
 ) -> Any:
     """Runs a service call; its UserErrors become the payload's `errors`, nothing else."""
@@ -87,7 +93,11 @@ class RequestErrorCode(str, Enum):
 
 
 def request_error(
-    code: str, language: str, *, catalog_key: str | None = None, source: GraphQLError | None = None,
+    code: str,
+    language: str,
+    *,
+    catalog_key: str | None = None,
+    source: GraphQLError | None = None,
     **params,
 ) -> GraphQLError:
     """A GraphQL error whose `extensions.code` tells clients what happened."""

@@ -64,27 +64,36 @@ class ErrorCodes(SchemaExtension):
         original = error.original_error
         if isinstance(original, PermissionDenied):
             return request_error(
-                RequestErrorCode.FORBIDDEN, language, source=error,
-                role=original.role.value, required=original.required.value,
+                RequestErrorCode.FORBIDDEN,
+                language,
+                source=error,
+                role=original.role.value,
+                required=original.required.value,
             )
         if isinstance(original, PaginationError):
             return request_error(
-                RequestErrorCode.BAD_USER_INPUT, language, catalog_key=original.code,
-                source=error, **original.params,
+                RequestErrorCode.BAD_USER_INPUT,
+                language,
+                catalog_key=original.code,
+                source=error,
+                **original.params,
             )
         if isinstance(original, UserErrors):
             first = original.errors[0]
             return GraphQLError(
                 message(first.code, language, **first.params),
-                nodes=error.nodes, source=error.source, positions=error.positions,
-                path=error.path, extensions={"code": RequestErrorCode.BAD_USER_INPUT,
-                                             "reason": first.code.value},
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                extensions={"code": RequestErrorCode.BAD_USER_INPUT, "reason": first.code.value},
             )
         if database_busy(original):
             # Retryable, not a bug: the whole response becomes a 503 (see GraphQLApp).
             logger.warning("request %s: database busy at %s", context.request_id, error.path)
-            busy = request_error(RequestErrorCode.DATABASE_BUSY, language, source=error,
-                                 seconds=RETRY_AFTER_SECONDS)
+            busy = request_error(
+                RequestErrorCode.DATABASE_BUSY, language, source=error, seconds=RETRY_AFTER_SECONDS
+            )
             busy.extensions["retryAfter"] = RETRY_AFTER_SECONDS
             return busy
         # Without a path the error is the document's or the variables': a scalar refusing a
@@ -93,15 +102,21 @@ class ErrorCodes(SchemaExtension):
             if not (error.extensions or {}).get("code"):
                 # Errors with a path come from executing a field (a malformed argument);
                 # the others from parsing and validating the document.
-                code = RequestErrorCode.BAD_USER_INPUT if error.path else "GRAPHQL_VALIDATION_FAILED"
+                code = (
+                    RequestErrorCode.BAD_USER_INPUT if error.path else "GRAPHQL_VALIDATION_FAILED"
+                )
                 error.extensions = {**(error.extensions or {}), "code": code}
             return error
         logger.error(
-            "request %s: unexpected error at %s", context.request_id, error.path,
+            "request %s: unexpected error at %s",
+            context.request_id,
+            error.path,
             exc_info=original,
         )
         masked = request_error(
-            RequestErrorCode.INTERNAL_SERVER_ERROR, language, source=error,
+            RequestErrorCode.INTERNAL_SERVER_ERROR,
+            language,
+            source=error,
             request_id=context.request_id,
         )
         masked.extensions["requestId"] = context.request_id
@@ -124,13 +139,18 @@ class CostLimit(SchemaExtension):
         context = self.execution_context
         if context.result is None:
             cost = operation_cost(
-                context.schema._schema, context.graphql_document, context.operation_name,
-                context.variables, self.settings.max_page_size,
+                context.schema._schema,
+                context.graphql_document,
+                context.operation_name,
+                context.variables,
+                self.settings.max_page_size,
             )
             if cost > self.settings.max_query_cost:
                 error = request_error(
-                    "QUERY_TOO_COSTLY", context.context.language,
-                    cost=cost, max_cost=self.settings.max_query_cost,
+                    "QUERY_TOO_COSTLY",
+                    context.context.language,
+                    cost=cost,
+                    max_cost=self.settings.max_query_cost,
                 )
                 error.extensions.update(cost=cost, maxCost=self.settings.max_query_cost)
                 context.result = ExecutionResult(data=None, errors=[error])

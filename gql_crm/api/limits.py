@@ -134,9 +134,12 @@ def depth_rule(max_depth: int) -> type[ValidationRule]:
             for operation in _operations(document):
                 if operation_depth(operation.selection_set, fragments) > max_depth:
                     name = operation.name.value if operation.name else "anonymous"
-                    self.report_error(GraphQLError(
-                        f"'{name}' exceeds maximum operation depth of {max_depth}", operation,
-                    ))
+                    self.report_error(
+                        GraphQLError(
+                            f"'{name}' exceeds maximum operation depth of {max_depth}",
+                            operation,
+                        )
+                    )
             return BREAK
 
     return QueryDepthRule
@@ -168,27 +171,42 @@ class _Cost:
     enclosing page size multiplies), so a fragment is measured once whatever page it is
     spread under."""
 
-    def __init__(self, schema: GraphQLSchema, document: DocumentNode,
-                 variables: Mapping[str, Any], max_page_size: int):
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        variables: Mapping[str, Any],
+        max_page_size: int,
+    ):
         self.schema = schema
         self.variables = variables
         self.max_page_size = max_page_size
         self.fragments = measure_fragments(_fragments(document), self.fragment)
 
-    def fragment(self, fragment: FragmentDefinitionNode,
-                 known: Mapping[str, tuple[int, int]]) -> tuple[int, int]:
+    def fragment(
+        self, fragment: FragmentDefinitionNode, known: Mapping[str, tuple[int, int]]
+    ) -> tuple[int, int]:
         condition = self.schema.get_type(fragment.type_condition.name.value)
         if condition is None:
             return 0, 0
         return self.selection_set(fragment.selection_set, condition, known)
 
-    def total(self, selection_set: SelectionSetNode, parent: GraphQLNamedType,
-              page: int | None, known: Mapping[str, tuple[int, int]]) -> int:
+    def total(
+        self,
+        selection_set: SelectionSetNode,
+        parent: GraphQLNamedType,
+        page: int | None,
+        known: Mapping[str, tuple[int, int]],
+    ) -> int:
         fixed, listed = self.selection_set(selection_set, parent, known)
         return fixed + (1 if page is None else page) * listed
 
-    def selection_set(self, selection_set: SelectionSetNode, parent: GraphQLNamedType,
-                      known: Mapping[str, tuple[int, int]]) -> tuple[int, int]:
+    def selection_set(
+        self,
+        selection_set: SelectionSetNode,
+        parent: GraphQLNamedType,
+        known: Mapping[str, tuple[int, int]],
+    ) -> tuple[int, int]:
         fixed = listed = 0
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
@@ -210,8 +228,9 @@ class _Cost:
             listed += more_listed
         return fixed, listed
 
-    def field(self, node: FieldNode, parent: GraphQLNamedType,
-              known: Mapping[str, tuple[int, int]]) -> tuple[int, bool]:
+    def field(
+        self, node: FieldNode, parent: GraphQLNamedType, known: Mapping[str, tuple[int, int]]
+    ) -> tuple[int, bool]:
         """The field's cost per parent object (per item when it is a list)."""
         if node.selection_set is None or node.name.value.startswith("__"):
             return 0, False
@@ -251,8 +270,11 @@ class _Cost:
 
 
 def operation_cost(
-    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None,
-    variables: Mapping[str, Any] | None, max_page_size: int,
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+    max_page_size: int,
 ) -> int:
     """The cost of the operation a request runs (0 when it names none that exists)."""
     operation = get_operation_ast(document, operation_name)

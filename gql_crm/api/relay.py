@@ -19,8 +19,9 @@ NodeT = TypeVar("NodeT")
 MAX_PK = 2**31 - 1
 
 
-@strawberry.enum(description="The direction of an orderBy; DESC unless given, in every "
-                 "orderBy of the API.")
+@strawberry.enum(
+    description="The direction of an orderBy; DESC unless given, in every orderBy of the API."
+)
 class OrderDirection(Enum):
     ASC = strawberry.enum_value("ASC", description="Smallest, oldest or A first.")
     DESC = strawberry.enum_value("DESC", description="Largest, newest or Z first.")
@@ -67,9 +68,7 @@ class ModelNode(relay.Node):
         return [cls.from_model(row) if row is not None else None for row in rows]
 
 
-def connection(
-    connection_type: type[NodeT], page: Page, to_node: Callable[[Any], Any]
-) -> NodeT:
+def connection(connection_type: type[NodeT], page: Page, to_node: Callable[[Any], Any]) -> NodeT:
     return connection_type(
         edges=[
             relay.Edge(cursor=cursor, node=to_node(item))

@@ -20,7 +20,7 @@ SPECIFICATIONS = {
     ),
     decimal.Decimal: (
         "https://docs.python.org/3/library/decimal.html#decimal.Decimal",
-        "An exact decimal number as a string, e.g. \"1234.50\" (never a float). Input also "
+        'An exact decimal number as a string, e.g. "1234.50" (never a float). Input also '
         "takes a JSON number.",
     ),
     Upload: (
@@ -41,7 +41,9 @@ PARSERS = {Upload: _uploaded_file}
 
 SCALAR_OVERRIDES = {
     type_: dataclasses.replace(
-        DEFAULT_SCALAR_REGISTRY[type_], specified_by_url=url, description=description,
+        DEFAULT_SCALAR_REGISTRY[type_],
+        specified_by_url=url,
+        description=description,
         **({"parse_value": PARSERS[type_]} if type_ in PARSERS else {}),
     )
     for type_, (url, description) in SPECIFICATIONS.items()

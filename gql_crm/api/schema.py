@@ -40,12 +40,14 @@ class UnknownTypeIsNull(NodeExtension):
 def _query_type() -> type:
     # relay.node() fields are bound to the first schema built from them, hence a fresh
     # Query class per schema (tests build schemas with other limits).
-    @strawberry.type(name="Query", description="What you can read: your organization's "
-                     "clients, their profiles and records, import jobs and accounts.")
+    @strawberry.type(
+        name="Query",
+        description="What you can read: your organization's "
+        "clients, their profiles and records, import jobs and accounts.",
+    )
     class Query(AccountQueries, ClientQueries, ImportQueries):
         node: relay.Node | None = strawberry.field(
-            description="Any object by its global ID; another organization's IDs resolve "
-            "to null.",
+            description="Any object by its global ID; another organization's IDs resolve to null.",
             extensions=[UnknownTypeIsNull()],
             default=strawberry.UNSET,
         )
@@ -53,11 +55,19 @@ def _query_type() -> type:
     return Query
 
 
-@strawberry.type(description="What you can change. User errors come back as the payload's "
-                 "errors (nothing was changed), never as GraphQL errors.")
+@strawberry.type(
+    description="What you can change. User errors come back as the payload's "
+    "errors (nothing was changed), never as GraphQL errors."
+)
 class Mutation(
-    AccountMutations, ClientMutations, FileMutations, ExportMutations, ProjectMutations,
-    BillingMutations, DealMutations, ImportMutations,
+    AccountMutations,
+    ClientMutations,
+    FileMutations,
+    ExportMutations,
+    ProjectMutations,
+    BillingMutations,
+    DealMutations,
+    ImportMutations,
 ):
     pass
 

@@ -31,7 +31,8 @@ class GraphQLCORSMiddleware(CORSMiddleware):
         if response.status_code < 400:
             return response
         refused = error_response(
-            "CORS_PREFLIGHT_REFUSED", status_code=response.status_code,
+            "CORS_PREFLIGHT_REFUSED",
+            status_code=response.status_code,
             language=pick_language(request_headers.get("accept-language")),
         )
         for name, value in response.headers.items():
@@ -44,13 +45,15 @@ def cors_middleware(settings: Settings) -> list[Middleware]:
     """None without configured origins: same-origin pages and non-browser clients need none."""
     if not settings.cors_origins:
         return []
-    return [Middleware(
-        GraphQLCORSMiddleware,
-        allow_origins=list(settings.cors_origins),
-        allow_methods=["GET", "POST"],
-        allow_headers=list(ALLOWED_HEADERS),
-        # Tokens travel in the Authorization header, never in cookies.
-        allow_credentials=False,
-        expose_headers=["X-Request-ID"],
-        max_age=settings.cors_max_age,
-    )]
+    return [
+        Middleware(
+            GraphQLCORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=list(ALLOWED_HEADERS),
+            # Tokens travel in the Authorization header, never in cookies.
+            allow_credentials=False,
+            expose_headers=["X-Request-ID"],
+            max_age=settings.cors_max_age,
+        )
+    ]

@@ -22,8 +22,15 @@ GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 class RequestRefused(Exception):
     """A request refused before execution; the view answers it as GraphQL JSON."""
 
-    def __init__(self, code: str, status_code: int = 400, *, catalog_key: str | None = None,
-                 headers: dict | None = None, **params):
+    def __init__(
+        self,
+        code: str,
+        status_code: int = 400,
+        *,
+        catalog_key: str | None = None,
+        headers: dict | None = None,
+        **params,
+    ):
         super().__init__(code)
         self.code = code
         self.status_code = status_code
@@ -53,14 +60,23 @@ def graphql_error(
 
 
 def error_response(
-    code: str, status_code: int, *, language: str = DEFAULT_LANGUAGE, media_type: str = JSON,
-    catalog_key: str | None = None, headers: dict | None = None,
-    extensions: dict | None = None, **params,
+    code: str,
+    status_code: int,
+    *,
+    language: str = DEFAULT_LANGUAGE,
+    media_type: str = JSON,
+    catalog_key: str | None = None,
+    headers: dict | None = None,
+    extensions: dict | None = None,
+    **params,
 ) -> JSONResponse:
     error = graphql_error(code, language, catalog_key, **params)
     error["extensions"].update(extensions or {})
     return JSONResponse(
-        {"errors": [error]}, status_code=status_code, media_type=media_type, headers=headers,
+        {"errors": [error]},
+        status_code=status_code,
+        media_type=media_type,
+        headers=headers,
     )
 
 
@@ -68,10 +84,13 @@ def refusal_response(
     request: Request, refused: RequestRefused, *, extensions: dict | None = None
 ) -> JSONResponse:
     return error_response(
-        refused.code, refused.status_code,
+        refused.code,
+        refused.status_code,
         language=pick_language(request.headers.get("accept-language")),
         media_type=response_media_type(request.headers.get("accept")),
-        catalog_key=refused.catalog_key, headers=refused.headers, extensions=extensions,
+        catalog_key=refused.catalog_key,
+        headers=refused.headers,
+        extensions=extensions,
         **refused.params,
     )
 
@@ -81,15 +100,24 @@ ROUTING_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 
 async def http_exception_handler(request: Request, exc: HTTPException) -> JSONResponse:
     """Starlette's own refusals (no such route, a method the route does not take)."""
-    return refusal_response(request, RequestRefused(
-        ROUTING_CODES.get(exc.status_code, "BAD_REQUEST"), exc.status_code,
-        headers=dict(exc.headers or {}), reason=exc.detail,
-    ))
+    return refusal_response(
+        request,
+        RequestRefused(
+            ROUTING_CODES.get(exc.status_code, "BAD_REQUEST"),
+            exc.status_code,
+            headers=dict(exc.headers or {}),
+            reason=exc.detail,
+        ),
+    )
 
 
 # What a database that cannot be reached raises, by driver; tortoise wraps only some.
 DATABASE_DOWN = (
-    BaseORMException, OSError, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError,
+    BaseORMException,
+    OSError,
+    sqlite3.Error,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
 )
 DATABASE_RETRY_AFTER_SECONDS = 5
 
@@ -98,12 +126,17 @@ def unexpected_error(request: Request, exc: Exception, request_id: str) -> JSONR
     """An exception outside the GraphQL executor's masking, e.g. while authenticating."""
     if isinstance(exc, DATABASE_DOWN):
         logger.warning("request %s: database unavailable: %r", request_id, exc)
-        return refusal_response(request, RequestRefused(
-            "DATABASE_UNAVAILABLE", 503,
-            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
-        ))
+        return refusal_response(
+            request,
+            RequestRefused(
+                "DATABASE_UNAVAILABLE",
+                503,
+                headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+            ),
+        )
     logger.error("request %s: unexpected error outside GraphQL", request_id, exc_info=exc)
     return refusal_response(
-        request, RequestRefused("INTERNAL_SERVER_ERROR", 500, request_id=request_id),
+        request,
+        RequestRefused("INTERNAL_SERVER_ERROR", 500, request_id=request_id),
         extensions={"requestId": request_id},
     )

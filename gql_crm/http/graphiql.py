@@ -47,8 +47,9 @@ def render_page(request: Request) -> HTMLResponse:
 class AssetFiles(StaticFiles):
     """The page's scripts and styles; revalidated (ETag) so an upgrade is seen at once."""
 
-    def file_response(self, full_path, stat_result, scope: Scope, status_code: int = 200
-                      ) -> Response:
+    def file_response(
+        self, full_path, stat_result, scope: Scope, status_code: int = 200
+    ) -> Response:
         response = super().file_response(full_path, stat_result, scope, status_code)
         response.headers["Cache-Control"] = "no-cache"
         return response

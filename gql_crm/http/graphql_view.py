@@ -34,8 +34,12 @@ HTTP_OPERATIONS = {
 }
 # What a request error (no execution happened) is, for the 400 of graphql-response+json.
 REQUEST_ERROR_CODES = frozenset({"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"})
-STATUS_CODES = {400: "BAD_REQUEST", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE",
-                415: "UNSUPPORTED_MEDIA_TYPE"}
+STATUS_CODES = {
+    400: "BAD_REQUEST",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
 SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
 # Two operations need two of these words (a second `{ ... }` without one fails validation).
 OPERATION_KEYWORD = re.compile(r"\b(?:query|mutation|subscription)\b")
@@ -54,8 +58,11 @@ def _coded(error: GraphQLError) -> GraphQLError:
     # Parse errors (and the token limit, which the parser enforces) leave Strawberry's
     # extension hooks before they can add a code.
     if not (error.extensions or {}).get("code") and error.path is None:
-        code = "GRAPHQL_PARSE_FAILED" if isinstance(error, GraphQLSyntaxError) \
+        code = (
+            "GRAPHQL_PARSE_FAILED"
+            if isinstance(error, GraphQLSyntaxError)
             else "GRAPHQL_VALIDATION_FAILED"
+        )
         error.extensions = {**(error.extensions or {}), "code": code}
     return error
 
@@ -72,8 +79,12 @@ def _several_operations(query: str | None, max_tokens: int) -> bool:
 
 
 def is_request_error(result: ExecutionResult) -> bool:
-    return result.data is None and bool(result.errors) and all(
-        (error.extensions or {}).get("code") in REQUEST_ERROR_CODES for error in result.errors
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(
+            (error.extensions or {}).get("code") in REQUEST_ERROR_CODES for error in result.errors
+        )
     )
 
 
@@ -85,8 +96,10 @@ class GraphQLOverHTTP:
 
     def should_render_graphql_ide(self, request) -> bool:
         # A GET with only a persisted query's hash is a query, not a page visit.
-        return (super().should_render_graphql_ide(request)
-                and request.query_params.get("extensions") is None)
+        return (
+            super().should_render_graphql_ide(request)
+            and request.query_params.get("extensions") is None
+        )
 
     async def run(self, request, context=UNSET, root_value=UNSET):
         if self.is_websocket_request(request):
@@ -97,10 +110,14 @@ class GraphQLOverHTTP:
         except RequestRefused as refused:
             response = refusal_response(request, refused)
         except HTTPException as exc:
-            response = refusal_response(request, RequestRefused(
-                STATUS_CODES.get(exc.status_code, "BAD_REQUEST"), exc.status_code,
-                reason=exc.reason,
-            ))
+            response = refusal_response(
+                request,
+                RequestRefused(
+                    STATUS_CODES.get(exc.status_code, "BAD_REQUEST"),
+                    exc.status_code,
+                    reason=exc.reason,
+                ),
+            )
         media_type = response.headers.get("content-type", "").partition(";")[0]
         if media_type in (JSON, GRAPHQL_RESPONSE_JSON):
             self._finish(request, response, outcome)
@@ -111,12 +128,18 @@ class GraphQLOverHTTP:
             response.headers["content-type"] = GRAPHQL_RESPONSE_JSON
             if outcome.request_error and outcome.results == 1:
                 response.status_code = 400
-        public = (request.method == "GET" and "authorization" not in request.headers
-                  and response.status_code == 200 and outcome.results and not outcome.errors)
+        public = (
+            request.method == "GET"
+            and "authorization" not in request.headers
+            and response.status_code == 200
+            and outcome.results
+            and not outcome.errors
+        )
         if public:
             # Only what anyone may read (introspection) answers without a token.
-            response.headers["Cache-Control"] = \
+            response.headers["Cache-Control"] = (
                 f"public, max-age={self.settings.public_cache_max_age}"
+            )
             response.headers["Vary"] = "Authorization, Accept, Accept-Language"
         else:
             response.headers["Cache-Control"] = "no-store"
@@ -128,29 +151,43 @@ class GraphQLOverHTTP:
         if len(request_data) > limit:
             raise RequestRefused("TOO_MANY_OPERATIONS", max=limit)
 
-    async def execute_single(self, request, request_adapter, sub_response, context, root_value,
-                             request_data: GraphQLRequestData) -> ExecutionResult:
+    async def execute_single(
+        self,
+        request,
+        request_adapter,
+        sub_response,
+        context,
+        root_value,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
         to_register = await self._resolve_persisted_query(context, request_data)
         if request_data.operation_name is None and _several_operations(
-                request_data.query, self.settings.max_tokens):
+            request_data.query, self.settings.max_tokens
+        ):
             # Strawberry would run the first one; the GraphQL spec asks for a name.
-            raise RequestRefused("OPERATION_RESOLUTION_FAILURE",
-                                 catalog_key="OPERATION_NAME_REQUIRED")
+            raise RequestRefused(
+                "OPERATION_RESOLUTION_FAILURE", catalog_key="OPERATION_NAME_REQUIRED"
+            )
         try:
             result = await self.execute_document(
-                request_data, context, root_value,
+                request_data,
+                context,
+                root_value,
                 HTTP_OPERATIONS.get(request_adapter.method, frozenset()),
             )
         except CannotGetOperationTypeError as exc:
             if exc.operation_name is None:
-                raise RequestRefused("OPERATION_RESOLUTION_FAILURE",
-                                     catalog_key="OPERATION_NAME_REQUIRED") from exc
-            raise RequestRefused("OPERATION_RESOLUTION_FAILURE", catalog_key="UNKNOWN_OPERATION",
-                                 operation=exc.operation_name) from exc
+                raise RequestRefused(
+                    "OPERATION_RESOLUTION_FAILURE", catalog_key="OPERATION_NAME_REQUIRED"
+                ) from exc
+            raise RequestRefused(
+                "OPERATION_RESOLUTION_FAILURE",
+                catalog_key="UNKNOWN_OPERATION",
+                operation=exc.operation_name,
+            ) from exc
         except InvalidOperationTypeError as exc:
             if exc.operation_type == OperationType.MUTATION:
-                raise RequestRefused("MUTATION_OVER_GET", 405,
-                                     headers={"Allow": "POST"}) from exc
+                raise RequestRefused("MUTATION_OVER_GET", 405, headers={"Allow": "POST"}) from exc
             raise RequestRefused("SUBSCRIPTION_OVER_HTTP") from exc
         except MissingQueryError as exc:
             raise RequestRefused("BAD_REQUEST", catalog_key="QUERY_REQUIRED") from exc
@@ -161,7 +198,10 @@ class GraphQLOverHTTP:
         return result
 
     async def execute_document(
-        self, request_data: GraphQLRequestData, context, root_value,
+        self,
+        request_data: GraphQLRequestData,
+        context,
+        root_value,
         allowed_operation_types: frozenset[OperationType],
     ) -> ExecutionResult:
         """Runs one operation whose document is known (a persisted query's is filled in), the
@@ -187,14 +227,18 @@ class GraphQLOverHTTP:
             return None
         persisted = extensions["persistedQuery"]
         sha256 = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
-        if (persisted.get("version") if isinstance(persisted, dict) else None) != 1 \
-                or not isinstance(sha256, str) or not SHA256_HEX.fullmatch(sha256):
+        if (
+            (persisted.get("version") if isinstance(persisted, dict) else None) != 1
+            or not isinstance(sha256, str)
+            or not SHA256_HEX.fullmatch(sha256)
+        ):
             raise RequestRefused("BAD_REQUEST", catalog_key="INVALID_PERSISTED_QUERY")
         sha256 = sha256.lower()
         if request_data.query is None:
             # Persisted documents belong to an organization: a caller without a token has none.
             query = context.actor and await self.persisted_queries.find(
-                context.actor.org_id, sha256)
+                context.actor.org_id, sha256
+            )
             if not query:
                 # 200, as Apollo's link expects before it sends the document.
                 raise RequestRefused("PERSISTED_QUERY_NOT_FOUND", 200)

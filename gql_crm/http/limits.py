@@ -104,7 +104,7 @@ class RequestLimits:
         if has_body(headers):
             try:
                 scope[ACTOR_SCOPE_KEY] = await authenticate(bearer_token(headers))
-            except Exception as exc:  # noqa: BLE001 - answered coded (503 for the database)
+            except Exception as exc:
                 request = Request(scope)
                 request_id = headers.get("x-request-id") or uuid.uuid4().hex
                 await unexpected_error(request, exc, request_id)(scope, receive, send)
@@ -115,8 +115,9 @@ class RequestLimits:
             await _answer(scope, receive, send, too_large)
             return
 
-        body = _Body(receive, limit, too_large, self.settings.body_timeout,
-                     self.settings.body_min_rate)
+        body = _Body(
+            receive, limit, too_large, self.settings.body_timeout, self.settings.body_min_rate
+        )
         response_started = False
 
         async def guarded_receive() -> dict:
@@ -141,21 +142,26 @@ class RequestLimits:
                 raise
             # The app failed reading a body that will never come: one line, no traceback.
             logger.warning(
-                "%s %s: %s after %d bytes (%s)", scope["method"], scope["path"],
+                "%s %s: %s after %d bytes (%s)",
+                scope["method"],
+                scope["path"],
                 f"refused {body.refused.code}" if body.refused else "aborted by the client",
-                body.received, type(exc).__name__,
+                body.received,
+                type(exc).__name__,
             )
 
     def _limit(self, headers: Headers, actor) -> tuple[int, Refusal]:
         settings = self.settings
         if actor is None:
             limit = settings.max_anonymous_body_bytes
-            return limit, Refusal(413, "REQUEST_TOO_LARGE", "ANONYMOUS_REQUEST_TOO_LARGE",
-                                  max_bytes=limit)
+            return limit, Refusal(
+                413, "REQUEST_TOO_LARGE", "ANONYMOUS_REQUEST_TOO_LARGE", max_bytes=limit
+            )
         if headers.get("content-type", "").lower().startswith("multipart/"):
             # The upload services check the exact file size again while streaming.
             return settings.max_upload_bytes + MULTIPART_OVERHEAD_BYTES, Refusal(
-                413, "FILE_TOO_LARGE", max_bytes=settings.max_upload_bytes)
+                413, "FILE_TOO_LARGE", max_bytes=settings.max_upload_bytes
+            )
         limit = settings.max_body_bytes
         return limit, Refusal(413, "REQUEST_TOO_LARGE", max_bytes=limit)
 
@@ -164,8 +170,14 @@ async def _answer(scope, receive, send, refusal: Refusal) -> None:
     headers = Headers(scope=scope)
     language = pick_language(headers.get("accept-language"))
     response = JSONResponse(
-        {"errors": [{"message": message(refusal.text, language, **refusal.params),
-                     "extensions": {"code": refusal.code}}]},
+        {
+            "errors": [
+                {
+                    "message": message(refusal.text, language, **refusal.params),
+                    "extensions": {"code": refusal.code},
+                }
+            ]
+        },
         status_code=refusal.status,
         media_type=response_media_type(headers.get("accept")),
         # The rest of the body is never read: the connection cannot serve another request.

@@ -84,7 +84,5 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self.header_bytes <= self.max_header_bytes:
             super().send_400_response(msg)
             return
-        self.transport.write(
-            STATUS_LINE[431] + b"content-length: 0\r\nconnection: close\r\n\r\n"
-        )
+        self.transport.write(STATUS_LINE[431] + b"content-length: 0\r\nconnection: close\r\n\r\n")
         self.transport.close()

@@ -57,7 +57,7 @@ def _per_dialect(postgres: list[str], sqlite: list[str]):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0004_persisted_queries')]
+    dependencies = [("models", "0004_persisted_queries")]
 
     initial = False
 

@@ -3,10 +3,10 @@
 from gql_crm.models.accounts import ApiToken, Organization, Role, User
 from gql_crm.models.activity import Activity
 from gql_crm.models.billing import (
-    InvoicePayment,
     Invoice,
     InvoiceKind,
     InvoiceLine,
+    InvoicePayment,
     InvoiceStatus,
     PurchaseOrder,
     PurchaseOrderStatus,

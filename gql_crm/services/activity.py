@@ -77,9 +77,11 @@ _JSON_NATIVE = frozenset((str, int, float, bool))
 
 def created(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """`diff({}, values)` without comparing each value (an import records one per row)."""
-    return {key: {"old": None,
-                  "new": value if type(value) in _JSON_NATIVE else json_safe(value)}
-            for key, value in values.items() if value is not None}
+    return {
+        key: {"old": None, "new": value if type(value) in _JSON_NATIVE else json_safe(value)}
+        for key, value in values.items()
+        if value is not None
+    }
 
 
 async def record(

@@ -15,6 +15,7 @@ from gql_crm.services.validation import Validator, normalize_country, required_e
 
 TOKEN_PREFIX = "gqlcrm_"
 
+
 class PermissionDenied(Exception):
     """The caller is authenticated but its role does not allow the action."""
 
@@ -22,6 +23,7 @@ class PermissionDenied(Exception):
         super().__init__(f"role {role} cannot do what needs {required}")
         self.role = role
         self.required = required
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -94,8 +96,10 @@ token_cache = TokenCache()
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
+
 def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-")[:50] or "org"
+
 
 async def create_organization(
     name: str, *, slug: str | None = None, default_country: str | None = None
@@ -112,6 +116,7 @@ async def create_organization(
         name=name, slug=candidate, default_country=normalize_country(default_country)
     )
 
+
 async def get_or_create_user(organization: Organization, email: str, role: Role) -> User:
     checks = Validator()
     email = checks.check("email", required_email, email)
@@ -125,6 +130,7 @@ async def get_or_create_user(organization: Organization, email: str, role: Role)
         token_cache.forget_user(user.id)
     return user
 
+
 async def issue_token(user: User) -> str:
     """A new random token; only its hash is kept, so this is the one time it can be read."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -132,6 +138,7 @@ async def issue_token(user: User) -> str:
         organization_id=user.organization_id, user=user, token_hash=hash_token(token)
     )
     return token
+
 
 async def list_users(actor: Actor) -> list[User]:
     actor.require(Role.ADMIN)

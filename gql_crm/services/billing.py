@@ -28,11 +28,11 @@ from gql_crm.services.records import (
     CENT,
     bounded_decimal,
     date_order,
+    lock_row,
     money_amount,
     positive_money_amount,
     record,
     require_client,
-    lock_row,
     required_choice,
     save_changed,
     transition,
@@ -79,8 +79,9 @@ def clean_lines(checks: Validator, lines: list[dict[str, Any]] | None) -> list[L
     result = []
     for i, data in enumerate(lines):
         path = ("lines", str(i))
-        description = checks.check((*path, "description"), required_text,
-                                   data.get("description"), 500)
+        description = checks.check(
+            (*path, "description"), required_text, data.get("description"), 500
+        )
         quantity = checks.check((*path, "quantity"), _quantity, data.get("quantity"))
         unit_price = checks.check((*path, "unit_price"), _unit_price, data.get("unit_price"))
         tax_rate = checks.check((*path, "tax_rate"), _tax_rate, data.get("tax_rate", 0))
@@ -88,8 +89,9 @@ def clean_lines(checks: Validator, lines: list[dict[str, Any]] | None) -> list[L
             continue
         subtotal = (quantity * unit_price).quantize(CENT, rounding=ROUND_HALF_UP)
         tax = (subtotal * tax_rate / HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
-        result.append(Line(description, quantity, unit_price, tax_rate, subtotal, tax,
-                           subtotal + tax))
+        result.append(
+            Line(description, quantity, unit_price, tax_rate, subtotal, tax, subtotal + tax)
+        )
     total = sum((line.total for line in result), Decimal("0"))
     if total.adjusted() >= 16:
         checks.add(ErrorCode.INVALID_AMOUNT, "lines")
@@ -111,8 +113,13 @@ def totals(lines: list[Line]) -> dict[str, Decimal]:
 
 
 async def create_with_lines(
-    actor: Actor, model: type, line_model: type, parent_field: str, client_id: int,
-    values: dict[str, Any], lines: list[Line],
+    actor: Actor,
+    model: type,
+    line_model: type,
+    parent_field: str,
+    client_id: int,
+    values: dict[str, Any],
+    lines: list[Line],
 ) -> Any:
     """An invoice or a quote with its lines and its activity entry, in one transaction.
 
@@ -120,22 +127,41 @@ async def create_with_lines(
     """
     try:
         async with in_transaction():
-            document = await model.create(organization_id=actor.org_id, client_id=client_id,
-                                          **values)
-            await line_model.bulk_create([
-                line_model(organization_id=actor.org_id, **{parent_field: document.id},
-                           position=i, description=line.description, quantity=line.quantity,
-                           unit_price=line.unit_price, tax_rate=line.tax_rate,
-                           subtotal=line.subtotal, tax=line.tax, total=line.total)
-                for i, line in enumerate(lines)
-            ])
+            document = await model.create(
+                organization_id=actor.org_id, client_id=client_id, **values
+            )
+            await line_model.bulk_create(
+                [
+                    line_model(
+                        organization_id=actor.org_id,
+                        **{parent_field: document.id},
+                        position=i,
+                        description=line.description,
+                        quantity=line.quantity,
+                        unit_price=line.unit_price,
+                        tax_rate=line.tax_rate,
+                        subtotal=line.subtotal,
+                        tax=line.tax,
+                        total=line.total,
+                    )
+                    for i, line in enumerate(lines)
+                ]
+            )
             lines_changed = [
-                {"description": line.description, "quantity": str(line.quantity),
-                 "unitPrice": str(line.unit_price), "taxRate": str(line.tax_rate)}
+                {
+                    "description": line.description,
+                    "quantity": str(line.quantity),
+                    "unitPrice": str(line.unit_price),
+                    "taxRate": str(line.tax_rate),
+                }
                 for line in lines
             ]
-            await record(actor, document, "created", {
-                **activity.diff({}, values), "lines": {"old": None, "new": lines_changed}})
+            await record(
+                actor,
+                document,
+                "created",
+                {**activity.diff({}, values), "lines": {"old": None, "new": lines_changed}},
+            )
     except IntegrityError:
         raise UserErrors.single(ErrorCode.DUPLICATE, "number") from None
     return document
@@ -154,32 +180,50 @@ async def create_invoice(actor: Actor, data: dict[str, Any]) -> Invoice:
     elif not date_order(issue_date, due_date):
         checks.add(ErrorCode.INVALID_DATE, "due_date")
     lines = clean_lines(checks, data.get("lines"))
-    if kind and number and await Invoice.filter(
-        organization_id=actor.org_id, kind=kind, number=number
-    ).exists():
+    if (
+        kind
+        and number
+        and await Invoice.filter(organization_id=actor.org_id, kind=kind, number=number).exists()
+    ):
         checks.add(ErrorCode.DUPLICATE, "number")
     checks.raise_if_errors()
     values = {
-        "kind": kind, "number": number, "issue_date": issue_date, "due_date": due_date,
-        "currency": currency or actor.organization.default_currency, **totals(lines),
+        "kind": kind,
+        "number": number,
+        "issue_date": issue_date,
+        "due_date": due_date,
+        "currency": currency or actor.organization.default_currency,
+        **totals(lines),
     }
-    return await create_with_lines(actor, Invoice, InvoiceLine, "invoice_id", client.id, values,
-                                   lines)
+    return await create_with_lines(
+        actor, Invoice, InvoiceLine, "invoice_id", client.id, values, lines
+    )
 
 
 async def authorize_invoice(actor: Actor, invoice_id: int) -> Invoice:
     actor.require(Role.MEMBER)
     return await transition(
-        actor, Invoice, invoice_id, "status", (InvoiceStatus.DRAFT,), InvoiceStatus.AUTHORIZED,
-        "authorized", also=lambda _: {"authorized_at": now()},
+        actor,
+        Invoice,
+        invoice_id,
+        "status",
+        (InvoiceStatus.DRAFT,),
+        InvoiceStatus.AUTHORIZED,
+        "authorized",
+        also=lambda _: {"authorized_at": now()},
     )
 
 
 async def cancel_invoice(actor: Actor, invoice_id: int) -> Invoice:
     actor.require(Role.MEMBER)
     return await transition(
-        actor, Invoice, invoice_id, "status", (InvoiceStatus.DRAFT, InvoiceStatus.AUTHORIZED),
-        InvoiceStatus.CANCELED, "canceled",
+        actor,
+        Invoice,
+        invoice_id,
+        "status",
+        (InvoiceStatus.DRAFT, InvoiceStatus.AUTHORIZED),
+        InvoiceStatus.CANCELED,
+        "canceled",
     )
 
 
@@ -211,11 +255,17 @@ async def record_payment(actor: Actor, invoice_id: int, amount: Any, day: Any) -
         if invoice.amount_paid == invoice.total:
             invoice.status = InvoiceStatus.PAID
         await save_changed(invoice, ["amount_paid", "status"])
-        await record(actor, invoice, "payment_recorded", {
-            **activity.diff(before, {"amount_paid": invoice.amount_paid,
-                                     "status": invoice.status}),
-            "payment": {"old": None, "new": {"amount": str(amount), "date": day.isoformat()}},
-        })
+        await record(
+            actor,
+            invoice,
+            "payment_recorded",
+            {
+                **activity.diff(
+                    before, {"amount_paid": invoice.amount_paid, "status": invoice.status}
+                ),
+                "payment": {"old": None, "new": {"amount": str(amount), "date": day.isoformat()}},
+            },
+        )
     return invoice
 
 
@@ -229,13 +279,13 @@ async def create_purchase_order(actor: Actor, data: dict[str, Any]) -> PurchaseO
     description = checks.check("description", optional_text, data.get("description"), 10_000)
     if data.get("issue_date") is None:
         checks.add(ErrorCode.REQUIRED, "issue_date")
-    if number and await PurchaseOrder.filter(
-        organization_id=actor.org_id, number=number
-    ).exists():
+    if number and await PurchaseOrder.filter(organization_id=actor.org_id, number=number).exists():
         checks.add(ErrorCode.DUPLICATE, "number")
     checks.raise_if_errors()
     values = {
-        "number": number, "issue_date": data["issue_date"], "total": total,
+        "number": number,
+        "issue_date": data["issue_date"],
+        "total": total,
         "currency": currency or actor.organization.default_currency,
         "description": description or "",
     }
@@ -255,5 +305,6 @@ async def set_purchase_order_status(
 ) -> PurchaseOrder:
     actor.require(Role.MEMBER)
     verb = "closed" if status == PurchaseOrderStatus.CLOSED else "canceled"
-    return await transition(actor, PurchaseOrder, order_id, "status", (PurchaseOrderStatus.OPEN,),
-                            status, verb)
+    return await transition(
+        actor, PurchaseOrder, order_id, "status", (PurchaseOrderStatus.OPEN,), status, verb
+    )

@@ -71,7 +71,10 @@ async def clean_client_input(
     """
     checks = Validator()
     clean = clean_client_fields(
-        checks, data, current=current, current_company=current_company,
+        checks,
+        data,
+        current=current,
+        current_company=current_company,
         default_country=default_country,
     )
     if clean.client.get("email"):
@@ -83,9 +86,10 @@ async def clean_client_input(
         if await duplicate.exists():
             checks.add(ErrorCode.DUPLICATE, "email")
     category_id = clean.client.get("category_id")
-    if category_id is not None and not await ClientCategory.filter(
-        organization_id=org_id, id=category_id
-    ).exists():
+    if (
+        category_id is not None
+        and not await ClientCategory.filter(organization_id=org_id, id=category_id).exists()
+    ):
         checks.add(ErrorCode.NOT_FOUND, "category_id")
     checks.raise_if_errors()
     return clean
@@ -152,7 +156,9 @@ def _clean_company(
         values.update(dict.fromkeys(ADDRESS_FIELDS))
     country = values.get("country", current.country if current else None) or client_country
     if "tax_id" in data:
-        values["tax_id"] = checks.check((*path, "tax_id"), normalize_tax_id, data["tax_id"], country)
+        values["tax_id"] = checks.check(
+            (*path, "tax_id"), normalize_tax_id, data["tax_id"], country
+        )
     if "website" in data:
         values["website"] = checks.check((*path, "website"), normalize_website, data["website"])
     if "office_phone" in data:
@@ -163,7 +169,7 @@ def _clean_company(
 
 
 def national_number(e164: str) -> str:
-    """"+34612345678" -> "612345678", without a full parse (an import does this per row)."""
+    """ "+34612345678" -> "612345678", without a full parse (an import does this per row)."""
     digits = e164.lstrip("+")
     for length in (1, 2, 3):
         if int(digits[:length]) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
@@ -172,8 +178,9 @@ def national_number(e164: str) -> str:
 
 
 def build_search_text(client: Client, company: Company | None) -> str:
-    return join_search_parts(client_search_parts(client.name, client.email, client.mobile),
-                             company_search_parts(company))
+    return join_search_parts(
+        client_search_parts(client.name, client.email, client.mobile), company_search_parts(company)
+    )
 
 
 # An import computes the two halves apart: the client's in its cleaning worker, each
@@ -188,8 +195,7 @@ def client_search_parts(name: str, email: str | None, mobile: str | None) -> tup
 def company_search_parts(company: Company | None) -> tuple[str, ...]:
     if company is None:
         return ()
-    return tuple(fold(part) for part in (company.name, company.legal_name, company.tax_id)
-                 if part)
+    return tuple(fold(part) for part in (company.name, company.legal_name, company.tax_id) if part)
 
 
 def join_search_parts(client_parts: tuple[str, ...], company_parts: tuple[str, ...]) -> str:
@@ -205,9 +211,7 @@ async def find_company(org_id: int, values: dict[str, Any]) -> Company | None:
     if values.get("tax_id"):
         return await Company.filter(organization_id=org_id, tax_id=values["tax_id"]).first()
     if values.get("name"):
-        return await Company.filter(
-            organization_id=org_id, name_key=fold(values["name"])
-        ).first()
+        return await Company.filter(organization_id=org_id, name_key=fold(values["name"])).first()
     return None
 
 
@@ -255,8 +259,9 @@ def _set_email(client: Client, email: str | None) -> None:
     client.active_email_key = email_key(email) if client.status == ClientStatus.ACTIVE else None
 
 
-async def _save(client: Client, company: Company | None,
-                fields: Iterable[str] | None = None) -> None:
+async def _save(
+    client: Client, company: Company | None, fields: Iterable[str] | None = None
+) -> None:
     """Saves the client with its derived keys; only `fields` (and those keys) when given."""
     client.name_key = fold(client.name)[:200]
     client.search_text = build_search_text(client, company)
@@ -264,8 +269,7 @@ async def _save(client: Client, company: Company | None,
         if fields is None:
             await client.save()
         else:
-            await save_changed(client, [*fields, "active_email_key", "name_key",
-                                        "search_text"])
+            await save_changed(client, [*fields, "active_email_key", "name_key", "search_text"])
     except IntegrityError:
         # Another request took the email between our check and this write.
         raise UserErrors.single(ErrorCode.DUPLICATE, "email") from None
@@ -284,14 +288,22 @@ async def create_client(actor: Actor, data: dict[str, Any]) -> Client:
         company = await _apply_company(actor.org_id, client, None, clean.company or {})
         client.company_id = company.id if company else None
         await _save(client, company)
-        await _record(actor, client, "created",
-                      activity.diff({}, {**clean.client, **_prefixed(clean.company)}))
+        await _record(
+            actor,
+            client,
+            "created",
+            activity.diff({}, {**clean.client, **_prefixed(clean.company)}),
+        )
     return client
 
 
 async def _record(actor: Actor, client: Client, verb: str, changes: dict) -> None:
     await activity.record(
-        actor, client_id=client.id, verb=verb, target_type="Client", target_id=client.id,
+        actor,
+        client_id=client.id,
+        verb=verb,
+        target_type="Client",
+        target_id=client.id,
         changes=changes,
     )
 

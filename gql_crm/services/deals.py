@@ -11,7 +11,7 @@ from gql_crm.models import Deal, DealStage, Quote, QuoteLine, QuoteStatus, Role
 from gql_crm.services import activity
 from gql_crm.services.auth import Actor
 from gql_crm.services.billing import clean_lines, create_with_lines, totals
-from gql_crm.services.errors import ErrorCode, UserErrors
+from gql_crm.services.errors import ErrorCode
 from gql_crm.services.records import (
     money_amount,
     record,
@@ -53,7 +53,9 @@ async def create_deal(actor: Actor, data: dict[str, Any]) -> Deal:
     stage = checks.check("stage", required_choice, data.get("stage") or "LEAD", DealStage)
     checks.raise_if_errors()
     values = {
-        "title": title, "value": value, "stage": stage,
+        "title": title,
+        "value": value,
+        "stage": stage,
         "currency": currency or actor.organization.default_currency,
         "expected_close_date": data.get("expected_close_date"),
         "closed_at": now() if stage in CLOSED_STAGES else None,
@@ -82,27 +84,42 @@ async def create_quote(actor: Actor, data: dict[str, Any]) -> Quote:
     number = checks.check("number", required_text, data.get("number"), 50)
     currency = checks.check("currency", normalize_currency, data.get("currency"))
     deal_id = data.get("deal_id")
-    if deal_id is not None and not await Deal.filter(
-        organization_id=actor.org_id, id=deal_id, client_id=client.id
-    ).exists():
+    if (
+        deal_id is not None
+        and not await Deal.filter(
+            organization_id=actor.org_id, id=deal_id, client_id=client.id
+        ).exists()
+    ):
         checks.add(ErrorCode.NOT_FOUND, "deal_id")
     lines = clean_lines(checks, data.get("lines"))
     if number and await Quote.filter(organization_id=actor.org_id, number=number).exists():
         checks.add(ErrorCode.DUPLICATE, "number")
     checks.raise_if_errors()
     values = {
-        "number": number, "deal_id": deal_id, "valid_until": data.get("valid_until"),
-        "currency": currency or actor.organization.default_currency, **totals(lines),
+        "number": number,
+        "deal_id": deal_id,
+        "valid_until": data.get("valid_until"),
+        "currency": currency or actor.organization.default_currency,
+        **totals(lines),
     }
     return await create_with_lines(actor, Quote, QuoteLine, "quote_id", client.id, values, lines)
 
 
-async def _answer(actor: Actor, quote_id: int, allowed: tuple[QuoteState, ...],
-                  status: QuoteStatus, verb: str) -> Quote:
+async def _answer(
+    actor: Actor, quote_id: int, allowed: tuple[QuoteState, ...], status: QuoteStatus, verb: str
+) -> Quote:
     actor.require(Role.MEMBER)
     on = today(actor.organization)
-    return await transition(actor, Quote, quote_id, "status", allowed, status, verb,
-                            state_of=lambda quote: quote_state(quote, on))
+    return await transition(
+        actor,
+        Quote,
+        quote_id,
+        "status",
+        allowed,
+        status,
+        verb,
+        state_of=lambda quote: quote_state(quote, on),
+    )
 
 
 async def send_quote(actor: Actor, quote_id: int) -> Quote:

@@ -23,33 +23,116 @@ from gql_crm.services.text import fold
 DEMO_SLUG = "demo"
 
 FIRST_NAMES = [
-    "José", "María", "Lucía", "Álvaro", "Núria", "Íñigo", "Carmen", "Sofía", "Javier", "Begoña",
-    "Andrés", "Raquel", "Óscar", "Elena", "Jesús", "Pilar", "Martín", "Inés", "Raúl", "Marta",
+    "José",
+    "María",
+    "Lucía",
+    "Álvaro",
+    "Núria",
+    "Íñigo",
+    "Carmen",
+    "Sofía",
+    "Javier",
+    "Begoña",
+    "Andrés",
+    "Raquel",
+    "Óscar",
+    "Elena",
+    "Jesús",
+    "Pilar",
+    "Martín",
+    "Inés",
+    "Raúl",
+    "Marta",
 ]
 LAST_NAMES = [
-    "García", "Fernández", "López", "Martínez", "Sánchez", "Pérez", "Gómez", "Muñoz", "Díaz",
-    "Álvarez", "Romero", "Navarro", "Torres", "Domínguez", "Vázquez", "Ramos", "Gil", "Ortiz",
+    "García",
+    "Fernández",
+    "López",
+    "Martínez",
+    "Sánchez",
+    "Pérez",
+    "Gómez",
+    "Muñoz",
+    "Díaz",
+    "Álvarez",
+    "Romero",
+    "Navarro",
+    "Torres",
+    "Domínguez",
+    "Vázquez",
+    "Ramos",
+    "Gil",
+    "Ortiz",
 ]
 SPANISH_CITIES = [
-    ("Madrid", "Madrid", "28013"), ("Barcelona", "Barcelona", "08002"),
-    ("Valencia", "Valencia", "46002"), ("Sevilla", "Sevilla", "41004"),
-    ("Bilbao", "Bizkaia", "48001"), ("Zaragoza", "Zaragoza", "50001"),
-    ("Málaga", "Málaga", "29015"), ("A Coruña", "A Coruña", "15001"),
+    ("Madrid", "Madrid", "28013"),
+    ("Barcelona", "Barcelona", "08002"),
+    ("Valencia", "Valencia", "46002"),
+    ("Sevilla", "Sevilla", "41004"),
+    ("Bilbao", "Bizkaia", "48001"),
+    ("Zaragoza", "Zaragoza", "50001"),
+    ("Málaga", "Málaga", "29015"),
+    ("A Coruña", "A Coruña", "15001"),
 ]
 COMPANY_WORDS = ["Soluciones", "Construcciones", "Distribuciones", "Consultoría", "Talleres"]
 CATEGORIES = ["Cliente VIP", "Particular", "Empresa", "Distribuidor"]
 FOREIGN_CLIENTS = [
     # name, email, mobile, country, language, company, tax id, city, postal code
-    ("Guadalupe Hernández", "guadalupe@tacos-lupita.mx", "+52 55 1234 5678", "MX", "es",
-     "Tacos Lupita", "GODE561231GR8", "Ciudad de México", "06700"),
-    ("João Silva", "joao.silva@exemplo.pt", "+351 912 345 678", "PT", "pt",
-     "Silva & Filhos Lda", None, "Lisboa", "1100-148"),
-    ("Camille Dubois", "camille.dubois@exemple.fr", "+33 6 12 34 56 78", "FR", "fr",
-     "Dubois SARL", "FR40303265045", "Lyon", "69002"),
-    ("Emma Schmidt", "emma.schmidt@beispiel.de", "+49 1512 3456789", "DE", "de",
-     None, None, "Berlin", "10115"),
-    ("Oliver Smith", "oliver.smith@example.co.uk", "+44 7911 123456", "GB", "en",
-     "Smith & Sons Ltd", None, "London", "SW1A 1AA"),
+    (
+        "Guadalupe Hernández",
+        "guadalupe@tacos-lupita.mx",
+        "+52 55 1234 5678",
+        "MX",
+        "es",
+        "Tacos Lupita",
+        "GODE561231GR8",
+        "Ciudad de México",
+        "06700",
+    ),
+    (
+        "João Silva",
+        "joao.silva@exemplo.pt",
+        "+351 912 345 678",
+        "PT",
+        "pt",
+        "Silva & Filhos Lda",
+        None,
+        "Lisboa",
+        "1100-148",
+    ),
+    (
+        "Camille Dubois",
+        "camille.dubois@exemple.fr",
+        "+33 6 12 34 56 78",
+        "FR",
+        "fr",
+        "Dubois SARL",
+        "FR40303265045",
+        "Lyon",
+        "69002",
+    ),
+    (
+        "Emma Schmidt",
+        "emma.schmidt@beispiel.de",
+        "+49 1512 3456789",
+        "DE",
+        "de",
+        None,
+        None,
+        "Berlin",
+        "10115",
+    ),
+    (
+        "Oliver Smith",
+        "oliver.smith@example.co.uk",
+        "+44 7911 123456",
+        "GB",
+        "en",
+        "Smith & Sons Ltd",
+        None,
+        "London",
+        "SW1A 1AA",
+    ),
 ]
 
 
@@ -99,28 +182,59 @@ async def _seed_clients(actor: auth.Actor, count: int, rng: random.Random) -> No
                 "tax_id": _cif(rng),
                 "website": f"www.{last.lower()}{i}.example.es",
                 "office_phone": f"91{rng.randrange(1_000_000, 9_999_999)}",
-                "address": {"street": f"Calle Mayor {i + 1}", "city": city, "state": state,
-                            "postal_code": postal_code, "country": "ES"},
+                "address": {
+                    "street": f"Calle Mayor {i + 1}",
+                    "city": city,
+                    "state": state,
+                    "postal_code": postal_code,
+                    "country": "ES",
+                },
             }
         elif i % 3 == 0:
             data["company"] = {"name": f"{first} {last} (autónomo)", "tax_id": _dni(rng)}
         await clients.create_client(actor, data)
     for name, email, mobile, country, language, company, tax_id, city, postal in FOREIGN_CLIENTS:
-        data = {"name": name, "email": email, "mobile": mobile, "country": country,
-                "language": language, "category_id": rng.choice(category_ids)}
+        data = {
+            "name": name,
+            "email": email,
+            "mobile": mobile,
+            "country": country,
+            "language": language,
+            "category_id": rng.choice(category_ids),
+        }
         if company:
-            data["company"] = {"name": company, "tax_id": tax_id,
-                               "address": {"city": city, "postal_code": postal,
-                                           "country": country}}
+            data["company"] = {
+                "name": company,
+                "tax_id": tax_id,
+                "address": {"city": city, "postal_code": postal, "country": country},
+            }
         await clients.create_client(actor, data)
 
 
-PROJECT_NAMES = ["Web corporativa", "Migración ERP", "Campaña de verano", "Auditoría anual",
-                 "App móvil", "Formación equipo"]
-TASK_TITLES = ["Reunión de arranque", "Enviar presupuesto", "Revisar diseño", "Preparar datos",
-               "Pruebas con el cliente", "Documentación", "Puesta en marcha"]
-SERVICES = [("Horas de consultoría", "65"), ("Licencia anual", "1200"), ("Diseño gráfico", "45"),
-            ("Mantenimiento mensual", "180"), ("Material de oficina", "12.35")]
+PROJECT_NAMES = [
+    "Web corporativa",
+    "Migración ERP",
+    "Campaña de verano",
+    "Auditoría anual",
+    "App móvil",
+    "Formación equipo",
+]
+TASK_TITLES = [
+    "Reunión de arranque",
+    "Enviar presupuesto",
+    "Revisar diseño",
+    "Preparar datos",
+    "Pruebas con el cliente",
+    "Documentación",
+    "Puesta en marcha",
+]
+SERVICES = [
+    ("Horas de consultoría", "65"),
+    ("Licencia anual", "1200"),
+    ("Diseño gráfico", "45"),
+    ("Mantenimiento mensual", "180"),
+    ("Material de oficina", "12.35"),
+]
 
 
 async def _seed_profiles(actor: auth.Actor, rng: random.Random) -> None:
@@ -136,8 +250,12 @@ async def _seed_profiles(actor: auth.Actor, rng: random.Random) -> None:
 
 def _lines(rng: random.Random, count: int) -> list[dict]:
     return [
-        {"description": name, "quantity": Decimal(rng.choice(["1", "2", "5", "7.5", "10"])),
-         "unit_price": Decimal(price), "tax_rate": Decimal(rng.choice(["21", "21", "10", "0"]))}
+        {
+            "description": name,
+            "quantity": Decimal(rng.choice(["1", "2", "5", "7.5", "10"])),
+            "unit_price": Decimal(price),
+            "tax_rate": Decimal(rng.choice(["21", "21", "10", "0"])),
+        }
         for name, price in rng.sample(SERVICES, count)
     ]
 
@@ -153,23 +271,38 @@ async def _seed_profile(
     statuses = [ProjectStatus.ACTIVE, ProjectStatus.COMPLETED, ProjectStatus.PLANNED]
     project_ids = []
     for status in statuses if full else statuses[:1]:
-        created = await projects.create_project(actor, client_id, {
-            "name": rng.choice(PROJECT_NAMES), "status": status, "start_date": day(-60),
-            "deadline": day(rng.randrange(10, 90)), "budget": Decimal(rng.randrange(20, 200) * 100),
-        })
+        created = await projects.create_project(
+            actor,
+            client_id,
+            {
+                "name": rng.choice(PROJECT_NAMES),
+                "status": status,
+                "start_date": day(-60),
+                "deadline": day(rng.randrange(10, 90)),
+                "budget": Decimal(rng.randrange(20, 200) * 100),
+            },
+        )
         project_ids.append(created.id)
         for _ in range(rng.randrange(2, 6)):
-            await projects.log_time(actor, {
-                "project_id": created.id, "date": day(-rng.randrange(1, 50)),
-                "hours": Decimal(rng.choice(["0.5", "1", "2.25", "4", "7.5"])),
-                "note": "Trabajo en " + created.name,
-            })
+            await projects.log_time(
+                actor,
+                {
+                    "project_id": created.id,
+                    "date": day(-rng.randrange(1, 50)),
+                    "hours": Decimal(rng.choice(["0.5", "1", "2.25", "4", "7.5"])),
+                    "note": "Trabajo en " + created.name,
+                },
+            )
     offsets = [-3, 0, 5, 12, None, -8] if full else [rng.choice([-2, 3, None])]
     for n, offset in enumerate(offsets):
-        task = await projects.create_task(actor, project_ids[0], {
-            "title": TASK_TITLES[n % len(TASK_TITLES)],
-            "due_date": None if offset is None else day(offset),
-        })
+        task = await projects.create_task(
+            actor,
+            project_ids[0],
+            {
+                "title": TASK_TITLES[n % len(TASK_TITLES)],
+                "due_date": None if offset is None else day(offset),
+            },
+        )
         if n == 5:
             await projects.set_task_status(actor, task.id, TaskStatus.DONE)
 
@@ -177,19 +310,28 @@ async def _seed_profile(
     invoices = [(InvoiceKind.SALE, "PENDING", 15, "EUR"), (InvoiceKind.SALE, "PAID", -20, "EUR")]
     if full:
         invoices += [
-            (InvoiceKind.SALE, "DRAFT", 30, "EUR"), (InvoiceKind.SALE, "OVERDUE", -10, "EUR"),
-            (InvoiceKind.SALE, "CANCELED", 5, "EUR"), (InvoiceKind.SALE, "PENDING", None, "USD"),
+            (InvoiceKind.SALE, "DRAFT", 30, "EUR"),
+            (InvoiceKind.SALE, "OVERDUE", -10, "EUR"),
+            (InvoiceKind.SALE, "CANCELED", 5, "EUR"),
+            (InvoiceKind.SALE, "PENDING", None, "USD"),
             (InvoiceKind.PURCHASE, "PENDING", 20, "EUR"),
             (InvoiceKind.PURCHASE, "OVERDUE", -4, "EUR"),
             (InvoiceKind.PURCHASE, "PAID", -30, "EUR"),
         ]
     for kind, state, due, currency in invoices:
         prefix = "F" if kind == InvoiceKind.SALE else "FP"
-        invoice = await billing.create_invoice(actor, {
-            "client_id": client_id, "kind": kind, "number": f"{prefix}-2026-{next(numbers):04}",
-            "issue_date": day(-45), "due_date": None if due is None else day(due),
-            "currency": currency, "lines": _lines(rng, rng.randrange(1, 4)),
-        })
+        invoice = await billing.create_invoice(
+            actor,
+            {
+                "client_id": client_id,
+                "kind": kind,
+                "number": f"{prefix}-2026-{next(numbers):04}",
+                "issue_date": day(-45),
+                "due_date": None if due is None else day(due),
+                "currency": currency,
+                "lines": _lines(rng, rng.randrange(1, 4)),
+            },
+        )
         if state == "DRAFT":
             continue
         if state == "CANCELED":
@@ -203,33 +345,52 @@ async def _seed_profile(
                 actor, invoice.id, (invoice.total / 3).quantize(Decimal("0.01")), day(-5)
             )
 
-    for status in [PurchaseOrderStatus.OPEN, PurchaseOrderStatus.CLOSED,
-                   PurchaseOrderStatus.CANCELED][: 3 if full else 1]:
-        order = await billing.create_purchase_order(actor, {
-            "client_id": client_id, "number": f"PC-2026-{next(numbers):04}",
-            "issue_date": day(-rng.randrange(1, 90)), "total": Decimal(rng.randrange(50, 5000)),
-            "description": rng.choice(SERVICES)[0],
-        })
+    for status in [
+        PurchaseOrderStatus.OPEN,
+        PurchaseOrderStatus.CLOSED,
+        PurchaseOrderStatus.CANCELED,
+    ][: 3 if full else 1]:
+        order = await billing.create_purchase_order(
+            actor,
+            {
+                "client_id": client_id,
+                "number": f"PC-2026-{next(numbers):04}",
+                "issue_date": day(-rng.randrange(1, 90)),
+                "total": Decimal(rng.randrange(50, 5000)),
+                "description": rng.choice(SERVICES)[0],
+            },
+        )
         if status != PurchaseOrderStatus.OPEN:
             await billing.set_purchase_order_status(actor, order.id, status)
 
     deal_ids = []
     for stage in list(DealStage) if full else [rng.choice(list(DealStage))]:
-        deal = await deals.create_deal(actor, {
-            "client_id": client_id, "title": f"{rng.choice(PROJECT_NAMES)} ({stage.value.lower()})",
-            "value": Decimal(rng.randrange(10, 300) * 50), "stage": stage,
-            "expected_close_date": day(rng.randrange(-30, 90)),
-        })
+        deal = await deals.create_deal(
+            actor,
+            {
+                "client_id": client_id,
+                "title": f"{rng.choice(PROJECT_NAMES)} ({stage.value.lower()})",
+                "value": Decimal(rng.randrange(10, 300) * 50),
+                "stage": stage,
+                "expected_close_date": day(rng.randrange(-30, 90)),
+            },
+        )
         deal_ids.append(deal.id)
     # Answer: None (DRAFT), "sent", "accepted", "declined"; a past validUntil reads EXPIRED.
-    quotes = [("sent", 20)] + ([(None, 30), ("accepted", 10), ("declined", 10), (None, -5)]
-                               if full else [])
+    quotes = [("sent", 20)] + (
+        [(None, 30), ("accepted", 10), ("declined", 10), (None, -5)] if full else []
+    )
     for answer, valid in quotes:
-        quote = await deals.create_quote(actor, {
-            "client_id": client_id, "deal_id": rng.choice(deal_ids),
-            "number": f"P-2026-{next(numbers):04}", "valid_until": day(valid),
-            "lines": _lines(rng, rng.randrange(1, 3)),
-        })
+        quote = await deals.create_quote(
+            actor,
+            {
+                "client_id": client_id,
+                "deal_id": rng.choice(deal_ids),
+                "number": f"P-2026-{next(numbers):04}",
+                "valid_until": day(valid),
+                "lines": _lines(rng, rng.randrange(1, 3)),
+            },
+        )
         if answer:
             await deals.send_quote(actor, quote.id)
         if answer == "accepted":

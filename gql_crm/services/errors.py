@@ -72,4 +72,5 @@ def database_busy(exc: BaseException | None) -> bool:
         return False
     cause = exc.args[0] if exc.args else None
     return isinstance(cause, sqlite3.OperationalError) and getattr(
-        cause, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT", "SQLITE_LOCKED")
+        cause, "sqlite_errorname", ""
+    ) in ("SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT", "SQLITE_LOCKED")

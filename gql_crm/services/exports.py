@@ -15,7 +15,7 @@ import os
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import Enum, StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -147,7 +147,7 @@ class ExportRequest:
     columns: tuple[str, ...] = tuple(COLUMNS_BY_KEY)
     language: str = "en"
     delimiter: str | None = None
-    requested_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    requested_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def csv_delimiter(self) -> str:
@@ -226,7 +226,7 @@ def request_export(actor: Actor, settings: Settings, request: ExportRequest) -> 
     return SignedExport(
         token=signing.sign(settings, SIGNED_PURPOSE, actor.org_id, request.to_claims(), ttl),
         file_name=file_name(actor.organization, request),
-        expires_at=datetime.now(timezone.utc) + timedelta(seconds=ttl),
+        expires_at=datetime.now(UTC) + timedelta(seconds=ttl),
     )
 
 
@@ -244,12 +244,30 @@ async def redeem(settings: Settings, token: str) -> tuple[Organization, ExportRe
 # ---- rows -------------------------------------------------------------------------------
 
 CLIENT_FIELDS = (
-    "id", "name", "email", "mobile", "country", "gender", "language", "category_id",
-    "company_id", "status", "created_at",
+    "id",
+    "name",
+    "email",
+    "mobile",
+    "country",
+    "gender",
+    "language",
+    "category_id",
+    "company_id",
+    "status",
+    "created_at",
 )
 COMPANY_FIELDS = (
-    "id", "name", "legal_name", "tax_id", "website", "office_phone", "street", "city",
-    "state", "postal_code", "country",
+    "id",
+    "name",
+    "legal_name",
+    "tax_id",
+    "website",
+    "office_phone",
+    "street",
+    "city",
+    "state",
+    "postal_code",
+    "country",
 )
 _NO_COMPANY: dict[str, Any] = {}
 
@@ -264,7 +282,7 @@ def _date_added(tz: ZoneInfo) -> Callable[[dict, dict, str | None], str]:
         if isinstance(created, str):
             created = datetime.fromisoformat(created)
         if created.tzinfo is None:
-            created = created.replace(tzinfo=timezone.utc)
+            created = created.replace(tzinfo=UTC)
         return created.astimezone(tz).date().isoformat()
 
     return value
@@ -330,8 +348,11 @@ async def rows(
             }
         yield [
             [
-                get(client, companies.get(client["company_id"], _NO_COMPANY),
-                    categories.get(client["category_id"]))
+                get(
+                    client,
+                    companies.get(client["company_id"], _NO_COMPANY),
+                    categories.get(client["category_id"]),
+                )
                 for get in selected
             ]
             for client in batch
@@ -396,8 +417,9 @@ async def xlsx_stream(
     sheet.append([_string_cell(sheet, value) for value in header])
     async for batch in batches:
         for row in batch:
-            sheet.append([_string_cell(sheet, value) if value is not None else None
-                          for value in row])
+            sheet.append(
+                [_string_cell(sheet, value) if value is not None else None for value in row]
+            )
     descriptor, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(descriptor)
     try:

@@ -156,7 +156,9 @@ async def attach_file(
     if content_type is None:
         kind = filetype.guess(head)
         raise UserErrors.single(
-            ErrorCode.UNSUPPORTED_FILE, "file", reason=kind.mime if kind else Phrase("FILE_UNKNOWN_TYPE")
+            ErrorCode.UNSUPPORTED_FILE,
+            "file",
+            reason=kind.mime if kind else Phrase("FILE_UNKNOWN_TYPE"),
         )
     blob = await storage(settings).save(_chunks(head, upload, settings.max_upload_bytes))
     async with in_transaction():
@@ -173,8 +175,12 @@ async def attach_file(
             uploaded_by_id=actor.user_id,
         )
         await activity.record(
-            actor, client_id=client.id, verb="file_attached", target_type="File",
-            target_id=row.id, changes=activity.diff({}, {"name": row.name, "size": row.size}),
+            actor,
+            client_id=client.id,
+            verb="file_attached",
+            target_type="File",
+            target_id=row.id,
+            changes=activity.diff({}, {"name": row.name, "size": row.size}),
         )
     return row
 
@@ -183,7 +189,9 @@ async def delete_file(actor: Actor, settings: Settings, file_id: int) -> File:
     """Deletes an attachment; its bytes go once no live file shares them."""
     actor.require(Role.MEMBER)
     row = await File.get_or_none(
-        organization_id=actor.org_id, id=file_id, purpose=FilePurpose.ATTACHMENT,
+        organization_id=actor.org_id,
+        id=file_id,
+        purpose=FilePurpose.ATTACHMENT,
         deleted_at__isnull=True,
     )
     if row is None:
@@ -192,8 +200,12 @@ async def delete_file(actor: Actor, settings: Settings, file_id: int) -> File:
         row.deleted_at = now()
         await row.save(update_fields=["deleted_at"])
         await activity.record(
-            actor, client_id=row.client_id, verb="file_deleted", target_type="File",
-            target_id=row.id, changes=activity.diff({"name": row.name}, {"name": None}),
+            actor,
+            client_id=row.client_id,
+            verb="file_deleted",
+            target_type="File",
+            target_id=row.id,
+            changes=activity.diff({"name": row.name}, {"name": None}),
         )
     await _release_blobs(settings, [row.storage_key])
     return row
@@ -274,16 +286,22 @@ def process_photo(
             image.load()
             # The camera's orientation flag is metadata we drop, so apply it to the pixels.
             upright = ImageOps.exif_transpose(image)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
-            Image.DecompressionBombError) as exc:
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+    ) as exc:
         raise _DamagedImage from exc
     if upright.mode == "P":
         upright = upright.convert("RGBA")
     thumbnail = ImageOps.fit(upright, (thumbnail_size, thumbnail_size), Image.Resampling.LANCZOS)
     return (
         EncodedImage(_encode(upright, fmt, icc_profile), content_type, extension, *upright.size),
-        EncodedImage(_encode(thumbnail, fmt, icc_profile), content_type, extension,
-                     *thumbnail.size),
+        EncodedImage(
+            _encode(thumbnail, fmt, icc_profile), content_type, extension, *thumbnail.size
+        ),
     )
 
 
@@ -318,7 +336,9 @@ async def set_photo(actor: Actor, settings: Settings, client_id: int, upload: Up
             source.seek(0)
             kind = filetype.guess(source.read(SNIFF_BYTES))
             raise UserErrors.single(
-                ErrorCode.UNSUPPORTED_FILE, "file", reason=kind.mime if kind else Phrase("FILE_UNKNOWN_TYPE")
+                ErrorCode.UNSUPPORTED_FILE,
+                "file",
+                reason=kind.mime if kind else Phrase("FILE_UNKNOWN_TYPE"),
             ) from None
     store = storage(settings)
     stored = [
@@ -344,7 +364,10 @@ async def set_photo(actor: Actor, settings: Settings, client_id: int, upload: Up
             )
             if purpose == FilePurpose.PHOTO:
                 await activity.record(
-                    actor, client_id=client.id, verb="photo_set", target_type="File",
+                    actor,
+                    client_id=client.id,
+                    verb="photo_set",
+                    target_type="File",
                     target_id=row.id,
                     changes=activity.diff({}, {"width": photo.width, "height": photo.height}),
                 )
@@ -355,7 +378,9 @@ async def set_photo(actor: Actor, settings: Settings, client_id: int, upload: Up
 async def _retire_photo(actor: Actor, client_id: int) -> list[str]:
     """Marks the client's current photo and thumbnail deleted; their storage keys."""
     current = await File.filter(
-        organization_id=actor.org_id, client_id=client_id, deleted_at__isnull=True,
+        organization_id=actor.org_id,
+        client_id=client_id,
+        deleted_at__isnull=True,
         purpose__in=[FilePurpose.PHOTO, FilePurpose.PHOTO_THUMBNAIL],
     )
     if current:
@@ -371,7 +396,10 @@ async def remove_photo(actor: Actor, settings: Settings, client_id: int) -> Clie
         if not replaced:
             raise UserErrors.single(ErrorCode.NOT_FOUND, "client_id")
         await activity.record(
-            actor, client_id=client.id, verb="photo_removed", target_type="Client",
+            actor,
+            client_id=client.id,
+            verb="photo_removed",
+            target_type="Client",
             target_id=client.id,
         )
     await _release_blobs(settings, replaced)
@@ -387,10 +415,14 @@ class Photo:
 async def photos_by_client(org_id: int, client_ids: list[int]) -> dict[int, Photo]:
     """Each client's photo. One live pair per client: setting a photo retires the old one."""
     rows = await File.filter(
-        organization_id=org_id, client_id__in=client_ids, deleted_at__isnull=True,
+        organization_id=org_id,
+        client_id__in=client_ids,
+        deleted_at__isnull=True,
         purpose__in=[FilePurpose.PHOTO, FilePurpose.PHOTO_THUMBNAIL],
     ).order_by("id")
-    latest: dict[tuple[int, FilePurpose], File] = {(row.client_id, row.purpose): row for row in rows}
+    latest: dict[tuple[int, FilePurpose], File] = {
+        (row.client_id, row.purpose): row for row in rows
+    }
     return {
         client_id: Photo(row, latest.get((client_id, FilePurpose.PHOTO_THUMBNAIL)))
         for (client_id, purpose), row in latest.items()

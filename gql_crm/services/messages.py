@@ -130,15 +130,14 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "IMPORT_INTERRUPTED": {
         "en": "The server stopped during the import; nothing of it was kept. Upload the "
-              "file again.",
+        "file again.",
         "es": "El servidor se detuvo durante la importación; no se conservó nada. Vuelva a "
-              "subir el archivo.",
+        "subir el archivo.",
     },
     "IMPORT_ROLL_BACK_PENDING": {
-        "en": "The import was interrupted and undoing it failed; the server tries again "
-              "shortly.",
+        "en": "The import was interrupted and undoing it failed; the server tries again shortly.",
         "es": "La importación se interrumpió y deshacerla falló; el servidor lo vuelve a "
-              "intentar en breve.",
+        "intentar en breve.",
     },
     "IMPORT_UNEXPECTED": {
         "en": "Unexpected error during the import; nothing of it was kept.",
@@ -159,9 +158,9 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "ANONYMOUS_REQUEST_TOO_LARGE": {
         "en": "Without a valid API token a request body may have at most {max_bytes} bytes: "
-              "send 'Authorization: Bearer <token>'.",
+        "send 'Authorization: Bearer <token>'.",
         "es": "Sin un token válido el cuerpo de la petición puede tener como máximo "
-              "{max_bytes} bytes: envíe 'Authorization: Bearer <token>'.",
+        "{max_bytes} bytes: envíe 'Authorization: Bearer <token>'.",
     },
     "REQUEST_TIMEOUT": {
         "en": "The request body arrived too slowly; the connection was closed.",
@@ -169,10 +168,10 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "QUERY_TOO_COSTLY": {
         "en": "This query may return {cost} objects; the limit is {max_cost}. Ask for smaller "
-              "pages (first/last) or fewer nested lists, or split it into several requests.",
+        "pages (first/last) or fewer nested lists, or split it into several requests.",
         "es": "Esta consulta puede devolver {cost} objetos; el límite es {max_cost}. Pida "
-              "páginas más pequeñas (first/last) o menos listas anidadas, o divídala en varias "
-              "peticiones.",
+        "páginas más pequeñas (first/last) o menos listas anidadas, o divídala en varias "
+        "peticiones.",
     },
     "PAGE_SIZE_EXCEEDED": {
         "en": "Ask for at most {max} items per page.",
@@ -206,7 +205,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "CORS_PREFLIGHT_REFUSED": {
         "en": "Cross-origin request refused: the origin, method or headers are not allowed.",
         "es": "Petición entre orígenes rechazada: el origen, el método o las cabeceras no "
-              "están permitidos.",
+        "están permitidos.",
     },
     "QUERY_REQUIRED": {
         "en": "The request has no GraphQL query.",
@@ -226,14 +225,14 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "SUBSCRIPTION_OVER_HTTP": {
         "en": "Subscriptions run over a websocket on /graphql (graphql-transport-ws), not over "
-              "HTTP.",
+        "HTTP.",
         "es": "Las suscripciones funcionan sobre un websocket en /graphql "
-              "(graphql-transport-ws), no sobre HTTP.",
+        "(graphql-transport-ws), no sobre HTTP.",
     },
     "BATCHING_DISABLED": {
         "en": "Batched requests (a JSON array) are not enabled: send one operation per request.",
         "es": "Las peticiones en lote (una lista JSON) no están habilitadas: envíe una operación "
-              "por petición.",
+        "por petición.",
     },
     "TOO_MANY_OPERATIONS": {
         "en": "At most {max} operations per batch.",
@@ -250,20 +249,20 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "INVALID_PERSISTED_QUERY": {
         "en": "extensions.persistedQuery needs version 1 and a sha256Hash of 64 hexadecimal "
-              "digits.",
+        "digits.",
         "es": "extensions.persistedQuery necesita version 1 y un sha256Hash de 64 dígitos "
-              "hexadecimales.",
+        "hexadecimales.",
     },
     "DATABASE_BUSY": {
         "en": "The database is busy with another write; nothing was changed by the part "
-              "that failed. Try again in {seconds} s.",
+        "that failed. Try again in {seconds} s.",
         "es": "La base de datos está ocupada con otra escritura; la parte que falló no "
-              "cambió nada. Vuelva a intentarlo en {seconds} s.",
+        "cambió nada. Vuelva a intentarlo en {seconds} s.",
     },
     "DATABASE_UNAVAILABLE": {
         "en": "The database cannot be reached right now; try again shortly.",
         "es": "No se puede acceder a la base de datos en este momento; inténtelo de nuevo "
-              "en breve.",
+        "en breve.",
     },
     "INTERNAL_SERVER_ERROR": {
         "en": "Unexpected error. Quote request ID {request_id} when reporting it.",
@@ -290,8 +289,10 @@ _formatter = _Lenient()
 def message(code: str, language: str = DEFAULT_LANGUAGE, **params) -> str:
     texts = CATALOG[code]
     plain = {key: value for key, value in params.items() if not isinstance(value, Phrase)}
-    rendered = {key: message(value, language, **plain) if isinstance(value, Phrase) else value
-                for key, value in params.items()}
+    rendered = {
+        key: message(value, language, **plain) if isinstance(value, Phrase) else value
+        for key, value in params.items()
+    }
     return _formatter.format(texts.get(language) or texts[DEFAULT_LANGUAGE], **rendered)
 
 

@@ -92,7 +92,10 @@ def _order(keys: list[SortKey], backwards: bool) -> list[str]:
 
 
 def page_size(
-    first: int | None, after: str | None, last: int | None, before: str | None,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
     max_page_size: int,
 ) -> int:
     if (first is not None or after) and (last is not None or before):
@@ -167,8 +170,15 @@ async def paginate(
     max_page_size: int = 100,
 ) -> Page:
     """One page of `queryset` ordered by `keys` (the last of which must be unique)."""
-    query = page_query(queryset, keys, first=first, after=after, last=last, before=before,
-                       max_page_size=max_page_size)
+    query = page_query(
+        queryset,
+        keys,
+        first=first,
+        after=after,
+        last=last,
+        before=before,
+        max_page_size=max_page_size,
+    )
     rows = await query.queryset
     cursors = [encode_cursor([getattr(row, key.field) for key in keys]) for row in rows]
     return query.page(rows, cursors, queryset.count)

@@ -33,7 +33,6 @@ from gql_crm.services.pagination import SortKey, date_key, datetime_key
 from gql_crm.services.records import of_clients
 from gql_crm.services.summary import UPCOMING_DAYS, InvoiceState
 
-
 OPEN_TASK_STATUSES = [status for status in TaskStatus if status != TaskStatus.DONE]
 
 
@@ -65,8 +64,9 @@ def _any(conditions: list[Q]) -> Q:
 
 def invoice_state_q(state: InvoiceState, today: date) -> Q:
     if state == InvoiceState.PENDING:
-        return Q(Q(status=InvoiceStatus.AUTHORIZED),
-                 Q(due_date__gte=today) | Q(due_date__isnull=True))
+        return Q(
+            Q(status=InvoiceStatus.AUTHORIZED), Q(due_date__gte=today) | Q(due_date__isnull=True)
+        )
     if state == InvoiceState.OVERDUE:
         return Q(status=InvoiceStatus.AUTHORIZED, due_date__lt=today)
     return Q(status=InvoiceStatus(state.value))
@@ -102,7 +102,11 @@ class Tab(StrEnum):
 
 
 def tab_queryset(
-    tab: Tab, org_id: int, parent_ids: list[int], filters: TabFilter, today: date,
+    tab: Tab,
+    org_id: int,
+    parent_ids: list[int],
+    filters: TabFilter,
+    today: date,
     parent: str = "client_id",
 ) -> QuerySet:
     """The rows of `tab` under the given parents: clients for the profile's tabs, projects
@@ -143,9 +147,7 @@ def tab_queryset(
         if f.quote_states is not None:
             qs = qs.filter(_any([quote_state_q(s, today) for s in f.quote_states]))
     elif tab == Tab.FILES:
-        qs = rows(File).filter(
-            deleted_at__isnull=True, purpose=FilePurpose.ATTACHMENT
-        )
+        qs = rows(File).filter(deleted_at__isnull=True, purpose=FilePurpose.ATTACHMENT)
     elif tab == Tab.TIME_LOGS:
         qs = rows(TimeLog)
     else:
@@ -154,7 +156,11 @@ def tab_queryset(
 
 
 async def tab_counts(
-    tab: Tab, org_id: int, parent_ids: list[int], filters: TabFilter, today: date,
+    tab: Tab,
+    org_id: int,
+    parent_ids: list[int],
+    filters: TabFilter,
+    today: date,
     parent: str = "client_id",
 ) -> dict[int, int]:
     """Each parent's number of rows in `tab`: one grouped query for a whole page of them."""

@@ -11,10 +11,10 @@ from gql_crm.services.errors import ErrorCode
 from gql_crm.services.records import (
     bounded_decimal,
     date_order,
+    lock_row,
     optional_money_amount,
     record,
     require_client,
-    lock_row,
     require_row,
     save_changed,
     snapshot,
@@ -66,9 +66,7 @@ async def create_project(actor: Actor, client_id: int, data: dict[str, Any]) -> 
     values = _clean_project(data, None)
     values.setdefault("currency", actor.organization.default_currency)
     async with in_transaction():
-        project = await Project.create(
-            organization_id=actor.org_id, client_id=client.id, **values
-        )
+        project = await Project.create(organization_id=actor.org_id, client_id=client.id, **values)
         await record(actor, project, "created", activity.diff({}, values))
     return project
 
@@ -94,9 +92,9 @@ async def _clean_task(actor: Actor, data: dict[str, Any], current: Task | None) 
     if current is None or "title" in data:
         values["title"] = checks.check("title", required_text, data.get("title"), 300)
     if "description" in data:
-        values["description"] = checks.check(
-            "description", optional_text, data["description"], 10_000
-        ) or ""
+        values["description"] = (
+            checks.check("description", optional_text, data["description"], 10_000) or ""
+        )
     if "due_date" in data:
         values["due_date"] = data["due_date"]
     if "status" in data:
@@ -105,9 +103,10 @@ async def _clean_task(actor: Actor, data: dict[str, Any], current: Task | None) 
         )
     if "assignee_id" in data:
         assignee_id = data["assignee_id"]
-        if assignee_id is not None and not await User.filter(
-            organization_id=actor.org_id, id=assignee_id
-        ).exists():
+        if (
+            assignee_id is not None
+            and not await User.filter(organization_id=actor.org_id, id=assignee_id).exists()
+        ):
             checks.add(ErrorCode.NOT_FOUND, "assignee_id")
         values["assignee_id"] = assignee_id
     checks.raise_if_errors()
@@ -120,7 +119,9 @@ async def create_task(actor: Actor, project_id: int, data: dict[str, Any]) -> Ta
     values = await _clean_task(actor, data, None)
     async with in_transaction():
         task = await Task.create(
-            organization_id=actor.org_id, project_id=project.id, client_id=project.client_id,
+            organization_id=actor.org_id,
+            project_id=project.id,
+            client_id=project.client_id,
             **values,
         )
         await record(actor, task, "created", activity.diff({}, values))
@@ -163,16 +164,22 @@ async def log_time(actor: Actor, data: dict[str, Any]) -> TimeLog:
     hours = checks.check("hours", _hours, data.get("hours"))
     note = checks.check("note", optional_text, data.get("note"), 2000) or ""
     task_id = data.get("task_id")
-    if task_id is not None and not await Task.filter(
-        organization_id=actor.org_id, id=task_id, project_id=project.id
-    ).exists():
+    if (
+        task_id is not None
+        and not await Task.filter(
+            organization_id=actor.org_id, id=task_id, project_id=project.id
+        ).exists()
+    ):
         checks.add(ErrorCode.NOT_FOUND, "task_id")
     checks.raise_if_errors()
     values = {"date": data["date"], "hours": hours, "note": note, "task_id": task_id}
     async with in_transaction():
         entry = await TimeLog.create(
-            organization_id=actor.org_id, project_id=project.id, client_id=project.client_id,
-            user_id=actor.user_id, **values,
+            organization_id=actor.org_id,
+            project_id=project.id,
+            client_id=project.client_id,
+            user_id=actor.user_id,
+            **values,
         )
         await record(actor, entry, "created", activity.diff({}, values))
     return entry

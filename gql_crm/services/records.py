@@ -41,7 +41,11 @@ def money(value: Any) -> Decimal:
 
 
 def bounded_decimal(
-    value: Any, *, max_digits: int, places: int, positive: bool = False,
+    value: Any,
+    *,
+    max_digits: int,
+    places: int,
+    positive: bool = False,
     allow_none: bool = False,
 ) -> Decimal | None:
     """A Decimal that fits a DECIMAL(max_digits, places) column exactly, or FieldInvalid."""
@@ -129,8 +133,12 @@ async def record(
 ) -> None:
     """The activity entry of a change to one of a client's records."""
     await activity.record(
-        actor, client_id=row.client_id, verb=verb, target_type=type(row).__name__,
-        target_id=row.id, changes=changes,
+        actor,
+        client_id=row.client_id,
+        verb=verb,
+        target_type=type(row).__name__,
+        target_id=row.id,
+        changes=changes,
     )
 
 
@@ -156,8 +164,11 @@ async def lock_row(
     insert rows referencing it; on SQLite the write lock already excludes other writers)."""
     row = None
     if row_id:
-        row = await model.filter(organization_id=actor.org_id, id=row_id).select_for_update(
-            no_key=True).first()
+        row = (
+            await model.filter(organization_id=actor.org_id, id=row_id)
+            .select_for_update(no_key=True)
+            .first()
+        )
     if row is None:
         raise UserErrors.single(ErrorCode.NOT_FOUND, field)
     return row
@@ -173,8 +184,15 @@ async def save_changed(row: Model, fields: Iterable[str]) -> None:
 
 
 async def transition(
-    actor: Actor, model: type[ModelT], row_id: int | None, field: str, allowed_from: tuple,
-    new_state: Any, verb: str, *, state_of: Callable[[ModelT], Any] | None = None,
+    actor: Actor,
+    model: type[ModelT],
+    row_id: int | None,
+    field: str,
+    allowed_from: tuple,
+    new_state: Any,
+    verb: str,
+    *,
+    state_of: Callable[[ModelT], Any] | None = None,
     also: Callable[[ModelT], dict[str, Any]] | None = None,
 ) -> ModelT:
     """Moves the caller's row to `new_state` if its state allows it (setting the values
@@ -188,8 +206,9 @@ async def transition(
         row = await lock_row(model, actor, row_id)
         state = state_of(row) if state_of else getattr(row, field)
         if state not in allowed_from:
-            raise UserErrors.single(ErrorCode.INVALID_STATE, "id",
-                                    state=getattr(state, "value", state))
+            raise UserErrors.single(
+                ErrorCode.INVALID_STATE, "id", state=getattr(state, "value", state)
+            )
         values = {field: new_state, **(also(row) if also else {})}
         before = snapshot(row, tuple(values))
         for name, value in values.items():

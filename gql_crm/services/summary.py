@@ -61,9 +61,11 @@ class _SqlCents(SqlFunction):
 
     def get_function_sql(self, ctx) -> str:
         x = self.get_arg_sql(self.args[0], ctx)
-        return (f"(CASE WHEN INSTR({x}, '.') = 0 THEN 0 ELSE "
-                f"CAST(SUBSTR(SUBSTR({x}, INSTR({x}, '.') + 1) || '00', 1, 2) AS INTEGER)"
-                f" * (CASE WHEN SUBSTR({x}, 1, 1) = '-' THEN -1 ELSE 1 END) END)")
+        return (
+            f"(CASE WHEN INSTR({x}, '.') = 0 THEN 0 ELSE "
+            f"CAST(SUBSTR(SUBSTR({x}, INSTR({x}, '.') + 1) || '00', 1, 2) AS INTEGER)"
+            f" * (CASE WHEN SUBSTR({x}, 1, 1) = '-' THEN -1 ELSE 1 END) END)"
+        )
 
 
 class IntegerPart(Function):
@@ -158,8 +160,9 @@ class PurchaseOrderFigures:
     @property
     def live(self) -> Figure:
         """Open and closed orders; canceled ones never count."""
-        return _combine(self.by_status[PurchaseOrderStatus.OPEN],
-                        self.by_status[PurchaseOrderStatus.CLOSED])
+        return _combine(
+            self.by_status[PurchaseOrderStatus.OPEN], self.by_status[PurchaseOrderStatus.CLOSED]
+        )
 
 
 @dataclass
@@ -172,8 +175,11 @@ class InvoiceFigures:
     @property
     def authorized(self) -> Figure:
         """Every invoice issued (authorized at some point, not canceled): paid or not."""
-        return _combine(self.by_state[InvoiceState.PENDING], self.by_state[InvoiceState.OVERDUE],
-                        self.by_state[InvoiceState.PAID])
+        return _combine(
+            self.by_state[InvoiceState.PENDING],
+            self.by_state[InvoiceState.OVERDUE],
+            self.by_state[InvoiceState.PAID],
+        )
 
 
 @dataclass
@@ -219,9 +225,7 @@ async def hours_logged(org_id: int, client_ids: list[int]) -> dict[int, Decimal]
     return {client_id: found.get(client_id, Decimal("0.00")) for client_id in client_ids}
 
 
-async def task_figures(
-    org_id: int, client_ids: list[int], today: date
-) -> dict[int, TaskFigures]:
+async def task_figures(org_id: int, client_ids: list[int], today: date) -> dict[int, TaskFigures]:
     horizon = today + timedelta(days=UPCOMING_DAYS)
     rows = await (
         of_clients(Task, org_id, client_ids)
@@ -263,7 +267,8 @@ async def invoice_figures(
     late = Q(due_date__lt=today)
     sums = exact_sums(Invoice, amount="total", paid="amount_paid", late_amount=("total", late))
     rows = await (
-        of_clients(Invoice, org_id, client_ids).filter(kind=kind)
+        of_clients(Invoice, org_id, client_ids)
+        .filter(kind=kind)
         .annotate(n=Count("id"), late_n=Count("id", _filter=late), **sums)
         .group_by("client_id", "status", "currency")
         .values("client_id", "status", "currency", "n", "late_n", *sums)
@@ -277,7 +282,8 @@ async def invoice_figures(
             late_amount = summed(row, "late_amount")
             figures.by_state[InvoiceState.OVERDUE].add(row["late_n"], currency, late_amount)
             figures.by_state[InvoiceState.PENDING].add(
-                row["n"] - row["late_n"], currency, amount - late_amount)
+                row["n"] - row["late_n"], currency, amount - late_amount
+            )
             due = amount - summed(row, "paid")
             if due:
                 figures.amount_due[currency] = figures.amount_due.get(currency, 0) + due
@@ -302,9 +308,7 @@ async def deal_figures(org_id: int, client_ids: list[int]) -> dict[int, DealFigu
     return result
 
 
-async def quote_figures(
-    org_id: int, client_ids: list[int], today: date
-) -> dict[int, QuoteFigures]:
+async def quote_figures(org_id: int, client_ids: list[int], today: date) -> dict[int, QuoteFigures]:
     expired = Q(valid_until__lt=today, status__in=list(EXPIRING))
     sums = exact_sums(Quote, amount="total", expired_amount=("total", expired))
     rows = await (
@@ -319,6 +323,8 @@ async def quote_figures(
         expired_amount = summed(row, "expired_amount")
         figures.by_state[QuoteState.EXPIRED].add(row["expired_n"], currency, expired_amount)
         figures.by_state[QuoteState(row["status"])].add(
-            row["n"] - row["expired_n"], currency, summed(row, "amount") - expired_amount,
+            row["n"] - row["expired_n"],
+            currency,
+            summed(row, "amount") - expired_amount,
         )
     return result

@@ -24,36 +24,50 @@ RECORD_TYPES: dict[str, type[ModelNode]] = {
 }
 
 
-ActivityVerb = docs.described(strawberry.enum(
-    activity.Verb, name="ActivityVerb", description="What was done to the target."), {
-    "CREATED": "The target was created.",
-    "UPDATED": "Some of the target's fields changed (see changes).",
-    "ARCHIVED": "The client left the list.",
-    "RESTORED": "The client came back to the list.",
-    "AUTHORIZED": "The invoice was authorized (issued).",
-    "PAYMENT_RECORDED": "A payment of the invoice was recorded.",
-    "CANCELED": "The invoice or purchase order was canceled.",
-    "CLOSED": "The purchase order was closed.",
-    "MOVED": "The deal moved to another stage.",
-    "SENT": "The quote was sent.",
-    "ACCEPTED": "The quote was accepted.",
-    "DECLINED": "The quote was declined.",
-    "FILE_ATTACHED": "A file was attached to the client.",
-    "FILE_DELETED": "An attached file was deleted.",
-    "PHOTO_SET": "The client's photo was set or replaced.",
-    "PHOTO_REMOVED": "The client's photo was removed.",
-    "IMPORTED": "An import created the client.",
-    "UPDATED_BY_IMPORT": "An import updated the client.",
-    "COMPANY_UPDATED_BY_IMPORT": "An import updated the client's company.",
-})
-ActivityTargetType = docs.described(strawberry.enum(
-    activity.TargetType, name="ActivityTargetType",
-    description="The type of the record acted upon, named like its GraphQL type."), {
-    "CLIENT": "A Client.", "CLIENT_CATEGORY": "A ClientCategory.", "COMPANY": "A Company.",
-    "PROJECT": "A Project.", "TASK": "A Task.", "TIME_LOG": "A TimeLog.",
-    "INVOICE": "An Invoice.", "PURCHASE_ORDER": "A PurchaseOrder.", "DEAL": "A Deal.",
-    "QUOTE": "A Quote.", "FILE": "A File.",
-})
+ActivityVerb = docs.described(
+    strawberry.enum(activity.Verb, name="ActivityVerb", description="What was done to the target."),
+    {
+        "CREATED": "The target was created.",
+        "UPDATED": "Some of the target's fields changed (see changes).",
+        "ARCHIVED": "The client left the list.",
+        "RESTORED": "The client came back to the list.",
+        "AUTHORIZED": "The invoice was authorized (issued).",
+        "PAYMENT_RECORDED": "A payment of the invoice was recorded.",
+        "CANCELED": "The invoice or purchase order was canceled.",
+        "CLOSED": "The purchase order was closed.",
+        "MOVED": "The deal moved to another stage.",
+        "SENT": "The quote was sent.",
+        "ACCEPTED": "The quote was accepted.",
+        "DECLINED": "The quote was declined.",
+        "FILE_ATTACHED": "A file was attached to the client.",
+        "FILE_DELETED": "An attached file was deleted.",
+        "PHOTO_SET": "The client's photo was set or replaced.",
+        "PHOTO_REMOVED": "The client's photo was removed.",
+        "IMPORTED": "An import created the client.",
+        "UPDATED_BY_IMPORT": "An import updated the client.",
+        "COMPANY_UPDATED_BY_IMPORT": "An import updated the client's company.",
+    },
+)
+ActivityTargetType = docs.described(
+    strawberry.enum(
+        activity.TargetType,
+        name="ActivityTargetType",
+        description="The type of the record acted upon, named like its GraphQL type.",
+    ),
+    {
+        "CLIENT": "A Client.",
+        "CLIENT_CATEGORY": "A ClientCategory.",
+        "COMPANY": "A Company.",
+        "PROJECT": "A Project.",
+        "TASK": "A Task.",
+        "TIME_LOG": "A TimeLog.",
+        "INVOICE": "An Invoice.",
+        "PURCHASE_ORDER": "A PurchaseOrder.",
+        "DEAL": "A Deal.",
+        "QUOTE": "A Quote.",
+        "FILE": "A File.",
+    },
+)
 
 
 @strawberry.enum(description="What a client's history can be sorted by.")
@@ -61,12 +75,14 @@ class ActivityOrderField(Enum):
     CREATED_AT = strawberry.enum_value("CREATED_AT", description="When it was done.")
 
 
-@strawberry.input(description="The order of a client's history. Ties are broken by the id, "
-                  "so pages are stable.")
+@strawberry.input(
+    description="The order of a client's history. Ties are broken by the id, so pages are stable."
+)
 class ActivityOrder:
     field: ActivityOrderField = strawberry.field(description="What to sort by.")
-    direction: OrderDirection = strawberry.field(default=OrderDirection.DESC,
-                                                 description=docs.DIRECTION)
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.DESC, description=docs.DIRECTION
+    )
 
 
 def api_field_name(stored: str) -> str:
@@ -95,7 +111,8 @@ class Activity(ModelNode):
         description="The type of the record acted upon."
     )
     target_id: relay.GlobalID = strawberry.field(
-        description="The target's global ID, kept after the target is gone.")
+        description="The target's global ID, kept after the target is gone."
+    )
     created_at: datetime = strawberry.field(description="When it was done.")
     changes: list[FieldChange] = strawberry.field(description="The changed fields, by name.")
     row: strawberry.Private[models.Activity]
@@ -103,13 +120,15 @@ class Activity(ModelNode):
     @classmethod
     def from_model(cls, row: models.Activity) -> "Activity":
         return cls(
-            id=row.id, verb=activity.Verb(row.verb),
+            id=row.id,
+            verb=activity.Verb(row.verb),
             target_type=activity.TargetType(row.target_type),
             target_id=relay.GlobalID(row.target_type, str(row.target_id)),
             created_at=row.created_at,
-            changes=[FieldChange(field=api_field_name(name), old=value.get("old"),
-                                 new=value.get("new"))
-                     for name, value in sorted(row.changes.items())],
+            changes=[
+                FieldChange(field=api_field_name(name), old=value.get("old"), new=value.get("new"))
+                for name, value in sorted(row.changes.items())
+            ],
             row=row,
         )
 
@@ -118,7 +137,8 @@ class Activity(ModelNode):
         from gql_crm.api.clients.types import Client, Company
 
         node_type = {"Client": Client, "Company": Company}.get(self.row.target_type) or (
-            RECORD_TYPES.get(self.row.target_type))
+            RECORD_TYPES.get(self.row.target_type)
+        )
         if node_type is None:
             return None
         # resolve_nodes applies each type's own visibility (a deleted file reads as gone).

@@ -32,7 +32,8 @@ class CreateInvoiceInput:
 class RecordPaymentInput:
     invoice_id: relay.GlobalID = strawberry.field(description="The Invoice's global ID.")
     amount: Decimal = strawberry.field(
-        description="More than 0, two decimals, at most the amount still due.")
+        description="More than 0, two decimals, at most the amount still due."
+    )
     date: Day = strawberry.field(description="The day it was paid.")
 
 
@@ -43,5 +44,6 @@ class CreatePurchaseOrderInput:
     issue_date: date = strawberry.field(description="The order's date.")
     total: Decimal = strawberry.field(description="More than 0, two decimals.")
     currency: str | None = strawberry.field(
-        default=None, description="ISO 4217; the organization's currency if omitted.")
+        default=None, description="ISO 4217; the organization's currency if omitted."
+    )
     description: str | None = strawberry.field(default=None, description="What was ordered.")

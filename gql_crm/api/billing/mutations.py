@@ -31,54 +31,81 @@ def _order(info: Info, action) -> PurchaseOrderPayload:
 
 @strawberry.type
 class BillingMutations:
-    @strawberry.mutation(description="A DRAFT invoice; the server computes every total. "
-                         "Needs MEMBER.")
+    @strawberry.mutation(
+        description="A DRAFT invoice; the server computes every total. Needs MEMBER."
+    )
     async def create_invoice(
-        self, info: Info, input: docs.argument(CreateInvoiceInput, docs.CREATE),
+        self,
+        info: Info,
+        input: docs.argument(CreateInvoiceInput, docs.CREATE),
     ) -> InvoicePayload:
         data = input_to_data(input, ID_TYPES)
         data["lines"] = [input_to_data(line) for line in input.lines]
         return await _invoice(info, lambda: billing.create_invoice(info.context.actor, data))
 
-    @strawberry.mutation(description="Issues a DRAFT invoice: it becomes PENDING (OVERDUE once "
-                         "past its due date). Needs MEMBER.")
+    @strawberry.mutation(
+        description="Issues a DRAFT invoice: it becomes PENDING (OVERDUE once "
+        "past its due date). Needs MEMBER."
+    )
     async def authorize_invoice(self, info: Info, id: docs.record_id("Invoice")) -> InvoicePayload:
-        return await _invoice(info, lambda: billing.authorize_invoice(
-            info.context.actor, record_id(id, "Invoice")))
+        return await _invoice(
+            info, lambda: billing.authorize_invoice(info.context.actor, record_id(id, "Invoice"))
+        )
 
-    @strawberry.mutation(description="A payment of a PENDING or OVERDUE invoice, at most the "
-                         "amount still due; the one that completes it makes it PAID. Needs MEMBER.")
+    @strawberry.mutation(
+        description="A payment of a PENDING or OVERDUE invoice, at most the "
+        "amount still due; the one that completes it makes it PAID. Needs MEMBER."
+    )
     async def record_payment(
-        self, info: Info, input: docs.argument(RecordPaymentInput, docs.RECORD),
+        self,
+        info: Info,
+        input: docs.argument(RecordPaymentInput, docs.RECORD),
     ) -> InvoicePayload:
-        return await _invoice(info, lambda: billing.record_payment(
-            info.context.actor, record_id(input.invoice_id, "Invoice", "invoice_id"),
-            input.amount, input.date))
+        return await _invoice(
+            info,
+            lambda: billing.record_payment(
+                info.context.actor,
+                record_id(input.invoice_id, "Invoice", "invoice_id"),
+                input.amount,
+                input.date,
+            ),
+        )
 
-    @strawberry.mutation(description="A DRAFT, PENDING or OVERDUE invoice becomes CANCELED. "
-                         "Needs MEMBER.")
+    @strawberry.mutation(
+        description="A DRAFT, PENDING or OVERDUE invoice becomes CANCELED. Needs MEMBER."
+    )
     async def cancel_invoice(self, info: Info, id: docs.record_id("Invoice")) -> InvoicePayload:
-        return await _invoice(info, lambda: billing.cancel_invoice(
-            info.context.actor, record_id(id, "Invoice")))
+        return await _invoice(
+            info, lambda: billing.cancel_invoice(info.context.actor, record_id(id, "Invoice"))
+        )
 
     @strawberry.mutation(description="An OPEN purchase order. Needs MEMBER.")
     async def create_purchase_order(
         self, info: Info, input: docs.argument(CreatePurchaseOrderInput, docs.CREATE)
     ) -> PurchaseOrderPayload:
         data = input_to_data(input, ID_TYPES)
-        return await _order(info, lambda: billing.create_purchase_order(
-            info.context.actor, data))
+        return await _order(info, lambda: billing.create_purchase_order(info.context.actor, data))
 
     @strawberry.mutation(description="OPEN -> CLOSED. Needs MEMBER.")
     async def close_purchase_order(
-        self, info: Info, id: docs.record_id("PurchaseOrder"),
+        self,
+        info: Info,
+        id: docs.record_id("PurchaseOrder"),
     ) -> PurchaseOrderPayload:
-        return await _order(info, lambda: billing.set_purchase_order_status(
-            info.context.actor, record_id(id, "PurchaseOrder"), PurchaseOrderStatus.CLOSED))
+        return await _order(
+            info,
+            lambda: billing.set_purchase_order_status(
+                info.context.actor, record_id(id, "PurchaseOrder"), PurchaseOrderStatus.CLOSED
+            ),
+        )
 
     @strawberry.mutation(description="OPEN -> CANCELED. Needs MEMBER.")
     async def cancel_purchase_order(
         self, info: Info, id: docs.record_id("PurchaseOrder")
     ) -> PurchaseOrderPayload:
-        return await _order(info, lambda: billing.set_purchase_order_status(
-            info.context.actor, record_id(id, "PurchaseOrder"), PurchaseOrderStatus.CANCELED))
+        return await _order(
+            info,
+            lambda: billing.set_purchase_order_status(
+                info.context.actor, record_id(id, "PurchaseOrder"), PurchaseOrderStatus.CANCELED
+            ),
+        )

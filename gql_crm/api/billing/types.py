@@ -17,27 +17,39 @@ from gql_crm.services import profile, summary
 # A field named `date` hides the type inside its class.
 Day = date
 
-InvoiceKind = docs.described(strawberry.enum(
-    models.InvoiceKind, description="SALE: we bill the client; PURCHASE: the client (a "
-    "supplier) bills us."), {
-    "SALE": "We bill the client.", "PURCHASE": "The client, a supplier, bills us.",
-})
-InvoiceStatus = docs.described(strawberry.enum(
-    summary.InvoiceState, name="InvoiceStatus",
-    description="An invoice's status as the tab shows it: an authorized invoice is OVERDUE "
-    "when due before today (organization's time zone) and not fully paid, PENDING otherwise.",
-), {
-    "DRAFT": "Not authorized yet: it can still be canceled, not paid.",
-    "PENDING": "Authorized, not fully paid, due today or later or undated.",
-    "OVERDUE": "Authorized, not fully paid, due before today.",
-    "PAID": "Fully paid.",
-    "CANCELED": "Canceled; it counts for nothing.",
-})
-PurchaseOrderStatus = docs.described(strawberry.enum(
-    models.PurchaseOrderStatus, description="Where a purchase order stands."), {
-    "OPEN": "Placed, not delivered yet.", "CLOSED": "Delivered.",
-    "CANCELED": "Canceled; it counts for nothing.",
-})
+InvoiceKind = docs.described(
+    strawberry.enum(
+        models.InvoiceKind,
+        description="SALE: we bill the client; PURCHASE: the client (a supplier) bills us.",
+    ),
+    {
+        "SALE": "We bill the client.",
+        "PURCHASE": "The client, a supplier, bills us.",
+    },
+)
+InvoiceStatus = docs.described(
+    strawberry.enum(
+        summary.InvoiceState,
+        name="InvoiceStatus",
+        description="An invoice's status as the tab shows it: an authorized invoice is OVERDUE "
+        "when due before today (organization's time zone) and not fully paid, PENDING otherwise.",
+    ),
+    {
+        "DRAFT": "Not authorized yet: it can still be canceled, not paid.",
+        "PENDING": "Authorized, not fully paid, due today or later or undated.",
+        "OVERDUE": "Authorized, not fully paid, due before today.",
+        "PAID": "Fully paid.",
+        "CANCELED": "Canceled; it counts for nothing.",
+    },
+)
+PurchaseOrderStatus = docs.described(
+    strawberry.enum(models.PurchaseOrderStatus, description="Where a purchase order stands."),
+    {
+        "OPEN": "Placed, not delivered yet.",
+        "CLOSED": "Delivered.",
+        "CANCELED": "Canceled; it counts for nothing.",
+    },
+)
 
 
 @strawberry.enum(description="What a list of invoices can be sorted by.")
@@ -47,12 +59,14 @@ class InvoiceOrderField(Enum):
     NUMBER = strawberry.enum_value("NUMBER", description="Its number, as text.")
 
 
-@strawberry.input(description="The order of a list of invoices. Ties are broken by the id, so "
-                  "pages are stable.")
+@strawberry.input(
+    description="The order of a list of invoices. Ties are broken by the id, so pages are stable."
+)
 class InvoiceOrder:
     field: InvoiceOrderField = strawberry.field(description="What to sort by.")
-    direction: OrderDirection = strawberry.field(default=OrderDirection.DESC,
-                                                 description=docs.DIRECTION)
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.DESC, description=docs.DIRECTION
+    )
 
 
 @strawberry.enum(description="What a list of purchase orders can be sorted by.")
@@ -62,16 +76,21 @@ class PurchaseOrderOrderField(Enum):
     NUMBER = strawberry.enum_value("NUMBER", description="Its number, as text.")
 
 
-@strawberry.input(description="The order of a list of purchase orders. Ties are broken by the "
-                  "id, so pages are stable.")
+@strawberry.input(
+    description="The order of a list of purchase orders. Ties are broken by the "
+    "id, so pages are stable."
+)
 class PurchaseOrderOrder:
     field: PurchaseOrderOrderField = strawberry.field(description="What to sort by.")
-    direction: OrderDirection = strawberry.field(default=OrderDirection.DESC,
-                                                 description=docs.DIRECTION)
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.DESC, description=docs.DIRECTION
+    )
 
 
-@strawberry.type(description="Amounts computed by the server: subtotal = quantity × unit "
-                 "price, tax = subtotal × rate / 100, each rounded half-up to the cent.")
+@strawberry.type(
+    description="Amounts computed by the server: subtotal = quantity × unit "
+    "price, tax = subtotal × rate / 100, each rounded half-up to the cent."
+)
 class InvoiceLine:
     position: int = strawberry.field(description=docs.LINE_POSITION)
     description: str = strawberry.field(description=docs.LINE_DESCRIPTION)
@@ -84,11 +103,16 @@ class InvoiceLine:
 
     @classmethod
     def from_model(cls, row, currency: str) -> "InvoiceLine":
-        return cls(position=row.position, description=row.description, quantity=row.quantity,
-                   unit_price=Money(amount=row.unit_price, currency=currency),
-                   tax_rate=row.tax_rate, subtotal=Money(amount=row.subtotal, currency=currency),
-                   tax=Money(amount=row.tax, currency=currency),
-                   total=Money(amount=row.total, currency=currency))
+        return cls(
+            position=row.position,
+            description=row.description,
+            quantity=row.quantity,
+            unit_price=Money(amount=row.unit_price, currency=currency),
+            tax_rate=row.tax_rate,
+            subtotal=Money(amount=row.subtotal, currency=currency),
+            tax=Money(amount=row.tax, currency=currency),
+            total=Money(amount=row.total, currency=currency),
+        )
 
 
 @strawberry.type(description="A payment received (SALE) or made (PURCHASE) of an invoice.")
@@ -116,8 +140,10 @@ async def lines_of(
     return await info.context.loaders.get(("lines", model), batch).load(parent_id)
 
 
-@strawberry.type(description="A sales invoice (we bill the client) or a purchase invoice (the "
-                 "client bills us), with its lines and payments.")
+@strawberry.type(
+    description="A sales invoice (we bill the client) or a purchase invoice (the "
+    "client bills us), with its lines and payments."
+)
 class Invoice(ModelNode):
     _model = models.Invoice
 
@@ -126,26 +152,35 @@ class Invoice(ModelNode):
     number: str = strawberry.field(description="Unique in the organization for its kind.")
     issue_date: date = strawberry.field(description="The invoice's date.")
     due_date: date | None = strawberry.field(
-        description="When it is to be paid; null: no due date (never OVERDUE).")
+        description="When it is to be paid; null: no due date (never OVERDUE)."
+    )
     subtotal: Money = strawberry.field(description="The lines' subtotals, before tax.")
     tax_total: Money = strawberry.field(description="The lines' tax.")
     total: Money = strawberry.field(description="Subtotal plus tax.")
     amount_paid: Money = strawberry.field(description="The sum of its payments.")
     authorized_at: datetime | None = strawberry.field(
-        description="When it was authorized; null while DRAFT or if canceled as a draft.")
+        description="When it was authorized; null while DRAFT or if canceled as a draft."
+    )
     created_at: datetime = strawberry.field(description=docs.CREATED_AT)
     row: strawberry.Private[models.Invoice]
 
     @classmethod
     def from_model(cls, row: models.Invoice) -> "Invoice":
         currency = row.currency
-        return cls(id=row.id, kind=row.kind, number=row.number,
-                   issue_date=row.issue_date, due_date=row.due_date,
-                   subtotal=Money(amount=row.subtotal, currency=currency),
-                   tax_total=Money(amount=row.tax_total, currency=currency),
-                   total=Money(amount=row.total, currency=currency),
-                   amount_paid=Money(amount=row.amount_paid, currency=currency),
-                   authorized_at=row.authorized_at, created_at=row.created_at, row=row)
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            number=row.number,
+            issue_date=row.issue_date,
+            due_date=row.due_date,
+            subtotal=Money(amount=row.subtotal, currency=currency),
+            tax_total=Money(amount=row.tax_total, currency=currency),
+            total=Money(amount=row.total, currency=currency),
+            amount_paid=Money(amount=row.amount_paid, currency=currency),
+            authorized_at=row.authorized_at,
+            created_at=row.created_at,
+            row=row,
+        )
 
     @strawberry.field(description="Total minus payments while PENDING or OVERDUE; else 0.")
     def amount_due(self) -> Money:
@@ -173,9 +208,14 @@ class Invoice(ModelNode):
     @strawberry.field(description="Oldest first.")
     async def payments(self, info: Info) -> list[InvoicePayment]:
         rows = await lines_of(info, models.InvoicePayment, "invoice_id", self.row.id, "date")
-        return [InvoicePayment(amount=Money(amount=r.amount, currency=self.row.currency),
-                               date=r.date, created_at=r.created_at)
-                for r in rows]
+        return [
+            InvoicePayment(
+                amount=Money(amount=r.amount, currency=self.row.currency),
+                date=r.date,
+                created_at=r.created_at,
+            )
+            for r in rows
+        ]
 
 
 InvoiceConnection = counted_connection(Invoice, "A page of invoices.")
@@ -196,9 +236,16 @@ class PurchaseOrder(ModelNode):
 
     @classmethod
     def from_model(cls, row: models.PurchaseOrder) -> "PurchaseOrder":
-        return cls(id=row.id, number=row.number, status=row.status, issue_date=row.issue_date,
-                   total=Money(amount=row.total, currency=row.currency),
-                   description=row.description, created_at=row.created_at, row=row)
+        return cls(
+            id=row.id,
+            number=row.number,
+            status=row.status,
+            issue_date=row.issue_date,
+            total=Money(amount=row.total, currency=row.currency),
+            description=row.description,
+            created_at=row.created_at,
+            row=row,
+        )
 
     @strawberry.field(description=docs.CLIENT)
     async def client(self, info: Info) -> ClientRef | None:
@@ -211,7 +258,8 @@ PurchaseOrderConnection = counted_connection(PurchaseOrder, "A page of purchase 
 def invoice_filters(kind, states) -> profile.TabFilter:
     return profile.TabFilter(
         invoice_kind=models.InvoiceKind(kind.value) if kind else None,
-        invoice_states=None if states is None
+        invoice_states=None
+        if states is None
         else tuple(summary.InvoiceState(s.value) for s in states),
     )
 
@@ -219,12 +267,14 @@ def invoice_filters(kind, states) -> profile.TabFilter:
 @strawberry.type(description="The answer of a mutation on an invoice.")
 class InvoicePayload:
     invoice: Invoice | None = strawberry.field(
-        description="The invoice as it is now; null on errors.")
+        description="The invoice as it is now; null on errors."
+    )
     errors: list[UserError] = strawberry.field(description=docs.ERRORS)
 
 
 @strawberry.type(description="The answer of a mutation on a purchase order.")
 class PurchaseOrderPayload:
     purchase_order: PurchaseOrder | None = strawberry.field(
-        description="The order as it is now; null on errors.")
+        description="The order as it is now; null on errors."
+    )
     errors: list[UserError] = strawberry.field(description=docs.ERRORS)

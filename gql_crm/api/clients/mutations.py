@@ -39,19 +39,21 @@ def _client_payload(info: Info, action) -> ClientPayload:
 class ClientMutations:
     @strawberry.mutation(description="Adds a client to the list. Needs MEMBER.")
     async def create_client(
-        self, info: Info,
+        self,
+        info: Info,
         input: Annotated[CreateClientInput, strawberry.argument(description="The client.")],
     ) -> ClientPayload:
         data = input_to_data(input, ID_TYPES)
-        return await _client_payload(
-            info, lambda: clients.create_client(info.context.actor, data)
-        )
+        return await _client_payload(info, lambda: clients.create_client(info.context.actor, data))
 
     @strawberry.mutation(description="A partial update; needs MEMBER.")
     async def update_client(
-        self, info: Info, id: ClientID,
-        input: Annotated[UpdateClientInput, strawberry.argument(
-            description="The fields to change.")],
+        self,
+        info: Info,
+        id: ClientID,
+        input: Annotated[
+            UpdateClientInput, strawberry.argument(description="The fields to change.")
+        ],
     ) -> ClientPayload:
         data = input_to_data(input, ID_TYPES)
         return await _client_payload(
@@ -74,11 +76,16 @@ class ClientMutations:
 
     @strawberry.mutation(description="A new category for clients. Needs ADMIN.")
     async def create_client_category(
-        self, info: Info,
-        input: Annotated[CreateClientCategoryInput, strawberry.argument(
-            description="The category.")],
+        self,
+        info: Info,
+        input: Annotated[
+            CreateClientCategoryInput, strawberry.argument(description="The category.")
+        ],
     ) -> ClientCategoryPayload:
         return await mutate(
-            info, ClientCategoryPayload, "client_category", ClientCategory.from_model,
+            info,
+            ClientCategoryPayload,
+            "client_category",
+            ClientCategory.from_model,
             lambda: categories.create_category(info.context.actor, input.name),
         )

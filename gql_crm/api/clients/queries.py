@@ -8,8 +8,8 @@ from gql_crm.api.clients.inputs import (
     ClientOrderArgument,
     ClientSearch,
 )
-from gql_crm.api.docs import After, Before, First, Last
 from gql_crm.api.clients.types import Client, ClientCategory, ClientConnection, ClientID
+from gql_crm.api.docs import After, Before, First, Last
 from gql_crm.api.relay import OrderDirection, connection, decode_id, decode_ids
 from gql_crm.services import categories, clients
 from gql_crm.services.pagination import paginate
@@ -81,4 +81,3 @@ class ClientQueries:
     async def client_categories(self, info: Info) -> list[ClientCategory]:
         rows = await categories.list_categories(info.context.org_id)
         return [ClientCategory.from_model(row) for row in rows]
-

@@ -17,10 +17,15 @@ ClientStatus = docs.described(
     strawberry.enum(models.ClientStatus, description="Archived clients leave the list."),
     {"ACTIVE": "In the list.", "ARCHIVED": "Out of the list; restoreClient brings it back."},
 )
-Gender = docs.described(strawberry.enum(models.Gender, description="As the client states it."), {
-    "FEMALE": "Female.", "MALE": "Male.", "OTHER": "Another gender.",
-    "UNDISCLOSED": "The client prefers not to say.",
-})
+Gender = docs.described(
+    strawberry.enum(models.Gender, description="As the client states it."),
+    {
+        "FEMALE": "Female.",
+        "MALE": "Male.",
+        "OTHER": "Another gender.",
+        "UNDISCLOSED": "The client prefers not to say.",
+    },
+)
 
 
 @strawberry.type(description="A label that groups clients (the list filters on it).")
@@ -28,8 +33,9 @@ class ClientCategory(ModelNode):
     _model = models.ClientCategory
 
     id: relay.NodeID[int]
-    name: str = strawberry.field(description="Unique in the organization, ignoring case and "
-                                 "accents.")
+    name: str = strawberry.field(
+        description="Unique in the organization, ignoring case and accents."
+    )
 
     @classmethod
     def from_model(cls, row: models.ClientCategory) -> "ClientCategory":
@@ -45,8 +51,9 @@ class Address:
     country: str | None = strawberry.field(description="ISO 3166-1 alpha-2.")
 
 
-@strawberry.type(description="The company a client works for; clients of the same company "
-                 "share it.")
+@strawberry.type(
+    description="The company a client works for; clients of the same company share it."
+)
 class Company(ModelNode):
     _model = models.Company
 
@@ -79,8 +86,10 @@ class Company(ModelNode):
         )
 
 
-@strawberry.type(description="A client of the organization: a row of the clients list and "
-                 "the subject of a profile.")
+@strawberry.type(
+    description="A client of the organization: a row of the clients list and "
+    "the subject of a profile."
+)
 class Client(ModelNode):
     _model = models.Client
 
@@ -97,7 +106,8 @@ class Client(ModelNode):
     category_id: strawberry.Private[int | None]
     company_id: strawberry.Private[int | None]
     photo: ClientPhoto | None = strawberry.field(
-        resolver=client_photo, description="The profile photo; null when none is set.")
+        resolver=client_photo, description="The profile photo; null when none is set."
+    )
     summary: ClientSummary = strawberry.field(
         resolver=client_tabs.client_summary,
         description="The profile's cards and pie charts, computed by the database.",
@@ -168,15 +178,15 @@ ClientConnection = counted_connection(Client, "A page of clients.")
 
 @strawberry.type(description="The answer of a mutation on a client.")
 class ClientPayload:
-    client: Client | None = strawberry.field(description="The client as it is now; null on "
-                                             "errors.")
+    client: Client | None = strawberry.field(description="The client as it is now; null on errors.")
     errors: list[UserError] = strawberry.field(description=docs.ERRORS)
 
 
 @strawberry.type(description="The answer of createClientCategory.")
 class ClientCategoryPayload:
     client_category: ClientCategory | None = strawberry.field(
-        description="The new category; null on errors.")
+        description="The new category; null on errors."
+    )
     errors: list[UserError] = strawberry.field(description=docs.ERRORS)
 
 

@@ -16,10 +16,12 @@ class CreateDealInput:
     currency: str | None = strawberry.field(
         default=None, description="ISO 4217; the organization's currency if omitted."
     )
-    stage: DealStage = strawberry.field(default=DealStage.LEAD,
-                                        description="Where it starts in the pipeline.")
+    stage: DealStage = strawberry.field(
+        default=DealStage.LEAD, description="Where it starts in the pipeline."
+    )
     expected_close_date: date | None = strawberry.field(
-        default=None, description="When it is expected to close.")
+        default=None, description="When it is expected to close."
+    )
 
 
 @strawberry.input(description="A new DRAFT quote.")
@@ -30,7 +32,9 @@ class CreateQuoteInput:
     )
     number: str = strawberry.field(description="Unique per organization.")
     valid_until: date | None = strawberry.field(
-        default=None, description="The last day it can be accepted; null: no limit.")
+        default=None, description="The last day it can be accepted; null: no limit."
+    )
     currency: str | None = strawberry.field(
-        default=None, description="ISO 4217; the organization's currency if omitted.")
+        default=None, description="ISO 4217; the organization's currency if omitted."
+    )
     lines: list[LineInput] = strawberry.field(description="At least one.")

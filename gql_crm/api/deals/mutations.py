@@ -24,25 +24,36 @@ def _quote(info: Info, action) -> QuotePayload:
 class DealMutations:
     @strawberry.mutation(description="A new deal of a client, LEAD unless said. Needs MEMBER.")
     async def create_deal(
-        self, info: Info, input: docs.argument(CreateDealInput, docs.CREATE),
+        self,
+        info: Info,
+        input: docs.argument(CreateDealInput, docs.CREATE),
     ) -> DealPayload:
         data = input_to_data(input, ID_TYPES)
         return await _deal(info, lambda: deals.create_deal(info.context.actor, data))
 
-    @strawberry.mutation(description="Any stage to any other; WON and LOST close the deal. "
-                         "Needs MEMBER.")
+    @strawberry.mutation(
+        description="Any stage to any other; WON and LOST close the deal. Needs MEMBER."
+    )
     async def move_deal(
-        self, info: Info,
+        self,
+        info: Info,
         id: docs.record_id("Deal"),
         stage: docs.argument(DealStage, "The new stage."),
     ) -> DealPayload:
-        return await _deal(info, lambda: deals.move_deal(
-            info.context.actor, record_id(id, "Deal"), StoredDealStage(stage.value)))
+        return await _deal(
+            info,
+            lambda: deals.move_deal(
+                info.context.actor, record_id(id, "Deal"), StoredDealStage(stage.value)
+            ),
+        )
 
-    @strawberry.mutation(description="A DRAFT quote; the server computes every total. "
-                         "Needs MEMBER.")
+    @strawberry.mutation(
+        description="A DRAFT quote; the server computes every total. Needs MEMBER."
+    )
     async def create_quote(
-        self, info: Info, input: docs.argument(CreateQuoteInput, docs.CREATE),
+        self,
+        info: Info,
+        input: docs.argument(CreateQuoteInput, docs.CREATE),
     ) -> QuotePayload:
         data = input_to_data(input, ID_TYPES)
         data["lines"] = [input_to_data(line) for line in input.lines]
@@ -50,15 +61,18 @@ class DealMutations:
 
     @strawberry.mutation(description="DRAFT -> SENT. Needs MEMBER.")
     async def send_quote(self, info: Info, id: docs.record_id("Quote")) -> QuotePayload:
-        return await _quote(info, lambda: deals.send_quote(
-            info.context.actor, record_id(id, "Quote")))
+        return await _quote(
+            info, lambda: deals.send_quote(info.context.actor, record_id(id, "Quote"))
+        )
 
     @strawberry.mutation(description="SENT -> ACCEPTED, unless EXPIRED. Needs MEMBER.")
     async def accept_quote(self, info: Info, id: docs.record_id("Quote")) -> QuotePayload:
-        return await _quote(info, lambda: deals.accept_quote(
-            info.context.actor, record_id(id, "Quote")))
+        return await _quote(
+            info, lambda: deals.accept_quote(info.context.actor, record_id(id, "Quote"))
+        )
 
     @strawberry.mutation(description="SENT -> DECLINED, unless EXPIRED. Needs MEMBER.")
     async def decline_quote(self, info: Info, id: docs.record_id("Quote")) -> QuotePayload:
-        return await _quote(info, lambda: deals.decline_quote(
-            info.context.actor, record_id(id, "Quote")))
+        return await _quote(
+            info, lambda: deals.decline_quote(info.context.actor, record_id(id, "Quote"))
+        )

@@ -8,8 +8,8 @@ from strawberry import relay
 from strawberry.types import Info
 
 from gql_crm import models
-from gql_crm.api.billing.types import lines_of
 from gql_crm.api import docs
+from gql_crm.api.billing.types import lines_of
 from gql_crm.api.docs import After, Before, First, Last
 from gql_crm.api.errors import UserError
 from gql_crm.api.profile.tabs import Money, tab_connection, tab_order
@@ -17,25 +17,33 @@ from gql_crm.api.projects.types import ClientRef, load_client
 from gql_crm.api.relay import ModelNode, OrderDirection, counted_connection
 from gql_crm.services import deals, profile
 
-DealStage = docs.described(strawberry.enum(
-    models.DealStage, description="A deal's place in the pipeline; WON and LOST close it."), {
-    "LEAD": "A possible sale, not yet qualified.",
-    "QUALIFIED": "The client has a need and a budget.",
-    "PROPOSAL": "A proposal or quote was made.",
-    "NEGOTIATION": "Terms are being discussed.",
-    "WON": "Closed: the client said yes.",
-    "LOST": "Closed: the client said no.",
-})
-QuoteStatus = docs.described(strawberry.enum(
-    deals.QuoteState, name="QuoteStatus",
-    description="EXPIRED: a DRAFT or SENT quote past its validUntil (organization's today).",
-), {
-    "DRAFT": "Not sent yet.",
-    "SENT": "Sent, waiting for the client's answer.",
-    "ACCEPTED": "The client accepted it.",
-    "DECLINED": "The client declined it.",
-    "EXPIRED": "DRAFT or SENT and past its validUntil: it can no longer be sent or answered.",
-})
+DealStage = docs.described(
+    strawberry.enum(
+        models.DealStage, description="A deal's place in the pipeline; WON and LOST close it."
+    ),
+    {
+        "LEAD": "A possible sale, not yet qualified.",
+        "QUALIFIED": "The client has a need and a budget.",
+        "PROPOSAL": "A proposal or quote was made.",
+        "NEGOTIATION": "Terms are being discussed.",
+        "WON": "Closed: the client said yes.",
+        "LOST": "Closed: the client said no.",
+    },
+)
+QuoteStatus = docs.described(
+    strawberry.enum(
+        deals.QuoteState,
+        name="QuoteStatus",
+        description="EXPIRED: a DRAFT or SENT quote past its validUntil (organization's today).",
+    ),
+    {
+        "DRAFT": "Not sent yet.",
+        "SENT": "Sent, waiting for the client's answer.",
+        "ACCEPTED": "The client accepted it.",
+        "DECLINED": "The client declined it.",
+        "EXPIRED": "DRAFT or SENT and past its validUntil: it can no longer be sent or answered.",
+    },
+)
 
 
 @strawberry.enum(description="What a list of deals can be sorted by.")
@@ -45,12 +53,14 @@ class DealOrderField(Enum):
     TITLE = strawberry.enum_value("TITLE", description="Its title.")
 
 
-@strawberry.input(description="The order of a list of deals. Ties are broken by the id, so "
-                  "pages are stable.")
+@strawberry.input(
+    description="The order of a list of deals. Ties are broken by the id, so pages are stable."
+)
 class DealOrder:
     field: DealOrderField = strawberry.field(description="What to sort by.")
-    direction: OrderDirection = strawberry.field(default=OrderDirection.DESC,
-                                                 description=docs.DIRECTION)
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.DESC, description=docs.DIRECTION
+    )
 
 
 @strawberry.enum(description="What a list of quotes can be sorted by.")
@@ -59,18 +69,23 @@ class QuoteOrderField(Enum):
     NUMBER = strawberry.enum_value("NUMBER", description="Its number, as text.")
 
 
-@strawberry.input(description="The order of a list of quotes. Ties are broken by the id, so "
-                  "pages are stable.")
+@strawberry.input(
+    description="The order of a list of quotes. Ties are broken by the id, so pages are stable."
+)
 class QuoteOrder:
     field: QuoteOrderField = strawberry.field(description="What to sort by.")
-    direction: OrderDirection = strawberry.field(default=OrderDirection.DESC,
-                                                 description=docs.DIRECTION)
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.DESC, description=docs.DIRECTION
+    )
 
 
-QuoteStatuses = Annotated[list[QuoteStatus] | None, strawberry.argument(
-    description="Only quotes in one of these statuses.")]
-QuoteOrderArgument = Annotated[QuoteOrder | None, strawberry.argument(
-    description=docs.NEWEST_FIRST)]
+QuoteStatuses = Annotated[
+    list[QuoteStatus] | None,
+    strawberry.argument(description="Only quotes in one of these statuses."),
+]
+QuoteOrderArgument = Annotated[
+    QuoteOrder | None, strawberry.argument(description=docs.NEWEST_FIRST)
+]
 
 
 def quote_filters(status) -> profile.TabFilter:
@@ -79,9 +94,11 @@ def quote_filters(status) -> profile.TabFilter:
     )
 
 
-@strawberry.type(description="Amounts computed by the server, as on an invoice's lines: "
-                 "subtotal = quantity × unit price, tax = subtotal × rate / 100, each rounded "
-                 "half-up to the cent.")
+@strawberry.type(
+    description="Amounts computed by the server, as on an invoice's lines: "
+    "subtotal = quantity × unit price, tax = subtotal × rate / 100, each rounded "
+    "half-up to the cent."
+)
 class QuoteLine:
     position: int = strawberry.field(description=docs.LINE_POSITION)
     description: str = strawberry.field(description=docs.LINE_DESCRIPTION)
@@ -94,11 +111,16 @@ class QuoteLine:
 
     @classmethod
     def from_model(cls, row: models.QuoteLine, currency: str) -> "QuoteLine":
-        return cls(position=row.position, description=row.description, quantity=row.quantity,
-                   unit_price=Money(amount=row.unit_price, currency=currency),
-                   tax_rate=row.tax_rate, subtotal=Money(amount=row.subtotal, currency=currency),
-                   tax=Money(amount=row.tax, currency=currency),
-                   total=Money(amount=row.total, currency=currency))
+        return cls(
+            position=row.position,
+            description=row.description,
+            quantity=row.quantity,
+            unit_price=Money(amount=row.unit_price, currency=currency),
+            tax_rate=row.tax_rate,
+            subtotal=Money(amount=row.subtotal, currency=currency),
+            tax=Money(amount=row.tax, currency=currency),
+            total=Money(amount=row.total, currency=currency),
+        )
 
 
 @strawberry.type(description="A priced offer to a client, optionally for one of its deals.")
@@ -109,7 +131,8 @@ class Quote(ModelNode):
     number: str = strawberry.field(description="Unique in the organization.")
     valid_until: date | None = strawberry.field(
         description="Past this day (organization's today) a DRAFT or SENT quote is EXPIRED; "
-        "null: no limit.")
+        "null: no limit."
+    )
     subtotal: Money = strawberry.field(description="The lines' subtotals, before tax.")
     tax_total: Money = strawberry.field(description="The lines' tax.")
     total: Money = strawberry.field(description="Subtotal plus tax.")
@@ -119,11 +142,16 @@ class Quote(ModelNode):
     @classmethod
     def from_model(cls, row: models.Quote) -> "Quote":
         currency = row.currency
-        return cls(id=row.id, number=row.number, valid_until=row.valid_until,
-                   subtotal=Money(amount=row.subtotal, currency=currency),
-                   tax_total=Money(amount=row.tax_total, currency=currency),
-                   total=Money(amount=row.total, currency=currency),
-                   created_at=row.created_at, row=row)
+        return cls(
+            id=row.id,
+            number=row.number,
+            valid_until=row.valid_until,
+            subtotal=Money(amount=row.subtotal, currency=currency),
+            tax_total=Money(amount=row.tax_total, currency=currency),
+            total=Money(amount=row.total, currency=currency),
+            created_at=row.created_at,
+            row=row,
+        )
 
     @strawberry.field(description="Where the quote stands today.")
     def status(self, info: Info) -> QuoteStatus:
@@ -158,19 +186,28 @@ class Deal(ModelNode):
     value: Money = strawberry.field(description="What the deal is worth.")
     stage: DealStage = strawberry.field(description="Where it is in the pipeline.")
     expected_close_date: date | None = strawberry.field(
-        description="When it is expected to close; null if unknown.")
+        description="When it is expected to close; null if unknown."
+    )
     closed_at: datetime | None = strawberry.field(
-        description="When it moved to WON or LOST; null while open.")
+        description="When it moved to WON or LOST; null while open."
+    )
     created_at: datetime = strawberry.field(description=docs.CREATED_AT)
     updated_at: datetime = strawberry.field(description=docs.UPDATED_AT)
     row: strawberry.Private[models.Deal]
 
     @classmethod
     def from_model(cls, row: models.Deal) -> "Deal":
-        return cls(id=row.id, title=row.title, value=Money(amount=row.value, currency=row.currency),
-                   stage=row.stage, expected_close_date=row.expected_close_date,
-                   closed_at=row.closed_at, created_at=row.created_at,
-                   updated_at=row.updated_at, row=row)
+        return cls(
+            id=row.id,
+            title=row.title,
+            value=Money(amount=row.value, currency=row.currency),
+            stage=row.stage,
+            expected_close_date=row.expected_close_date,
+            closed_at=row.closed_at,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            row=row,
+        )
 
     @strawberry.field(description=docs.CLIENT)
     async def client(self, info: Info) -> ClientRef | None:
@@ -178,12 +215,27 @@ class Deal(ModelNode):
 
     @strawberry.field(description="Quotes sent for this deal, newest first unless orderBy says.")
     async def quotes(
-        self, info: Info, status: QuoteStatuses = None, order_by: QuoteOrderArgument = None,
-        first: First = None, after: After = None, last: Last = None, before: Before = None,
+        self,
+        info: Info,
+        status: QuoteStatuses = None,
+        order_by: QuoteOrderArgument = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> QuoteConnection:
         return await tab_connection(
-            info, QuoteConnection, Quote.from_model, profile.Tab.QUOTES, self.row.id,
-            quote_filters(status), tab_order(order_by), first, after, last, before,
+            info,
+            QuoteConnection,
+            Quote.from_model,
+            profile.Tab.QUOTES,
+            self.row.id,
+            quote_filters(status),
+            tab_order(order_by),
+            first,
+            after,
+            last,
+            before,
             parent="deal_id",
         )
 

@@ -31,10 +31,10 @@ class ExportMutations:
         filter: ClientFilterArgument = None,
         order_by: ClientOrderArgument = None,
         format: docs.argument(ExportFormat, "The file's format.") = exports.ExportFormat.CSV,
-        columns: docs.argument(list[ExportColumn] | None,
-                               "The columns, in this order; all of them when omitted.") = None,
-        language: docs.argument(ExportLanguage,
-                                "The language of the headers.") = ExportLanguage.EN,
+        columns: docs.argument(
+            list[ExportColumn] | None, "The columns, in this order; all of them when omitted."
+        ) = None,
+        language: docs.argument(ExportLanguage, "The language of the headers.") = ExportLanguage.EN,
         delimiter: docs.argument(
             CsvDelimiter | None, "CSV only; by default a comma for EN, a semicolon for ES."
         ) = None,
@@ -56,7 +56,9 @@ class ExportMutations:
             signed = exports.request_export(info.context.actor, info.context.settings, request)
         except UserErrors as exc:
             return ExportClientsPayload(
-                url=None, file_name=None, expires_at=None,
+                url=None,
+                file_name=None,
+                expires_at=None,
                 errors=user_errors(exc, info.context.language),
             )
         return ExportClientsPayload(

@@ -7,25 +7,34 @@ from gql_crm.api import docs
 from gql_crm.api.errors import UserError
 from gql_crm.services import exports
 
-ExportFormat = docs.described(strawberry.enum(
-    exports.ExportFormat, description="CSV and XLSX open in Excel."), {
-    "CSV": "Comma- or semicolon-separated text, UTF-8 with a BOM.",
-    "XLSX": "An Excel workbook.",
-    "JSON": "A JSON array with an object per client, keyed by column (name, email, ...).",
-})
+ExportFormat = docs.described(
+    strawberry.enum(exports.ExportFormat, description="CSV and XLSX open in Excel."),
+    {
+        "CSV": "Comma- or semicolon-separated text, UTF-8 with a BOM.",
+        "XLSX": "An Excel workbook.",
+        "JSON": "A JSON array with an object per client, keyed by column (name, email, ...).",
+    },
+)
 
 
 def column_descriptions() -> dict[str, str]:
     """Each column by its headers, as the export writes them and the import reads them."""
-    return {column.key.upper(): f"\"{column.headers['en']}\" (ES: \"{column.headers['es']}\")."
-            for column in exports.COLUMNS}
+    return {
+        column.key.upper(): f'"{column.headers["en"]}" (ES: "{column.headers["es"]}").'
+        for column in exports.COLUMNS
+    }
 
 
-ExportColumn = docs.described(strawberry.enum(
-    Enum("ExportColumn", {column.key.upper(): column.key.upper() for column in exports.COLUMNS}),
-    name="ExportColumn",
-    description="The import's columns, in this order by default.",
-), column_descriptions())
+ExportColumn = docs.described(
+    strawberry.enum(
+        Enum(
+            "ExportColumn", {column.key.upper(): column.key.upper() for column in exports.COLUMNS}
+        ),
+        name="ExportColumn",
+        description="The import's columns, in this order by default.",
+    ),
+    column_descriptions(),
+)
 
 
 @strawberry.enum(description="The language of the column headers.")
@@ -46,7 +55,9 @@ class ExportClientsPayload:
         description="GET streams the file. Signed for your organization; expires at expiresAt."
     )
     file_name: str | None = strawberry.field(
-        description="The name the download is saved as; null on errors.")
+        description="The name the download is saved as; null on errors."
+    )
     expires_at: datetime | None = strawberry.field(
-        description="When the link stops working; null on errors.")
+        description="When the link stops working; null on errors."
+    )
     errors: list[UserError] = strawberry.field(description=docs.ERRORS)

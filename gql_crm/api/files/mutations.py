@@ -26,15 +26,23 @@ class FileMutations:
         "plain text; at most GQL_CRM_MAX_UPLOAD_BYTES). Needs MEMBER."
     )
     async def attach_client_file(
-        self, info: Info, client_id: ClientID,
+        self,
+        info: Info,
+        client_id: ClientID,
         file: docs.argument(Upload, "The file, as a part of a multipart request."),
         description: docs.argument(str | None, "What the file is.") = None,
     ) -> FilePayload:
         context = info.context
         return await mutate(
-            info, FilePayload, "file", File.from_model,
+            info,
+            FilePayload,
+            "file",
+            File.from_model,
             lambda: files.attach_file(
-                context.actor, context.settings, _id(client_id, "Client", "client_id"), file,
+                context.actor,
+                context.settings,
+                _id(client_id, "Client", "client_id"),
+                file,
                 description,
             ),
         )
@@ -43,7 +51,9 @@ class FileMutations:
     async def delete_file(self, info: Info, id: docs.record_id("File")) -> DeleteFilePayload:
         context = info.context
         return await mutate(
-            info, DeleteFilePayload, "deleted_id",
+            info,
+            DeleteFilePayload,
+            "deleted_id",
             lambda row: relay.GlobalID("File", str(row.id)),
             lambda: files.delete_file(context.actor, context.settings, _id(id, "File", "id")),
         )
@@ -53,12 +63,17 @@ class FileMutations:
         "its metadata, with a square thumbnail. Needs MEMBER."
     )
     async def set_client_photo(
-        self, info: Info, client_id: ClientID,
+        self,
+        info: Info,
+        client_id: ClientID,
         file: docs.argument(Upload, "The image, as a part of a multipart request."),
     ) -> ClientPayload:
         context = info.context
         return await mutate(
-            info, ClientPayload, "client", Client.from_model,
+            info,
+            ClientPayload,
+            "client",
+            Client.from_model,
             lambda: files.set_photo(
                 context.actor, context.settings, _id(client_id, "Client", "client_id"), file
             ),
@@ -68,7 +83,10 @@ class FileMutations:
     async def remove_client_photo(self, info: Info, client_id: ClientID) -> ClientPayload:
         context = info.context
         return await mutate(
-            info, ClientPayload, "client", Client.from_model,
+            info,
+            ClientPayload,
+            "client",
+            Client.from_model,
             lambda: files.remove_photo(
                 context.actor, context.settings, _id(client_id, "Client", "client_id")
             ),

@@ -6,8 +6,8 @@ from strawberry import relay
 from strawberry.types import Info
 
 from gql_crm import models
-from gql_crm.api.accounts import User
 from gql_crm.api import docs
+from gql_crm.api.accounts import User
 from gql_crm.api.errors import UserError
 from gql_crm.api.relay import ModelNode, OrderDirection, counted_connection
 from gql_crm.services import files
@@ -23,12 +23,14 @@ class FileOrderField(Enum):
     NAME = strawberry.enum_value("NAME", description="Its name, as text.")
 
 
-@strawberry.input(description="The order of a client's files. Ties are broken by the id, so "
-                  "pages are stable.")
+@strawberry.input(
+    description="The order of a client's files. Ties are broken by the id, so pages are stable."
+)
 class FileOrder:
     field: FileOrderField = strawberry.field(description="What to sort by.")
-    direction: OrderDirection = strawberry.field(default=OrderDirection.DESC,
-                                                 description=docs.DIRECTION)
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.DESC, description=docs.DIRECTION
+    )
 
 
 @strawberry.type(description="A file attached to a client.")
@@ -124,5 +126,6 @@ class FilePayload:
 @strawberry.type(description="The answer of deleteFile.")
 class DeleteFilePayload:
     deleted_id: relay.GlobalID | None = strawberry.field(
-        description="The deleted File's global ID; null on errors.")
+        description="The deleted File's global ID; null on errors."
+    )
     errors: list[UserError] = strawberry.field(description=docs.ERRORS)

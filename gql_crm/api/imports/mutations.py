@@ -18,26 +18,34 @@ class ImportMutations:
         "Send it as a GraphQL multipart request with the header 'GraphQL-Require-Preflight: 1'."
     )
     async def import_clients(
-        self, info: Info,
+        self,
+        info: Info,
         file: docs.argument(Upload, "A CSV or XLSX file, as a part of a multipart request."),
         options: docs.argument(ImportOptionsInput | None, "Defaults as described there.") = None,
     ) -> ImportJobPayload:
         context = info.context
         service_options = (options or ImportOptionsInput()).to_service(context.language)
         return await mutate(
-            info, ImportJobPayload, "import_job", ImportJob.from_model,
+            info,
+            ImportJobPayload,
+            "import_job",
+            ImportJob.from_model,
             lambda: jobs.start_import(context.actor, context.settings, file, service_options),
         )
 
     @strawberry.mutation(
-        description="Stops a queued or running import and rolls back what it wrote. "
-        "Needs MANAGER."
+        description="Stops a queued or running import and rolls back what it wrote. Needs MANAGER."
     )
     async def cancel_import_job(
-        self, info: Info, id: docs.record_id("ImportJob"),
+        self,
+        info: Info,
+        id: docs.record_id("ImportJob"),
     ) -> ImportJobPayload:
         context = info.context
         return await mutate(
-            info, ImportJobPayload, "import_job", ImportJob.from_model,
+            info,
+            ImportJobPayload,
+            "import_job",
+            ImportJob.from_model,
             lambda: jobs.cancel(context.actor, decode_id(id, "ImportJob") or 0),
         )

@@ -23,15 +23,24 @@ class ImportQueries:
 
     @strawberry.field(description="Your organization's import jobs, newest first.")
     async def import_jobs(
-        self, info: Info,
+        self,
+        info: Info,
         status: docs.argument(ImportJobStatus | None, "Only jobs in this status.") = None,
-        first: First = None, after: After = None, last: Last = None, before: Before = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> ImportJobConnection:
         queryset = models.ImportJob.filter(organization_id=info.context.org_id)
         if status is not None:
             queryset = queryset.filter(status=models.ImportJobStatus(status))
         page = await paginate(
-            queryset, JOB_KEYS, first=first, after=after, last=last, before=before,
+            queryset,
+            JOB_KEYS,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
             max_page_size=info.context.settings.max_page_size,
         )
         return connection(ImportJobConnection, page, ImportJob.from_model)

@@ -17,7 +17,7 @@ POLL_SECONDS = 1.0
 class ImportSubscriptions:
     @strawberry.subscription(
         description="The job now and after every batch, until it ends (graphql-transport-ws; "
-        "send {\"Authorization\": \"Bearer <token>\"} as the connection_init payload). "
+        'send {"Authorization": "Bearer <token>"} as the connection_init payload). '
         "Another organization's job, like a missing one, yields a single null."
     )
     async def import_job_updated(

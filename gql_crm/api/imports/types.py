@@ -15,39 +15,51 @@ from gql_crm.api.relay import ModelNode, connection, counted_connection
 from gql_crm.services.imports import failed_rows, jobs, mapping
 from gql_crm.services.pagination import SortKey, paginate
 
-ImportJobStatus = docs.described(strawberry.enum(
-    models.ImportJobStatus, description="QUEUED -> RUNNING -> SUCCEEDED, FAILED or CANCELED."
-), {
-    "QUEUED": "Waiting for its turn.",
-    "RUNNING": "Importing rows; processedRows grows after every batch.",
-    "SUCCEEDED": "Done: see created, updated, skipped and failed.",
-    "FAILED": "Stopped by an error (failureReason); what it wrote was rolled back.",
-    "CANCELED": "Stopped by cancelImportJob; what it wrote was rolled back.",
-})
-ImportMode = docs.described(strawberry.enum(
-    jobs.ImportMode,
-    description="What a row matching an existing client does: CREATE_ONLY reports it as a "
-    "DUPLICATE error, SKIP_EXISTING skips it, UPDATE_EXISTING updates the client with the "
-    "row's non-blank cells.",
-), {
-    "CREATE_ONLY": "A row matching an existing client is a DUPLICATE error.",
-    "SKIP_EXISTING": "A row matching an existing client is skipped.",
-    "UPDATE_EXISTING": "A row matching an existing client updates it with its non-blank cells.",
-})
-ImportMatchField = docs.described(strawberry.enum(
-    jobs.MatchOn, name="ImportMatchField",
-    description="How a row finds its existing client: the normalized email, or the compact "
-    "tax ID of the client's company.",
-), {
-    "EMAIL": "The client's email, normalized.",
-    "TAX_ID": "The compact tax ID of the client's company.",
-})
-ImportField = docs.described(strawberry.enum(
-    Enum("ImportField", {key.upper(): key.upper() for key in mapping.FIELDS}),
-    name="ImportField",
-    description="The client fields a column can fill (the export's columns).",
-), {key: text for key, text in column_descriptions().items()
-    if key.lower() in mapping.FIELDS})
+ImportJobStatus = docs.described(
+    strawberry.enum(
+        models.ImportJobStatus, description="QUEUED -> RUNNING -> SUCCEEDED, FAILED or CANCELED."
+    ),
+    {
+        "QUEUED": "Waiting for its turn.",
+        "RUNNING": "Importing rows; processedRows grows after every batch.",
+        "SUCCEEDED": "Done: see created, updated, skipped and failed.",
+        "FAILED": "Stopped by an error (failureReason); what it wrote was rolled back.",
+        "CANCELED": "Stopped by cancelImportJob; what it wrote was rolled back.",
+    },
+)
+ImportMode = docs.described(
+    strawberry.enum(
+        jobs.ImportMode,
+        description="What a row matching an existing client does: CREATE_ONLY reports it as a "
+        "DUPLICATE error, SKIP_EXISTING skips it, UPDATE_EXISTING updates the client with the "
+        "row's non-blank cells.",
+    ),
+    {
+        "CREATE_ONLY": "A row matching an existing client is a DUPLICATE error.",
+        "SKIP_EXISTING": "A row matching an existing client is skipped.",
+        "UPDATE_EXISTING": "A row matching an existing client updates it with its non-blank cells.",
+    },
+)
+ImportMatchField = docs.described(
+    strawberry.enum(
+        jobs.MatchOn,
+        name="ImportMatchField",
+        description="How a row finds its existing client: the normalized email, or the compact "
+        "tax ID of the client's company.",
+    ),
+    {
+        "EMAIL": "The client's email, normalized.",
+        "TAX_ID": "The compact tax ID of the client's company.",
+    },
+)
+ImportField = docs.described(
+    strawberry.enum(
+        Enum("ImportField", {key.upper(): key.upper() for key in mapping.FIELDS}),
+        name="ImportField",
+        description="The client fields a column can fill (the export's columns).",
+    ),
+    {key: text for key, text in column_descriptions().items() if key.lower() in mapping.FIELDS},
+)
 
 
 @strawberry.input(description="A column of the file and the field it fills.")
@@ -61,8 +73,9 @@ class ImportOptionsInput:
     dry_run: bool = strawberry.field(
         default=False, description="Report the mapping, errors and counts; write nothing."
     )
-    mode: ImportMode = strawberry.field(default=jobs.ImportMode.SKIP_EXISTING,
-                                        description="What rows matching a client do.")
+    mode: ImportMode = strawberry.field(
+        default=jobs.ImportMode.SKIP_EXISTING, description="What rows matching a client do."
+    )
     match_on: list[ImportMatchField] = strawberry.field(
         default_factory=lambda: [jobs.MatchOn.EMAIL],
         description="Tried in order: EMAIL, then TAX_ID.",
@@ -87,8 +100,10 @@ class ImportOptionsInput:
     def to_service(self, language: str) -> jobs.ImportOptions:
         overrides = None
         if self.mapping is not None:
-            overrides = {item.column: item.field.value.lower() if item.field else None
-                         for item in self.mapping}
+            overrides = {
+                item.column: item.field.value.lower() if item.field else None
+                for item in self.mapping
+            }
         return jobs.ImportOptions(
             dry_run=self.dry_run,
             mode=jobs.ImportMode(self.mode),
@@ -114,7 +129,8 @@ class ImportRowError:
     row: int = strawberry.field(description="The row's number in the file (the header is 1).")
     column: str | None = strawberry.field(description="The file's header of the cell at fault.")
     field: ImportField | None = strawberry.field(
-        description="The field at fault; null for the row as a whole.")
+        description="The field at fault; null for the row as a whole."
+    )
     code: UserErrorCode = strawberry.field(description="What is wrong.")
     message: str = strawberry.field(description="In the language of the importing request.")
     value: str | None = strawberry.field(description="The cell as it was in the file.")
@@ -122,9 +138,12 @@ class ImportRowError:
     @classmethod
     def from_model(cls, row: models.ImportRowError) -> "ImportRowError":
         return cls(
-            row=row.row, column=row.column,
+            row=row.row,
+            column=row.column,
             field=ImportField[row.field.upper()] if row.field in mapping.FIELDS else None,
-            code=UserErrorCode(row.code), message=row.message, value=row.value,
+            code=UserErrorCode(row.code),
+            message=row.message,
+            value=row.value,
         )
 
 
@@ -142,7 +161,8 @@ class ImportJob(ModelNode):
     dry_run: bool = strawberry.field(description="true: it reports and writes nothing.")
     mode: ImportMode = strawberry.field(description="What rows matching a client do.")
     match_on: list[ImportMatchField] = strawberry.field(
-        description="How rows find their existing client, in this order.")
+        description="How rows find their existing client, in this order."
+    )
     mapping: list[ImportColumnMapping] = strawberry.field(description="The mapping used.")
     unknown_columns: list[str] = strawberry.field(
         description="Columns no field matched: not imported (map them with options.mapping)."
@@ -162,9 +182,11 @@ class ImportJob(ModelNode):
     )
     created_at: datetime = strawberry.field(description="When the file was uploaded.")
     started_at: datetime | None = strawberry.field(
-        description="When it started running; null while QUEUED.")
+        description="When it started running; null while QUEUED."
+    )
     finished_at: datetime | None = strawberry.field(
-        description="When it ended; null while QUEUED or RUNNING.")
+        description="When it ended; null while QUEUED or RUNNING."
+    )
     row: strawberry.Private[models.ImportJob]
 
     @classmethod
@@ -172,29 +194,47 @@ class ImportJob(ModelNode):
         options = row.options or {}
         columns = (row.mapping or {}).get("columns", [])
         return cls(
-            id=row.id, status=row.status, file_name=row.file_name, dry_run=row.dry_run,
+            id=row.id,
+            status=row.status,
+            file_name=row.file_name,
+            dry_run=row.dry_run,
             mode=jobs.ImportMode(options.get("mode", jobs.ImportMode.SKIP_EXISTING)),
             match_on=[jobs.MatchOn(m) for m in options.get("match_on", [])],
-            mapping=[ImportColumnMapping(index=index, column=column,
-                                         field=ImportField[key.upper()])
-                     for index, column, key in columns],
+            mapping=[
+                ImportColumnMapping(index=index, column=column, field=ImportField[key.upper()])
+                for index, column, key in columns
+            ],
             unknown_columns=list(row.unknown_columns or []),
             ignored_columns=list((row.mapping or {}).get("ignored", [])),
-            total_rows=row.total_rows, processed_rows=row.processed_rows,
-            created=row.created_count, updated=row.updated_count, skipped=row.skipped_count,
-            failed=row.failed_count, failure_reason=row.failure_reason,
-            created_at=row.created_at, started_at=row.started_at, finished_at=row.finished_at,
+            total_rows=row.total_rows,
+            processed_rows=row.processed_rows,
+            created=row.created_count,
+            updated=row.updated_count,
+            skipped=row.skipped_count,
+            failed=row.failed_count,
+            failure_reason=row.failure_reason,
+            created_at=row.created_at,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
             row=row,
         )
 
     @strawberry.field(description="The row errors, in file order.")
     async def errors(
-        self, info: Info, first: First = None, after: After = None, last: Last = None,
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
         before: Before = None,
     ) -> ImportRowErrorConnection:
         page = await paginate(
             models.ImportRowError.filter(organization_id=info.context.org_id, job_id=self.id),
-            ERROR_KEYS, first=first, after=after, last=last, before=before,
+            ERROR_KEYS,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
             max_page_size=info.context.settings.max_page_size,
         )
         return connection(ImportRowErrorConnection, page, ImportRowError.from_model)
@@ -205,7 +245,8 @@ class ImportJob(ModelNode):
     )
     def failed_rows_url(self, info: Info) -> str | None:
         if self.failed == 0 or self.status not in (
-            models.ImportJobStatus.SUCCEEDED, models.ImportJobStatus.FAILED
+            models.ImportJobStatus.SUCCEEDED,
+            models.ImportJobStatus.FAILED,
         ):
             return None
         signed = failed_rows.token(info.context.settings, self.row)
@@ -218,5 +259,6 @@ ImportJobConnection = counted_connection(ImportJob, "Import jobs, newest first."
 @strawberry.type(description="The answer of importClients and cancelImportJob.")
 class ImportJobPayload:
     import_job: ImportJob | None = strawberry.field(
-        description="The job as it is now; null on errors.")
+        description="The job as it is now; null on errors."
+    )
     errors: list[UserError] = strawberry.field(description=docs.ERRORS)

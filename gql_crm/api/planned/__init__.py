@@ -58,15 +58,17 @@ class Planner:
         operation = get_operation_ast(document, operation_name)
         if not isinstance(operation, OperationDefinitionNode):
             return None
-        fragments = {d.name.value: d for d in document.definitions
-                     if isinstance(d, FragmentDefinitionNode)}
+        fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
         try:
-            plan = compile_operation(self.schema, self.strawberry_schema, self.dialect,
-                                     operation, fragments)
+            plan = compile_operation(
+                self.schema, self.strawberry_schema, self.dialect, operation, fragments
+            )
             return plan, document
         except Unplannable as reason:
             logger.debug("left to the executor: %s", reason)
-        except Exception:  # noqa: BLE001 - a bug here must not cost the caller the answer
+        except Exception:
             logger.exception("planning failed; the executor answers")
         return None
 
@@ -76,8 +78,9 @@ class Planner:
             self._dialect = dialect_of(connections.get("default"))
         return self._dialect
 
-    async def respond(self, context, query: str | None, variables: dict | None,
-                      operation_name: str | None) -> bytes | None:
+    async def respond(
+        self, context, query: str | None, variables: dict | None, operation_name: str | None
+    ) -> bytes | None:
         if context.actor is None or not query or self.dialect is None:
             return None
         compiled: tuple[Plan, DocumentNode] | None = self._plans(
@@ -88,23 +91,32 @@ class Planner:
             return None
         plan, document = compiled
         operation = plan.operation
-        coerced = get_variable_values(self.schema, operation.variable_definitions or (),
-                                      variables or {})
-        if isinstance(coerced, list) or operation_cost(
-            self.schema, document, operation_name, variables, self.settings.max_page_size
-        ) > self.settings.max_query_cost:
+        coerced = get_variable_values(
+            self.schema, operation.variable_definitions or (), variables or {}
+        )
+        if (
+            isinstance(coerced, list)
+            or operation_cost(
+                self.schema, document, operation_name, variables, self.settings.max_page_size
+            )
+            > self.settings.max_query_cost
+        ):
             # The executor refuses it, with the cost and the limit in the caller's language.
             self.counts["executor"] += 1
             return None
-        request = Request(org_id=context.org_id, max_page_size=self.settings.max_page_size,
-                          variables=coerced, strawberry_schema=self.strawberry_schema)
+        request = Request(
+            org_id=context.org_id,
+            max_page_size=self.settings.max_page_size,
+            variables=coerced,
+            strawberry_schema=self.strawberry_schema,
+        )
         try:
             body = await plan.run(self.dialect, request)
         except Unplannable as reason:
             logger.debug("left to the executor: %s", reason)
             self.counts["executor"] += 1
             return None
-        except Exception:  # noqa: BLE001 - the executor answers, masking what it must
+        except Exception:
             logger.exception("request %s: the planned path failed", context.request_id)
             self.counts["failed"] += 1
             return None

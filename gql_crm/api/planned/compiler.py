@@ -55,8 +55,9 @@ class Selection:
             self._collect(applies, selection_set, fields, set())
         return fields
 
-    def _collect(self, applies: set[str], selection_set: SelectionSetNode, fields: Fields,
-                 seen: set[str]) -> None:
+    def _collect(
+        self, applies: set[str], selection_set: SelectionSetNode, fields: Fields, seen: set[str]
+    ) -> None:
         for selection in selection_set.selections:
             if selection.directives:
                 # @skip/@include depend on variables; a plan is per document.
@@ -86,16 +87,27 @@ def _name(nodes: list[FieldNode]) -> str:
 
 
 CLIENT_COLUMNS = {
-    "name": "name", "email": "email", "mobile": "mobile", "country": "country",
-    "gender": "gender", "language": "language", "status": "status",
+    "name": "name",
+    "email": "email",
+    "mobile": "mobile",
+    "country": "country",
+    "gender": "gender",
+    "language": "language",
+    "status": "status",
 }
 CLIENT_DATETIMES = {"createdAt": "created_at", "updatedAt": "updated_at"}
 COMPANY_COLUMNS = {
-    "name": "name", "legalName": "legal_name", "taxId": "tax_id", "website": "website",
+    "name": "name",
+    "legalName": "legal_name",
+    "taxId": "tax_id",
+    "website": "website",
     "officePhone": "office_phone",
 }
 ADDRESS_COLUMNS = {
-    "street": "street", "city": "city", "state": "state", "postalCode": "postal_code",
+    "street": "street",
+    "city": "city",
+    "state": "state",
+    "postalCode": "postal_code",
     "country": "country",
 }
 
@@ -223,10 +235,13 @@ class RootField:
         try:
             raw = get_argument_values(self.field_def, self.nodes[0], request.variables)
             schema = request.strawberry_schema
-            return convert_arguments(raw, self.strawberry_field.arguments,
-                                     scalar_registry=schema.schema_converter.scalar_registry,
-                                     config=schema.config)
-        except Exception as exc:  # noqa: BLE001 - the executor reports bad arguments its way
+            return convert_arguments(
+                raw,
+                self.strawberry_field.arguments,
+                scalar_registry=schema.schema_converter.scalar_registry,
+                config=schema.config,
+            )
+        except Exception as exc:
             raise Unplannable(f"arguments: {exc!r}") from exc
 
     async def run(self, dialect: Dialect, request: Request) -> str:
@@ -259,9 +274,11 @@ class ClientByID(RootField):
             client_id = decode_id(global_id, "Client")
             if client_id is None:
                 return "null"
-        sql = (f'SELECT {dialect.as_text(self.node_sql)} FROM {_table(Client)} "c" {self.joins} '
-               f'WHERE "c"."organization_id" = {dialect.placeholder(1)} '
-               f'AND "c"."id" = {dialect.placeholder(2)}')
+        sql = (
+            f'SELECT {dialect.as_text(self.node_sql)} FROM {_table(Client)} "c" {self.joins} '
+            f'WHERE "c"."organization_id" = {dialect.placeholder(1)} '
+            f'AND "c"."id" = {dialect.placeholder(2)}'
+        )
         rows = await dialect.execute(sql, [request.org_id, client_id])
         return rows[0][0] if rows else "null"
 
@@ -290,13 +307,20 @@ class ClientsList(RootField):
 
     async def run(self, dialect: Dialect, request: Request) -> str:
         args = self.arguments(request)
-        queryset = clients.clients_queryset(request.org_id, args.get("search"),
-                                            filter_of(args.get("filter")))
+        queryset = clients.clients_queryset(
+            request.org_id, args.get("search"), filter_of(args.get("filter"))
+        )
         keys = clients.client_sort_keys(order_of(args.get("order_by")))
         try:
-            query = page_query(queryset, keys, first=args.get("first"), after=args.get("after"),
-                               last=args.get("last"), before=args.get("before"),
-                               max_page_size=request.max_page_size)
+            query = page_query(
+                queryset,
+                keys,
+                first=args.get("first"),
+                after=args.get("after"),
+                last=args.get("last"),
+                before=args.get("before"),
+                max_page_size=request.max_page_size,
+            )
         except PaginationError as exc:
             raise Unplannable("pagination error") from exc
         page_sql, params = _sql(query.queryset.values_list(*(k.field for k in keys)))
@@ -314,14 +338,19 @@ class ClientsList(RootField):
             for i, key in enumerate(keys)
         )
         columns = ", ".join(
-            [total, *(f'"p"."{i}"' for i in range(len(keys))),
-             *(dialect.as_text(n) for n in self.node_sql)]
+            [
+                total,
+                *(f'"p"."{i}"' for i in range(len(keys))),
+                *(dialect.as_text(n) for n in self.node_sql),
+            ]
         )
         # The one-row left side keeps the total when the page is empty.
-        sql = (f'SELECT {columns} FROM (SELECT 1 AS "one") "one" '
-               f'LEFT JOIN ({page_sql}) "p" ON 1 = 1 '
-               f'LEFT JOIN {_table(Client)} "c" ON "c"."id" = "p"."{len(keys) - 1}" '
-               f"{self.joins} ORDER BY {order}")
+        sql = (
+            f'SELECT {columns} FROM (SELECT 1 AS "one") "one" '
+            f'LEFT JOIN ({page_sql}) "p" ON 1 = 1 '
+            f'LEFT JOIN {_table(Client)} "c" ON "c"."id" = "p"."{len(keys) - 1}" '
+            f"{self.joins} ORDER BY {order}"
+        )
         rows = await dialect.execute(sql, params)
         total_count = rows[0][0]
         if rows[0][len(keys)] is None:
@@ -332,7 +361,7 @@ class ClientsList(RootField):
             encode_cursor([convert(row[1 + i]) for i, convert in enumerate(converters)])
             for row in rows
         ]
-        nodes = [tuple(row[1 + width:]) for row in rows]
+        nodes = [tuple(row[1 + width :]) for row in rows]
 
         async def no_count() -> int:
             raise AssertionError("counted in the page's statement")
@@ -348,15 +377,18 @@ class ClientsList(RootField):
             elif kind == "total":
                 value = str(int(total_count))
             elif kind == "pageInfo":
-                value = "{" + ",".join(
-                    f'"{k}":{_page_info(page, name)}' for k, name in sub
-                ) + "}"
+                value = "{" + ",".join(f'"{k}":{_page_info(page, name)}' for k, name in sub) + "}"
             else:
-                value = "[" + ",".join(
-                    "{" + ",".join(_edge_part(k, name, arg, node, cursor) for k, name, arg in sub)
-                    + "}"
-                    for node, cursor in zip(page.items, page.cursors, strict=True)
-                ) + "]"
+                value = (
+                    "["
+                    + ",".join(
+                        "{"
+                        + ",".join(_edge_part(k, name, arg, node, cursor) for k, name, arg in sub)
+                        + "}"
+                        for node, cursor in zip(page.items, page.cursors, strict=True)
+                    )
+                    + "]"
+                )
             out.append(f'"{key}":{value}')
         return "{" + ",".join(out) + "}"
 
@@ -396,8 +428,11 @@ class Plan:
 
 
 def compile_operation(
-    schema: GraphQLSchema, strawberry_schema, dialect: Dialect,
-    operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode],
+    schema: GraphQLSchema,
+    strawberry_schema,
+    dialect: Dialect,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
 ) -> Plan:
     if operation.operation != OperationType.QUERY or operation.directives:
         raise Unplannable("not a query, or directives on the operation")
@@ -418,8 +453,9 @@ def compile_operation(
         if name in ("client", "node"):
             client = ClientObject(dialect, selection)
             node_sql = client.expression(selection.sub("Client", nodes))
-            roots.append(ClientByID(*common, node_sql=node_sql,
-                                    joins=" ".join(client.joins.values())))
+            roots.append(
+                ClientByID(*common, node_sql=node_sql, joins=" ".join(client.joins.values()))
+            )
         elif name == "clients":
             roots.append(_clients_list(common, selection, dialect))
     return Plan(roots, operation)
@@ -452,6 +488,10 @@ def _clients_list(common, selection: Selection, dialect: Dialect) -> ClientsList
             parts.append((key, "edges", edge))
         else:
             raise Unplannable(f"ClientConnection.{name}")
-    return ClientsList(*common, parts=parts, node_sql=node_sql,
-                       joins=" ".join(client.joins.values()), counts=counts)
-
+    return ClientsList(
+        *common,
+        parts=parts,
+        node_sql=node_sql,
+        joins=" ".join(client.joins.values()),
+        counts=counts,
+    )

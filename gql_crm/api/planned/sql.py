@@ -69,17 +69,21 @@ class Postgres(Dialect):
 
     def global_id(self, type_name: str, column: str) -> str:
         # Short enough ("Type:2147483647") that encode() never wraps the line.
-        return (f"CASE WHEN {column} IS NULL THEN NULL ELSE "
-                f"encode(convert_to({literal(type_name + ':')} || {column}::text, 'UTF8'), "
-                f"'base64') END")
+        return (
+            f"CASE WHEN {column} IS NULL THEN NULL ELSE "
+            f"encode(convert_to({literal(type_name + ':')} || {column}::text, 'UTF8'), "
+            f"'base64') END"
+        )
 
     def datetime(self, column: str) -> str:
         # datetime.isoformat(): microseconds only when there are any, and the UTC offset.
         utc = f"({column} AT TIME ZONE 'UTC')"
-        return (f"CASE WHEN {column} IS NULL THEN NULL ELSE "
-                f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
-                f"CASE WHEN extract(microseconds FROM {utc})::bigint % 1000000 = 0 THEN '' "
-                f"ELSE to_char({utc}, '.US') END || '+00:00' END")
+        return (
+            f"CASE WHEN {column} IS NULL THEN NULL ELSE "
+            f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
+            f"CASE WHEN extract(microseconds FROM {utc})::bigint % 1000000 = 0 THEN '' "
+            f"ELSE to_char({utc}, '.US') END || '+00:00' END"
+        )
 
     def as_text(self, expression: str) -> str:
         return f"({expression})::text"
@@ -112,10 +116,12 @@ class Sqlite(Dialect):
         # each connection the first time it serves a planned statement.
         async with client.acquire_connection() as connection:
             if connection not in self._prepared:
-                await connection.create_function("gql_global_id", 2, _sqlite_global_id,
-                                                 deterministic=True)
-                await connection.create_function("gql_datetime", 1, _sqlite_datetime,
-                                                 deterministic=True)
+                await connection.create_function(
+                    "gql_global_id", 2, _sqlite_global_id, deterministic=True
+                )
+                await connection.create_function(
+                    "gql_datetime", 1, _sqlite_datetime, deterministic=True
+                )
                 self._prepared.add(connection)
         return await super().execute(sql, params)
 
@@ -127,4 +133,3 @@ def dialect_of(client: BaseDBAsyncClient) -> Dialect | None:
     if name == "sqlite":
         return Sqlite()
     return None
-

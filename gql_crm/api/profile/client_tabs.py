@@ -2,6 +2,7 @@
 
 from strawberry.types import Info
 
+from gql_crm.api import docs
 from gql_crm.api.activity.types import Activity, ActivityConnection, ActivityOrder
 from gql_crm.api.billing.types import (
     Invoice,
@@ -26,7 +27,6 @@ from gql_crm.api.deals.types import (
     QuoteStatuses,
     quote_filters,
 )
-from gql_crm.api import docs
 from gql_crm.api.docs import After, Before, First, Last
 from gql_crm.api.files.types import File, FileConnection, FileOrder
 from gql_crm.api.profile.summary import ClientSummary
@@ -48,20 +48,24 @@ from gql_crm.models import ProjectStatus as StoredProjectStatus
 from gql_crm.models import PurchaseOrderStatus as StoredPurchaseOrderStatus
 from gql_crm.services.profile import Tab, TabFilter
 
-
-ProjectStatuses = docs.argument(list[ProjectStatus] | None,
-                                "Only projects in one of these statuses.")
+ProjectStatuses = docs.argument(
+    list[ProjectStatus] | None, "Only projects in one of these statuses."
+)
 ProjectOrderArgument = docs.argument(ProjectOrder | None, docs.NEWEST_FIRST)
 TaskOrderArgument = docs.argument(TaskOrder | None, docs.NEWEST_FIRST)
-InvoiceKindArgument = docs.argument(InvoiceKind | None,
-                                    "Only sales or only purchase invoices; both when omitted.")
-InvoiceStatuses = docs.argument(list[InvoiceStatus] | None,
-                                "Only invoices in one of these statuses.")
+InvoiceKindArgument = docs.argument(
+    InvoiceKind | None, "Only sales or only purchase invoices; both when omitted."
+)
+InvoiceStatuses = docs.argument(
+    list[InvoiceStatus] | None, "Only invoices in one of these statuses."
+)
 InvoiceOrderArgument = docs.argument(InvoiceOrder | None, "Newest issue date first when omitted.")
-PurchaseOrderStatuses = docs.argument(list[PurchaseOrderStatus] | None,
-                                      "Only orders in one of these statuses.")
-PurchaseOrderOrderArgument = docs.argument(PurchaseOrderOrder | None,
-                                           "Newest issue date first when omitted.")
+PurchaseOrderStatuses = docs.argument(
+    list[PurchaseOrderStatus] | None, "Only orders in one of these statuses."
+)
+PurchaseOrderOrderArgument = docs.argument(
+    PurchaseOrderOrder | None, "Newest issue date first when omitted."
+)
 DealStages = docs.argument(list[DealStage] | None, "Only deals in one of these stages.")
 DealOrderArgument = docs.argument(DealOrder | None, docs.NEWEST_FIRST)
 FileOrderArgument = docs.argument(FileOrder | None, docs.NEWEST_FIRST)
@@ -77,76 +81,203 @@ def client_summary(root) -> ClientSummary:
 
 
 async def client_projects(
-    root, info: Info, status: ProjectStatuses = None, order_by: ProjectOrderArgument = None,
-    first: First = None, after: After = None, last: Last = None, before: Before = None,
+    root,
+    info: Info,
+    status: ProjectStatuses = None,
+    order_by: ProjectOrderArgument = None,
+    first: First = None,
+    after: After = None,
+    last: Last = None,
+    before: Before = None,
 ) -> ProjectConnection:
     filters = TabFilter(project_statuses=enum_values(status, StoredProjectStatus))
-    return await tab_connection(info, ProjectConnection, Project.from_model, Tab.PROJECTS,
-                                root.id, filters, tab_order(order_by),
-                                first, after, last, before)
+    return await tab_connection(
+        info,
+        ProjectConnection,
+        Project.from_model,
+        Tab.PROJECTS,
+        root.id,
+        filters,
+        tab_order(order_by),
+        first,
+        after,
+        last,
+        before,
+    )
 
 
 async def client_tasks(
-    root, info: Info, status: TaskStatuses = None, due: TaskDueArgument = None,
+    root,
+    info: Info,
+    status: TaskStatuses = None,
+    due: TaskDueArgument = None,
     order_by: TaskOrderArgument = None,
-    first: First = None, after: After = None, last: Last = None, before: Before = None,
+    first: First = None,
+    after: After = None,
+    last: Last = None,
+    before: Before = None,
 ) -> TaskConnection:
-    return await tab_connection(info, TaskConnection, Task.from_model, Tab.TASKS, root.id,
-                                task_filters(status, due), tab_order(order_by),
-                                first, after, last, before)
+    return await tab_connection(
+        info,
+        TaskConnection,
+        Task.from_model,
+        Tab.TASKS,
+        root.id,
+        task_filters(status, due),
+        tab_order(order_by),
+        first,
+        after,
+        last,
+        before,
+    )
 
 
 async def client_invoices(
-    root, info: Info, kind: InvoiceKindArgument = None, status: InvoiceStatuses = None,
+    root,
+    info: Info,
+    kind: InvoiceKindArgument = None,
+    status: InvoiceStatuses = None,
     order_by: InvoiceOrderArgument = None,
-    first: First = None, after: After = None, last: Last = None, before: Before = None,
+    first: First = None,
+    after: After = None,
+    last: Last = None,
+    before: Before = None,
 ) -> InvoiceConnection:
-    return await tab_connection(info, InvoiceConnection, Invoice.from_model, Tab.INVOICES,
-                                root.id, invoice_filters(kind, status), issue_date_order(order_by),
-                                first, after, last, before)
+    return await tab_connection(
+        info,
+        InvoiceConnection,
+        Invoice.from_model,
+        Tab.INVOICES,
+        root.id,
+        invoice_filters(kind, status),
+        issue_date_order(order_by),
+        first,
+        after,
+        last,
+        before,
+    )
 
 
 async def client_purchase_orders(
-    root, info: Info, status: PurchaseOrderStatuses = None,
+    root,
+    info: Info,
+    status: PurchaseOrderStatuses = None,
     order_by: PurchaseOrderOrderArgument = None,
-    first: First = None, after: After = None, last: Last = None, before: Before = None,
+    first: First = None,
+    after: After = None,
+    last: Last = None,
+    before: Before = None,
 ) -> PurchaseOrderConnection:
     filters = TabFilter(purchase_order_statuses=enum_values(status, StoredPurchaseOrderStatus))
-    return await tab_connection(info, PurchaseOrderConnection, PurchaseOrder.from_model,
-                                Tab.PURCHASE_ORDERS, root.id, filters, issue_date_order(order_by),
-                                first, after, last, before)
+    return await tab_connection(
+        info,
+        PurchaseOrderConnection,
+        PurchaseOrder.from_model,
+        Tab.PURCHASE_ORDERS,
+        root.id,
+        filters,
+        issue_date_order(order_by),
+        first,
+        after,
+        last,
+        before,
+    )
 
 
 async def client_deals(
-    root, info: Info, stage: DealStages = None, order_by: DealOrderArgument = None,
-    first: First = None, after: After = None, last: Last = None, before: Before = None,
+    root,
+    info: Info,
+    stage: DealStages = None,
+    order_by: DealOrderArgument = None,
+    first: First = None,
+    after: After = None,
+    last: Last = None,
+    before: Before = None,
 ) -> DealConnection:
     filters = TabFilter(deal_stages=enum_values(stage, StoredDealStage))
-    return await tab_connection(info, DealConnection, Deal.from_model, Tab.DEALS, root.id,
-                                filters, tab_order(order_by), first, after, last, before)
+    return await tab_connection(
+        info,
+        DealConnection,
+        Deal.from_model,
+        Tab.DEALS,
+        root.id,
+        filters,
+        tab_order(order_by),
+        first,
+        after,
+        last,
+        before,
+    )
 
 
 async def client_quotes(
-    root, info: Info, status: QuoteStatuses = None, order_by: QuoteOrderArgument = None,
-    first: First = None, after: After = None, last: Last = None, before: Before = None,
+    root,
+    info: Info,
+    status: QuoteStatuses = None,
+    order_by: QuoteOrderArgument = None,
+    first: First = None,
+    after: After = None,
+    last: Last = None,
+    before: Before = None,
 ) -> QuoteConnection:
-    return await tab_connection(info, QuoteConnection, Quote.from_model, Tab.QUOTES, root.id,
-                                quote_filters(status), tab_order(order_by),
-                                first, after, last, before)
+    return await tab_connection(
+        info,
+        QuoteConnection,
+        Quote.from_model,
+        Tab.QUOTES,
+        root.id,
+        quote_filters(status),
+        tab_order(order_by),
+        first,
+        after,
+        last,
+        before,
+    )
 
 
 async def client_files(
-    root, info: Info, order_by: FileOrderArgument = None,
-    first: First = None, after: After = None, last: Last = None, before: Before = None,
+    root,
+    info: Info,
+    order_by: FileOrderArgument = None,
+    first: First = None,
+    after: After = None,
+    last: Last = None,
+    before: Before = None,
 ) -> FileConnection:
-    return await tab_connection(info, FileConnection, File.from_model, Tab.FILES, root.id,
-                                TabFilter(), tab_order(order_by), first, after, last, before)
+    return await tab_connection(
+        info,
+        FileConnection,
+        File.from_model,
+        Tab.FILES,
+        root.id,
+        TabFilter(),
+        tab_order(order_by),
+        first,
+        after,
+        last,
+        before,
+    )
 
 
 async def client_activity(
-    root, info: Info, order_by: ActivityOrderArgument = None,
-    first: First = None, after: After = None, last: Last = None, before: Before = None,
+    root,
+    info: Info,
+    order_by: ActivityOrderArgument = None,
+    first: First = None,
+    after: After = None,
+    last: Last = None,
+    before: Before = None,
 ) -> ActivityConnection:
-    return await tab_connection(info, ActivityConnection, Activity.from_model, Tab.ACTIVITY,
-                                root.id, TabFilter(), tab_order(order_by),
-                                first, after, last, before)
+    return await tab_connection(
+        info,
+        ActivityConnection,
+        Activity.from_model,
+        Tab.ACTIVITY,
+        root.id,
+        TabFilter(),
+        tab_order(order_by),
+        first,
+        after,
+        last,
+        before,
+    )

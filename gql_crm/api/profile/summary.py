@@ -74,8 +74,10 @@ class InvoiceStatusFigure:
     amounts: list[Money] = strawberry.field(description="Invoice totals, one per currency.")
 
 
-@strawberry.type(description="Amounts are invoice totals (tax included), one per currency; "
-                 "today is the organization's.")
+@strawberry.type(
+    description="Amounts are invoice totals (tax included), one per currency; "
+    "today is the organization's."
+)
 class InvoiceSummary:
     kind: InvoiceKind = strawberry.field(description="Sales or purchase invoices.")
     authorized: CountAndAmounts = strawberry.field(
@@ -152,8 +154,10 @@ class ClientSummary:
         hours = await _load(info, "hours", summary.hours_logged, self.client_id)
         return ProjectSummary(
             count=sum(figures.by_status.values()),
-            by_status=[ProjectStatusFigure(status=s, count=figures.by_status.get(s, 0))
-                       for s in models.ProjectStatus],
+            by_status=[
+                ProjectStatusFigure(status=s, count=figures.by_status.get(s, 0))
+                for s in models.ProjectStatus
+            ],
             hours_logged=hours,
         )
 
@@ -163,31 +167,38 @@ class ClientSummary:
         figures = await _load(
             info, "tasks", lambda org, ids: summary.task_figures(org, ids, today), self.client_id
         )
-        return TaskSummary(overdue=figures.overdue, pending=figures.pending,
-                           upcoming=figures.upcoming)
+        return TaskSummary(
+            overdue=figures.overdue, pending=figures.pending, upcoming=figures.upcoming
+        )
 
     @strawberry.field(description="Purchase orders and their totals.")
     async def purchase_orders(self, info: Info) -> PurchaseOrderSummary:
-        figures = await _load(info, "purchase_orders", summary.purchase_order_figures,
-                              self.client_id)
+        figures = await _load(
+            info, "purchase_orders", summary.purchase_order_figures, self.client_id
+        )
         live = figures.live
         return PurchaseOrderSummary(
-            count=live.count, total=money_list(live.amounts),
+            count=live.count,
+            total=money_list(live.amounts),
             closed_count=figures.by_status[models.PurchaseOrderStatus.CLOSED].count,
-            by_status=[PurchaseOrderStatusFigure(status=s, count=f.count,
-                                                 amounts=money_list(f.amounts))
-                       for s, f in figures.by_status.items()],
+            by_status=[
+                PurchaseOrderStatusFigure(status=s, count=f.count, amounts=money_list(f.amounts))
+                for s, f in figures.by_status.items()
+            ],
         )
 
     @strawberry.field(description="Sales or purchase invoices.")
     async def invoices(
-        self, info: Info,
-        kind: docs.argument(InvoiceKind, "SALE: what the client owes us; PURCHASE: what we "
-                            "owe the client."),
+        self,
+        info: Info,
+        kind: docs.argument(
+            InvoiceKind, "SALE: what the client owes us; PURCHASE: what we owe the client."
+        ),
     ) -> InvoiceSummary:
         today, stored_kind = info.context.today, models.InvoiceKind(kind.value)
         figures = await _load(
-            info, f"invoices.{stored_kind.value}",
+            info,
+            f"invoices.{stored_kind.value}",
             lambda org, ids: summary.invoice_figures(org, ids, stored_kind, today),
             self.client_id,
         )
@@ -199,8 +210,10 @@ class ClientSummary:
             overdue=CountAndAmounts.of(state[summary.InvoiceState.OVERDUE]),
             paid=CountAndAmounts.of(state[summary.InvoiceState.PAID]),
             amount_due=money_list(figures.amount_due),
-            by_status=[InvoiceStatusFigure(status=s, count=f.count, amounts=money_list(f.amounts))
-                       for s, f in state.items()],
+            by_status=[
+                InvoiceStatusFigure(status=s, count=f.count, amounts=money_list(f.amounts))
+                for s, f in state.items()
+            ],
         )
 
     @strawberry.field(description="The pipeline: open, won and lost deals.")
@@ -211,18 +224,24 @@ class ClientSummary:
             open=CountAndAmounts.of(figures.open),
             won=CountAndAmounts.of(stages[models.DealStage.WON]),
             lost=CountAndAmounts.of(stages[models.DealStage.LOST]),
-            by_stage=[DealStageFigure(stage=s, count=f.count, amounts=money_list(f.amounts))
-                      for s, f in stages.items()],
+            by_stage=[
+                DealStageFigure(stage=s, count=f.count, amounts=money_list(f.amounts))
+                for s, f in stages.items()
+            ],
         )
 
     @strawberry.field(description="Quotes by status.")
     async def quotes(self, info: Info) -> QuoteSummary:
         today = info.context.today
         figures = await _load(
-            info, "quotes", lambda org, ids: summary.quote_figures(org, ids, today),
+            info,
+            "quotes",
+            lambda org, ids: summary.quote_figures(org, ids, today),
             self.client_id,
         )
-        return QuoteSummary(by_status=[
-            QuoteStatusFigure(status=s, count=f.count, amounts=money_list(f.amounts))
-            for s, f in figures.by_state.items()
-        ])
+        return QuoteSummary(
+            by_status=[
+                QuoteStatusFigure(status=s, count=f.count, amounts=money_list(f.amounts))
+                for s, f in figures.by_state.items()
+            ]
+        )

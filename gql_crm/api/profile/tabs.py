@@ -19,8 +19,10 @@ from gql_crm.services.pagination import (
 )
 
 
-@strawberry.type(description="An amount in one currency. Amounts of different currencies are "
-                 "never added together.")
+@strawberry.type(
+    description="An amount in one currency. Amounts of different currencies are "
+    "never added together."
+)
 class Money:
     amount: Decimal = strawberry.field(description="Exact, two decimal places.")
     currency: str = strawberry.field(description="ISO 4217, e.g. EUR.")
@@ -31,7 +33,6 @@ def money_list(amounts: dict[str, Decimal]) -> list[Money]:
     return [Money(amount=amounts[code], currency=code) for code in sorted(amounts)]
 
 
-
 def tab_order(order_by: Any, default: str = "CREATED_AT") -> tuple:
     """(sort field, descending) of a tab's `orderBy` input; newest first by default."""
     if order_by is None:
@@ -40,9 +41,18 @@ def tab_order(order_by: Any, default: str = "CREATED_AT") -> tuple:
 
 
 async def tab_connection(
-    info: Info, connection_type: type, to_node: Callable[[Any], Any], tab: profile.Tab,
-    parent_id: int, filters: profile.TabFilter, order: tuple, first: int | None,
-    after: str | None, last: int | None, before: str | None, parent: str = "client_id",
+    info: Info,
+    connection_type: type,
+    to_node: Callable[[Any], Any],
+    tab: profile.Tab,
+    parent_id: int,
+    filters: profile.TabFilter,
+    order: tuple,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    parent: str = "client_id",
 ) -> Any:
     """One page of a list under a parent: a client's tab, or a project's or deal's own list.
 
@@ -66,8 +76,15 @@ async def tab_connection(
     size = page_size(first, after, last, before, context.settings.max_page_size)
     if after or before or last is not None:
         queryset = profile.tab_queryset(tab, org_id, [parent_id], filters, today, parent)
-        page = await paginate(queryset, keys, first=first, after=after, last=last,
-                              before=before, max_page_size=context.settings.max_page_size)
+        page = await paginate(
+            queryset,
+            keys,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            max_page_size=context.settings.max_page_size,
+        )
         page.count = count
         return connection(connection_type, page, to_node)
 

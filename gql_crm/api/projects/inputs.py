@@ -11,12 +11,14 @@ from gql_crm.api.projects.types import Day, ProjectStatus, TaskStatus
 class CreateProjectInput:
     client_id: relay.GlobalID = strawberry.field(description="The Client's global ID.")
     name: str = strawberry.field(description="Required.")
-    status: ProjectStatus = strawberry.field(default=ProjectStatus.PLANNED,
-                                             description="Where it starts.")
+    status: ProjectStatus = strawberry.field(
+        default=ProjectStatus.PLANNED, description="Where it starts."
+    )
     start_date: date | None = strawberry.field(default=None, description="When it starts.")
     deadline: date | None = strawberry.field(default=None, description="Not before startDate.")
     budget: Decimal | None = strawberry.field(
-        default=None, description="What it may cost: 0 or more, two decimals.")
+        default=None, description="What it may cost: 0 or more, two decimals."
+    )
     currency: str | None = strawberry.field(
         default=None, description="ISO 4217; the organization's currency if omitted."
     )
@@ -24,18 +26,24 @@ class CreateProjectInput:
 
 @strawberry.input(description="A partial update: omitted fields are left as they are.")
 class UpdateProjectInput:
-    name: str | None = strawberry.field(default=strawberry.UNSET,
-                                        description="Cannot be null or blank.")
-    status: ProjectStatus | None = strawberry.field(default=strawberry.UNSET,
-                                                    description="Any status to any other.")
-    start_date: date | None = strawberry.field(default=strawberry.UNSET,
-                                               description="When it starts.")
-    deadline: date | None = strawberry.field(default=strawberry.UNSET,
-                                             description="Not before startDate.")
-    budget: Decimal | None = strawberry.field(default=strawberry.UNSET,
-                                              description="0 or more, two decimals.")
-    currency: str | None = strawberry.field(default=strawberry.UNSET,
-                                            description="ISO 4217, of the budget.")
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Cannot be null or blank."
+    )
+    status: ProjectStatus | None = strawberry.field(
+        default=strawberry.UNSET, description="Any status to any other."
+    )
+    start_date: date | None = strawberry.field(
+        default=strawberry.UNSET, description="When it starts."
+    )
+    deadline: date | None = strawberry.field(
+        default=strawberry.UNSET, description="Not before startDate."
+    )
+    budget: Decimal | None = strawberry.field(
+        default=strawberry.UNSET, description="0 or more, two decimals."
+    )
+    currency: str | None = strawberry.field(
+        default=strawberry.UNSET, description="ISO 4217, of the budget."
+    )
 
 
 @strawberry.input(description="A new task of a project.")
@@ -44,21 +52,24 @@ class CreateTaskInput:
     title: str = strawberry.field(description="Required.")
     description: str | None = strawberry.field(default=None, description="Details.")
     due_date: date | None = strawberry.field(default=None, description="When it is due.")
-    status: TaskStatus = strawberry.field(default=TaskStatus.TODO,
-                                          description="Where it starts.")
+    status: TaskStatus = strawberry.field(default=TaskStatus.TODO, description="Where it starts.")
     assignee_id: relay.GlobalID | None = strawberry.field(
-        default=None, description="A User's global ID.")
+        default=None, description="A User's global ID."
+    )
 
 
 @strawberry.input(description="A partial update: omitted fields are left as they are.")
 class UpdateTaskInput:
-    title: str | None = strawberry.field(default=strawberry.UNSET,
-                                         description="Cannot be null or blank.")
+    title: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Cannot be null or blank."
+    )
     description: str | None = strawberry.field(default=strawberry.UNSET, description="Details.")
-    due_date: date | None = strawberry.field(default=strawberry.UNSET,
-                                             description="When it is due; null: undated.")
+    due_date: date | None = strawberry.field(
+        default=strawberry.UNSET, description="When it is due; null: undated."
+    )
     assignee_id: relay.GlobalID | None = strawberry.field(
-        default=strawberry.UNSET, description="A User's global ID; null unassigns it.")
+        default=strawberry.UNSET, description="A User's global ID; null unassigns it."
+    )
 
 
 @strawberry.input(description="Hours worked on a project, or one of its tasks, on a day.")

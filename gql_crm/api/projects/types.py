@@ -8,8 +8,8 @@ from strawberry import relay
 from strawberry.types import Info
 
 from gql_crm import models
-from gql_crm.api.accounts import User
 from gql_crm.api import docs
+from gql_crm.api.accounts import User
 from gql_crm.api.docs import After, Before, First, Last
 from gql_crm.api.errors import UserError
 from gql_crm.api.profile.tabs import (
@@ -28,28 +28,43 @@ Day = date
 
 ClientRef = Annotated["Client", strawberry.lazy("gql_crm.api.clients.types")]
 
-ProjectStatus = docs.described(strawberry.enum(
-    models.ProjectStatus, description="Where a project stands."), {
-    "PLANNED": "Not started.", "ACTIVE": "Under way.", "ON_HOLD": "Paused.",
-    "COMPLETED": "Finished.", "CANCELED": "Abandoned.",
-})
-TaskStatus = docs.described(strawberry.enum(
-    models.TaskStatus, description="Where a task stands."), {
-    "TODO": "Not started.", "IN_PROGRESS": "Being worked on.", "DONE": "Finished.",
-})
-TaskDue = docs.described(strawberry.enum(
-    profile.TaskDue,
-    description="OVERDUE: due before today; PENDING: due today or later, or undated; "
-    f"UPCOMING: due from today to {summary.UPCOMING_DAYS} days ahead. Never DONE tasks.",
-), {
-    "OVERDUE": "Due before today.",
-    "PENDING": "Due today or later, or with no due date.",
-    "UPCOMING": f"Due from today to today + {summary.UPCOMING_DAYS} days.",
-})
-TaskStatuses = Annotated[list[TaskStatus] | None, strawberry.argument(
-    description="Only tasks in one of these statuses.")]
-TaskDueArgument = Annotated[TaskDue | None, strawberry.argument(
-    description="Only tasks not DONE, by due date (the summary's task cards).")]
+ProjectStatus = docs.described(
+    strawberry.enum(models.ProjectStatus, description="Where a project stands."),
+    {
+        "PLANNED": "Not started.",
+        "ACTIVE": "Under way.",
+        "ON_HOLD": "Paused.",
+        "COMPLETED": "Finished.",
+        "CANCELED": "Abandoned.",
+    },
+)
+TaskStatus = docs.described(
+    strawberry.enum(models.TaskStatus, description="Where a task stands."),
+    {
+        "TODO": "Not started.",
+        "IN_PROGRESS": "Being worked on.",
+        "DONE": "Finished.",
+    },
+)
+TaskDue = docs.described(
+    strawberry.enum(
+        profile.TaskDue,
+        description="OVERDUE: due before today; PENDING: due today or later, or undated; "
+        f"UPCOMING: due from today to {summary.UPCOMING_DAYS} days ahead. Never DONE tasks.",
+    ),
+    {
+        "OVERDUE": "Due before today.",
+        "PENDING": "Due today or later, or with no due date.",
+        "UPCOMING": f"Due from today to today + {summary.UPCOMING_DAYS} days.",
+    },
+)
+TaskStatuses = Annotated[
+    list[TaskStatus] | None, strawberry.argument(description="Only tasks in one of these statuses.")
+]
+TaskDueArgument = Annotated[
+    TaskDue | None,
+    strawberry.argument(description="Only tasks not DONE, by due date (the summary's task cards)."),
+]
 
 
 async def load_client(info: Info, client_id: int):
@@ -66,12 +81,14 @@ class ProjectOrderField(Enum):
     NAME = strawberry.enum_value("NAME", description="Its name.")
 
 
-@strawberry.input(description="The order of a list of projects. Ties are broken by the id, so "
-                  "pages are stable.")
+@strawberry.input(
+    description="The order of a list of projects. Ties are broken by the id, so pages are stable."
+)
 class ProjectOrder:
     field: ProjectOrderField = strawberry.field(description="What to sort by.")
-    direction: OrderDirection = strawberry.field(default=OrderDirection.DESC,
-                                                 description=docs.DIRECTION)
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.DESC, description=docs.DIRECTION
+    )
 
 
 @strawberry.enum(description="What a list of tasks can be sorted by.")
@@ -81,12 +98,14 @@ class TaskOrderField(Enum):
     TITLE = strawberry.enum_value("TITLE", description="Its title.")
 
 
-@strawberry.input(description="The order of a list of tasks. Ties are broken by the id, so "
-                  "pages are stable.")
+@strawberry.input(
+    description="The order of a list of tasks. Ties are broken by the id, so pages are stable."
+)
 class TaskOrder:
     field: TaskOrderField = strawberry.field(description="What to sort by.")
-    direction: OrderDirection = strawberry.field(default=OrderDirection.DESC,
-                                                 description=docs.DIRECTION)
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.DESC, description=docs.DIRECTION
+    )
 
 
 @strawberry.type(description="Hours someone worked on a project, or one of its tasks, on a day.")
@@ -102,8 +121,14 @@ class TimeLog(ModelNode):
 
     @classmethod
     def from_model(cls, row: models.TimeLog) -> "TimeLog":
-        return cls(id=row.id, date=row.date, hours=row.hours, note=row.note,
-                   created_at=row.created_at, row=row)
+        return cls(
+            id=row.id,
+            date=row.date,
+            hours=row.hours,
+            note=row.note,
+            created_at=row.created_at,
+            row=row,
+        )
 
     @strawberry.field(description="The project worked on.")
     async def project(self, info: Info) -> "Project | None":
@@ -143,14 +168,24 @@ class Task(ModelNode):
 
     @classmethod
     def from_model(cls, row: models.Task) -> "Task":
-        return cls(id=row.id, title=row.title, description=row.description, status=row.status,
-                   due_date=row.due_date, created_at=row.created_at,
-                   updated_at=row.updated_at, row=row)
+        return cls(
+            id=row.id,
+            title=row.title,
+            description=row.description,
+            status=row.status,
+            due_date=row.due_date,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            row=row,
+        )
 
     @strawberry.field(description="Not done and due before today (organization's time zone).")
     def is_overdue(self, info: Info) -> bool:
-        return (self.status != models.TaskStatus.DONE and self.due_date is not None
-                and self.due_date < info.context.today)
+        return (
+            self.status != models.TaskStatus.DONE
+            and self.due_date is not None
+            and self.due_date < info.context.today
+        )
 
     @strawberry.field(description="The client of its project.")
     async def client(self, info: Info) -> ClientRef | None:
@@ -196,11 +231,17 @@ class Project(ModelNode):
     @classmethod
     def from_model(cls, row: models.Project) -> "Project":
         return cls(
-            id=row.id, name=row.name, status=row.status, start_date=row.start_date,
+            id=row.id,
+            name=row.name,
+            status=row.status,
+            start_date=row.start_date,
             deadline=row.deadline,
             budget=Money(amount=row.budget, currency=row.currency)
-            if row.budget is not None else None,
-            created_at=row.created_at, updated_at=row.updated_at, row=row,
+            if row.budget is not None
+            else None,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            row=row,
         )
 
     @strawberry.field(description=docs.CLIENT)
@@ -209,25 +250,54 @@ class Project(ModelNode):
 
     @strawberry.field(description="The project's tasks, newest first unless orderBy says.")
     async def tasks(
-        self, info: Info, status: TaskStatuses = None, due: TaskDueArgument = None,
-        order_by: Annotated[TaskOrder | None, strawberry.argument(
-            description=docs.NEWEST_FIRST)] = None,
-        first: First = None, after: After = None, last: Last = None, before: Before = None,
+        self,
+        info: Info,
+        status: TaskStatuses = None,
+        due: TaskDueArgument = None,
+        order_by: Annotated[
+            TaskOrder | None, strawberry.argument(description=docs.NEWEST_FIRST)
+        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> TaskConnection:
         return await tab_connection(
-            info, TaskConnection, Task.from_model, profile.Tab.TASKS, self.row.id,
-            task_filters(status, due), tab_order(order_by), first, after, last, before,
+            info,
+            TaskConnection,
+            Task.from_model,
+            profile.Tab.TASKS,
+            self.row.id,
+            task_filters(status, due),
+            tab_order(order_by),
+            first,
+            after,
+            last,
+            before,
             parent="project_id",
         )
 
     @strawberry.field(description="Hours logged on the project, newest day first.")
     async def time_logs(
-        self, info: Info, first: First = None, after: After = None, last: Last = None,
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
         before: Before = None,
     ) -> TimeLogConnection:
         return await tab_connection(
-            info, TimeLogConnection, TimeLog.from_model, profile.Tab.TIME_LOGS, self.row.id,
-            profile.TabFilter(), (profile.TabOrderField.DATE, True), first, after, last, before,
+            info,
+            TimeLogConnection,
+            TimeLog.from_model,
+            profile.Tab.TIME_LOGS,
+            self.row.id,
+            profile.TabFilter(),
+            (profile.TabOrderField.DATE, True),
+            first,
+            after,
+            last,
+            before,
             parent="project_id",
         )
 
@@ -238,7 +308,8 @@ ProjectConnection = counted_connection(Project, "A page of projects.")
 @strawberry.type(description="The answer of a mutation on a project.")
 class ProjectPayload:
     project: Project | None = strawberry.field(
-        description="The project as it is now; null on errors.")
+        description="The project as it is now; null on errors."
+    )
     errors: list[UserError] = strawberry.field(description=docs.ERRORS)
 
 

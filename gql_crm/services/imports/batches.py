@@ -9,9 +9,9 @@ short transaction. Keys met earlier in the file live in a temporary SQLite file
 import asyncio
 import functools
 import multiprocessing
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,6 @@ from gql_crm.services.clients import (
 from gql_crm.services.errors import ErrorCode, UserError
 from gql_crm.services.imports import mapping as mappings
 from gql_crm.services.imports import readers, writer
-from gql_crm.services.imports.writer import NewClient, CompanyRow
 from gql_crm.services.imports.options import (
     UPDATABLE,
     VERB_COMPANY_UPDATED,
@@ -57,10 +56,10 @@ from gql_crm.services.imports.options import (
 )
 from gql_crm.services.imports.rows import Row, clean_row
 from gql_crm.services.imports.seen import SeenKeys
+from gql_crm.services.imports.writer import CompanyRow, NewClient
 from gql_crm.services.messages import message
 from gql_crm.services.text import fold
 from gql_crm.services.validation import email_key
-
 
 SEARCH_REFRESH_BATCH = 1000
 # asyncpg binds at most 32,767 arguments to one statement (SQLite's default limit is 32,766).
@@ -83,30 +82,36 @@ class Plan:
     companies: dict[int, Company | CompanyRow] = field(default_factory=dict)
     # (client, company, the company's changed fields as an activity diff), in file order.
     company_changes: list[tuple[Client | NewClient, Company | CompanyRow, dict]] = field(
-        default_factory=list)
+        default_factory=list
+    )
     # The rows that changed a company: an update of theirs is not "unchanged".
     changed_company: set[int] = field(default_factory=set)
 
     def fail(self, row: Row, key: str, code: ErrorCode, **params) -> None:
-        self.errors.setdefault(row.number, []).append(
-            (key, UserError(code, (key,), params))
-        )
+        self.errors.setdefault(row.number, []).append((key, UserError(code, (key,), params)))
 
 
 class Run:
     """The state of one job while it runs."""
 
-    def __init__(self, job: ImportJob, options: ImportOptions, actor: Actor,
-                 layout_mapping: mappings.Mapping, batch_size: int,
-                 after_batch: Callable[[int], Awaitable[None]]):
+    def __init__(
+        self,
+        job: ImportJob,
+        options: ImportOptions,
+        actor: Actor,
+        layout_mapping: mappings.Mapping,
+        batch_size: int,
+        after_batch: Callable[[int], Awaitable[None]],
+    ):
         self.job = job
         self.options = options
         self.batch_size = batch_size
         self.after_batch = after_batch
         self.actor = actor
         self.mapping = layout_mapping
-        self.columns = {key: layout_mapping.headers[index]
-                        for index, key in layout_mapping.fields.items()}
+        self.columns = {
+            key: layout_mapping.headers[index] for index, key in layout_mapping.fields.items()
+        }
         self.default_country = options.default_country or actor.organization.default_country
         self.writes = not options.dry_run
         self.seen = SeenKeys()
@@ -117,8 +122,13 @@ class Run:
         self._pending: dict[str, Any] = {}
 
     @classmethod
-    async def begin(cls, job: ImportJob, options: ImportOptions, batch_size: int,
-                    after_batch: Callable[[int], Awaitable[None]]) -> "Run":
+    async def begin(
+        cls,
+        job: ImportJob,
+        options: ImportOptions,
+        batch_size: int,
+        after_batch: Callable[[int], Awaitable[None]],
+    ) -> "Run":
         organization = await Organization.get(id=job.organization_id)
         user = await User.get_or_none(id=job.created_by_id) if job.created_by_id else None
         actor = Actor(organization, user, user.role if user else Role.ADMIN)
@@ -135,8 +145,7 @@ class Run:
         options = self.job.options
         kind = readers.FileKind(options["format"], options["encoding"], options["delimiter"])
         path = Path(self.job.file_path)
-        records = readers.records(path, kind,
-                                  options["sheet"] if kind.format == "XLSX" else None)
+        records = readers.records(path, kind, options["sheet"] if kind.format == "XLSX" else None)
         batch: list[tuple[int, list[str]]] = []
         for number, record in enumerate(records, start=1):
             if number <= options["header_row"] or not any(cell.strip() for cell in record):
@@ -155,8 +164,9 @@ class Run:
         pending: asyncio.Future | None = None
         try:
             for batch in self._batches():
-                cleaning = loop.run_in_executor(pool, _clean_rows, batch, self.mapping,
-                                                self.default_country)
+                cleaning = loop.run_in_executor(
+                    pool, _clean_rows, batch, self.mapping, self.default_country
+                )
                 if pending is not None:
                     await self.process(await pending)
                 pending = cleaning
@@ -218,42 +228,58 @@ class Run:
         by_email: dict[str, Client] = {}
         if emails:
             # Most emails of a file are new: only the few found are read as models.
-            found = await writer.select_in(connection, Client, ("id",), "active_email_key",
-                                           emails, org_id)
+            found = await writer.select_in(
+                connection, Client, ("id",), "active_email_key", emails, org_id
+            )
             if found:
-                by_email = {c.active_email_key: c for c in await Client.filter(
-                    id__in=[client["id"] for client in found])}
+                by_email = {
+                    c.active_email_key: c
+                    for c in await Client.filter(id__in=[client["id"] for client in found])
+                }
         tax_ids = list({row.tax_id for row in valid if row.tax_id})
         names = list({row.company_key for row in valid if row.company_key and not row.tax_id})
         companies_by_tax: dict[str, CompanyRow] = {}
         companies_by_name: dict[str, CompanyRow] = {}
         if tax_ids:
-            for values in await writer.select_in(connection, Company, writer.COMPANY_COLUMNS,
-                                                 "tax_id", tax_ids, org_id):
+            for values in await writer.select_in(
+                connection, Company, writer.COMPANY_COLUMNS, "tax_id", tax_ids, org_id
+            ):
                 company = CompanyRow(**values)
                 companies_by_tax.setdefault(company.tax_id, company)
         if names:
-            for values in await writer.select_in(connection, Company, writer.COMPANY_COLUMNS,
-                                                 "name_key", names, org_id):
+            for values in await writer.select_in(
+                connection, Company, writer.COMPANY_COLUMNS, "name_key", names, org_id
+            ):
                 company = CompanyRow(**values)
                 companies_by_name.setdefault(company.name_key, company)
         by_tax: dict[str, list[Client]] = {}
         if MatchOn.TAX_ID in self.options.match_on and companies_by_tax:
             company_tax = {c.id: c.tax_id for c in companies_by_tax.values()}
             for client in await Client.filter(
-                organization_id=org_id, status=ClientStatus.ACTIVE,
+                organization_id=org_id,
+                status=ClientStatus.ACTIVE,
                 company_id__in=list(company_tax),
             ):
                 by_tax.setdefault(company_tax[client.company_id], []).append(client)
         category_names = {row.category_key: row.category for row in valid if row.category}
         missing = [key for key in category_names if key not in self.categories]
         if missing:
-            self.categories.update(await ClientCategory.filter(
-                organization_id=org_id, name_key__in=missing).values_list("name_key", "id"))
-        plan.companies = {c.id: c for c in (*companies_by_tax.values(),
-                                            *companies_by_name.values())}
-        linked = {client.company_id for client in (*by_id.values(), *by_email.values(),
-                                                    *(c for cs in by_tax.values() for c in cs))}
+            self.categories.update(
+                await ClientCategory.filter(
+                    organization_id=org_id, name_key__in=missing
+                ).values_list("name_key", "id")
+            )
+        plan.companies = {
+            c.id: c for c in (*companies_by_tax.values(), *companies_by_name.values())
+        }
+        linked = {
+            client.company_id
+            for client in (
+                *by_id.values(),
+                *by_email.values(),
+                *(c for cs in by_tax.values() for c in cs),
+            )
+        }
         linked -= plan.companies.keys()
         linked.discard(None)
         if linked:
@@ -261,12 +287,31 @@ class Run:
 
         matched: dict[int, int] = {}
         for row in valid:
-            self._decide(plan, row, by_id, by_email, by_tax, companies_by_tax,
-                         companies_by_name, category_names, matched)
+            self._decide(
+                plan,
+                row,
+                by_id,
+                by_email,
+                by_tax,
+                companies_by_tax,
+                companies_by_name,
+                category_names,
+                matched,
+            )
         return plan
 
-    def _decide(self, plan, row, by_id, by_email, by_tax, companies_by_tax, companies_by_name,
-                category_names, matched) -> None:
+    def _decide(
+        self,
+        plan,
+        row,
+        by_id,
+        by_email,
+        by_tax,
+        companies_by_tax,
+        companies_by_name,
+        category_names,
+        matched,
+    ) -> None:
         match, via = None, None
         match_on = self.options.match_on
         if row.client_id is not None:
@@ -311,8 +356,9 @@ class Run:
                 plan.new_categories.setdefault(key, category_names[key])
 
         if match is None:
-            client = NewClient(**row.clean.client, name_key=row.name_key,
-                               active_email_key=row.email_key)
+            client = NewClient(
+                **row.clean.client, name_key=row.name_key, active_email_key=row.email_key
+            )
             plan.creates.append((row, client))
             target = client
         else:
@@ -333,20 +379,23 @@ class Run:
             if isinstance(category_ref, int):
                 target.category_id = category_ref
 
-    def _company_ref(self, plan, row, match, companies_by_tax, companies_by_name
-                     ) -> tuple | int | None:
+    def _company_ref(
+        self, plan, row, match, companies_by_tax, companies_by_name
+    ) -> tuple | int | None:
         """The id of the row's existing company, or the key of a company to create."""
         values = row.clean.company
         if not values:
             return None
         name_key = row.company_key
         current = plan.companies.get(match.company_id) if match is not None else None
-        if current is not None and (current.tax_id == row.tax_id if row.tax_id
-                                    else current.name_key == name_key):
+        if current is not None and (
+            current.tax_id == row.tax_id if row.tax_id else current.name_key == name_key
+        ):
             # Two companies may share a name: the client keeps the one it has.
             return current.id
-        existing = (companies_by_tax.get(row.tax_id) if row.tax_id
-                    else companies_by_name.get(name_key))
+        existing = (
+            companies_by_tax.get(row.tax_id) if row.tax_id else companies_by_name.get(name_key)
+        )
         if existing is not None:
             return existing.id
         key = ("tax", row.tax_id) if row.tax_id else ("name", name_key)
@@ -363,8 +412,11 @@ class Run:
     @staticmethod
     def _company_values(row: Row) -> dict[str, Any]:
         """The company values the row sets; a made-up name (see `to_input`) sets none."""
-        return {name: value for name, value in row.clean.company.items()
-                if name != "name" or row.names_company}
+        return {
+            name: value
+            for name, value in row.clean.company.items()
+            if name != "name" or row.names_company
+        }
 
     def _change_company(self, plan: Plan, row: Row, client: Client, company: Company) -> None:
         """UPDATE_EXISTING: the row's company values that differ are written to the company
@@ -392,25 +444,38 @@ class Run:
             for position, (key, error) in enumerate(row_errors):
                 column = self.columns.get(key) if key else None
                 index = self.mapping.headers.index(column) if column else None
-                errors.append(ImportRowError(
-                    organization_id=self.actor.org_id, job_id=job_id, row=row.number,
-                    column=column[:200] if column else None, field=key, code=error.code.value,
-                    message=message(error.code, self.options.language, **error.params),
-                    value=row.cells[index] if index is not None and index < len(row.cells)
-                    else None,
-                    cells=row.cells if position == 0 else None,
-                ))
+                errors.append(
+                    ImportRowError(
+                        organization_id=self.actor.org_id,
+                        job_id=job_id,
+                        row=row.number,
+                        column=column[:200] if column else None,
+                        field=key,
+                        code=error.code.value,
+                        message=message(error.code, self.options.language, **error.params),
+                        value=row.cells[index]
+                        if index is not None and index < len(row.cells)
+                        else None,
+                        cells=row.cells if position == 0 else None,
+                    )
+                )
         creates = [(row, client) for row, client in plan.creates if row.number not in failed_rows]
-        updates = [(row, client, changes) for row, client, changes in plan.updates
-                   if row.number not in failed_rows]
+        updates = [
+            (row, client, changes)
+            for row, client, changes in plan.updates
+            if row.number not in failed_rows
+        ]
         created, updated, unchanged = len(creates), 0, 0
         self._pending = {}
         async with in_transaction() as connection:
             if self.writes:
                 updated, unchanged = await self._write(connection, plan, creates, updates)
             else:
-                updated = sum(1 for row, client, changes in updates
-                              if _would_change(plan, row, client, changes))
+                updated = sum(
+                    1
+                    for row, client, changes in updates
+                    if _would_change(plan, row, client, changes)
+                )
                 unchanged = len(updates) - updated
             if errors:
                 await ImportRowError.bulk_create(errors)
@@ -420,16 +485,20 @@ class Run:
             self.skipped += plan.skipped + unchanged
             self.failed += len(failed_rows)
             await ImportJob.filter(id=job_id).update(
-                processed_rows=self.processed, created_count=self.created,
-                updated_count=self.updated, skipped_count=self.skipped,
-                failed_count=self.failed, updated_at=now(),
+                processed_rows=self.processed,
+                created_count=self.created,
+                updated_count=self.updated,
+                skipped_count=self.skipped,
+                failed_count=self.failed,
+                updated_at=now(),
             )
         self.categories.update(self._pending.get("categories", {}))
         self.last_company_id = self._pending.get("last_company_id", self.last_company_id)
         self.last_client_id = self._pending.get("last_client_id", self.last_client_id)
 
-    async def _write(self, connection: BaseDBAsyncClient, plan: Plan, creates, updates
-                     ) -> tuple[int, int]:
+    async def _write(
+        self, connection: BaseDBAsyncClient, plan: Plan, creates, updates
+    ) -> tuple[int, int]:
         """Writes a batch inside the caller's transaction; the run's state changes only
         once that commits (see `_commit`), so a retried batch starts from the same state."""
         org_id, job_id = self.actor.org_id, self.job.id
@@ -437,8 +506,7 @@ class Run:
         write = writer.Writer(connection, org_id, job_id, self.actor.user_id, stamp)
         categories = dict(self.categories)
         for key, name in plan.new_categories.items():
-            category = await ClientCategory.create(organization_id=org_id, name=name,
-                                                   name_key=key)
+            category = await ClientCategory.create(organization_id=org_id, name=name, name_key=key)
             categories[key] = category.id
         self._pending["categories"] = categories
         needed = {plan.company_links.get(id(client)) for _, client in creates}
@@ -446,9 +514,11 @@ class Run:
         new_companies = [company for key, company in plan.new_companies.items() if key in needed]
         if new_companies:
             await write.insert_companies(new_companies)
-            ids = await Company.filter(
-                import_job_id=job_id, id__gt=self.last_company_id
-            ).order_by("id").values_list("id", flat=True)
+            ids = (
+                await Company.filter(import_job_id=job_id, id__gt=self.last_company_id)
+                .order_by("id")
+                .values_list("id", flat=True)
+            )
             for company, pk in zip(new_companies, ids, strict=True):
                 company.id = pk
                 plan.companies[pk] = company
@@ -469,7 +539,8 @@ class Run:
             parts = company_parts.get(client.company_id)
             if parts is None:
                 parts = company_parts[client.company_id] = company_search_parts(
-                    plan.companies.get(client.company_id))
+                    plan.companies.get(client.company_id)
+                )
             return parts
 
         activities: list[tuple[int, str, str, int, dict | str]] = []
@@ -477,13 +548,22 @@ class Run:
             for row, client in creates:
                 client.search_text = join_search_parts(row.search_parts, link(client))
             await write.insert_clients([client for _, client in creates])
-            ids = await Client.filter(
-                import_job_id=job_id, id__gt=self.last_client_id
-            ).order_by("id").values_list("id", flat=True)
+            ids = (
+                await Client.filter(import_job_id=job_id, id__gt=self.last_client_id)
+                .order_by("id")
+                .values_list("id", flat=True)
+            )
             for (row, client), pk in zip(creates, ids, strict=True):
                 client.id = pk
-                activities.append((pk, VERB_CREATED, "Client", pk, writer.created_changes(
-                    row.created_changes, client)))
+                activities.append(
+                    (
+                        pk,
+                        VERB_CREATED,
+                        "Client",
+                        pk,
+                        writer.created_changes(row.created_changes, client),
+                    )
+                )
             self._pending["last_client_id"] = ids[-1]
         changed: list[tuple[Client, list[str]]] = []
         unchanged = 0
@@ -491,7 +571,8 @@ class Run:
             searched_before = client.search_text
             client.name_key = fold(client.name)[:200]
             client.search_text = join_search_parts(
-                client_search_parts(client.name, client.email, client.mobile), link(client))
+                client_search_parts(client.name, client.email, client.mobile), link(client)
+            )
             after = {name: getattr(client, name) for name in UPDATABLE}
             diff = activity.diff(changes["before"], after)
             if not diff:
@@ -501,8 +582,9 @@ class Run:
             if "name" in diff:
                 columns.append("name_key")
             if "email" in diff:
-                client.active_email_key = (email_key(client.email)
-                                           if client.status == ClientStatus.ACTIVE else None)
+                client.active_email_key = (
+                    email_key(client.email) if client.status == ClientStatus.ACTIVE else None
+                )
                 columns.append("active_email_key")
             if client.search_text != searched_before:
                 columns.append("search_text")
@@ -512,8 +594,11 @@ class Run:
         await writer.update(connection, Client, changed)
         for client, company, changes in plan.company_changes:
             activities.append((client.id, VERB_COMPANY_UPDATED, "Company", company.id, changes))
-        searched = {company.id: company for _, company, changes in plan.company_changes
-                    if changes.keys() & SEARCHED_COMPANY_FIELDS}
+        searched = {
+            company.id: company
+            for _, company, changes in plan.company_changes
+            if changes.keys() & SEARCHED_COMPANY_FIELDS
+        }
         if searched:
             written = {client.id for _, client in creates} | {client.id for client, _ in changed}
             await refresh_search_text(connection, searched, written)
@@ -539,19 +624,24 @@ async def bulk_update(model: type[Model], rows: list[Model], fields: list[str]) 
     """Tortoise's bulk_update in statements under the databases' argument limit: per field
     and row it binds the id and the value in a CASE, and the id once more in a WHERE that
     it repeats for each field."""
-    await model.bulk_update(rows, fields=fields,
-                            batch_size=max(1, MAX_ARGUMENTS // (3 * len(fields))))
+    await model.bulk_update(
+        rows, fields=fields, batch_size=max(1, MAX_ARGUMENTS // (3 * len(fields)))
+    )
 
 
-async def refresh_search_text(connection: BaseDBAsyncClient, companies: dict[int, Company],
-                              skip: set[int]) -> None:
+async def refresh_search_text(
+    connection: BaseDBAsyncClient, companies: dict[int, Company], skip: set[int]
+) -> None:
     """A company's name, legal name and tax ID are searchable on each of its clients."""
     searched = list(companies)
     last_id = 0
     while True:
-        clients = await Client.filter(company_id__in=searched, id__gt=last_id).order_by(
-            "id").limit(SEARCH_REFRESH_BATCH).only(
-            "id", "name", "email", "mobile", "company_id")
+        clients = (
+            await Client.filter(company_id__in=searched, id__gt=last_id)
+            .order_by("id")
+            .limit(SEARCH_REFRESH_BATCH)
+            .only("id", "name", "email", "mobile", "company_id")
+        )
         if not clients:
             return
         last_id = clients[-1].id
@@ -573,8 +663,9 @@ def _cleaning_pool() -> ProcessPoolExecutor:
     return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver"))
 
 
-def _clean_rows(records: list[tuple[int, list[str]]], mapping: mappings.Mapping,
-                default_country: str | None) -> list[Row]:
+def _clean_rows(
+    records: list[tuple[int, list[str]]], mapping: mappings.Mapping, default_country: str | None
+) -> list[Row]:
     rows = [clean_row(number, cells, mapping, default_country) for number, cells in records]
     for row in rows:
         if not row.errors:

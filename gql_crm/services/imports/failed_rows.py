@@ -44,9 +44,14 @@ async def stream(job: ImportJob) -> AsyncIterator[bytes]:
     current: tuple[int, list[str], list[str]] | None = None
     last = (0, 0)
     while True:
-        errors = await ImportRowError.filter(
-            job_id=job.id, organization_id=job.organization_id, row__gte=last[0]
-        ).exclude(row=last[0], id__lte=last[1]).order_by("row", "id").limit(BATCH_SIZE)
+        errors = (
+            await ImportRowError.filter(
+                job_id=job.id, organization_id=job.organization_id, row__gte=last[0]
+            )
+            .exclude(row=last[0], id__lte=last[1])
+            .order_by("row", "id")
+            .limit(BATCH_SIZE)
+        )
         if not errors:
             break
         for error in errors:

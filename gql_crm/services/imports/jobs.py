@@ -63,8 +63,15 @@ from gql_crm.services.storage import CHUNK_SIZE
 from gql_crm.services.text import fold
 from gql_crm.services.validation import FieldInvalid, email_key, normalize_country
 
-__all__ = ["ImportMode", "ImportOptions", "MatchOn", "start_import", "cancel", "get_job",
-           "recover_interrupted"]
+__all__ = [
+    "ImportMode",
+    "ImportOptions",
+    "MatchOn",
+    "cancel",
+    "get_job",
+    "recover_interrupted",
+    "start_import",
+]
 
 logger = logging.getLogger("gql_crm.imports")
 
@@ -195,9 +202,14 @@ async def start_import(
         file_name=(upload.filename or "upload")[:255],
         file_path=str(path),
         file_sha256=sha256,
-        options={**options.to_json(), "format": layout.kind.format,
-                 "encoding": layout.kind.encoding, "delimiter": layout.kind.delimiter,
-                 "header_row": layout.header_row, "owner": PROCESS},
+        options={
+            **options.to_json(),
+            "format": layout.kind.format,
+            "encoding": layout.kind.encoding,
+            "delimiter": layout.kind.delimiter,
+            "header_row": layout.header_row,
+            "owner": PROCESS,
+        },
         mapping=layout.mapping.to_json(),
         unknown_columns=layout.mapping.unknown,
         dry_run=options.dry_run,
@@ -244,7 +256,8 @@ async def run_job(job_id: int) -> None:
         await _finish(job, ImportJobStatus.CANCELED)
         return
     started = await ImportJob.filter(id=job_id, status=ImportJobStatus.QUEUED).update(
-        status=ImportJobStatus.RUNNING, started_at=now(), updated_at=now())
+        status=ImportJobStatus.RUNNING, started_at=now(), updated_at=now()
+    )
     if not started:
         return
     await job.refresh_from_db()
@@ -258,21 +271,32 @@ async def run_job(job_id: int) -> None:
         finally:
             run.seen.close()
         if run.failed and not options.skip_invalid_rows and not options.dry_run:
-            await _finish(job, ImportJobStatus.FAILED, rolled_back=True,
-                          reason=message("IMPORT_INVALID_ROWS", options.language,
-                                         count=run.failed))
+            await _finish(
+                job,
+                ImportJobStatus.FAILED,
+                rolled_back=True,
+                reason=message("IMPORT_INVALID_ROWS", options.language, count=run.failed),
+            )
         else:
             await _finish(job, ImportJobStatus.SUCCEEDED)
     except _Canceled:
         await _finish(job, ImportJobStatus.CANCELED, rolled_back=True)
     except UserErrors as exc:
         first = exc.errors[0]
-        await _finish(job, ImportJobStatus.FAILED, rolled_back=True,
-                      reason=message(first.code, options.language, **first.params))
-    except Exception:  # noqa: BLE001 - a bug must not leave the job RUNNING
+        await _finish(
+            job,
+            ImportJobStatus.FAILED,
+            rolled_back=True,
+            reason=message(first.code, options.language, **first.params),
+        )
+    except Exception:
         logger.exception("import job %s failed", job_id)
-        await _finish(job, ImportJobStatus.FAILED, rolled_back=True,
-                      reason=message("IMPORT_UNEXPECTED", options.language))
+        await _finish(
+            job,
+            ImportJobStatus.FAILED,
+            rolled_back=True,
+            reason=message("IMPORT_UNEXPECTED", options.language),
+        )
     # Rows written and kept, or written and rolled back: either way the tables changed.
     if run is not None and not options.dry_run and run.created + run.updated >= MAINTAIN_AFTER_ROWS:
         await maintain_tables()
@@ -295,7 +319,7 @@ async def maintain_tables() -> None:
     for model in (Client, Company, Activity):
         try:
             await connection.execute_script(f'VACUUM (ANALYZE) "{model._meta.db_table}"')
-        except Exception:  # noqa: BLE001 - the import is done; this only helps the planner
+        except Exception:
             logger.exception("VACUUM ANALYZE of %s failed", model._meta.db_table)
 
 
@@ -324,20 +348,27 @@ async def roll_back(job_id: int) -> None:
     restored = await _restore_companies(job_id)
     while True:
         async with in_transaction():
-            ids = await Client.filter(import_job_id=job_id).limit(BATCH_SIZE).values_list(
-                "id", flat=True)
+            ids = (
+                await Client.filter(import_job_id=job_id)
+                .limit(BATCH_SIZE)
+                .values_list("id", flat=True)
+            )
             if not ids:
                 break
             await Client.filter(id__in=list(ids)).delete()
     while True:
         async with in_transaction():
-            entries = await Activity.filter(
-                import_job_id=job_id, verb=VERB_UPDATED
-            ).order_by("-id").limit(BATCH_SIZE)
+            entries = (
+                await Activity.filter(import_job_id=job_id, verb=VERB_UPDATED)
+                .order_by("-id")
+                .limit(BATCH_SIZE)
+            )
             if not entries:
                 break
-            clients = {c.id: c for c in await Client.filter(
-                id__in=list({entry.client_id for entry in entries}))}
+            clients = {
+                c.id: c
+                for c in await Client.filter(id__in=list({entry.client_id for entry in entries}))
+            }
             for entry in entries:
                 client = clients.get(entry.client_id)
                 if client is None:
@@ -354,18 +385,21 @@ async def roll_back(job_id: int) -> None:
                 client.name_key = fold(client.name)[:200]
                 client.search_text = build_search_text(client, companies.get(client.company_id))
             if clients:
-                await bulk_update(Client, list(clients.values()), [
-                    *UPDATABLE, "active_email_key", "name_key", "search_text"])
+                await bulk_update(
+                    Client,
+                    list(clients.values()),
+                    [*UPDATABLE, "active_email_key", "name_key", "search_text"],
+                )
             await Activity.filter(id__in=[entry.id for entry in entries]).delete()
     created = await Company.filter(import_job_id=job_id).values_list("id", flat=True)
     for start in range(0, len(created), BATCH_SIZE):
-        chunk = created[start:start + BATCH_SIZE]
+        chunk = created[start : start + BATCH_SIZE]
         used = await Client.filter(company_id__in=chunk).values_list("company_id", flat=True)
         await Company.filter(id__in=list(set(chunk) - set(used))).delete()
     restored_ids = sorted(restored)
     for start in range(0, len(restored_ids), BATCH_SIZE):
         async with in_transaction() as connection:
-            companies = await Company.filter(id__in=restored_ids[start:start + BATCH_SIZE])
+            companies = await Company.filter(id__in=restored_ids[start : start + BATCH_SIZE])
             await refresh_search_text(connection, {c.id: c for c in companies}, set())
 
 
@@ -375,13 +409,17 @@ async def _restore_companies(job_id: int) -> set[int]:
     restored: set[int] = set()
     while True:
         async with in_transaction():
-            entries = await Activity.filter(
-                import_job_id=job_id, verb=VERB_COMPANY_UPDATED
-            ).order_by("-id").limit(BATCH_SIZE)
+            entries = (
+                await Activity.filter(import_job_id=job_id, verb=VERB_COMPANY_UPDATED)
+                .order_by("-id")
+                .limit(BATCH_SIZE)
+            )
             if not entries:
                 return restored
-            companies = {c.id: c for c in await Company.filter(
-                id__in=list({entry.target_id for entry in entries}))}
+            companies = {
+                c.id: c
+                for c in await Company.filter(id__in=list({entry.target_id for entry in entries}))
+            }
             fields: set[str] = set()
             for entry in entries:
                 company = companies.get(entry.target_id)
@@ -395,10 +433,8 @@ async def _restore_companies(job_id: int) -> set[int]:
             for company in companies.values():
                 company.name_key = fold(company.name)[:200]
             if companies and fields:
-                await bulk_update(Company, list(companies.values()),
-                                  [*sorted(fields), "name_key"])
+                await bulk_update(Company, list(companies.values()), [*sorted(fields), "name_key"])
             await Activity.filter(id__in=[entry.id for entry in entries]).delete()
-
 
 
 async def get_job(org_id: int, job_id: int) -> ImportJob | None:
@@ -456,10 +492,16 @@ async def recover_interrupted() -> list[int]:
     marked FAILED and left unfinished, and tried again at the next check."""
     recovered = []
     try:
-        unfinished = await ImportJob.filter(finished_at__isnull=True, status__in=[
-            ImportJobStatus.QUEUED, ImportJobStatus.RUNNING, ImportJobStatus.CANCELED,
-            ImportJobStatus.FAILED])
-    except Exception:  # noqa: BLE001 - the next check tries again
+        unfinished = await ImportJob.filter(
+            finished_at__isnull=True,
+            status__in=[
+                ImportJobStatus.QUEUED,
+                ImportJobStatus.RUNNING,
+                ImportJobStatus.CANCELED,
+                ImportJobStatus.FAILED,
+            ],
+        )
+    except Exception:
         logger.exception("could not look for interrupted import jobs")
         return recovered
     for job in unfinished:
@@ -471,9 +513,13 @@ async def recover_interrupted() -> list[int]:
                 await _finish(job, ImportJobStatus.CANCELED, rolled_back=True)
             else:
                 language = (job.options or {}).get("language", "en")
-                await _finish(job, ImportJobStatus.FAILED, rolled_back=True,
-                              reason=message("IMPORT_INTERRUPTED", language))
-        except Exception:  # noqa: BLE001 - one broken job must not stop the server
+                await _finish(
+                    job,
+                    ImportJobStatus.FAILED,
+                    rolled_back=True,
+                    reason=message("IMPORT_INTERRUPTED", language),
+                )
+        except Exception:
             logger.exception("import job %s: rolling back its interrupted run failed", job.id)
             await _mark_roll_back_pending(job)
             continue
@@ -486,9 +532,11 @@ async def _mark_roll_back_pending(job: ImportJob) -> None:
     language = (job.options or {}).get("language", "en")
     try:
         await ImportJob.filter(id=job.id).update(
-            status=ImportJobStatus.FAILED, updated_at=now(),
-            failure_reason=message("IMPORT_ROLL_BACK_PENDING", language))
-    except Exception:  # noqa: BLE001
+            status=ImportJobStatus.FAILED,
+            updated_at=now(),
+            failure_reason=message("IMPORT_ROLL_BACK_PENDING", language),
+        )
+    except Exception:
         logger.exception("import job %s: could not mark it FAILED", job.id)
     progress.notify(job.id)
 

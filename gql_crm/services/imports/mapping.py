@@ -18,38 +18,102 @@ FIELDS = tuple(column.key for column in COLUMNS if column.key not in READ_ONLY)
 ERROR_HEADERS = {"en": "Errors", "es": "Errores"}
 
 _EXTRA_ALIASES: dict[str, tuple[str, ...]] = {
-    "name": ("Nombre del cliente", "Client name", "Customer name", "Full name",
-             "Nombre completo", "Nombre y apellidos", "Cliente", "Client", "Customer"),
-    "email": ("E-mail", "Email address", "Mail", "Correo", "Correo electronico",
-              "Dirección de correo", "Email del cliente"),
-    "mobile": ("Móvil", "Movil", "Teléfono", "Phone", "Mobile phone", "Cell phone", "Celular",
-               "Telephone", "Teléfono del cliente"),
+    "name": (
+        "Nombre del cliente",
+        "Client name",
+        "Customer name",
+        "Full name",
+        "Nombre completo",
+        "Nombre y apellidos",
+        "Cliente",
+        "Client",
+        "Customer",
+    ),
+    "email": (
+        "E-mail",
+        "Email address",
+        "Mail",
+        "Correo",
+        "Correo electronico",
+        "Dirección de correo",
+        "Email del cliente",
+    ),
+    "mobile": (
+        "Móvil",
+        "Movil",
+        "Teléfono",
+        "Phone",
+        "Mobile phone",
+        "Cell phone",
+        "Celular",
+        "Telephone",
+        "Teléfono del cliente",
+    ),
     "country": ("País del cliente", "Nación", "Nationality"),
     "gender": ("Sexo", "Sex"),
     "language": ("Lengua", "Preferred language", "Idioma preferido"),
-    "category": ("Categoría de cliente", "Categoria de cliente", "Client category",
-                 "Customer category", "Tipo de cliente", "Segment", "Segmento"),
-    "company": ("Nombre de la empresa", "Company name", "Organization", "Organisation",
-                "Compañía", "Compania", "Razón comercial"),
+    "category": (
+        "Categoría de cliente",
+        "Categoria de cliente",
+        "Client category",
+        "Customer category",
+        "Tipo de cliente",
+        "Segment",
+        "Segmento",
+    ),
+    "company": (
+        "Nombre de la empresa",
+        "Company name",
+        "Organization",
+        "Organisation",
+        "Compañía",
+        "Compania",
+        "Razón comercial",
+    ),
     "legal_name": ("Razón social", "Legal company name", "Nombre fiscal"),
-    "tax_id": ("CIF", "NIF/CIF", "CIF/NIF", "Número de identificación fiscal", "VAT",
-               "VAT number", "VAT ID", "Tax number", "Tax identification number", "NIF-IVA",
-               "DNI", "Identificación fiscal"),
+    "tax_id": (
+        "CIF",
+        "NIF/CIF",
+        "CIF/NIF",
+        "Número de identificación fiscal",
+        "VAT",
+        "VAT number",
+        "VAT ID",
+        "Tax number",
+        "Tax identification number",
+        "NIF-IVA",
+        "DNI",
+        "Identificación fiscal",
+    ),
     "website": ("Web", "Página web", "URL", "Sitio", "Homepage"),
-    "office_phone": ("Teléfono de oficina", "Teléfono fijo", "Office", "Work phone",
-                     "Business phone", "Teléfono de la empresa", "Landline"),
+    "office_phone": (
+        "Teléfono de oficina",
+        "Teléfono fijo",
+        "Office",
+        "Work phone",
+        "Business phone",
+        "Teléfono de la empresa",
+        "Landline",
+    ),
     "address": ("Street", "Street address", "Calle", "Domicilio", "Dirección postal"),
     "city": ("Town", "Localidad", "Población", "Municipio"),
     # "Estado" is the export's client status, so it never names a state here.
     "state": ("Province", "Region", "Región", "Comunidad autónoma", "County"),
-    "postal_code": ("Postcode", "Post code", "ZIP", "ZIP code", "Código postal", "CP",
-                    "Cod postal"),
+    "postal_code": (
+        "Postcode",
+        "Post code",
+        "ZIP",
+        "ZIP code",
+        "Código postal",
+        "CP",
+        "Cod postal",
+    ),
     "company_country": ("País de la compañía", "Company's country"),
 }
 
 
 def header_key(header: str) -> str:
-    """"  Correo   Electrónico:" -> "correo electronico"."""
+    """ "  Correo   Electrónico:" -> "correo electronico"."""
     return " ".join(re.sub(r"[^0-9a-z]+", " ", fold(header)).split())
 
 
@@ -99,8 +163,7 @@ def build(headers: list[str], overrides: dict[str, str] | None = None) -> Mappin
     present = {header_key(header) for header in headers}
     missing = [column for column in overrides if column not in present]
     if missing:
-        raise UserErrors.single(ErrorCode.MISSING_COLUMN, "options", "mapping",
-                                column=missing[0])
+        raise UserErrors.single(ErrorCode.MISSING_COLUMN, "options", "mapping", column=missing[0])
     mapping = Mapping(headers=list(headers))
     taken: set[str] = set()
     for index, header in enumerate(headers):

@@ -9,11 +9,29 @@ VERB_UPDATED = "updated_by_import"
 # An entry of the client whose row changed its company; it holds the company's old values.
 VERB_COMPANY_UPDATED = "company_updated_by_import"
 # The client fields an update may change, restored from the activity entry on roll-back.
-UPDATABLE = ("name", "email", "mobile", "country", "gender", "language", "category_id",
-             "company_id")
+UPDATABLE = (
+    "name",
+    "email",
+    "mobile",
+    "country",
+    "gender",
+    "language",
+    "category_id",
+    "company_id",
+)
 # The company fields a row may change (UPDATE_EXISTING only), restored the same way.
-COMPANY_UPDATABLE = ("name", "legal_name", "tax_id", "website", "office_phone", "street",
-                     "city", "state", "postal_code", "country")
+COMPANY_UPDATABLE = (
+    "name",
+    "legal_name",
+    "tax_id",
+    "website",
+    "office_phone",
+    "street",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+)
 
 
 class ImportMode(StrEnum):
@@ -41,17 +59,25 @@ class ImportOptions:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "dry_run": self.dry_run, "mode": self.mode.value,
-            "match_on": [m.value for m in self.match_on], "mapping": self.mapping,
-            "default_country": self.default_country, "sheet": self.sheet,
-            "skip_invalid_rows": self.skip_invalid_rows, "language": self.language,
+            "dry_run": self.dry_run,
+            "mode": self.mode.value,
+            "match_on": [m.value for m in self.match_on],
+            "mapping": self.mapping,
+            "default_country": self.default_country,
+            "sheet": self.sheet,
+            "skip_invalid_rows": self.skip_invalid_rows,
+            "language": self.language,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "ImportOptions":
         return cls(
-            dry_run=data["dry_run"], mode=ImportMode(data["mode"]),
-            match_on=tuple(MatchOn(m) for m in data["match_on"]), mapping=data["mapping"],
-            default_country=data["default_country"], sheet=data["sheet"],
-            skip_invalid_rows=data["skip_invalid_rows"], language=data["language"],
+            dry_run=data["dry_run"],
+            mode=ImportMode(data["mode"]),
+            match_on=tuple(MatchOn(m) for m in data["match_on"]),
+            mapping=data["mapping"],
+            default_country=data["default_country"],
+            sheet=data["sheet"],
+            skip_invalid_rows=data["skip_invalid_rows"],
+            language=data["language"],
         )

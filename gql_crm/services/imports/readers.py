@@ -168,7 +168,7 @@ def xlsx_records(path: Path, sheet: str | None) -> Iterator[list[str]]:
     try:
         # A file object: openpyxl refuses paths whose extension is not .xlsx.
         workbook = load_workbook(source, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on corrupt files
+    except Exception:
         source.close()
         raise unsupported("FILE_UNREADABLE_XLSX") from None
     try:
@@ -188,4 +188,3 @@ def records(path: Path, kind: FileKind, sheet: str | None = None) -> Iterator[li
     if kind.format == "XLSX":
         return xlsx_records(path, sheet)
     return csv_records(path, kind)
-

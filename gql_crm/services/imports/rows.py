@@ -16,22 +16,54 @@ _GENDER_WORDS = {
     "FEMALE": ("female", "f", "woman", "mujer", "femenino", "femenina"),
     "MALE": ("male", "man", "hombre", "masculino", "varon", "h"),
     "OTHER": ("other", "otro", "otra", "x", "no binario", "non-binary", "nonbinary"),
-    "UNDISCLOSED": ("undisclosed", "prefer not to say", "prefiero no decirlo", "ns/nc",
-                    "no especificado", "unknown", "desconocido"),
+    "UNDISCLOSED": (
+        "undisclosed",
+        "prefer not to say",
+        "prefiero no decirlo",
+        "ns/nc",
+        "no especificado",
+        "unknown",
+        "desconocido",
+    ),
 }
 GENDERS = {word: choice for choice, words in _GENDER_WORDS.items() for word in words}
 _LANGUAGE_WORDS = {
-    "espanol": "es", "castellano": "es", "ingles": "en", "frances": "fr", "aleman": "de",
-    "italiano": "it", "portugues": "pt", "catalan": "ca", "euskera": "eu", "gallego": "gl",
-    "neerlandes": "nl", "holandes": "nl",
+    "espanol": "es",
+    "castellano": "es",
+    "ingles": "en",
+    "frances": "fr",
+    "aleman": "de",
+    "italiano": "it",
+    "portugues": "pt",
+    "catalan": "ca",
+    "euskera": "eu",
+    "gallego": "gl",
+    "neerlandes": "nl",
+    "holandes": "nl",
 }
 
-CLIENT_KEYS = {"name": "name", "email": "email", "mobile": "mobile", "country": "country",
-               "gender": "gender", "language": "language"}
-COMPANY_KEYS = {"company": "name", "legal_name": "legal_name", "tax_id": "tax_id",
-                "website": "website", "office_phone": "office_phone"}
-ADDRESS_KEYS = {"address": "street", "city": "city", "state": "state",
-                "postal_code": "postal_code", "company_country": "country"}
+CLIENT_KEYS = {
+    "name": "name",
+    "email": "email",
+    "mobile": "mobile",
+    "country": "country",
+    "gender": "gender",
+    "language": "language",
+}
+COMPANY_KEYS = {
+    "company": "name",
+    "legal_name": "legal_name",
+    "tax_id": "tax_id",
+    "website": "website",
+    "office_phone": "office_phone",
+}
+ADDRESS_KEYS = {
+    "address": "street",
+    "city": "city",
+    "state": "state",
+    "postal_code": "postal_code",
+    "company_country": "country",
+}
 # The clients service's error paths, back to the import's field keys.
 FIELD_OF_PATH = {
     **{(value,): key for key, value in CLIENT_KEYS.items()},
@@ -94,8 +126,9 @@ def to_input(values: dict[str, str]) -> dict[str, Any]:
     A row naming no company but giving its tax ID or address (a sole trader, typically)
     gets a company named after its legal name, else after the client.
     """
-    data: dict[str, Any] = {key: values[column] for column, key in CLIENT_KEYS.items()
-                            if column in values}
+    data: dict[str, Any] = {
+        key: values[column] for column, key in CLIENT_KEYS.items() if column in values
+    }
     data.setdefault("name", None)
     if "gender" in data:
         data["gender"] = _gender(data["gender"])
@@ -132,8 +165,9 @@ def clean_row(number: int, cells: list[str], mapping: Mapping, default_country: 
         client, company = row.clean.client, row.clean.company
         row.email_key = email_key(client.get("email"))
         row.name_key = fold(client["name"])[:200]
-        row.search_parts = client_search_parts(client["name"], client.get("email"),
-                                               client.get("mobile"))
+        row.search_parts = client_search_parts(
+            client["name"], client.get("email"), client.get("mobile")
+        )
         if company:
             row.tax_id = company.get("tax_id")
             row.company_key = fold(company["name"])[:200]

@@ -18,7 +18,7 @@ class SeenKeys:
         """The keys of `keys` seen before, with their first row."""
         found: dict[str, int] = {}
         for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
+            chunk = keys[start : start + 500]
             query = f"SELECT key, row FROM seen WHERE key IN ({','.join('?' * len(chunk))})"
             found.update(self._db.execute(query, chunk).fetchall())
         return found

@@ -26,6 +26,7 @@ from gql_crm.models import Activity, Client, ClientStatus, Company, Gender
 from gql_crm.services import activity
 from gql_crm.services.imports.options import UPDATABLE
 
+
 @dataclass(slots=True)
 class NewClient:
     """A client to insert: plain attributes, as a model instance costs a third of an
@@ -65,22 +66,72 @@ class CompanyRow:
     updated_at: datetime | None = None
 
 
-COMPANY_COLUMNS = ("id", "name", "name_key", "legal_name", "tax_id", "website", "office_phone",
-                   "street", "city", "state", "postal_code", "country")
-CLIENT_INSERT = ("organization_id", "created_at", "name", "name_key", "email",
-                 "active_email_key", "mobile", "country", "gender", "language", "category_id",
-                 "company_id", "status", "search_text", "import_job_id", "updated_at")
-COMPANY_INSERT = ("organization_id", "created_at", "name", "name_key", "legal_name", "tax_id",
-                  "website", "office_phone", "street", "city", "state", "postal_code",
-                  "country", "import_job_id", "updated_at")
-ACTIVITY_INSERT = ("organization_id", "created_at", "client_id", "actor_id", "verb",
-                   "target_type", "target_id", "changes", "import_job_id")
+COMPANY_COLUMNS = (
+    "id",
+    "name",
+    "name_key",
+    "legal_name",
+    "tax_id",
+    "website",
+    "office_phone",
+    "street",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+)
+CLIENT_INSERT = (
+    "organization_id",
+    "created_at",
+    "name",
+    "name_key",
+    "email",
+    "active_email_key",
+    "mobile",
+    "country",
+    "gender",
+    "language",
+    "category_id",
+    "company_id",
+    "status",
+    "search_text",
+    "import_job_id",
+    "updated_at",
+)
+COMPANY_INSERT = (
+    "organization_id",
+    "created_at",
+    "name",
+    "name_key",
+    "legal_name",
+    "tax_id",
+    "website",
+    "office_phone",
+    "street",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+    "import_job_id",
+    "updated_at",
+)
+ACTIVITY_INSERT = (
+    "organization_id",
+    "created_at",
+    "client_id",
+    "actor_id",
+    "verb",
+    "target_type",
+    "target_id",
+    "changes",
+    "import_job_id",
+)
 _ENCODE_JSON = Activity._meta.fields_map["changes"].encoder
 # The fields of a created client's entry the writer learns only when it writes: the last
 # ones of UPDATABLE, so their encoding is appended to that of the others.
 LINKS = ("category_id", "company_id")
-OWN = UPDATABLE[:-len(LINKS)]
-assert UPDATABLE[-len(LINKS):] == LINKS
+OWN = UPDATABLE[: -len(LINKS)]
+assert UPDATABLE[-len(LINKS) :] == LINKS
 
 
 def own_created_changes(client: dict[str, Any]) -> str:
@@ -96,9 +147,11 @@ def _link_changes(name: str, value: int) -> str:
 
 def created_changes(own: str, client: "NewClient") -> str:
     """The whole "imported" entry's changes: `diff({}, UPDATABLE values)`, encoded."""
-    links = "".join(_link_changes(name, value) for name, value in
-                    (("category_id", client.category_id), ("company_id", client.company_id))
-                    if value is not None)
+    links = "".join(
+        _link_changes(name, value)
+        for name, value in (("category_id", client.category_id), ("company_id", client.company_id))
+        if value is not None
+    )
     return "{" + own + links + "}"
 
 
@@ -108,8 +161,7 @@ def _quoted(model: type[Model], field: str) -> str:
 
 @cache
 def _insert(model: type[Model], columns: tuple[str, ...], dialect: str) -> str:
-    marks = ", ".join("?" if dialect == "sqlite" else f"${n}"
-                      for n in range(1, len(columns) + 1))
+    marks = ", ".join("?" if dialect == "sqlite" else f"${n}" for n in range(1, len(columns) + 1))
     names = ", ".join(_quoted(model, column) for column in columns)
     return f'INSERT INTO "{model._meta.db_table}" ({names}) VALUES ({marks})'
 
@@ -118,8 +170,9 @@ def _insert(model: type[Model], columns: tuple[str, ...], dialect: str) -> str:
 def _update(model: type[Model], columns: tuple[str, ...], dialect: str) -> str:
     """UPDATE of `columns` by id; the id is the last argument."""
     marks = ["?" if dialect == "sqlite" else f"${n}" for n in range(1, len(columns) + 2)]
-    assignments = ", ".join(f"{_quoted(model, column)} = {mark}"
-                            for column, mark in zip(columns, marks))
+    assignments = ", ".join(
+        f"{_quoted(model, column)} = {mark}" for column, mark in zip(columns, marks)
+    )
     return f'UPDATE "{model._meta.db_table}" SET {assignments} WHERE "id" = {marks[-1]}'
 
 
@@ -130,44 +183,99 @@ def _plain(value: Any) -> Any:
 class Writer:
     """The statements of one batch, on the batch's transaction."""
 
-    def __init__(self, connection: BaseDBAsyncClient, org_id: int, job_id: int,
-                 actor_id: int | None, stamp: datetime):
+    def __init__(
+        self,
+        connection: BaseDBAsyncClient,
+        org_id: int,
+        job_id: int,
+        actor_id: int | None,
+        stamp: datetime,
+    ):
         self.connection = connection
         self.dialect = connection.capabilities.dialect
         self.org_id, self.job_id, self.actor_id, self.stamp = org_id, job_id, actor_id, stamp
 
     async def insert_clients(self, clients: Sequence[NewClient]) -> None:
         org_id, job_id, stamp = self.org_id, self.job_id, self.stamp
-        await self.connection.execute_many(_insert(Client, CLIENT_INSERT, self.dialect), [
-            (org_id, stamp, c.name, c.name_key, c.email, c.active_email_key, c.mobile,
-             c.country, _plain(c.gender), c.language, c.category_id, c.company_id,
-             _plain(c.status), c.search_text, job_id, stamp)
-            for c in clients
-        ])
+        await self.connection.execute_many(
+            _insert(Client, CLIENT_INSERT, self.dialect),
+            [
+                (
+                    org_id,
+                    stamp,
+                    c.name,
+                    c.name_key,
+                    c.email,
+                    c.active_email_key,
+                    c.mobile,
+                    c.country,
+                    _plain(c.gender),
+                    c.language,
+                    c.category_id,
+                    c.company_id,
+                    _plain(c.status),
+                    c.search_text,
+                    job_id,
+                    stamp,
+                )
+                for c in clients
+            ],
+        )
 
     async def insert_companies(self, companies: Sequence[CompanyRow]) -> None:
         org_id, job_id, stamp = self.org_id, self.job_id, self.stamp
-        await self.connection.execute_many(_insert(Company, COMPANY_INSERT, self.dialect), [
-            (org_id, stamp, c.name, c.name_key, c.legal_name, c.tax_id, c.website,
-             c.office_phone, c.street, c.city, c.state, c.postal_code, c.country, job_id,
-             stamp)
-            for c in companies
-        ])
+        await self.connection.execute_many(
+            _insert(Company, COMPANY_INSERT, self.dialect),
+            [
+                (
+                    org_id,
+                    stamp,
+                    c.name,
+                    c.name_key,
+                    c.legal_name,
+                    c.tax_id,
+                    c.website,
+                    c.office_phone,
+                    c.street,
+                    c.city,
+                    c.state,
+                    c.postal_code,
+                    c.country,
+                    job_id,
+                    stamp,
+                )
+                for c in companies
+            ],
+        )
 
-    async def insert_activity(self, entries: Iterable[tuple[int, str, str, int, dict | str]]
-                              ) -> None:
+    async def insert_activity(
+        self, entries: Iterable[tuple[int, str, str, int, dict | str]]
+    ) -> None:
         """(client id, verb, target type, target id, changes, as a dict or encoded)."""
         org_id, job_id, actor_id, stamp = self.org_id, self.job_id, self.actor_id, self.stamp
-        rows = [(org_id, stamp, client_id, actor_id, verb, target_type, target_id,
-                 changes if type(changes) is str else _ENCODE_JSON(changes), job_id)
-                for client_id, verb, target_type, target_id, changes in entries]
+        rows = [
+            (
+                org_id,
+                stamp,
+                client_id,
+                actor_id,
+                verb,
+                target_type,
+                target_id,
+                changes if type(changes) is str else _ENCODE_JSON(changes),
+                job_id,
+            )
+            for client_id, verb, target_type, target_id, changes in entries
+        ]
         if rows:
             await self.connection.execute_many(
-                _insert(Activity, ACTIVITY_INSERT, self.dialect), rows)
+                _insert(Activity, ACTIVITY_INSERT, self.dialect), rows
+            )
 
 
-async def update(connection: BaseDBAsyncClient, model: type[Model],
-                 rows: Iterable[tuple[Model, Sequence[str]]]) -> None:
+async def update(
+    connection: BaseDBAsyncClient, model: type[Model], rows: Iterable[tuple[Model, Sequence[str]]]
+) -> None:
     """Each row's own changed columns, one executemany per set of columns."""
     dialect = connection.capabilities.dialect
     groups: dict[tuple[str, ...], list[tuple]] = {}
@@ -183,13 +291,21 @@ def _select_in(model: type[Model], columns: tuple[str, ...], key: str, dialect: 
     names = ", ".join(_quoted(model, column) for column in columns)
     table, key = model._meta.db_table, _quoted(model, key)
     if dialect == "sqlite":
-        return (f'SELECT {names} FROM "{table}" WHERE "organization_id" = ? '
-                f"AND {key} IN (SELECT value FROM json_each(?))")
+        return (
+            f'SELECT {names} FROM "{table}" WHERE "organization_id" = ? '
+            f"AND {key} IN (SELECT value FROM json_each(?))"
+        )
     return f'SELECT {names} FROM "{table}" WHERE "organization_id" = $1 AND {key} = ANY($2::text[])'
 
 
-async def select_in(connection: BaseDBAsyncClient, model: type[Model], columns: Sequence[str],
-                    key: str, values: list[str], org_id: int) -> list[dict]:
+async def select_in(
+    connection: BaseDBAsyncClient,
+    model: type[Model],
+    columns: Sequence[str],
+    key: str,
+    values: list[str],
+    org_id: int,
+) -> list[dict]:
     """The organization's rows whose text column `key` is one of `values`.
 
     The whole list is one parameter (an array on PostgreSQL, a JSON array on SQLite): the
@@ -199,4 +315,5 @@ async def select_in(connection: BaseDBAsyncClient, model: type[Model], columns: 
     dialect = connection.capabilities.dialect
     parameter = json.dumps(values) if dialect == "sqlite" else values
     return await connection.execute_query_dict(
-        _select_in(model, tuple(columns), key, dialect), [org_id, parameter])
+        _select_in(model, tuple(columns), key, dialect), [org_id, parameter]
+    )
