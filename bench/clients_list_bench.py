@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import random
 import tempfile
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -114,24 +115,27 @@ async def main(args: argparse.Namespace) -> None:
         connection = connections.get("default")
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             headers = {"Authorization": f"Bearer {token}"}
+
+            async def api_call(search: str | None) -> None:
+                response = await client.post(
+                    "/graphql",
+                    headers=headers,
+                    json={"query": QUERY, "variables": {"search": search}},
+                )
+                assert "errors" not in response.json()
+
+            async def sql_call(statements: list[str]) -> None:
+                for statement in statements:
+                    await connection.execute_query(statement)
+
             for search in (None, "garcia"):
-
-                async def api_call():
-                    response = await client.post(
-                        "/graphql",
-                        headers=headers,
-                        json={"query": QUERY, "variables": {"search": search}},
-                    )
-                    assert "errors" not in response.json()
-
                 statements = bare_statements(org_id, token, search)
-
-                async def sql_call():
-                    for statement in statements:
-                        await connection.execute_query(statement)
-
-                label = f"search={search!r}"
-                await compare(label, args.requests, api_call, sql_call)
+                await compare(
+                    f"search={search!r}",
+                    args.requests,
+                    partial(api_call, search),
+                    partial(sql_call, statements),
+                )
     finally:
         await Tortoise.close_connections()
 

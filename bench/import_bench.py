@@ -27,6 +27,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from starlette.datastructures import UploadFile
 from stdnum.es import nif
 
 from gql_crm import db
@@ -84,15 +85,6 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-class _Upload:
-    def __init__(self, path: Path):
-        self.filename = path.name
-        self._source = open(path, "rb")
-
-    async def read(self, size: int = -1) -> bytes:
-        return self._source.read(size)
-
-
 async def run_import(url: str, path: Path, media: Path) -> None:
     async with db.orm(url):
         org = await auth.create_organization(f"Bench {uuid.uuid4().hex[:6]}", default_country="ES")
@@ -103,9 +95,13 @@ async def run_import(url: str, path: Path, media: Path) -> None:
         cpu_started = time.process_time()
         started_at = datetime.now(UTC)
         started = time.perf_counter()
-        job = await jobs.start_import(
-            auth.Actor.system(org), settings, _Upload(path), jobs.ImportOptions()
-        )
+        with open(path, "rb") as source:
+            job = await jobs.start_import(
+                auth.Actor.system(org),
+                settings,
+                UploadFile(source, filename=path.name),
+                jobs.ImportOptions(),
+            )
         checked = time.perf_counter()
         await jobs.task_of(job.id)
         elapsed = time.perf_counter() - started

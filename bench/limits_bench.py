@@ -68,13 +68,14 @@ class Server:
             "GQL_CRM_SECRET_KEY": "bench",
         }
         gql_crm = Path(sys.executable).parent / "gql-crm"
-        self.process = subprocess.Popen(
-            [str(gql_crm), "serve", "--demo", "--port", str(port)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=open(workdir / "server.log", "wb"),
-            text=True,
-        )
+        with open(workdir / "server.log", "wb") as log:
+            self.process = subprocess.Popen(
+                [str(gql_crm), "serve", "--demo", "--port", str(port)],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+            )
         for line in self.process.stdout:
             if line.startswith("token: "):
                 self.token = line.split()[1]

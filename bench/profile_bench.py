@@ -24,6 +24,7 @@ import tempfile
 import time
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -273,26 +274,26 @@ async def main(args: argparse.Namespace) -> None:
         client_id = base64.b64encode(f"Client:{client_pk}".encode()).decode()
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
             headers = {"Authorization": f"Bearer {token}"}
+
+            async def api_call(query: str, variables: dict) -> None:
+                response = await http.post(
+                    "/graphql", headers=headers, json={"query": query, "variables": variables}
+                )
+                assert "errors" not in response.json(), response.text
+
+            async def sql_call(statements: list) -> None:
+                for statement, values in statements:
+                    await connection.execute_query(statement, values)
+
             for label, query, variables in (
                 ("profile", PROFILE, {"id": client_id}),
                 ("every tab", TABS, {"id": client_id}),
                 ("list of 50", LIST, {}),
             ):
-
-                async def api_call():
-                    response = await http.post(
-                        "/graphql", headers=headers, json={"query": query, "variables": variables}
-                    )
-                    assert "errors" not in response.json(), response.text
-
-                statements = await recorded(api_call)
-
-                async def sql_call():
-                    for statement, values in statements:
-                        await connection.execute_query(statement, values)
-
+                call = partial(api_call, query, variables)
+                statements = await recorded(call)
                 print(f"{label}: {len(statements)} SQL statements")
-                await compare(label, args.requests, api_call, sql_call)
+                await compare(label, args.requests, call, partial(sql_call, statements))
     finally:
         await Tortoise.close_connections()
 

@@ -20,6 +20,7 @@ import sqlite3
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -279,11 +280,11 @@ async def without_trigram_index(connection, org_id: int, args: argparse.Namespac
     await connection.execute_script('DROP INDEX "client_search_text_trgm"')
     print("-- without the trigram index (before migration 0005)")
     for label, search in searches(args.clients):
-        for kind, statement in zip(("page", "count"), bare_statements(org_id, search)):
+        for kind, statement in zip(("page", "count"), bare_statements(org_id, search), strict=True):
             await timed(
                 f"bare SQL {kind}: {label}",
                 max(args.requests // 5, 5),
-                lambda: connection.execute_query(statement),
+                partial(connection.execute_query, statement),
             )
 
 
@@ -310,6 +311,15 @@ async def run(db_url: str, args: argparse.Namespace) -> None:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://bench"
         ) as client:
+
+            async def request(query: str, search: str) -> None:
+                response = await client.post(
+                    "/graphql",
+                    headers=headers,
+                    json={"query": query, "variables": {"search": search}},
+                )
+                assert "errors" not in response.json(), response.text
+
             for label, search in searches(args.clients):
                 page_sql, count_sql = bare_statements(org.id, search)
                 if args.explain:
@@ -318,26 +328,17 @@ async def run(db_url: str, args: argparse.Namespace) -> None:
                         _, plan = await connection.execute_query(explain + statement)
                         print("\n".join(str(dict(row)) for row in plan))
                 total = (await connection.execute_query_dict(count_sql))[0]
-                print(f"-- {label}: {search!r}, {list(total.values())[0]:,} matches")
-
-                def request(query):
-                    async def call():
-                        response = await client.post(
-                            "/graphql",
-                            headers=headers,
-                            json={"query": query, "variables": {"search": search}},
-                        )
-                        assert "errors" not in response.json(), response.text
-
-                    return call
-
-                async def bare(statement):
-                    await connection.execute_query(statement)
-
-                await timed("API page", args.requests, request(PAGE))
-                await timed("API page + totalCount", args.requests, request(PAGE_AND_COUNT))
-                await timed("bare SQL page", args.requests, lambda: bare(page_sql))
-                await timed("bare SQL count", args.requests, lambda: bare(count_sql))
+                print(f"-- {label}: {search!r}, {next(iter(total.values())):,} matches")
+                await timed("API page", args.requests, partial(request, PAGE, search))
+                await timed(
+                    "API page + totalCount", args.requests, partial(request, PAGE_AND_COUNT, search)
+                )
+                await timed(
+                    "bare SQL page", args.requests, partial(connection.execute_query, page_sql)
+                )
+                await timed(
+                    "bare SQL count", args.requests, partial(connection.execute_query, count_sql)
+                )
                 print()
             if not db_url.startswith("sqlite"):
                 await without_trigram_index(connection, org.id, args)

@@ -379,12 +379,13 @@ def create_app(settings: Settings | None = None, *, init_orm: bool = True) -> St
             yield
             return
         # The global fallback makes the ORM visible to requests, which uvicorn serves in
-        # tasks other than the one running this lifespan.
-        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
-            # Imports a dead process left running are rolled back before serving anyone,
-            # and looked for again while serving.
-            async with import_jobs.recovery():
-                yield
+        # tasks other than the one running this lifespan. Imports a dead process left
+        # running are rolled back before serving anyone, and looked for again while serving.
+        async with (
+            RegisterTortoise(app, config=tortoise_config(settings.database_url)),
+            import_jobs.recovery(),
+        ):
+            yield
 
     return Starlette(
         routes=[

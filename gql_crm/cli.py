@@ -5,6 +5,8 @@ import asyncio
 import os
 import sys
 
+from starlette.datastructures import UploadFile
+
 from gql_crm import db
 from gql_crm.config import Settings
 from gql_crm.models import Organization, Role
@@ -117,20 +119,6 @@ def export_clients(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
-class _FileUpload:
-    """A local file offered to the import as an upload is."""
-
-    def __init__(self, path: str):
-        self.filename = os.path.basename(path)
-        self._source = open(path, "rb")
-
-    async def read(self, size: int = -1) -> bytes:
-        return self._source.read(size)
-
-    def close(self) -> None:
-        self._source.close()
-
-
 def _progress_bar(done: int, total: int, width: int = 30) -> str:
     filled = width * done // total if total else width
     return f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} rows"
@@ -160,11 +148,10 @@ def import_clients(args: argparse.Namespace) -> int:
             if org is None:
                 print(f"error: no organization with slug {args.org!r}", file=sys.stderr)
                 return 1
-            upload = _FileUpload(args.file)
-            try:
+            # Offered to the import as an upload is, and read whole before it returns.
+            with open(args.file, "rb") as source:
+                upload = UploadFile(source, filename=os.path.basename(args.file))
                 job = await jobs.start_import(auth.Actor.system(org), settings, upload, options)
-            finally:
-                upload.close()
             async with progress.listen(job.id) as changed:
                 while (task := jobs.task_of(job.id)) is not None and not task.done():
                     await job.refresh_from_db()

@@ -163,7 +163,7 @@ async def test_an_id_whose_number_no_row_can_have_is_not_found(org, number):
 
 async def test_the_huge_id_of_the_issue_reads_as_nothing(org):
     data = await org.data(
-        '{ client(id: "%s") { id } node(id: "%s") { id } }' % (HUGE_CLIENT_ID, HUGE_CLIENT_ID)
+        f'{{ client(id: "{HUGE_CLIENT_ID}") {{ id }} node(id: "{HUGE_CLIENT_ID}") {{ id }} }}'
     )
     assert data == {"client": None, "node": None}
 

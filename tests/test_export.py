@@ -114,7 +114,7 @@ async def test_csv_export(org, http):
     assert by_name['=HYPERLINK("http://evil.example","click")'][0].startswith("'=")
     assert by_name["'=already quoted"][0] == "''=already quoted"
 
-    jose = dict(zip(EN_HEADERS, by_name["José Núñez"]))
+    jose = dict(zip(EN_HEADERS, by_name["José Núñez"], strict=True))
     # The ID is the API's, so a file and the API name a client alike.
     listed = await org.data('query { clients(search: "jose") { edges { node { id } } } }')
     jose_id = listed["clients"]["edges"][0]["node"]["id"]
@@ -149,7 +149,7 @@ async def test_export_round_trips_the_stored_values(org, http):
     table = read_csv((await download(http, (await export(org))["url"])).content)
     stored = {c.name: c for c in await Client.filter(organization_id=org.id)}
     for row in table[1:]:
-        values = dict(zip(EN_HEADERS, map(unneutralize, row)))
+        values = dict(zip(EN_HEADERS, map(unneutralize, row), strict=True))
         client = stored[values["Name"]]
         assert values["Email"] == (client.email or "")
         assert values["Mobile"] == (client.mobile or "")

@@ -81,7 +81,7 @@ async def test_graphiql_has_headers_tab_explorer_and_subscriptions(http):
 async def test_the_page_policy_allows_only_what_it_needs(http):
     response, _ = await graphiql_page(http)
     policy = dict(
-        (part.strip().split(" ", 1) + [""])[:2]
+        [*part.strip().split(" ", 1), ""][:2]
         for part in response.headers["content-security-policy"].split(";")
     )
     assert policy["default-src"] == "'none'"

@@ -232,7 +232,7 @@ def test_any_dialect_reads_back_the_same_cells(tmp_path_factory, rows, delimiter
     written = [[neutralize(cell) for cell in row] for row in rows]
     path.write_bytes(
         csv_bytes(
-            [header] + written,
+            [header, *written],
             delimiter=delimiter,
             encoding=encoding,
             line=style[0],
@@ -242,4 +242,4 @@ def test_any_dialect_reads_back_the_same_cells(tmp_path_factory, rows, delimiter
     kind = readers.detect(path, 10**9)
     assert kind.delimiter == delimiter
     # Quoted newlines, delimiters and quotes come back exactly; blank records are [].
-    assert [record for record in readers.csv_records(path, kind) if record] == [header] + rows
+    assert [record for record in readers.csv_records(path, kind) if record] == [header, *rows]

@@ -63,8 +63,8 @@ async def test_invoice_totals_are_computed_in_decimal(org):
     )
     # 3 x 19.99 = 59.97, tax 12.5937 -> 12.59; 0.5 x 0.015 = 0.0075 -> 0.01, tax 0.001 -> 0.00.
     assert [
-        (l["subtotal"]["amount"], l["tax"]["amount"], l["total"]["amount"])
-        for l in created["lines"]
+        (line["subtotal"]["amount"], line["tax"]["amount"], line["total"]["amount"])
+        for line in created["lines"]
     ] == [
         ("59.97", "12.59", "72.56"),
         ("0.01", "0.00", "0.01"),

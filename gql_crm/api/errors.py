@@ -1,7 +1,7 @@
 """User errors as GraphQL data, and the request-level GraphQL errors (with codes)."""
 
 from collections.abc import Awaitable, Callable
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import strawberry
@@ -84,7 +84,7 @@ async def mutate(
     return payload_type(**{field: to_node(row)}, errors=[])
 
 
-class RequestErrorCode(str, Enum):
+class RequestErrorCode(StrEnum):
     UNAUTHENTICATED = "UNAUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
     BAD_USER_INPUT = "BAD_USER_INPUT"

@@ -394,7 +394,9 @@ async def json_stream(
     async for batch in batches:
         parts = []
         for row in batch:
-            parts.append(separator + json.dumps(dict(zip(keys, row)), ensure_ascii=False))
+            parts.append(
+                separator + json.dumps(dict(zip(keys, row, strict=True)), ensure_ascii=False)
+            )
             separator = ",\n"
         yield "".join(parts).encode()
     yield b"\n]\n"

@@ -310,7 +310,8 @@ async def _one_chunk(data: bytes) -> AsyncIterator[bytes]:
 
 
 async def _spool(upload: Upload, max_bytes: int) -> BinaryIO:
-    spooled = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    # The caller owns and closes it (`with await _spool(...)`).
+    spooled = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
     head = await _read_head(upload, max_bytes)
     async for chunk in _chunks(head, upload, max_bytes):
         spooled.write(chunk)

@@ -5,6 +5,7 @@ upload can pick (or traverse to) a path. An object store implementing `Storage` 
 the local disk when the service runs on several machines.
 """
 
+import contextlib
 import hashlib
 import uuid
 from collections.abc import AsyncIterator
@@ -78,10 +79,8 @@ class LocalStorage:
                 yield chunk
 
     async def delete(self, key: str) -> None:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             await aiofiles.os.remove(self.path(key))
-        except FileNotFoundError:
-            pass
 
 
 def storage_for(media_dir: Path) -> Storage:

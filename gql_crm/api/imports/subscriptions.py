@@ -1,4 +1,5 @@
 import asyncio
+import contextlib
 from collections.abc import AsyncGenerator
 
 import strawberry
@@ -39,7 +40,5 @@ class ImportSubscriptions:
                     yield ImportJob.from_model(row)
                 if row.status in jobs.TERMINAL and row.finished_at is not None:
                     return
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(changed.wait(), POLL_SECONDS)
-                except TimeoutError:
-                    pass

@@ -122,10 +122,8 @@ async def _spool(settings: Settings, upload) -> tuple[Path, str]:
 
 async def _remove(path: Path | str | None) -> None:
     if path:
-        try:
+        with suppress(FileNotFoundError):
             await aiofiles.os.remove(path)
-        except FileNotFoundError:
-            pass
 
 
 @dataclass(frozen=True)
@@ -180,7 +178,9 @@ def validate_options(options: ImportOptions) -> ImportOptions:
     try:
         country = normalize_country(options.default_country)
     except FieldInvalid as exc:
-        raise UserErrors([UserError(exc.code, ("options", "default_country"), exc.params)])
+        raise UserErrors(
+            [UserError(exc.code, ("options", "default_country"), exc.params)]
+        ) from None
     return ImportOptions(**{**options.__dict__, "default_country": country})
 
 

@@ -164,24 +164,22 @@ def xlsx_records(path: Path, sheet: str | None) -> Iterator[list[str]]:
     """Rows of the named (else the first) sheet, read streaming by openpyxl's read-only mode."""
     from openpyxl import load_workbook
 
-    source = open(path, "rb")
-    try:
-        # A file object: openpyxl refuses paths whose extension is not .xlsx.
-        workbook = load_workbook(source, read_only=True, data_only=True)
-    except Exception:
-        source.close()
-        raise unsupported("FILE_UNREADABLE_XLSX") from None
-    try:
-        if sheet is not None and sheet not in workbook.sheetnames:
-            raise UserErrors.single(
-                ErrorCode.NOT_FOUND, "options", "sheet", choices=", ".join(workbook.sheetnames)
-            )
-        worksheet = workbook[sheet] if sheet is not None else workbook.worksheets[0]
-        for row in worksheet.iter_rows(values_only=True):
-            yield [cell_text(value) for value in row]
-    finally:
-        workbook.close()
-        source.close()
+    with open(path, "rb") as source:
+        try:
+            # A file object: openpyxl refuses paths whose extension is not .xlsx.
+            workbook = load_workbook(source, read_only=True, data_only=True)
+        except Exception:
+            raise unsupported("FILE_UNREADABLE_XLSX") from None
+        try:
+            if sheet is not None and sheet not in workbook.sheetnames:
+                raise UserErrors.single(
+                    ErrorCode.NOT_FOUND, "options", "sheet", choices=", ".join(workbook.sheetnames)
+                )
+            worksheet = workbook[sheet] if sheet is not None else workbook.worksheets[0]
+            for row in worksheet.iter_rows(values_only=True):
+                yield [cell_text(value) for value in row]
+        finally:
+            workbook.close()
 
 
 def records(path: Path, kind: FileKind, sheet: str | None = None) -> Iterator[list[str]]:

@@ -8,7 +8,8 @@ class SeenKeys:
     """Each key with the number of the first row that had it."""
 
     def __init__(self):
-        self._file = tempfile.NamedTemporaryFile(suffix=".sqlite3")
+        # Lives as long as this object, which close() ends.
+        self._file = tempfile.NamedTemporaryFile(suffix=".sqlite3")  # noqa: SIM115
         self._db = sqlite3.connect(self._file.name)
         self._db.execute("PRAGMA journal_mode=OFF")
         self._db.execute("PRAGMA synchronous=OFF")

@@ -171,7 +171,8 @@ def _update(model: type[Model], columns: tuple[str, ...], dialect: str) -> str:
     """UPDATE of `columns` by id; the id is the last argument."""
     marks = ["?" if dialect == "sqlite" else f"${n}" for n in range(1, len(columns) + 2)]
     assignments = ", ".join(
-        f"{_quoted(model, column)} = {mark}" for column, mark in zip(columns, marks)
+        f"{_quoted(model, column)} = {mark}"
+        for column, mark in zip(columns, marks[:-1], strict=True)
     )
     return f'UPDATE "{model._meta.db_table}" SET {assignments} WHERE "id" = {marks[-1]}'
 
