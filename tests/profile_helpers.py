@@ -3,7 +3,8 @@
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from tests.helpers import create_client
+from gql_crm.models import Quote
+from tests.helpers import create_client, pk_of
 
 ERRORS = "errors { code field message }"
 
@@ -192,6 +193,18 @@ async def quote(org, client_id: str, **input) -> dict:
         **input,
     }
     return await ok(org, CREATE_QUOTE, {"input": input}, "createQuote", "quote")
+
+
+async def expired_quote(org, client_id: str, *, days_ago: int = 1, **input) -> dict:
+    """A quote made while valid, whose validity then ended `days_ago` days ago (a quote
+    cannot be created expired)."""
+    made = await quote(org, client_id, validUntil=day(0), **input)
+    await Quote.filter(id=pk_of(made["id"])).update(valid_until=day_of(-days_ago))
+    return {**made, "validUntil": day(-days_ago), "status": "EXPIRED"}
+
+
+def day_of(offset: int, zone: str = "Europe/Madrid") -> date:
+    return org_today(zone) + timedelta(days=offset)
 
 
 _numbers = iter(range(1, 10**9))

@@ -33,6 +33,7 @@ from tests.profile_helpers import (
     day,
     deal,
     errors_of,
+    expired_quote,
     invoice,
     new_client,
     ok,
@@ -431,8 +432,7 @@ async def test_deals_and_quotes(org):
     errors = await errors_of(org, quote_action("declineQuote"), {"id": quote_id}, "declineQuote")
     assert errors[0]["code"] == "INVALID_STATE"
 
-    expired = await quote(org, client_id, validUntil=day(-1))
-    assert expired["status"] == "EXPIRED"
+    expired = await expired_quote(org, client_id)
     errors = await errors_of(
         org,
         quote_action("sendQuote"),

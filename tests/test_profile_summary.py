@@ -18,6 +18,7 @@ from tests.profile_helpers import (
     SET_TASK_STATUS,
     day,
     deal,
+    expired_quote,
     invoice,
     new_client,
     ok,
@@ -157,10 +158,10 @@ async def build_profile(org, client_id: str) -> None:
     await ok(org, quote_action("sendQuote"), {"id": expired_sent["id"]}, "sendQuote", "quote")
     # Time passes: its validity ended yesterday.
     await Quote.filter(id=pk_of(expired_sent["id"])).update(valid_until=date.fromisoformat(day(-1)))
-    await quote(
+    await expired_quote(
         org,
         client_id,
-        validUntil=day(-3),
+        days_ago=3,
         currency="USD",
         lines=[{"description": "x", "quantity": "1", "unitPrice": "50"}],
     )  # DRAFT, expired

@@ -6,6 +6,7 @@ from tests.profile_helpers import (
     SET_TASK_STATUS,
     day,
     deal,
+    expired_quote,
     invoice,
     new_client,
     ok,
@@ -134,7 +135,7 @@ async def test_every_tab_with_its_filters(org):
     await purchase_order(org, client_id, number="PO-A")
     await deal(org, client_id, title="Ganada", stage="WON", value="10")
     await deal(org, client_id, title="Abierta", value="500")
-    await quote(org, client_id, number="Q-old", validUntil=day(-1))
+    await expired_quote(org, client_id, number="Q-old")
     await quote(org, client_id, number="Q-new", validUntil=day(1))
 
     data = (await org.data(TABS, {"id": client_id}))["client"]

@@ -45,6 +45,9 @@ UserErrorCode = docs.described(
         "MISSING_COLUMN": "The file has no column for a field the import needs.",
         "DUPLICATE_IN_FILE": "An earlier row of the file has the same value.",
         "AMBIGUOUS_MATCH": "Several clients match the row.",
+        "PARTLY_PAID": "The invoice has payments: it cannot be canceled without a credit for them.",
+        "ALREADY_EXPIRED": "The date is before today (organization's time zone): the record "
+        "would be expired at once.",
     },
 )
 

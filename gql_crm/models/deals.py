@@ -32,6 +32,12 @@ class Deal(OrgScoped):
     stage = fields.CharEnumField(DealStage, max_length=16, default=DealStage.LEAD)
     expected_close_date = fields.DateField(null=True)
     closed_at = fields.DatetimeField(null=True)
+    # The last close undone by moving the deal back to an open stage: a WON deal's amount
+    # and date stay on record after it is reopened.
+    previous_close_stage = fields.CharEnumField(DealStage, max_length=16, null=True)
+    previous_closed_at = fields.DatetimeField(null=True)
+    previous_close_value = fields.DecimalField(max_digits=18, decimal_places=2, null=True)
+    reopened_at = fields.DatetimeField(null=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

@@ -214,6 +214,14 @@ async def authorize_invoice(actor: Actor, invoice_id: int) -> Invoice:
     )
 
 
+def _no_payments(invoice: Invoice) -> None:
+    """Payments cannot vanish with a cancel: they stay until a credit accounts for them."""
+    if invoice.amount_paid:
+        raise UserErrors.single(
+            ErrorCode.PARTLY_PAID, "id", amount_paid=f"{invoice.amount_paid} {invoice.currency}"
+        )
+
+
 async def cancel_invoice(actor: Actor, invoice_id: int) -> Invoice:
     actor.require(Role.MEMBER)
     return await transition(
@@ -224,6 +232,7 @@ async def cancel_invoice(actor: Actor, invoice_id: int) -> Invoice:
         (InvoiceStatus.DRAFT, InvoiceStatus.AUTHORIZED),
         InvoiceStatus.CANCELED,
         "canceled",
+        check=_no_payments,
     )
 
 

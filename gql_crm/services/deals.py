@@ -68,13 +68,32 @@ async def create_deal(actor: Actor, data: dict[str, Any]) -> Deal:
 
 
 async def move_deal(actor: Actor, deal_id: int, stage: DealStage) -> Deal:
+    """Any stage to any other. Reopening a WON deal (back to an open stage) needs MANAGER;
+    reopening a closed deal keeps its close (stage, date, value) as the previous close."""
     actor.require(Role.MEMBER)
     others = tuple(s for s in DealStage if s != stage)
+    reopening = stage not in CLOSED_STAGES
 
-    def closed_at(deal: Deal) -> dict:
-        return {"closed_at": (deal.closed_at or now()) if stage in CLOSED_STAGES else None}
+    def reopen_rule(deal: Deal) -> None:
+        if reopening and deal.stage == DealStage.WON:
+            actor.require(Role.MANAGER)
 
-    return await transition(actor, Deal, deal_id, "stage", others, stage, "moved", also=closed_at)
+    def close_fields(deal: Deal) -> dict:
+        if not reopening:
+            return {"closed_at": deal.closed_at or now()}
+        if deal.stage not in CLOSED_STAGES:
+            return {"closed_at": None}
+        return {
+            "closed_at": None,
+            "previous_close_stage": deal.stage,
+            "previous_closed_at": deal.closed_at,
+            "previous_close_value": deal.value,
+            "reopened_at": now(),
+        }
+
+    return await transition(
+        actor, Deal, deal_id, "stage", others, stage, "moved", also=close_fields, check=reopen_rule
+    )
 
 
 async def create_quote(actor: Actor, data: dict[str, Any]) -> Quote:
@@ -94,11 +113,14 @@ async def create_quote(actor: Actor, data: dict[str, Any]) -> Quote:
     lines = clean_lines(checks, data.get("lines"))
     if number and await Quote.filter(organization_id=actor.org_id, number=number).exists():
         checks.add(ErrorCode.DUPLICATE, "number")
+    valid_until = data.get("valid_until")
+    if valid_until is not None and valid_until < today(actor.organization):
+        checks.add(ErrorCode.ALREADY_EXPIRED, "valid_until")
     checks.raise_if_errors()
     values = {
         "number": number,
         "deal_id": deal_id,
-        "valid_until": data.get("valid_until"),
+        "valid_until": valid_until,
         "currency": currency or actor.organization.default_currency,
         **totals(lines),
     }

@@ -13,6 +13,7 @@ from gql_crm.models import (
     Organization,
     ProjectStatus,
     PurchaseOrderStatus,
+    Quote,
     Role,
     TaskStatus,
 )
@@ -387,10 +388,13 @@ async def _seed_profile(
                 "client_id": client_id,
                 "deal_id": rng.choice(deal_ids),
                 "number": f"P-2026-{next(numbers):04}",
-                "valid_until": day(valid),
+                # A quote cannot be created expired: an expired one was valid when made.
+                "valid_until": day(max(valid, 0)),
                 "lines": _lines(rng, rng.randrange(1, 3)),
             },
         )
+        if valid < 0:
+            await Quote.filter(id=quote.id).update(valid_until=day(valid))
         if answer:
             await deals.send_quote(actor, quote.id)
         if answer == "accepted":

@@ -95,6 +95,16 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Several clients match this value; use another column to match on.",
         "es": "Varios clientes coinciden con este valor; use otra columna para buscarlos.",
     },
+    "PARTLY_PAID": {
+        "en": "The invoice has {amount_paid} paid: issue a credit for the payments before "
+        "canceling it.",
+        "es": "La factura tiene {amount_paid} cobrados: emita un abono por los pagos antes de "
+        "anularla.",
+    },
+    "ALREADY_EXPIRED": {
+        "en": "This date has passed: the quote would be expired from the start.",
+        "es": "Esta fecha ya pasó: el presupuesto nacería caducado.",
+    },
     # Reasons: phrases inside the messages above, in the same language.
     "EMAIL_GENERIC": {"en": "", "es": ""},
     "EMAIL_AT_SIGN": {"en": ": it needs exactly one @", "es": ": debe tener exactamente una @"},

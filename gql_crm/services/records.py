@@ -194,13 +194,15 @@ async def transition(
     *,
     state_of: Callable[[ModelT], Any] | None = None,
     also: Callable[[ModelT], dict[str, Any]] | None = None,
+    check: Callable[[ModelT], None] | None = None,
 ) -> ModelT:
     """Moves the caller's row to `new_state` if its state allows it (setting the values
     `also` gives beside it), with an activity entry.
 
     The state is read, checked and written under the row's lock, so of two concurrent
     changes the second sees the first's result, and the entry's old value is the real one.
-    `state_of` reads the state to check when it is more than the column (an expired quote).
+    `state_of` reads the state to check when it is more than the column (an expired quote);
+    `check` refuses (raises) what the state alone allows, on the locked row.
     """
     async with write_transaction():
         row = await lock_row(model, actor, row_id)
@@ -209,6 +211,8 @@ async def transition(
             raise UserErrors.single(
                 ErrorCode.INVALID_STATE, "id", state=getattr(state, "value", state)
             )
+        if check:
+            check(row)
         values = {field: new_state, **(also(row) if also else {})}
         before = snapshot(row, tuple(values))
         for name, value in values.items():

@@ -72,7 +72,9 @@ class BillingMutations:
         )
 
     @strawberry.mutation(
-        description="A DRAFT, PENDING or OVERDUE invoice becomes CANCELED. Needs MEMBER."
+        description="A DRAFT, PENDING or OVERDUE invoice becomes CANCELED. Needs MEMBER. One "
+        "with payments (partly paid) is refused with PARTLY_PAID: its payments need a credit "
+        "first."
     )
     async def cancel_invoice(self, info: Info, id: docs.record_id("Invoice")) -> InvoicePayload:
         return await _invoice(

@@ -32,7 +32,9 @@ class DealMutations:
         return await _deal(info, lambda: deals.create_deal(info.context.actor, data))
 
     @strawberry.mutation(
-        description="Any stage to any other; WON and LOST close the deal. Needs MEMBER."
+        description="Any stage to any other; WON and LOST close the deal. Needs MEMBER; moving a "
+        "WON deal back to an open stage needs MANAGER (FORBIDDEN otherwise). Reopening a closed "
+        "deal keeps its close in previousClose."
     )
     async def move_deal(
         self,
@@ -48,7 +50,8 @@ class DealMutations:
         )
 
     @strawberry.mutation(
-        description="A DRAFT quote; the server computes every total. Needs MEMBER."
+        description="A DRAFT quote; the server computes every total. Needs MEMBER. A "
+        "validUntil before today is refused (ALREADY_EXPIRED)."
     )
     async def create_quote(
         self,

@@ -177,6 +177,16 @@ class Quote(ModelNode):
 QuoteConnection = counted_connection(Quote, "A page of quotes.")
 
 
+@strawberry.type(
+    description="A close of a deal that was undone by moving it back to an open stage."
+)
+class DealClose:
+    stage: DealStage = strawberry.field(description="WON or LOST: how the deal had closed.")
+    closed_at: datetime | None = strawberry.field(description="When it had closed.")
+    value: Money = strawberry.field(description="What the deal was worth when it closed.")
+    reopened_at: datetime = strawberry.field(description="When it was moved back to open.")
+
+
 @strawberry.type(description="A possible sale to a client, through the pipeline's stages.")
 class Deal(ModelNode):
     _model = models.Deal
@@ -207,6 +217,22 @@ class Deal(ModelNode):
             created_at=row.created_at,
             updated_at=row.updated_at,
             row=row,
+        )
+
+    @strawberry.field(
+        description="The last close undone by reopening the deal (moving it from WON or LOST "
+        "back to an open stage); null if it was never reopened. Reopening a WON deal needs "
+        "MANAGER."
+    )
+    def previous_close(self) -> DealClose | None:
+        row = self.row
+        if row.reopened_at is None or row.previous_close_stage is None:
+            return None
+        return DealClose(
+            stage=row.previous_close_stage,
+            closed_at=row.previous_closed_at,
+            value=Money(amount=row.previous_close_value, currency=row.currency),
+            reopened_at=row.reopened_at,
         )
 
     @strawberry.field(description=docs.CLIENT)
