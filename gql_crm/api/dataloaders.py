@@ -14,10 +14,17 @@ class Loaders:
         self.org_id = org_id
         self._loaders: dict[Hashable, DataLoader] = {}
 
-    def get(self, key: Hashable, batch: Callable[[list[Any]], Awaitable[list[Any]]]) -> DataLoader:
+    def get(
+        self,
+        key: Hashable,
+        batch: Callable[[list[Any]], Awaitable[list[Any]]],
+        *,
+        cache: bool = True,
+    ) -> DataLoader:
+        """`cache=False` for what changes while a subscription (one context) runs."""
         loader = self._loaders.get(key)
         if loader is None:
-            loader = self._loaders[key] = DataLoader(load_fn=batch)
+            loader = self._loaders[key] = DataLoader(load_fn=batch, cache=cache)
         return loader
 
     def by_id(self, model: type[Model]) -> DataLoader:

@@ -14,7 +14,13 @@ from gql_crm.models.billing import (
 from gql_crm.models.clients import Client, ClientCategory, ClientStatus, Company, Gender
 from gql_crm.models.deals import Deal, DealStage, Quote, QuoteLine, QuoteStatus
 from gql_crm.models.files import File, FilePurpose
-from gql_crm.models.imports import ImportJob, ImportJobStatus, ImportRowError
+from gql_crm.models.imports import (
+    ImportJob,
+    ImportJobStatus,
+    ImportRowError,
+    ImportUndo,
+    ImportUndoIssue,
+)
 from gql_crm.models.persisted_queries import PersistedQuery
 from gql_crm.models.projects import Project, ProjectStatus, Task, TaskStatus, TimeLog
 
@@ -33,6 +39,8 @@ __all__ = [
     "ImportJob",
     "ImportJobStatus",
     "ImportRowError",
+    "ImportUndo",
+    "ImportUndoIssue",
     "Invoice",
     "InvoiceKind",
     "InvoiceLine",

@@ -12,6 +12,9 @@ class ImportJobStatus(StrEnum):
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
     CANCELED = "CANCELED"
+    # A SUCCEEDED job being undone (undoImportJob), then undone.
+    UNDOING = "UNDOING"
+    UNDONE = "UNDONE"
 
 
 class ImportJob(OrgScoped):
@@ -52,3 +55,42 @@ class ImportRowError(OrgScoped):
     class Meta:
         # The errors connection and the failed-rows download read a job's errors in order.
         indexes = (Index(fields=("job_id", "row", "id")),)
+
+
+class ImportUndo(OrgScoped):
+    """The undo of a SUCCEEDED import: its progress and what it did."""
+
+    # One per job: an undo stopped halfway (canceled, or its process died) resumes from
+    # its cursor.
+    job = fields.OneToOneField("models.ImportJob", related_name=False, on_delete=fields.CASCADE)
+    created_by = fields.ForeignKeyField(
+        "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    total_items = fields.IntField(default=0)
+    processed_items = fields.IntField(default=0)
+    removed_clients = fields.IntField(default=0)
+    removed_companies = fields.IntField(default=0)
+    restored_clients = fields.IntField(default=0)
+    restored_companies = fields.IntField(default=0)
+    kept_clients = fields.IntField(default=0)
+    kept_companies = fields.IntField(default=0)
+    conflicts = fields.IntField(default=0)
+    # Where each step stands: the last activity entry or row id it has done.
+    cursor = fields.JSONField(default=dict)
+    finished_at = fields.DatetimeField(null=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+
+class ImportUndoIssue(OrgScoped):
+    """What an undo left as it was, and why: a created client kept, a field not restored."""
+
+    job = fields.ForeignKeyField("models.ImportJob", related_name=False, on_delete=fields.CASCADE)
+    reason = fields.CharField(max_length=32)
+    target_type = fields.CharField(max_length=50)
+    target_id = fields.IntField()
+    client_id = fields.IntField(null=True)
+    # The client or company field left as it is; null when the whole row was kept.
+    field = fields.CharField(max_length=100, null=True)
+
+    class Meta:
+        indexes = (Index(fields=("job_id", "id")),)

@@ -33,6 +33,7 @@ class Verb(StrEnum):
     IMPORTED = "imported"
     UPDATED_BY_IMPORT = "updated_by_import"
     COMPANY_UPDATED_BY_IMPORT = "company_updated_by_import"
+    IMPORT_UNDONE = "import_undone"
 
 
 class TargetType(StrEnum):

@@ -105,6 +105,27 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "This date has passed: the quote would be expired from the start.",
         "es": "Esta fecha ya pasó: el presupuesto nacería caducado.",
     },
+    # Why undoing an import left something as it is (ImportUndoIssue.message).
+    "UNDO_RECORDS_ADDED": {
+        "en": "Records were added to this client after the import: it is kept.",
+        "es": "Se añadieron registros a este cliente después de la importación: se conserva.",
+    },
+    "UNDO_CHANGED_SINCE": {
+        "en": "Changed after the import: the current value is kept.",
+        "es": "Se modificó después de la importación: se conserva el valor actual.",
+    },
+    "UNDO_EMAIL_TAKEN": {
+        "en": "The previous email belongs to another active client now: the current one is kept.",
+        "es": "El correo anterior pertenece ahora a otro cliente activo: se conserva el actual.",
+    },
+    "UNDO_LINK_GONE": {
+        "en": "The previous company or category no longer exists: the current one is kept.",
+        "es": "La empresa o categoría anterior ya no existe: se conserva la actual.",
+    },
+    "UNDO_COMPANY_IN_USE": {
+        "en": "A client that stays still uses this company: it is kept.",
+        "es": "Un cliente que se conserva sigue usando esta empresa: se conserva.",
+    },
     # Reasons: phrases inside the messages above, in the same language.
     "EMAIL_GENERIC": {"en": "", "es": ""},
     "EMAIL_AT_SIGN": {"en": ": it needs exactly one @", "es": ": debe tener exactamente una @"},

@@ -46,6 +46,7 @@ ActivityVerb = docs.described(
         "IMPORTED": "An import created the client.",
         "UPDATED_BY_IMPORT": "An import updated the client.",
         "COMPANY_UPDATED_BY_IMPORT": "An import updated the client's company.",
+        "IMPORT_UNDONE": "Undoing an import put back the values it had changed (see changes).",
     },
 )
 ActivityTargetType = docs.described(

@@ -3,10 +3,17 @@ from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from gql_crm.api import docs
-from gql_crm.api.errors import mutate
-from gql_crm.api.imports.types import ImportJob, ImportJobPayload, ImportOptionsInput
+from gql_crm.api.errors import mutate, user_errors
+from gql_crm.api.imports.types import (
+    ImportJob,
+    ImportJobPayload,
+    ImportOptionsInput,
+    ImportUndoReport,
+    UndoImportJobPayload,
+)
 from gql_crm.api.relay import decode_id
-from gql_crm.services.imports import jobs
+from gql_crm.services.errors import UserErrors
+from gql_crm.services.imports import jobs, undo
 
 
 @strawberry.type
@@ -49,3 +56,36 @@ class ImportMutations:
             ImportJob.from_model,
             lambda: jobs.cancel(context.actor, decode_id(id, "ImportJob") or 0),
         )
+
+    @strawberry.mutation(
+        description="Undoes a SUCCEEDED import (needs MANAGER): deletes the clients and "
+        "companies it created, unless something was added to them since, and puts back the "
+        "old values of the fields it updated, unless a later change touched them; what it "
+        "leaves is reported with the reason. dryRun: true answers what it would do in "
+        "`preview` and changes nothing. Otherwise the job becomes UNDOING and the undo runs "
+        "like an import (follow it with importJobUpdated; cancelImportJob stops it), ending "
+        "UNDONE. Undoing an UNDONE job again is INVALID_STATE."
+    )
+    async def undo_import_job(
+        self,
+        info: Info,
+        id: docs.record_id("ImportJob"),
+        dry_run: docs.argument(bool, "true: report what would happen, change nothing.") = False,
+    ) -> UndoImportJobPayload:
+        context = info.context
+        job_id = decode_id(id, "ImportJob") or 0
+        try:
+            if dry_run:
+                outcome = await undo.preview(context.actor, job_id)
+                job = await jobs.get_job(context.org_id, job_id)
+                return UndoImportJobPayload(
+                    import_job=ImportJob.from_model(job),
+                    preview=ImportUndoReport.from_outcome(outcome, context.language),
+                    errors=[],
+                )
+            job = await undo.start_undo(context.actor, job_id)
+        except UserErrors as exc:
+            return UndoImportJobPayload(
+                import_job=None, preview=None, errors=user_errors(exc, context.language)
+            )
+        return UndoImportJobPayload(import_job=ImportJob.from_model(job), preview=None, errors=[])

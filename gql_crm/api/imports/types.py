@@ -4,6 +4,7 @@ from enum import Enum
 import strawberry
 from strawberry import relay
 from strawberry.types import Info
+from strawberry.utils.str_converters import to_camel_case
 
 from gql_crm import models
 from gql_crm.api import docs
@@ -11,13 +12,17 @@ from gql_crm.api.docs import After, Before, First, Last
 from gql_crm.api.errors import UserError, UserErrorCode
 from gql_crm.api.exports.types import column_descriptions
 from gql_crm.api.files.types import absolute_url
+from gql_crm.api.projects.types import ClientRef, load_client
 from gql_crm.api.relay import ModelNode, connection, counted_connection
-from gql_crm.services.imports import failed_rows, jobs, mapping
+from gql_crm.services import messages
+from gql_crm.services.imports import failed_rows, jobs, mapping, undo
 from gql_crm.services.pagination import SortKey, paginate
 
 ImportJobStatus = docs.described(
     strawberry.enum(
-        models.ImportJobStatus, description="QUEUED -> RUNNING -> SUCCEEDED, FAILED or CANCELED."
+        models.ImportJobStatus,
+        description="QUEUED -> RUNNING -> SUCCEEDED, FAILED or CANCELED; a SUCCEEDED job "
+        "-> UNDOING -> UNDONE with undoImportJob.",
     ),
     {
         "QUEUED": "Waiting for its turn.",
@@ -25,6 +30,9 @@ ImportJobStatus = docs.described(
         "SUCCEEDED": "Done: see created, updated, skipped and failed.",
         "FAILED": "Stopped by an error (failureReason); what it wrote was rolled back.",
         "CANCELED": "Stopped by cancelImportJob; what it wrote was rolled back.",
+        "UNDOING": "Being undone (undoImportJob); `undo` shows the progress. cancelImportJob "
+        "stops the undo and puts the job back to SUCCEEDED, partly undone.",
+        "UNDONE": "Undone: see `undo` for what was removed, restored and kept. Final.",
     },
 )
 ImportMode = docs.described(
@@ -148,6 +156,150 @@ class ImportRowError:
 
 
 ImportRowErrorConnection = counted_connection(ImportRowError, "Row errors in file order.")
+
+ImportUndoReason = docs.described(
+    strawberry.enum(
+        undo.Reason,
+        name="ImportUndoReason",
+        description="Why undoing an import left a client, company or field as it is.",
+    ),
+    {
+        "RECORDS_ADDED": "A created client has records added since (an invoice, project, deal, "
+        "file, activity...): it is kept.",
+        "CHANGED_SINCE": "A later change touched the field (or the created client): it keeps "
+        "its current value.",
+        "EMAIL_TAKEN": "The old email belongs to another active client now: the current one stays.",
+        "LINK_GONE": "The old company or category was deleted since: the current one stays.",
+        "COMPANY_IN_USE": "A created company still has a client that stays: it is kept.",
+    },
+)
+
+
+@strawberry.type(description="Something undoing an import left as it is, and why.")
+class ImportUndoIssue:
+    reason: ImportUndoReason = strawberry.field(description="Why it was left.")
+    target_type: str = strawberry.field(description="Client or Company.")
+    field: str | None = strawberry.field(
+        description="The field left as it is (API name, e.g. email, legalName); null when the "
+        "whole client or company was kept."
+    )
+    message: str = strawberry.field(description="The reason, in the request's language.")
+    client_id: strawberry.Private[int | None]
+
+    @classmethod
+    def build(cls, issue, language: str) -> "ImportUndoIssue":
+        """From a stored issue or one of a dry run (same attributes)."""
+        reason = undo.Reason(issue.reason)
+        return cls(
+            reason=reason,
+            target_type=issue.target_type,
+            field=to_camel_case(issue.field) if issue.field else None,
+            message=messages.message(f"UNDO_{reason.value}", language),
+            client_id=issue.client_id,
+        )
+
+    @strawberry.field(
+        description="The client concerned (for a company, one of its clients that stays); "
+        "null if it no longer exists."
+    )
+    async def client(self, info: Info) -> ClientRef | None:
+        return await load_client(info, self.client_id) if self.client_id else None
+
+
+ImportUndoIssueConnection = counted_connection(ImportUndoIssue, "Undo issues in order found.")
+ISSUE_KEYS = [SortKey("id")]
+
+
+@strawberry.interface(description="What undoing an import did, or would do.")
+class ImportUndoCounts:
+    removed_clients: int = strawberry.field(description="Created clients deleted.")
+    removed_companies: int = strawberry.field(description="Created companies deleted.")
+    restored_clients: int = strawberry.field(
+        description="Updated clients given back some or all of their old values."
+    )
+    restored_companies: int = strawberry.field(
+        description="Updated companies given back some or all of their old values."
+    )
+    kept_clients: int = strawberry.field(
+        description="Created clients kept: something was added to them since."
+    )
+    kept_companies: int = strawberry.field(
+        description="Created companies kept: a client that stays uses them."
+    )
+    conflicts: int = strawberry.field(
+        description="Fields left as they are: changed since, or their old value cannot come back."
+    )
+
+
+def _counts(source) -> dict[str, int]:
+    return {
+        name: source[name] if isinstance(source, dict) else getattr(source, name)
+        for name in undo.COUNTS
+    }
+
+
+@strawberry.type(description="What undoing the job would do now (a dry run), changing nothing.")
+class ImportUndoReport(ImportUndoCounts):
+    issues: list[ImportUndoIssue] = strawberry.field(
+        description="Everything the undo would leave as it is, with the reason."
+    )
+
+    @classmethod
+    def from_outcome(cls, outcome: undo.Outcome, language: str) -> "ImportUndoReport":
+        return cls(
+            **_counts(outcome.counts),
+            issues=[ImportUndoIssue.build(issue, language) for issue in outcome.issues],
+        )
+
+
+@strawberry.type(description="The undo of an import job: its progress and what it did.")
+class ImportUndo(ImportUndoCounts):
+    total_items: int = strawberry.field(
+        description="Clients and companies the import created or updated, each counted once "
+        "per change."
+    )
+    processed_items: int = strawberry.field(description="Items done so far.")
+    started_at: datetime = strawberry.field(description="When the undo was asked for.")
+    finished_at: datetime | None = strawberry.field(
+        description="When it finished (the job is then UNDONE); null until then."
+    )
+    job_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, row: models.ImportUndo) -> "ImportUndo":
+        return cls(
+            **_counts(row),
+            total_items=row.total_items,
+            processed_items=row.processed_items,
+            started_at=row.created_at,
+            finished_at=row.finished_at,
+            job_id=row.job_id,
+        )
+
+    @strawberry.field(description="What the undo left as it is, with the reason, in order found.")
+    async def issues(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> ImportUndoIssueConnection:
+        page = await paginate(
+            models.ImportUndoIssue.filter(organization_id=info.context.org_id, job_id=self.job_id),
+            ISSUE_KEYS,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            max_page_size=info.context.settings.max_page_size,
+        )
+        language = info.context.language
+        return connection(
+            ImportUndoIssueConnection, page, lambda row: ImportUndoIssue.build(row, language)
+        )
+
+
 ERROR_KEYS = [SortKey("row"), SortKey("id")]
 
 
@@ -240,6 +392,22 @@ class ImportJob(ModelNode):
         return connection(ImportRowErrorConnection, page, ImportRowError.from_model)
 
     @strawberry.field(
+        description="The undo of this job (undoImportJob): progress, counts and issues; null "
+        "if it was never undone."
+    )
+    async def undo(self, info: Info) -> ImportUndo | None:
+        async def batch(job_ids: list[int]) -> list[models.ImportUndo | None]:
+            rows = await models.ImportUndo.filter(
+                organization_id=info.context.org_id, job_id__in=job_ids
+            )
+            found = {row.job_id: row for row in rows}
+            return [found.get(job_id) for job_id in job_ids]
+
+        # A subscription keeps its context across updates: each one reads the progress anew.
+        row = await info.context.loaders.get("import_undo", batch, cache=False).load(self.id)
+        return ImportUndo.from_model(row) if row else None
+
+    @strawberry.field(
         description="GET downloads the failed rows as CSV (the original columns plus "
         "'Errors') to fix and upload again. Signed; null while running or with no failures."
     )
@@ -254,6 +422,18 @@ class ImportJob(ModelNode):
 
 
 ImportJobConnection = counted_connection(ImportJob, "Import jobs, newest first.")
+
+
+@strawberry.type(description="The answer of undoImportJob.")
+class UndoImportJobPayload:
+    import_job: ImportJob | None = strawberry.field(
+        description="The job as it is now: UNDOING after a real undo (follow it with "
+        "importJobUpdated), unchanged after a dry run; null on errors."
+    )
+    preview: ImportUndoReport | None = strawberry.field(
+        description="dryRun: true: what the undo would do now; null otherwise."
+    )
+    errors: list[UserError] = strawberry.field(description=docs.ERRORS)
 
 
 @strawberry.type(description="The answer of importClients and cancelImportJob.")

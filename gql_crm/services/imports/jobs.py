@@ -17,6 +17,7 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager, closing, suppress
 from dataclasses import dataclass
 from datetime import timedelta
@@ -80,7 +81,12 @@ BATCH_SIZE = 1000
 MAINTAIN_AFTER_ROWS = 10_000
 # A title or notes above the header are common in exported spreadsheets.
 HEADER_SEARCH_ROWS = 10
-TERMINAL = (ImportJobStatus.SUCCEEDED, ImportJobStatus.FAILED, ImportJobStatus.CANCELED)
+TERMINAL = (
+    ImportJobStatus.SUCCEEDED,
+    ImportJobStatus.FAILED,
+    ImportJobStatus.CANCELED,
+    ImportJobStatus.UNDONE,
+)
 # A job that has not written for this long is taken for dead (each batch writes).
 STALE_AFTER = timedelta(minutes=10)
 # How often a server looks for jobs whose process died.
@@ -224,8 +230,9 @@ async def start_import(
 _tasks: dict[int, asyncio.Task] = {}
 
 
-def launch(job_id: int) -> asyncio.Task:
-    task = asyncio.create_task(run_job(job_id), name=f"import-{job_id}")
+def launch(job_id: int, run: Callable[[int], Awaitable[None]] | None = None) -> asyncio.Task:
+    """Runs the job (`run_job`, or its undo) in a task of this process."""
+    task = asyncio.create_task((run or run_job)(job_id), name=f"import-{job_id}")
     _tasks[job_id] = task
     task.add_done_callback(lambda _: _tasks.pop(job_id, None))
     return task
@@ -443,7 +450,8 @@ async def get_job(org_id: int, job_id: int) -> ImportJob | None:
 
 async def cancel(actor: Actor, job_id: int) -> ImportJob:
     """Marks the job CANCELED; the process running it rolls it back after its current
-    batch (waited for here when that is this process) and sets finishedAt."""
+    batch (waited for here when that is this process) and sets finishedAt. An UNDOING job
+    goes back to SUCCEEDED, partly undone."""
     actor.require(Role.MANAGER)
     job = await get_job(actor.org_id, job_id)
     if job is None:
@@ -451,6 +459,16 @@ async def cancel(actor: Actor, job_id: int) -> ImportJob:
     requested = await ImportJob.filter(
         id=job.id, status__in=[ImportJobStatus.QUEUED, ImportJobStatus.RUNNING]
     ).update(status=ImportJobStatus.CANCELED, updated_at=now())
+    if not requested and await ImportJob.filter(id=job.id, status=ImportJobStatus.UNDOING).update(
+        status=ImportJobStatus.SUCCEEDED, updated_at=now()
+    ):
+        # An undo stops after its current batch; what it undid stays undone, and
+        # undoImportJob takes it up from there.
+        progress.notify(job.id)
+        task = task_of(job.id)
+        if task is not None:
+            await asyncio.shield(task)
+        return await ImportJob.get(id=job.id)
     if not requested:
         await job.refresh_from_db()
         raise UserErrors.single(ErrorCode.INVALID_STATE, "id", state=job.status.value)
