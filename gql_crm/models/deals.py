@@ -38,6 +38,14 @@ class Deal(OrgScoped):
     previous_closed_at = fields.DatetimeField(null=True)
     previous_close_value = fields.DecimalField(max_digits=18, decimal_places=2, null=True)
     reopened_at = fields.DatetimeField(null=True)
+    owner = fields.ForeignKeyField(
+        "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    # Percent, 0 to 100; null while nobody has estimated it.
+    probability = fields.SmallIntField(null=True)
+    # value x probability / 100 to the cent, kept beside them so the summary sums it exactly
+    # (SQLite holds decimals as text: it cannot multiply them exactly in a query).
+    weighted_value = fields.DecimalField(max_digits=18, decimal_places=2, null=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
@@ -56,6 +64,9 @@ class Quote(OrgScoped):
     subtotal = money_field()
     tax_total = money_field()
     total = money_field()
+    sent_at = fields.DatetimeField(null=True)
+    accepted_at = fields.DatetimeField(null=True)
+    declined_at = fields.DatetimeField(null=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

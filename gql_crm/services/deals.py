@@ -1,6 +1,7 @@
 """Deals through the sales pipeline, and the quotes sent for them."""
 
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -13,14 +14,20 @@ from gql_crm.services.auth import Actor
 from gql_crm.services.billing import clean_lines, create_with_lines, totals
 from gql_crm.services.errors import ErrorCode
 from gql_crm.services.records import (
+    CENT,
+    check_user,
+    lock_row,
     money_amount,
     record,
     require_client,
     required_choice,
+    save_changed,
+    snapshot,
     today,
     transition,
+    write_transaction,
 )
-from gql_crm.services.validation import Validator, normalize_currency, required_text
+from gql_crm.services.validation import FieldInvalid, Validator, normalize_currency, required_text
 
 CLOSED_STAGES = (DealStage.WON, DealStage.LOST)
 # Quotes that still wait for an answer; past their validUntil they read EXPIRED.
@@ -43,27 +50,84 @@ def quote_state(quote: Quote, on: date) -> QuoteState:
     return QuoteState(quote.status.value)
 
 
+# What updateDeal may change; the stage moves through moveDeal.
+DEAL_FIELDS = ("title", "value", "expected_close_date", "owner_id", "probability")
+
+
+def probability(value: Any) -> int | None:
+    """The chance of winning, in percent; None: not estimated."""
+    if value is not None and not 0 <= value <= 100:
+        raise FieldInvalid(ErrorCode.INVALID)
+    return value
+
+
+def weighted_value(value: Decimal, chance: int | None) -> Decimal | None:
+    """What a deal weighs in the pipeline: value x probability / 100, half-up to the cent."""
+    if chance is None:
+        return None
+    return (value * chance / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+async def _clean_deal(
+    actor: Actor, checks: Validator, data: dict[str, Any], current: Deal | None
+) -> dict[str, Any]:
+    """The columns an input sets: all of them for a new deal, the given ones for an update."""
+    values: dict[str, Any] = {}
+    if current is None or "title" in data:
+        values["title"] = checks.check("title", required_text, data.get("title"), 300)
+    if current is None or "value" in data:
+        values["value"] = checks.check("value", money_amount, data.get("value"))
+    for key in ("expected_close_date", "owner_id", "probability"):
+        if key in data:
+            values[key] = data[key]
+    if "owner_id" in data:
+        await check_user(checks, actor, data["owner_id"], "owner_id")
+    if "probability" in data:
+        values["probability"] = checks.check("probability", probability, data["probability"])
+    return values
+
+
 async def create_deal(actor: Actor, data: dict[str, Any]) -> Deal:
     actor.require(Role.MEMBER)
     client = await require_client(actor, data.get("client_id"))
     checks = Validator()
-    title = checks.check("title", required_text, data.get("title"), 300)
-    value = checks.check("value", money_amount, data.get("value"))
     currency = checks.check("currency", normalize_currency, data.get("currency"))
     stage = checks.check("stage", required_choice, data.get("stage") or "LEAD", DealStage)
+    values = await _clean_deal(actor, checks, data, None)
     checks.raise_if_errors()
-    values = {
-        "title": title,
-        "value": value,
-        "stage": stage,
-        "currency": currency or actor.organization.default_currency,
-        "expected_close_date": data.get("expected_close_date"),
-        "closed_at": now() if stage in CLOSED_STAGES else None,
-    }
+    values.update(
+        stage=stage,
+        currency=currency or actor.organization.default_currency,
+        weighted_value=weighted_value(values["value"], values.get("probability")),
+    )
     async with in_transaction():
-        deal = await Deal.create(organization_id=actor.org_id, client_id=client.id, **values)
-        values.pop("closed_at")
+        deal = await Deal.create(
+            organization_id=actor.org_id,
+            client_id=client.id,
+            closed_at=now() if stage in CLOSED_STAGES else None,
+            **values,
+        )
         await record(actor, deal, "created", activity.diff({}, values))
+    return deal
+
+
+async def update_deal(actor: Actor, deal_id: int, data: dict[str, Any]) -> Deal:
+    """Changes the given fields of a deal, under its lock; the weighted value follows."""
+    actor.require(Role.MEMBER)
+    async with write_transaction():
+        deal = await lock_row(Deal, actor, deal_id)
+        checks = Validator()
+        values = await _clean_deal(actor, checks, data, deal)
+        checks.raise_if_errors()
+        fields = (*DEAL_FIELDS, "weighted_value")
+        before = snapshot(deal, fields)
+        for key, value in values.items():
+            setattr(deal, key, value)
+        deal.weighted_value = weighted_value(deal.value, deal.probability)
+        changes = activity.diff(before, snapshot(deal, fields))
+        if changes:
+            await save_changed(deal, changes)
+            await record(actor, deal, "updated", changes)
     return deal
 
 
@@ -127,6 +191,14 @@ async def create_quote(actor: Actor, data: dict[str, Any]) -> Quote:
     return await create_with_lines(actor, Quote, QuoteLine, "quote_id", client.id, values, lines)
 
 
+# The column each answer stamps, in the same conditional write as the status.
+ANSWERED_AT = {
+    QuoteStatus.SENT: "sent_at",
+    QuoteStatus.ACCEPTED: "accepted_at",
+    QuoteStatus.DECLINED: "declined_at",
+}
+
+
 async def _answer(
     actor: Actor, quote_id: int, allowed: tuple[QuoteState, ...], status: QuoteStatus, verb: str
 ) -> Quote:
@@ -141,6 +213,7 @@ async def _answer(
         status,
         verb,
         state_of=lambda quote: quote_state(quote, on),
+        also=lambda _: {ANSWERED_AT[status]: now()},
     )
 
 

@@ -4,12 +4,13 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from gql_crm.models import Project, ProjectStatus, Role, Task, TaskStatus, TimeLog, User
+from gql_crm.models import Project, ProjectStatus, Role, Task, TaskStatus, TimeLog
 from gql_crm.services import activity
 from gql_crm.services.auth import Actor
 from gql_crm.services.errors import ErrorCode
 from gql_crm.services.records import (
     bounded_decimal,
+    check_user,
     date_order,
     lock_row,
     optional_money_amount,
@@ -102,13 +103,8 @@ async def _clean_task(actor: Actor, data: dict[str, Any], current: Task | None) 
             checks.check("status", normalize_choice, data["status"], TaskStatus) or TaskStatus.TODO
         )
     if "assignee_id" in data:
-        assignee_id = data["assignee_id"]
-        if (
-            assignee_id is not None
-            and not await User.filter(organization_id=actor.org_id, id=assignee_id).exists()
-        ):
-            checks.add(ErrorCode.NOT_FOUND, "assignee_id")
-        values["assignee_id"] = assignee_id
+        await check_user(checks, actor, data["assignee_id"], "assignee_id")
+        values["assignee_id"] = data["assignee_id"]
     checks.raise_if_errors()
     return values
 

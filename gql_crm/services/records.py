@@ -14,11 +14,16 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from gql_crm.models import Client, Organization
+from gql_crm.models import Client, Organization, User
 from gql_crm.services import activity
 from gql_crm.services.auth import Actor
 from gql_crm.services.errors import ErrorCode, UserErrors
-from gql_crm.services.validation import FieldInvalid, normalize_amount, normalize_choice
+from gql_crm.services.validation import (
+    FieldInvalid,
+    Validator,
+    normalize_amount,
+    normalize_choice,
+)
 
 ModelT = TypeVar("ModelT", bound=Model)
 CENT = Decimal("0.01")
@@ -122,6 +127,16 @@ async def require_row(
     if row is None:
         raise UserErrors.single(ErrorCode.NOT_FOUND, field)
     return row
+
+
+async def check_user(checks: Validator, actor: Actor, user_id: int | None, field: str) -> None:
+    """A user named by an input (an assignee, an owner) must be of the caller's organization;
+    another organization's reads as missing. None (nobody) is always fine."""
+    if (
+        user_id is not None
+        and not await User.filter(organization_id=actor.org_id, id=user_id).exists()
+    ):
+        checks.add(ErrorCode.NOT_FOUND, field)
 
 
 def snapshot(row: Model, fields: tuple[str, ...]) -> dict[str, Any]:

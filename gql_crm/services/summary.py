@@ -187,6 +187,9 @@ class DealFigures:
     by_stage: dict[DealStage, Figure] = field(
         default_factory=lambda: {stage: Figure() for stage in DealStage}
     )
+    # Open deals' weighted values (value x probability), per currency; deals without a
+    # probability weigh nothing.
+    weighted_open: dict[str, Decimal] = field(default_factory=dict)
 
     @property
     def open(self) -> Figure:
@@ -293,7 +296,7 @@ async def invoice_figures(
 
 
 async def deal_figures(org_id: int, client_ids: list[int]) -> dict[int, DealFigures]:
-    sums = exact_sums(Deal, amount="value")
+    sums = exact_sums(Deal, amount="value", weighted="weighted_value")
     rows = await (
         of_clients(Deal, org_id, client_ids)
         .annotate(n=Count("id"), **sums)
@@ -302,9 +305,15 @@ async def deal_figures(org_id: int, client_ids: list[int]) -> dict[int, DealFigu
     )
     result = {client_id: DealFigures() for client_id in client_ids}
     for row in rows:
-        result[row["client_id"]].by_stage[DealStage(row["stage"])].add(
-            row["n"], row["currency"], summed(row, "amount")
+        figures, stage, currency = (
+            result[row["client_id"]],
+            DealStage(row["stage"]),
+            row["currency"],
         )
+        figures.by_stage[stage].add(row["n"], currency, summed(row, "amount"))
+        if stage not in CLOSED_STAGES:
+            weighted = figures.weighted_open
+            weighted[currency] = weighted.get(currency, Decimal("0.00")) + summed(row, "weighted")
     return result
 
 

@@ -22,6 +22,31 @@ class CreateDealInput:
     expected_close_date: date | None = strawberry.field(
         default=None, description="When it is expected to close."
     )
+    owner_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="A User's global ID: who is in charge of it."
+    )
+    probability: int | None = strawberry.field(
+        default=None, description="The chance of winning it, in percent: 0 to 100."
+    )
+
+
+@strawberry.input(description="A partial update of a deal: omitted fields are left as they are.")
+class UpdateDealInput:
+    title: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Cannot be null or blank."
+    )
+    value: Decimal | None = strawberry.field(
+        default=strawberry.UNSET, description="0 or more, two decimals; cannot be null."
+    )
+    expected_close_date: date | None = strawberry.field(
+        default=strawberry.UNSET, description="When it is expected to close; null: unknown."
+    )
+    owner_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="A User's global ID; null: nobody."
+    )
+    probability: int | None = strawberry.field(
+        default=strawberry.UNSET, description="0 to 100, in percent; null: not estimated."
+    )
 
 
 @strawberry.input(description="A new DRAFT quote.")

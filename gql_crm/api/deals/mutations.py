@@ -2,14 +2,14 @@ import strawberry
 from strawberry.types import Info
 
 from gql_crm.api import docs
-from gql_crm.api.deals.inputs import CreateDealInput, CreateQuoteInput
+from gql_crm.api.deals.inputs import CreateDealInput, CreateQuoteInput, UpdateDealInput
 from gql_crm.api.deals.types import Deal, DealPayload, DealStage, Quote, QuotePayload
 from gql_crm.api.errors import mutate
 from gql_crm.api.relay import input_to_data, record_id
 from gql_crm.models import DealStage as StoredDealStage
 from gql_crm.services import deals
 
-ID_TYPES = {"client_id": "Client", "deal_id": "Deal"}
+ID_TYPES = {"client_id": "Client", "deal_id": "Deal", "owner_id": "User"}
 
 
 def _deal(info: Info, action) -> DealPayload:
@@ -30,6 +30,21 @@ class DealMutations:
     ) -> DealPayload:
         data = input_to_data(input, ID_TYPES)
         return await _deal(info, lambda: deals.create_deal(info.context.actor, data))
+
+    @strawberry.mutation(
+        description="Changes a deal's title, value, expected close date, owner or "
+        "probability; the weighted value follows. Needs MEMBER."
+    )
+    async def update_deal(
+        self,
+        info: Info,
+        id: docs.record_id("Deal"),
+        input: docs.argument(UpdateDealInput, "The fields to change."),
+    ) -> DealPayload:
+        data = input_to_data(input, ID_TYPES)
+        return await _deal(
+            info, lambda: deals.update_deal(info.context.actor, record_id(id, "Deal"), data)
+        )
 
     @strawberry.mutation(
         description="Any stage to any other; WON and LOST close the deal. Needs MEMBER; moving a "

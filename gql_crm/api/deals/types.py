@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from gql_crm import models
 from gql_crm.api import docs
+from gql_crm.api.accounts import User
 from gql_crm.api.billing.types import lines_of
 from gql_crm.api.docs import After, Before, First, Last
 from gql_crm.api.errors import UserError
@@ -136,6 +137,15 @@ class Quote(ModelNode):
     subtotal: Money = strawberry.field(description="The lines' subtotals, before tax.")
     tax_total: Money = strawberry.field(description="The lines' tax.")
     total: Money = strawberry.field(description="Subtotal plus tax.")
+    sent_at: datetime | None = strawberry.field(
+        description="When sendQuote moved it to SENT; null while a DRAFT."
+    )
+    accepted_at: datetime | None = strawberry.field(
+        description="When acceptQuote moved it to ACCEPTED; null otherwise."
+    )
+    declined_at: datetime | None = strawberry.field(
+        description="When declineQuote moved it to DECLINED; null otherwise."
+    )
     created_at: datetime = strawberry.field(description=docs.CREATED_AT)
     row: strawberry.Private[models.Quote]
 
@@ -149,6 +159,9 @@ class Quote(ModelNode):
             subtotal=Money(amount=row.subtotal, currency=currency),
             tax_total=Money(amount=row.tax_total, currency=currency),
             total=Money(amount=row.total, currency=currency),
+            sent_at=row.sent_at,
+            accepted_at=row.accepted_at,
+            declined_at=row.declined_at,
             created_at=row.created_at,
             row=row,
         )
@@ -201,6 +214,13 @@ class Deal(ModelNode):
     closed_at: datetime | None = strawberry.field(
         description="When it moved to WON or LOST; null while open."
     )
+    probability: int | None = strawberry.field(
+        description="The chance of winning it, in percent (0 to 100); null: not estimated."
+    )
+    weighted_value: Money | None = strawberry.field(
+        description="value times probability / 100, rounded half-up to the cent; null without a "
+        "probability."
+    )
     created_at: datetime = strawberry.field(description=docs.CREATED_AT)
     updated_at: datetime = strawberry.field(description=docs.UPDATED_AT)
     row: strawberry.Private[models.Deal]
@@ -214,6 +234,10 @@ class Deal(ModelNode):
             stage=row.stage,
             expected_close_date=row.expected_close_date,
             closed_at=row.closed_at,
+            probability=row.probability,
+            weighted_value=None
+            if row.weighted_value is None
+            else Money(amount=row.weighted_value, currency=row.currency),
             created_at=row.created_at,
             updated_at=row.updated_at,
             row=row,
@@ -238,6 +262,13 @@ class Deal(ModelNode):
     @strawberry.field(description=docs.CLIENT)
     async def client(self, info: Info) -> ClientRef | None:
         return await load_client(info, self.row.client_id)
+
+    @strawberry.field(description="The user in charge of the deal; null when nobody is.")
+    async def owner(self, info: Info) -> User | None:
+        if self.row.owner_id is None:
+            return None
+        found = await info.context.loaders.by_id(models.User).load(self.row.owner_id)
+        return User.from_model(found) if found else None
 
     @strawberry.field(description="Quotes sent for this deal, newest first unless orderBy says.")
     async def quotes(

@@ -113,6 +113,11 @@ class DealSummary:
     )
     won: CountAndAmounts = strawberry.field(description="Deals in the WON stage, by value.")
     lost: CountAndAmounts = strawberry.field(description="Deals in the LOST stage, by value.")
+    weighted_open: list[Money] = strawberry.field(
+        description="The weighted pipeline: the open deals' weighted values (value × "
+        "probability / 100, each rounded to the cent) summed, one entry per currency of the "
+        "open deals; a deal without a probability adds nothing."
+    )
     by_stage: list[DealStageFigure] = strawberry.field(
         description="Every stage in pipeline order, zeros included."
     )
@@ -224,6 +229,7 @@ class ClientSummary:
             open=CountAndAmounts.of(figures.open),
             won=CountAndAmounts.of(stages[models.DealStage.WON]),
             lost=CountAndAmounts.of(stages[models.DealStage.LOST]),
+            weighted_open=money_list(figures.weighted_open),
             by_stage=[
                 DealStageFigure(stage=s, count=f.count, amounts=money_list(f.amounts))
                 for s, f in stages.items()
