@@ -5,15 +5,18 @@ budgets, a client's last activity and the activity filters. Figures are computed
 import asyncio
 from datetime import datetime
 
-from gql_crm.models import Activity, Deal, Quote, Role
+from gql_crm.models import Activity, Deal, Invoice, PurchaseOrder, PurchaseOrderLine, Quote, Role
 from tests.helpers import pk_of
 from tests.profile_helpers import (
+    CANCEL_INVOICE,
     ERRORS,
     day,
     deal,
     errors_of,
+    invoice,
     new_client,
     ok,
+    pay,
     quote,
     quote_action,
 )
@@ -245,3 +248,226 @@ async def test_accept_and_decline_at_once_stamp_one_date(org):
             assert stored.accepted_at is not None and stored.declined_at is None
         else:
             assert stored.declined_at is not None and stored.accepted_at is None
+
+
+INVOICE_DATES = """
+query($id: ID!) { node(id: $id) { ... on Invoice { status paidAt daysOverdue
+  amountDue { amount } } } }"""
+
+OLDEST_OVERDUE = """
+query($id: ID!) { client(id: $id) { summary {
+  sales: invoices(kind: SALE) { oldestOverdue { invoice { number } dueDate daysOverdue
+    amountDue { amount currency } } }
+  purchases: invoices(kind: PURCHASE) { oldestOverdue { invoice { number } } }
+} } }"""
+
+PO_FIELDS = """id number status issueDate expectedDeliveryDate subtotal { amount }
+  taxTotal { amount } total { amount currency }
+  lines { position description quantity unitPrice { amount } taxRate subtotal { amount }
+          tax { amount } total { amount } }"""
+
+CREATE_PO = f"""
+mutation($input: CreatePurchaseOrderInput!) {{
+  createPurchaseOrder(input: $input) {{ purchaseOrder {{ {PO_FIELDS} }} {ERRORS} }}
+}}"""
+
+
+async def invoice_dates(org, invoice_id: str) -> dict:
+    return (await org.data(INVOICE_DATES, {"id": invoice_id}))["node"]
+
+
+async def test_paid_date_is_the_completing_payments_latest_date(org):
+    client_id = await new_client(org)
+    created = await invoice(org, client_id, authorize=True, dueDate=day(-10))
+    assert await invoice_dates(org, created["id"]) == {
+        "status": "OVERDUE",
+        "paidAt": None,
+        "daysOverdue": 10,
+        "amountDue": {"amount": "100.00"},
+    }
+    await pay(org, created["id"], "60", day(-2))
+    assert (await invoice_dates(org, created["id"]))["paidAt"] is None
+    # Recorded late: the completing payment is dated before the first one.
+    await pay(org, created["id"], "40", day(-4))
+    assert await invoice_dates(org, created["id"]) == {
+        "status": "PAID",
+        "paidAt": day(-2),
+        "daysOverdue": 0,
+        "amountDue": {"amount": "0.00"},
+    }
+    assert str((await Invoice.get(id=pk_of(created["id"]))).paid_at) == day(-2)
+
+    for due, expected in ((day(0), 0), (day(-1), 1), (None, 0)):
+        pending = await invoice(org, client_id, authorize=True, dueDate=due)
+        assert (await invoice_dates(org, pending["id"]))["daysOverdue"] == expected
+    draft = await invoice(org, client_id, dueDate=day(-30))
+    assert (await invoice_dates(org, draft["id"]))["daysOverdue"] == 0
+    canceled = await invoice(org, client_id, authorize=True, dueDate=day(-30))
+    await ok(org, CANCEL_INVOICE, {"id": canceled["id"]}, "cancelInvoice", "invoice")
+    assert await invoice_dates(org, canceled["id"]) == {
+        "status": "CANCELED",
+        "paidAt": None,
+        "daysOverdue": 0,
+        "amountDue": {"amount": "0.00"},
+    }
+
+
+async def test_concurrent_last_payments_set_one_paid_date(org):
+    client_id = await new_client(org)
+    for _ in range(5):
+        created = await invoice(org, client_id, authorize=True)
+        await asyncio.gather(
+            *(
+                org.data(
+                    "mutation($id: ID!, $d: Date!) { recordPayment(input: {invoiceId: $id, "
+                    'amount: "50", date: $d}) { errors { code } } }',
+                    {"id": created["id"], "d": d},
+                )
+                for d in (day(-1), day(-3))
+            )
+        )
+        stored = await Invoice.get(id=pk_of(created["id"]))
+        assert (stored.status, str(stored.paid_at)) == ("PAID", day(-1))
+
+
+async def test_oldest_overdue_invoice_in_the_summary(org, make_org):
+    client_id = await new_client(org)
+    other_id = await new_client(org, name="Otro")
+    empty = (await org.data(OLDEST_OVERDUE, {"id": client_id}))["client"]["summary"]
+    assert empty == {"sales": {"oldestOverdue": None}, "purchases": {"oldestOverdue": None}}
+
+    await invoice(org, client_id, number="A", authorize=True, dueDate=day(-5))
+    oldest = await invoice(
+        org,
+        client_id,
+        number="B",
+        authorize=True,
+        dueDate=day(-12),
+        currency="USD",
+        lines=[{"description": "W", "quantity": "3", "unitPrice": "99.99", "taxRate": "10"}],
+    )
+    # 3 x 99.99 = 299.97, tax 30.00 (29.997 half-up): 329.97; minus 100 paid.
+    await pay(org, oldest["id"], "100")
+    await invoice(org, client_id, number="C", authorize=True, dueDate=day(-12))  # created later
+    paid = await invoice(
+        org, client_id, number="D", authorize=True, issueDate=day(-60), dueDate=day(-40)
+    )
+    await pay(org, paid["id"], "100")
+    await invoice(
+        org, client_id, number="E", issueDate=day(-60), dueDate=day(-50)
+    )  # DRAFT: not overdue
+    await invoice(org, other_id, number="F", authorize=True, issueDate=day(-99), dueDate=day(-90))
+    await invoice(org, client_id, number="P", kind="PURCHASE", authorize=True, dueDate=day(-1))
+    theirs = await make_org()
+    await invoice(
+        theirs,
+        await new_client(theirs),
+        number="Z",
+        authorize=True,
+        issueDate=day(-99),
+        dueDate=day(-99),
+    )
+
+    summary = (await org.data(OLDEST_OVERDUE, {"id": client_id}))["client"]["summary"]
+    assert summary["sales"]["oldestOverdue"] == {
+        "invoice": {"number": "B"},
+        "dueDate": day(-12),
+        "daysOverdue": 12,
+        "amountDue": {"amount": "229.97", "currency": "USD"},
+    }
+    assert summary["purchases"]["oldestOverdue"] == {"invoice": {"number": "P"}}
+    assert (await theirs.data(OLDEST_OVERDUE, {"id": client_id}))["client"] is None
+
+
+async def test_purchase_order_lines_and_delivery_date(org, make_org):
+    client_id = await new_client(org)
+    created = await ok(
+        org,
+        CREATE_PO,
+        {
+            "input": {
+                "clientId": client_id,
+                "number": "PO-L1",
+                "issueDate": day(-3),
+                "expectedDeliveryDate": day(10),
+                "currency": "USD",
+                "lines": [
+                    {
+                        "description": "Tornillos",
+                        "quantity": "3",
+                        "unitPrice": "19.99",
+                        "taxRate": "21",
+                    },
+                    {
+                        "description": "Tuercas",
+                        "quantity": "0.5",
+                        "unitPrice": "0.0150",
+                        "taxRate": "10",
+                    },
+                ],
+            }
+        },
+        "createPurchaseOrder",
+        "purchaseOrder",
+    )
+    # 3 x 19.99 = 59.97, tax 12.5937 -> 12.59; 0.5 x 0.015 = 0.0075 -> 0.01, tax 0.001 -> 0.00
+    assert created["subtotal"] == {"amount": "59.98"}
+    assert created["taxTotal"] == {"amount": "12.59"}
+    assert created["total"] == {"amount": "72.57", "currency": "USD"}
+    assert created["expectedDeliveryDate"] == day(10)
+    assert [(line["position"], line["total"]["amount"]) for line in created["lines"]] == [
+        (0, "72.56"),
+        (1, "0.01"),
+    ]
+    stored = await PurchaseOrder.get(id=pk_of(created["id"]))
+    assert (str(stored.subtotal), str(stored.tax_total), str(stored.total)) == (
+        "59.98",
+        "12.59",
+        "72.57",
+    )
+    assert await PurchaseOrderLine.filter(purchase_order_id=stored.id).count() == 2
+
+    # An order without lines keeps its given total.
+    plain = await ok(
+        org,
+        CREATE_PO,
+        {"input": {"clientId": client_id, "number": "PO-T", "issueDate": day(0), "total": "5"}},
+        "createPurchaseOrder",
+        "purchaseOrder",
+    )
+    assert (plain["lines"], plain["subtotal"], plain["total"]["amount"]) == ([], None, "5.00")
+
+    base = {"clientId": client_id, "number": "PO-X", "issueDate": day(0)}
+    line = {"description": "x", "quantity": "1", "unitPrice": "1"}
+    for extra, expected in (
+        ({}, {("REQUIRED", ("lines",))}),
+        ({"lines": []}, {("REQUIRED", ("lines",))}),
+        ({"lines": [line], "total": "1"}, {("INVALID", ("total",))}),
+        (
+            {"lines": [{**line, "quantity": "0", "taxRate": "101"}]},
+            {
+                ("INVALID_AMOUNT", ("lines", "0", "quantity")),
+                ("INVALID_AMOUNT", ("lines", "0", "taxRate")),
+            },
+        ),
+        (
+            {"lines": [line], "expectedDeliveryDate": day(-1)},
+            {("INVALID_DATE", ("expectedDeliveryDate",))},
+        ),
+        ({"lines": [line], "number": "PO-L1"}, {("DUPLICATE", ("number",))}),
+    ):
+        errors = await errors_of(
+            org, CREATE_PO, {"input": {**base, **extra}}, "createPurchaseOrder"
+        )
+        assert codes(errors) == expected, extra
+    theirs = await make_org()
+    errors = await errors_of(
+        theirs,
+        CREATE_PO,
+        {"input": {**base, "clientId": client_id, "lines": [line]}},
+        "createPurchaseOrder",
+    )
+    assert codes(errors) == {("NOT_FOUND", ("clientId",))}
+    assert (
+        await theirs.data(f"query($id: ID!) {{ node(id: $id) {{ id }} }}", {"id": created["id"]})
+    )["node"] is None

@@ -9,6 +9,7 @@ from gql_crm.models.billing import (
     InvoicePayment,
     InvoiceStatus,
     PurchaseOrder,
+    PurchaseOrderLine,
     PurchaseOrderStatus,
 )
 from gql_crm.models.clients import Client, ClientCategory, ClientStatus, Company, Gender
@@ -51,6 +52,7 @@ __all__ = [
     "Project",
     "ProjectStatus",
     "PurchaseOrder",
+    "PurchaseOrderLine",
     "PurchaseOrderStatus",
     "Quote",
     "QuoteLine",

@@ -22,3 +22,20 @@ class OrgScoped(Model):
 
     class Meta:
         abstract = True
+
+
+class DocumentLine(OrgScoped):
+    """A priced line of an invoice, a quote or a purchase order; amounts computed by the
+    services (services.billing.clean_lines), never sent by a client."""
+
+    position = fields.IntField()
+    description = fields.CharField(max_length=500)
+    quantity = fields.DecimalField(max_digits=14, decimal_places=4)
+    unit_price = fields.DecimalField(max_digits=18, decimal_places=4)
+    tax_rate = fields.DecimalField(max_digits=6, decimal_places=3, description="percent")
+    subtotal = money_field()
+    tax = money_field()
+    total = money_field()
+
+    class Meta:
+        abstract = True

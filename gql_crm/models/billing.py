@@ -3,7 +3,7 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.indexes import Index
 
-from gql_crm.models.base import OrgScoped, currency_field, money_field
+from gql_crm.models.base import DocumentLine, OrgScoped, currency_field, money_field
 
 
 class InvoiceKind(StrEnum):
@@ -39,6 +39,8 @@ class Invoice(OrgScoped):
     total = money_field()
     amount_paid = money_field()
     authorized_at = fields.DatetimeField(null=True)
+    # The day the payment that completed it was made (the latest payment's date).
+    paid_at = fields.DateField(null=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
@@ -46,16 +48,8 @@ class Invoice(OrgScoped):
         indexes = (Index(fields=("client_id", "kind", "status", "due_date")),)
 
 
-class InvoiceLine(OrgScoped):
+class InvoiceLine(DocumentLine):
     invoice = fields.ForeignKeyField("models.Invoice", related_name=False)
-    position = fields.IntField()
-    description = fields.CharField(max_length=500)
-    quantity = fields.DecimalField(max_digits=14, decimal_places=4)
-    unit_price = fields.DecimalField(max_digits=18, decimal_places=4)
-    tax_rate = fields.DecimalField(max_digits=6, decimal_places=3, description="percent")
-    subtotal = money_field()
-    tax = money_field()
-    total = money_field()
 
 
 class InvoicePayment(OrgScoped):
@@ -71,7 +65,11 @@ class PurchaseOrder(OrgScoped):
         PurchaseOrderStatus, max_length=16, default=PurchaseOrderStatus.OPEN
     )
     issue_date = fields.DateField()
+    expected_delivery_date = fields.DateField(null=True)
     currency = currency_field()
+    # From the lines when it has some, as an invoice's; an order without lines has a total only.
+    subtotal = fields.DecimalField(max_digits=18, decimal_places=2, null=True)
+    tax_total = fields.DecimalField(max_digits=18, decimal_places=2, null=True)
     total = money_field()
     description = fields.TextField(default="")
     updated_at = fields.DatetimeField(auto_now=True)
@@ -79,3 +77,7 @@ class PurchaseOrder(OrgScoped):
     class Meta:
         unique_together = (("organization", "number"),)
         indexes = (Index(fields=("client_id", "status")),)
+
+
+class PurchaseOrderLine(DocumentLine):
+    purchase_order = fields.ForeignKeyField("models.PurchaseOrder", related_name=False)

@@ -3,7 +3,7 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.indexes import Index
 
-from gql_crm.models.base import OrgScoped, currency_field, money_field
+from gql_crm.models.base import DocumentLine, OrgScoped, currency_field, money_field
 
 
 class DealStage(StrEnum):
@@ -74,13 +74,5 @@ class Quote(OrgScoped):
         indexes = (Index(fields=("client_id", "status")),)
 
 
-class QuoteLine(OrgScoped):
+class QuoteLine(DocumentLine):
     quote = fields.ForeignKeyField("models.Quote", related_name=False)
-    position = fields.IntField()
-    description = fields.CharField(max_length=500)
-    quantity = fields.DecimalField(max_digits=14, decimal_places=4)
-    unit_price = fields.DecimalField(max_digits=18, decimal_places=4)
-    tax_rate = fields.DecimalField(max_digits=6, decimal_places=3, description="percent")
-    subtotal = money_field()
-    tax = money_field()
-    total = money_field()

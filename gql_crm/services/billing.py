@@ -18,6 +18,7 @@ from gql_crm.models import (
     InvoicePayment,
     InvoiceStatus,
     PurchaseOrder,
+    PurchaseOrderLine,
     PurchaseOrderStatus,
     Role,
 )
@@ -35,6 +36,7 @@ from gql_crm.services.records import (
     require_client,
     required_choice,
     save_changed,
+    snapshot,
     transition,
     write_transaction,
 )
@@ -121,7 +123,8 @@ async def create_with_lines(
     values: dict[str, Any],
     lines: list[Line],
 ) -> Any:
-    """An invoice or a quote with its lines and its activity entry, in one transaction.
+    """An invoice, a quote or a purchase order with its lines and its activity entry, in one
+    transaction.
 
     The number was checked before; one that another request took meanwhile is a DUPLICATE.
     """
@@ -130,38 +133,37 @@ async def create_with_lines(
             document = await model.create(
                 organization_id=actor.org_id, client_id=client_id, **values
             )
-            await line_model.bulk_create(
-                [
-                    line_model(
-                        organization_id=actor.org_id,
-                        **{parent_field: document.id},
-                        position=i,
-                        description=line.description,
-                        quantity=line.quantity,
-                        unit_price=line.unit_price,
-                        tax_rate=line.tax_rate,
-                        subtotal=line.subtotal,
-                        tax=line.tax,
-                        total=line.total,
-                    )
-                    for i, line in enumerate(lines)
+            changes = activity.diff({}, values)
+            if lines:
+                # An order may have none: its total was given.
+                await line_model.bulk_create(
+                    [
+                        line_model(
+                            organization_id=actor.org_id,
+                            **{parent_field: document.id},
+                            position=i,
+                            description=line.description,
+                            quantity=line.quantity,
+                            unit_price=line.unit_price,
+                            tax_rate=line.tax_rate,
+                            subtotal=line.subtotal,
+                            tax=line.tax,
+                            total=line.total,
+                        )
+                        for i, line in enumerate(lines)
+                    ]
+                )
+                lines_changed = [
+                    {
+                        "description": line.description,
+                        "quantity": str(line.quantity),
+                        "unitPrice": str(line.unit_price),
+                        "taxRate": str(line.tax_rate),
+                    }
+                    for line in lines
                 ]
-            )
-            lines_changed = [
-                {
-                    "description": line.description,
-                    "quantity": str(line.quantity),
-                    "unitPrice": str(line.unit_price),
-                    "taxRate": str(line.tax_rate),
-                }
-                for line in lines
-            ]
-            await record(
-                actor,
-                document,
-                "created",
-                {**activity.diff({}, values), "lines": {"old": None, "new": lines_changed}},
-            )
+                changes["lines"] = {"old": None, "new": lines_changed}
+            await record(actor, document, "created", changes)
     except IntegrityError:
         raise UserErrors.single(ErrorCode.DUPLICATE, "number") from None
     return document
@@ -259,19 +261,22 @@ async def record_payment(actor: Actor, invoice_id: int, amount: Any, day: Any) -
         await InvoicePayment.create(
             organization_id=actor.org_id, invoice_id=invoice.id, amount=amount, date=day
         )
-        before = {"amount_paid": invoice.amount_paid, "status": invoice.status}
+        changed = ("amount_paid", "status", "paid_at")
+        before = snapshot(invoice, changed)
         invoice.amount_paid += amount
         if invoice.amount_paid == invoice.total:
             invoice.status = InvoiceStatus.PAID
-        await save_changed(invoice, ["amount_paid", "status"])
+            # Payments may be recorded late and out of order: it was paid on the last one's day.
+            latest = await InvoicePayment.filter(invoice_id=invoice.id).order_by("-date").first()
+            assert latest is not None
+            invoice.paid_at = latest.date
+        await save_changed(invoice, changed)
         await record(
             actor,
             invoice,
             "payment_recorded",
             {
-                **activity.diff(
-                    before, {"amount_paid": invoice.amount_paid, "status": invoice.status}
-                ),
+                **activity.diff(before, snapshot(invoice, changed)),
                 "payment": {"old": None, "new": {"amount": str(amount), "date": day.isoformat()}},
             },
         )
@@ -279,34 +284,45 @@ async def record_payment(actor: Actor, invoice_id: int, amount: Any, day: Any) -
 
 
 async def create_purchase_order(actor: Actor, data: dict[str, Any]) -> PurchaseOrder:
+    """An OPEN order: with lines, its totals computed from them as an invoice's are; without,
+    the total given (an order nobody itemized)."""
     actor.require(Role.MEMBER)
     client = await require_client(actor, data.get("client_id"))
     checks = Validator()
     number = checks.check("number", required_text, data.get("number"), 50)
     currency = checks.check("currency", normalize_currency, data.get("currency"))
-    total = checks.check("total", money_amount, data.get("total"))
     description = checks.check("description", optional_text, data.get("description"), 10_000)
-    if data.get("issue_date") is None:
+    issue_date, delivery = data.get("issue_date"), data.get("expected_delivery_date")
+    if issue_date is None:
         checks.add(ErrorCode.REQUIRED, "issue_date")
+    elif not date_order(issue_date, delivery):
+        checks.add(ErrorCode.INVALID_DATE, "expected_delivery_date")
+    lines: list[Line] = []
+    amounts: dict[str, Any] = {}
+    if data.get("lines") is not None:
+        lines = clean_lines(checks, data["lines"])
+        if data.get("total") is not None:
+            # The total of an itemized order is the lines': a second one could disagree.
+            checks.add(ErrorCode.INVALID, "total")
+        amounts = totals(lines)
+    elif data.get("total") is None:
+        checks.add(ErrorCode.REQUIRED, "lines")
+    else:
+        amounts = {"total": checks.check("total", money_amount, data["total"])}
     if number and await PurchaseOrder.filter(organization_id=actor.org_id, number=number).exists():
         checks.add(ErrorCode.DUPLICATE, "number")
     checks.raise_if_errors()
     values = {
         "number": number,
-        "issue_date": data["issue_date"],
-        "total": total,
+        "issue_date": issue_date,
+        "expected_delivery_date": delivery,
         "currency": currency or actor.organization.default_currency,
         "description": description or "",
+        **amounts,
     }
-    try:
-        async with in_transaction():
-            order = await PurchaseOrder.create(
-                organization_id=actor.org_id, client_id=client.id, **values
-            )
-            await record(actor, order, "created", activity.diff({}, values))
-    except IntegrityError:
-        raise UserErrors.single(ErrorCode.DUPLICATE, "number") from None
-    return order
+    return await create_with_lines(
+        actor, PurchaseOrder, PurchaseOrderLine, "purchase_order_id", client.id, values, lines
+    )
 
 
 async def set_purchase_order_status(

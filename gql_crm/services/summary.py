@@ -34,6 +34,7 @@ from gql_crm.models import (
     TimeLog,
 )
 from gql_crm.services.deals import CLOSED_STAGES, EXPIRING, QuoteState
+from gql_crm.services.pagination import SortKey, date_key, first_pages
 from gql_crm.services.records import CENT, money, of_clients
 
 UPCOMING_DAYS = 7
@@ -114,6 +115,21 @@ class InvoiceState(StrEnum):
     OVERDUE = "OVERDUE"
     PAID = "PAID"
     CANCELED = "CANCELED"
+
+
+def invoice_state(invoice: Invoice, today: date) -> InvoiceState:
+    if invoice.status == InvoiceStatus.AUTHORIZED:
+        late = invoice.due_date is not None and invoice.due_date < today
+        return InvoiceState.OVERDUE if late else InvoiceState.PENDING
+    return InvoiceState(invoice.status.value)
+
+
+def days_overdue(invoice: Invoice, today: date) -> int:
+    """Days past the due date of an OVERDUE invoice; 0 for any other."""
+    if invoice_state(invoice, today) != InvoiceState.OVERDUE:
+        return 0
+    assert invoice.due_date is not None
+    return (today - invoice.due_date).days
 
 
 @dataclass
@@ -293,6 +309,18 @@ async def invoice_figures(
         else:
             figures.by_state[InvoiceState(status.value)].add(row["n"], currency, amount)
     return result
+
+
+async def oldest_overdue(
+    org_id: int, client_ids: list[int], kind: InvoiceKind, today: date
+) -> dict[int, Invoice | None]:
+    """Each client's OVERDUE invoice of `kind` with the earliest due date (the lowest id
+    among equals): two statements for the whole batch of clients."""
+    overdue = of_clients(Invoice, org_id, client_ids).filter(
+        kind=kind, status=InvoiceStatus.AUTHORIZED, due_date__lt=today
+    )
+    firsts = await first_pages(overdue, "client_id", [date_key("due_date"), SortKey("id")], 0)
+    return {client_id: (firsts.get(client_id) or [None])[0] for client_id in client_ids}
 
 
 async def deal_figures(org_id: int, client_ids: list[int]) -> dict[int, DealFigures]:

@@ -42,7 +42,19 @@ class CreatePurchaseOrderInput:
     client_id: relay.GlobalID = strawberry.field(description="The Client's global ID.")
     number: str = strawberry.field(description="Unique per organization.")
     issue_date: date = strawberry.field(description="The order's date.")
-    total: Decimal = strawberry.field(description="More than 0, two decimals.")
+    expected_delivery_date: date | None = strawberry.field(
+        default=None, description="When it is expected to be delivered; not before issueDate."
+    )
+    lines: list[LineInput] | None = strawberry.field(
+        default=None,
+        description="What was ordered, at most 500 lines: the server computes the totals from "
+        "them, as for an invoice. Give either lines or total.",
+    )
+    total: Decimal | None = strawberry.field(
+        default=None,
+        description="For an order without lines only: 0 or more, two decimals. Refused "
+        "(INVALID) beside lines.",
+    )
     currency: str | None = strawberry.field(
         default=None, description="ISO 4217; the organization's currency if omitted."
     )

@@ -81,11 +81,16 @@ class BillingMutations:
             info, lambda: billing.cancel_invoice(info.context.actor, record_id(id, "Invoice"))
         )
 
-    @strawberry.mutation(description="An OPEN purchase order. Needs MEMBER.")
+    @strawberry.mutation(
+        description="An OPEN purchase order, with lines (the server computes its totals) or "
+        "a total. Needs MEMBER."
+    )
     async def create_purchase_order(
         self, info: Info, input: docs.argument(CreatePurchaseOrderInput, docs.CREATE)
     ) -> PurchaseOrderPayload:
         data = input_to_data(input, ID_TYPES)
+        if input.lines is not None:
+            data["lines"] = [input_to_data(line) for line in input.lines]
         return await _order(info, lambda: billing.create_purchase_order(info.context.actor, data))
 
     @strawberry.mutation(description="OPEN -> CLOSED. Needs MEMBER.")

@@ -161,6 +161,10 @@ class Invoice(ModelNode):
     authorized_at: datetime | None = strawberry.field(
         description="When it was authorized; null while DRAFT or if canceled as a draft."
     )
+    paid_at: date | None = strawberry.field(
+        description="The day it was fully paid: the date of its latest payment, set by the "
+        "payment that completed it; null until PAID."
+    )
     created_at: datetime = strawberry.field(description=docs.CREATED_AT)
     row: strawberry.Private[models.Invoice]
 
@@ -178,9 +182,17 @@ class Invoice(ModelNode):
             total=Money(amount=row.total, currency=currency),
             amount_paid=Money(amount=row.amount_paid, currency=currency),
             authorized_at=row.authorized_at,
+            paid_at=row.paid_at,
             created_at=row.created_at,
             row=row,
         )
+
+    @strawberry.field(
+        description="Days since the due date while OVERDUE (1 the day after it, in the "
+        "organization's time zone); 0 in every other status."
+    )
+    def days_overdue(self, info: Info) -> int:
+        return summary.days_overdue(self.row, info.context.today)
 
     @strawberry.field(description="Total minus payments while PENDING or OVERDUE; else 0.")
     def amount_due(self) -> Money:
@@ -191,10 +203,7 @@ class Invoice(ModelNode):
 
     @strawberry.field(description="Where the invoice stands today.")
     def status(self, info: Info) -> InvoiceStatus:
-        if self.row.status == models.InvoiceStatus.AUTHORIZED:
-            late = self.due_date is not None and self.due_date < info.context.today
-            return summary.InvoiceState.OVERDUE if late else summary.InvoiceState.PENDING
-        return summary.InvoiceState(self.row.status.value)
+        return summary.invoice_state(self.row, info.context.today)
 
     @strawberry.field(description=docs.CLIENT)
     async def client(self, info: Info) -> ClientRef | None:
@@ -221,6 +230,18 @@ class Invoice(ModelNode):
 InvoiceConnection = counted_connection(Invoice, "A page of invoices.")
 
 
+@strawberry.type(
+    description="A line of a purchase order; amounts computed by the server as on an "
+    "invoice's lines."
+)
+class PurchaseOrderLine(InvoiceLine):
+    pass
+
+
+def _money_or_none(amount: Decimal | None, currency: str) -> Money | None:
+    return None if amount is None else Money(amount=amount, currency=currency)
+
+
 @strawberry.type(description="An order the client placed with us.")
 class PurchaseOrder(ModelNode):
     _model = models.PurchaseOrder
@@ -229,7 +250,18 @@ class PurchaseOrder(ModelNode):
     number: str = strawberry.field(description="Unique in the organization.")
     status: PurchaseOrderStatus = strawberry.field(description="Where the order stands.")
     issue_date: date = strawberry.field(description="The order's date.")
-    total: Money = strawberry.field(description="What the order is worth.")
+    expected_delivery_date: date | None = strawberry.field(
+        description="When it is expected to be delivered; null if unknown."
+    )
+    subtotal: Money | None = strawberry.field(
+        description="The lines' subtotals, before tax; null for an order without lines."
+    )
+    tax_total: Money | None = strawberry.field(
+        description="The lines' tax; null for an order without lines."
+    )
+    total: Money = strawberry.field(
+        description="What the order is worth: subtotal plus tax when it has lines."
+    )
     description: str = strawberry.field(description="What was ordered; may be empty.")
     created_at: datetime = strawberry.field(description=docs.CREATED_AT)
     row: strawberry.Private[models.PurchaseOrder]
@@ -241,6 +273,9 @@ class PurchaseOrder(ModelNode):
             number=row.number,
             status=row.status,
             issue_date=row.issue_date,
+            expected_delivery_date=row.expected_delivery_date,
+            subtotal=_money_or_none(row.subtotal, row.currency),
+            tax_total=_money_or_none(row.tax_total, row.currency),
             total=Money(amount=row.total, currency=row.currency),
             description=row.description,
             created_at=row.created_at,
@@ -250,6 +285,11 @@ class PurchaseOrder(ModelNode):
     @strawberry.field(description=docs.CLIENT)
     async def client(self, info: Info) -> ClientRef | None:
         return await load_client(info, self.row.client_id)
+
+    @strawberry.field(description="In position order; empty for an order without lines.")
+    async def lines(self, info: Info) -> list[PurchaseOrderLine]:
+        rows = await lines_of(info, models.PurchaseOrderLine, "purchase_order_id", self.row.id)
+        return [PurchaseOrderLine.from_model(row, self.row.currency) for row in rows]
 
 
 PurchaseOrderConnection = counted_connection(PurchaseOrder, "A page of purchase orders.")

@@ -2,6 +2,7 @@
 batch runs one grouped aggregate for every client of the request, so a page of 50 clients
 costs the same statements as a page of 5."""
 
+from datetime import date
 from decimal import Decimal
 
 import strawberry
@@ -9,7 +10,7 @@ from strawberry.types import Info
 
 from gql_crm import models
 from gql_crm.api import docs
-from gql_crm.api.billing.types import InvoiceKind, InvoiceStatus, PurchaseOrderStatus
+from gql_crm.api.billing.types import Invoice, InvoiceKind, InvoiceStatus, PurchaseOrderStatus
 from gql_crm.api.deals.types import DealStage, QuoteStatus
 from gql_crm.api.profile.tabs import Money, money_list
 from gql_crm.api.projects.types import ProjectStatus
@@ -74,11 +75,32 @@ class InvoiceStatusFigure:
     amounts: list[Money] = strawberry.field(description="Invoice totals, one per currency.")
 
 
+@strawberry.type(description="An OVERDUE invoice: when it was due and what is still owed.")
+class OverdueInvoice:
+    invoice: Invoice = strawberry.field(description="The invoice.")
+    due_date: date = strawberry.field(description="Its due date.")
+    days_overdue: int = strawberry.field(
+        description="Days since the due date (1 the day after it, organization's today)."
+    )
+    amount_due: Money = strawberry.field(description="Its total minus its payments.")
+
+    @classmethod
+    def of(cls, row: models.Invoice, today: date) -> "OverdueInvoice":
+        assert row.due_date is not None
+        return cls(
+            invoice=Invoice.from_model(row),
+            due_date=row.due_date,
+            days_overdue=summary.days_overdue(row, today),
+            amount_due=Money(amount=row.total - row.amount_paid, currency=row.currency),
+        )
+
+
 @strawberry.type(
     description="Amounts are invoice totals (tax included), one per currency; "
     "today is the organization's."
 )
 class InvoiceSummary:
+    client_id: strawberry.Private[int]
     kind: InvoiceKind = strawberry.field(description="Sales or purchase invoices.")
     authorized: CountAndAmounts = strawberry.field(
         description="Every issued invoice: authorized, paid or not (PENDING + OVERDUE + PAID)."
@@ -97,6 +119,20 @@ class InvoiceSummary:
         description="A partition of every invoice by state (DRAFT, PENDING, OVERDUE, PAID, "
         "CANCELED), zeros included: ready for a pie chart."
     )
+
+    @strawberry.field(
+        description="The OVERDUE invoice with the earliest due date (of equal dates, the "
+        "first created), whatever its currency; null when none is overdue."
+    )
+    async def oldest_overdue(self, info: Info) -> OverdueInvoice | None:
+        today, kind = info.context.today, self.kind
+        row = await _load(
+            info,
+            f"oldest_overdue.{kind.value}",
+            lambda org, ids: summary.oldest_overdue(org, ids, kind, today),
+            self.client_id,
+        )
+        return OverdueInvoice.of(row, today) if row else None
 
 
 @strawberry.type(description="Deals in one stage and their values.")
@@ -209,6 +245,7 @@ class ClientSummary:
         )
         state = figures.by_state
         return InvoiceSummary(
+            client_id=self.client_id,
             kind=stored_kind,
             authorized=CountAndAmounts.of(figures.authorized),
             pending=CountAndAmounts.of(state[summary.InvoiceState.PENDING]),
