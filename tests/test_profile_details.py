@@ -468,6 +468,6 @@ async def test_purchase_order_lines_and_delivery_date(org, make_org):
         "createPurchaseOrder",
     )
     assert codes(errors) == {("NOT_FOUND", ("clientId",))}
-    assert (
-        await theirs.data(f"query($id: ID!) {{ node(id: $id) {{ id }} }}", {"id": created["id"]})
-    )["node"] is None
+    assert (await theirs.data("query($id: ID!) { node(id: $id) { id } }", {"id": created["id"]}))[
+        "node"
+    ] is None
