@@ -3,13 +3,27 @@ invoice paid dates and days overdue, purchase order lines, task priorities, proj
 budgets, a client's last activity and the activity filters. Figures are computed by hand."""
 
 import asyncio
+import base64
 from datetime import datetime
 
-from gql_crm.models import Activity, Deal, Invoice, PurchaseOrder, PurchaseOrderLine, Quote, Role
+from gql_crm.models import (
+    Activity,
+    Deal,
+    Invoice,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Quote,
+    Role,
+    Task,
+    TaskPriority,
+)
 from tests.helpers import pk_of
 from tests.profile_helpers import (
     CANCEL_INVOICE,
+    CREATE_PROJECT,
     ERRORS,
+    LOG_TIME,
+    UPDATE_PROJECT,
     day,
     deal,
     errors_of,
@@ -17,6 +31,7 @@ from tests.profile_helpers import (
     new_client,
     ok,
     pay,
+    project,
     quote,
     quote_action,
 )
@@ -471,3 +486,218 @@ async def test_purchase_order_lines_and_delivery_date(org, make_org):
     assert (await theirs.data("query($id: ID!) { node(id: $id) { id } }", {"id": created["id"]}))[
         "node"
     ] is None
+
+
+TASKS_BY_PRIORITY = """
+query($id: ID!, $direction: OrderDirection, $first: Int, $after: String) {
+  client(id: $id) { tasks(orderBy: {field: PRIORITY, direction: $direction}, first: $first,
+                          after: $after) {
+    totalCount pageInfo { hasNextPage endCursor } edges { node { title priority } } } } }"""
+
+CREATE_TASK = f"""
+mutation($input: CreateTaskInput!) {{
+  createTask(input: $input) {{ task {{ id title priority }} {ERRORS} }}
+}}"""
+
+UPDATE_TASK = f"""
+mutation($id: ID!, $input: UpdateTaskInput!) {{
+  updateTask(id: $id, input: $input) {{ task {{ id priority }} {ERRORS} }}
+}}"""
+
+
+async def tasks_by_priority(org, client_id: str, direction: str, first: int) -> list[str]:
+    titles, after = [], None
+    while True:
+        variables = {"id": client_id, "direction": direction, "first": first, "after": after}
+        page = (await org.data(TASKS_BY_PRIORITY, variables))["client"]["tasks"]
+        titles += [f"{e['node']['priority']} {e['node']['title']}" for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            return titles
+        after = page["pageInfo"]["endCursor"]
+
+
+async def test_task_priority_and_ordering_by_it(org, make_org):
+    client_id = await new_client(org)
+    p = await project(org, client_id)
+    created = {}
+    for title, priority in (
+        ("a", "HIGH"),
+        ("b", None),
+        ("c", "URGENT"),
+        ("d", "LOW"),
+        ("e", "HIGH"),
+        ("f", "NORMAL"),
+    ):
+        extra = {"priority": priority} if priority else {}
+        created[title] = await ok(
+            org,
+            CREATE_TASK,
+            {"input": {"projectId": p["id"], "title": title, **extra}},
+            "createTask",
+            "task",
+        )
+    assert created["b"]["priority"] == "NORMAL"
+    # Ties (same priority) by id, in the same direction; pages of 2 walk the same order.
+    expected_desc = ["URGENT c", "HIGH e", "HIGH a", "NORMAL f", "NORMAL b", "LOW d"]
+    for first in (2, 10):
+        assert await tasks_by_priority(org, client_id, "DESC", first) == expected_desc
+        assert await tasks_by_priority(org, client_id, "ASC", first) == [
+            "LOW d",
+            "NORMAL b",
+            "NORMAL f",
+            "HIGH a",
+            "HIGH e",
+            "URGENT c",
+        ]
+    project_tasks = await org.data(
+        "query($id: ID!) { node(id: $id) { ... on Project { tasks(orderBy: {field: PRIORITY}) "
+        "{ edges { node { title } } } } } }",
+        {"id": p["id"]},
+    )
+    assert [e["node"]["title"] for e in project_tasks["node"]["tasks"]["edges"]] == list("ceafbd")
+
+    updated = await ok(
+        org,
+        UPDATE_TASK,
+        {"id": created["d"]["id"], "input": {"priority": "URGENT"}},
+        "updateTask",
+        "task",
+    )
+    assert updated["priority"] == "URGENT"
+    stored = await Task.get(id=pk_of(created["d"]["id"]))
+    assert stored.priority == TaskPriority.URGENT
+    entry = await Activity.filter(target_type="Task", target_id=stored.id, verb="updated").last()
+    assert entry.changes == {"priority": {"old": "LOW", "new": "URGENT"}}
+    reset = await ok(
+        org,
+        UPDATE_TASK,
+        {"id": created["d"]["id"], "input": {"priority": None}},
+        "updateTask",
+        "task",
+    )
+    assert reset["priority"] == "NORMAL"
+
+    body = await org.gql(
+        CREATE_TASK, {"input": {"projectId": p["id"], "title": "x", "priority": "SOON"}}
+    )
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    bad_cursor = base64.urlsafe_b64encode(b"[9,1]").decode()
+    body = await org.gql(
+        TASKS_BY_PRIORITY,
+        {"id": client_id, "direction": "DESC", "first": 2, "after": bad_cursor},
+    )
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    theirs = await make_org()
+    errors = await errors_of(
+        theirs, UPDATE_TASK, {"id": created["a"]["id"], "input": {"priority": "LOW"}}, "updateTask"
+    )
+    assert codes(errors) == {("NOT_FOUND", ("id",))}
+    assert (await Task.get(id=pk_of(created["a"]["id"]))).priority == TaskPriority.HIGH
+
+
+PROJECT_HOURS = """
+query($id: ID!) { node(id: $id) { ... on Project { hoursLogged budget { amount }
+  hourlyRate { amount currency } budgetUsed { amount currency } budgetRemaining { amount }
+  hoursByUser { user { email } hours } } } }"""
+
+
+async def log(org, project_id: str, hours: str, role: Role = Role.ADMIN) -> None:
+    await ok(
+        org,
+        LOG_TIME,
+        {"input": {"projectId": project_id, "date": day(-1), "hours": hours}},
+        "logTime",
+        "timeLog",
+        role=role,
+    )
+
+
+async def test_project_hours_budget_used_and_hours_per_user(org, make_org):
+    client_id = await new_client(org)
+    p = await project(org, client_id, budget="1000", hourlyRate="45.50", currency="USD")
+    for hours, role in (
+        ("1.25", Role.ADMIN),
+        ("7.5", Role.MEMBER),
+        ("0.75", Role.ADMIN),
+        ("3.33", Role.MANAGER),
+    ):
+        await log(org, p["id"], hours, role)
+    # 12.83 h x 45.50 = 583.765 -> 583.77; 1000 - 583.77 = 416.23
+    figures = (await org.data(PROJECT_HOURS, {"id": p["id"]}))["node"]
+    assert figures["hoursLogged"] == "12.83"
+    assert figures["hourlyRate"] == {"amount": "45.50", "currency": "USD"}
+    assert figures["budgetUsed"] == {"amount": "583.77", "currency": "USD"}
+    assert figures["budgetRemaining"] == {"amount": "416.23"}
+    assert [(e["user"]["email"].split("@")[0], e["hours"]) for e in figures["hoursByUser"]] == [
+        ("member", "7.50"),
+        ("manager", "3.33"),
+        ("admin", "2.00"),
+    ]
+
+    over = await ok(
+        org,
+        UPDATE_PROJECT,
+        {"id": p["id"], "input": {"hourlyRate": "100"}},
+        "updateProject",
+        "project",
+    )
+    assert over["id"] == p["id"]
+    figures = (await org.data(PROJECT_HOURS, {"id": p["id"]}))["node"]
+    assert figures["budgetUsed"]["amount"] == "1283.00"
+    assert figures["budgetRemaining"] == {"amount": "-283.00"}
+
+    bare = await project(org, client_id)
+    figures = (await org.data(PROJECT_HOURS, {"id": bare["id"]}))["node"]
+    assert figures == {
+        "hoursLogged": "0.00",
+        "budget": None,
+        "hourlyRate": None,
+        "budgetUsed": None,
+        "budgetRemaining": None,
+        "hoursByUser": [],
+    }
+    errors = await errors_of(
+        org,
+        UPDATE_PROJECT,
+        {"id": p["id"], "input": {"hourlyRate": "-1"}},
+        "updateProject",
+    )
+    assert codes(errors) == {("INVALID_AMOUNT", ("hourlyRate",))}
+    errors = await errors_of(
+        org,
+        CREATE_PROJECT,
+        {"input": {"clientId": client_id, "name": "P", "hourlyRate": "1.005"}},
+        "createProject",
+    )
+    assert codes(errors) == {("INVALID_AMOUNT", ("hourlyRate",))}
+    theirs = await make_org()
+    assert (await theirs.data(PROJECT_HOURS, {"id": p["id"]}))["node"] is None
+    errors = await errors_of(
+        theirs, UPDATE_PROJECT, {"id": p["id"], "input": {"hourlyRate": "1"}}, "updateProject"
+    )
+    assert codes(errors) == {("NOT_FOUND", ("id",))}
+
+
+PROJECTS_WITH_HOURS = """
+query($id: ID!, $n: Int) { client(id: $id) { projects(first: $n) { edges { node {
+  name hoursLogged budgetUsed { amount } budgetRemaining { amount }
+  hoursByUser { user { email } hours } } } } } }"""
+
+
+async def test_project_figures_do_not_grow_with_the_page(org, sql_statements):
+    client_id = await new_client(org)
+    for i in range(12):
+        p = await project(org, client_id, name=f"P{i}", budget="100", hourlyRate="10")
+        await log(org, p["id"], "1.5")
+        await log(org, p["id"], "2", Role.MEMBER)
+    counts = {}
+    for n in (2, 12):
+        sql_statements.clear()
+        edges = (await org.data(PROJECTS_WITH_HOURS, {"id": client_id, "n": n}))["client"][
+            "projects"
+        ]["edges"]
+        assert len(edges) == n
+        assert {e["node"]["hoursLogged"] for e in edges} == {"3.50"}
+        assert {e["node"]["budgetRemaining"]["amount"] for e in edges} == {"65.00"}
+        counts[n] = len(sql_statements)
+    assert counts[2] == counts[12]

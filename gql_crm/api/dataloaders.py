@@ -36,3 +36,16 @@ class Loaders:
             return [found.get(i) for i in ids]
 
         return self.get(("by_id", model), batch)
+
+    def figures(
+        self, name: Hashable, compute: Callable[[int, list[int]], Awaitable[dict[int, Any]]]
+    ) -> DataLoader:
+        """Figures by parent id from `compute(org_id, ids)`, which answers a dict for a whole
+        batch of parents (a grouped aggregate): one statement for every parent of the
+        request. `name` tells apart the loaders of different figures."""
+
+        async def batch(ids: list[int]) -> list[Any]:
+            found = await compute(self.org_id, ids)
+            return [found[i] for i in ids]
+
+        return self.get(("figures", name), batch)

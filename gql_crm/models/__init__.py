@@ -23,7 +23,14 @@ from gql_crm.models.imports import (
     ImportUndoIssue,
 )
 from gql_crm.models.persisted_queries import PersistedQuery
-from gql_crm.models.projects import Project, ProjectStatus, Task, TaskStatus, TimeLog
+from gql_crm.models.projects import (
+    Project,
+    ProjectStatus,
+    Task,
+    TaskPriority,
+    TaskStatus,
+    TimeLog,
+)
 
 __all__ = [
     "Activity",
@@ -59,6 +66,7 @@ __all__ = [
     "QuoteStatus",
     "Role",
     "Task",
+    "TaskPriority",
     "TaskStatus",
     "TimeLog",
     "User",

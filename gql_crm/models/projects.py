@@ -1,4 +1,4 @@
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 from tortoise import fields
 from tortoise.indexes import Index
@@ -20,6 +20,15 @@ class TaskStatus(StrEnum):
     DONE = "DONE"
 
 
+class TaskPriority(IntEnum):
+    """Stored as its number so that ordering by it is ordering by the column."""
+
+    LOW = 1
+    NORMAL = 2
+    HIGH = 3
+    URGENT = 4
+
+
 class Project(OrgScoped):
     client = fields.ForeignKeyField("models.Client", related_name=False)
     name = fields.CharField(max_length=200)
@@ -27,6 +36,8 @@ class Project(OrgScoped):
     start_date = fields.DateField(null=True)
     deadline = fields.DateField(null=True)
     budget = money_field(null=True)
+    # What an hour logged on it costs, in its currency: hours x rate is the budget used.
+    hourly_rate = fields.DecimalField(max_digits=18, decimal_places=2, null=True)
     currency = fields.CharField(max_length=3, default="EUR")
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -41,6 +52,7 @@ class Task(OrgScoped):
     title = fields.CharField(max_length=300)
     description = fields.TextField(default="")
     status = fields.CharEnumField(TaskStatus, max_length=16, default=TaskStatus.TODO)
+    priority = fields.IntEnumField(TaskPriority, default=TaskPriority.NORMAL)
     due_date = fields.DateField(null=True)
     assignee = fields.ForeignKeyField(
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum, StrEnum
+from enum import Enum, IntEnum, StrEnum
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -54,6 +54,9 @@ class TargetType(StrEnum):
 
 
 def json_safe(value: Any) -> Any:
+    if isinstance(value, IntEnum):
+        # Stored as a number for ordering (a task's priority); the history shows its name.
+        return value.name
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, (datetime, date)):

@@ -25,6 +25,7 @@ from gql_crm.models import (
     Quote,
     QuoteStatus,
     Task,
+    TaskPriority,
     TaskStatus,
     TimeLog,
 )
@@ -185,6 +186,7 @@ class TabOrderField(StrEnum):
     NUMBER = "number"
     ISSUE_DATE = "issue_date"
     DATE = "date"
+    PRIORITY = "priority"
 
 
 def tab_sort_keys(field: TabOrderField, descending: bool) -> list[SortKey]:
@@ -192,6 +194,9 @@ def tab_sort_keys(field: TabOrderField, descending: bool) -> list[SortKey]:
         key = datetime_key(field.value, descending)
     elif field in (TabOrderField.ISSUE_DATE, TabOrderField.DATE):
         key = date_key(field.value, descending)
+    elif field == TabOrderField.PRIORITY:
+        # A cursor's value must be a priority's number: anything else is a bad cursor.
+        key = SortKey(field.value, descending, lambda value: TaskPriority(int(value)).value)
     else:
         key = SortKey(field.value, descending)
     return [key, SortKey("id", descending, int)]

@@ -1,14 +1,16 @@
 """Projects, their tasks and the hours logged on them."""
 
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from gql_crm.models import Project, ProjectStatus, Role, Task, TaskStatus, TimeLog
+from gql_crm.models import Project, ProjectStatus, Role, Task, TaskPriority, TaskStatus, TimeLog
 from gql_crm.services import activity
 from gql_crm.services.auth import Actor
 from gql_crm.services.errors import ErrorCode
 from gql_crm.services.records import (
+    CENT,
     bounded_decimal,
     check_user,
     date_order,
@@ -22,6 +24,7 @@ from gql_crm.services.records import (
     transition,
     write_transaction,
 )
+from gql_crm.services.summary import exact_sums, summed
 from gql_crm.services.validation import (
     FieldInvalid,
     Validator,
@@ -31,8 +34,16 @@ from gql_crm.services.validation import (
     required_text,
 )
 
-PROJECT_FIELDS = ("name", "status", "start_date", "deadline", "budget", "currency")
-TASK_FIELDS = ("title", "description", "due_date", "assignee_id", "status")
+PROJECT_FIELDS = (
+    "name",
+    "status",
+    "start_date",
+    "deadline",
+    "budget",
+    "hourly_rate",
+    "currency",
+)
+TASK_FIELDS = ("title", "description", "due_date", "assignee_id", "status", "priority")
 MAX_HOURS_PER_ENTRY = 24
 
 
@@ -49,8 +60,9 @@ def _clean_project(data: dict[str, Any], current: Project | None) -> dict[str, A
     for key in ("start_date", "deadline"):
         if key in data:
             values[key] = data[key]
-    if "budget" in data:
-        values["budget"] = checks.check("budget", optional_money_amount, data["budget"])
+    for key in ("budget", "hourly_rate"):
+        if key in data:
+            values[key] = checks.check(key, optional_money_amount, data[key])
     if data.get("currency") is not None:
         values["currency"] = checks.check("currency", normalize_currency, data["currency"])
     start = values.get("start_date", current.start_date if current else None)
@@ -102,6 +114,9 @@ async def _clean_task(actor: Actor, data: dict[str, Any], current: Task | None) 
         values["status"] = (
             checks.check("status", normalize_choice, data["status"], TaskStatus) or TaskStatus.TODO
         )
+    if "priority" in data:
+        # The API hands the enum's number; null is the default.
+        values["priority"] = TaskPriority(data["priority"] or TaskPriority.NORMAL)
     if "assignee_id" in data:
         await check_user(checks, actor, data["assignee_id"], "assignee_id")
         values["assignee_id"] = data["assignee_id"]
@@ -179,3 +194,44 @@ async def log_time(actor: Actor, data: dict[str, Any]) -> TimeLog:
         )
         await record(actor, entry, "created", activity.diff({}, values))
     return entry
+
+
+async def hours_per_project(org_id: int, project_ids: list[int]) -> dict[int, Decimal]:
+    """Every hour logged on each project: one grouped, exact sum for the whole batch."""
+    sums = exact_sums(TimeLog, hours_sum="hours")
+    rows = await (
+        TimeLog.filter(organization_id=org_id, project_id__in=project_ids)
+        .annotate(**sums)
+        .group_by("project_id")
+        .values("project_id", *sums)
+    )
+    found = {row["project_id"]: summed(row, "hours_sum") for row in rows}
+    return {project_id: found.get(project_id, Decimal("0.00")) for project_id in project_ids}
+
+
+async def hours_per_user(
+    org_id: int, project_ids: list[int]
+) -> dict[int, list[tuple[int | None, Decimal]]]:
+    """Each project's hours by the user who logged them (None: a user since deleted), most
+    hours first, then by user id: one grouped query for the whole batch."""
+    sums = exact_sums(TimeLog, hours_sum="hours")
+    rows = await (
+        TimeLog.filter(organization_id=org_id, project_id__in=project_ids)
+        .annotate(**sums)
+        .group_by("project_id", "user_id")
+        .values("project_id", "user_id", *sums)
+    )
+    result: dict[int, list[tuple[int | None, Decimal]]] = {pid: [] for pid in project_ids}
+    for row in rows:
+        result[row["project_id"]].append((row["user_id"], summed(row, "hours_sum")))
+    for entries in result.values():
+        entries.sort(key=lambda entry: (-entry[1], entry[0] is None, entry[0] or 0))
+    return result
+
+
+def budget_used(hours: Decimal, hourly_rate: Decimal | None) -> Decimal | None:
+    """What the hours logged cost at the project's rate, half-up to the cent; None without a
+    rate."""
+    if hourly_rate is None:
+        return None
+    return (hours * hourly_rate).quantize(CENT, rounding=ROUND_HALF_UP)

@@ -176,13 +176,7 @@ class QuoteSummary:
 
 def _load(info: Info, name: str, compute, client_id: int):
     """The figures of `client_id`, computed with every other client of the request at once."""
-    org_id = info.context.org_id
-
-    async def batch(client_ids: list[int]) -> list:
-        found = await compute(org_id, client_ids)
-        return [found[client_id] for client_id in client_ids]
-
-    return info.context.loaders.get(("summary", name), batch).load(client_id)
+    return info.context.loaders.figures(("summary", name), compute).load(client_id)
 
 
 @strawberry.type(description="The profile's cards, computed by the database.")

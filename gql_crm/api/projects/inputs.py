@@ -4,7 +4,7 @@ from decimal import Decimal
 import strawberry
 from strawberry import relay
 
-from gql_crm.api.projects.types import Day, ProjectStatus, TaskStatus
+from gql_crm.api.projects.types import Day, ProjectStatus, TaskPriority, TaskStatus
 
 
 @strawberry.input(description="A new project.")
@@ -18,6 +18,10 @@ class CreateProjectInput:
     deadline: date | None = strawberry.field(default=None, description="Not before startDate.")
     budget: Decimal | None = strawberry.field(
         default=None, description="What it may cost: 0 or more, two decimals."
+    )
+    hourly_rate: Decimal | None = strawberry.field(
+        default=None,
+        description="What an hour logged on it costs: 0 or more, two decimals, in its currency.",
     )
     currency: str | None = strawberry.field(
         default=None, description="ISO 4217; the organization's currency if omitted."
@@ -41,6 +45,9 @@ class UpdateProjectInput:
     budget: Decimal | None = strawberry.field(
         default=strawberry.UNSET, description="0 or more, two decimals."
     )
+    hourly_rate: Decimal | None = strawberry.field(
+        default=strawberry.UNSET, description="0 or more, two decimals; null: none."
+    )
     currency: str | None = strawberry.field(
         default=strawberry.UNSET, description="ISO 4217, of the budget."
     )
@@ -53,6 +60,9 @@ class CreateTaskInput:
     description: str | None = strawberry.field(default=None, description="Details.")
     due_date: date | None = strawberry.field(default=None, description="When it is due.")
     status: TaskStatus = strawberry.field(default=TaskStatus.TODO, description="Where it starts.")
+    priority: TaskPriority = strawberry.field(
+        default=TaskPriority.NORMAL, description="How pressing it is."
+    )
     assignee_id: relay.GlobalID | None = strawberry.field(
         default=None, description="A User's global ID."
     )
@@ -69,6 +79,9 @@ class UpdateTaskInput:
     )
     assignee_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET, description="A User's global ID; null unassigns it."
+    )
+    priority: TaskPriority | None = strawberry.field(
+        default=strawberry.UNSET, description="How pressing it is; null: NORMAL."
     )
 
 

@@ -18,7 +18,7 @@ from gql_crm.api.profile.tabs import (
     tab_order,
 )
 from gql_crm.api.relay import ModelNode, OrderDirection, counted_connection
-from gql_crm.services import profile, summary
+from gql_crm.services import profile, projects, summary
 
 if TYPE_CHECKING:
     from gql_crm.api.clients.types import Client
@@ -44,6 +44,15 @@ TaskStatus = docs.described(
         "TODO": "Not started.",
         "IN_PROGRESS": "Being worked on.",
         "DONE": "Finished.",
+    },
+)
+TaskPriority = docs.described(
+    strawberry.enum(models.TaskPriority, description="How pressing a task is."),
+    {
+        "LOW": "Can wait.",
+        "NORMAL": "The default.",
+        "HIGH": "Before the NORMAL ones.",
+        "URGENT": "Before everything else.",
     },
 )
 TaskDue = docs.described(
@@ -96,6 +105,9 @@ class TaskOrderField(Enum):
     CREATED_AT = strawberry.enum_value("CREATED_AT", description="When it was created.")
     UPDATED_AT = strawberry.enum_value("UPDATED_AT", description="When it last changed.")
     TITLE = strawberry.enum_value("TITLE", description="Its title.")
+    PRIORITY = strawberry.enum_value(
+        "PRIORITY", description="Its priority: DESC gives URGENT, HIGH, NORMAL, then LOW."
+    )
 
 
 @strawberry.input(
@@ -161,6 +173,7 @@ class Task(ModelNode):
     title: str = strawberry.field(description="What is to be done.")
     description: str = strawberry.field(description="Details; empty when none were given.")
     status: TaskStatus = strawberry.field(description="Where the task stands.")
+    priority: TaskPriority = strawberry.field(description="How pressing it is; NORMAL unless set.")
     due_date: date | None = strawberry.field(description="When it is due; null: undated.")
     created_at: datetime = strawberry.field(description=docs.CREATED_AT)
     updated_at: datetime = strawberry.field(description=docs.UPDATED_AT)
@@ -173,6 +186,7 @@ class Task(ModelNode):
             title=row.title,
             description=row.description,
             status=row.status,
+            priority=row.priority,
             due_date=row.due_date,
             created_at=row.created_at,
             updated_at=row.updated_at,
@@ -214,6 +228,17 @@ def task_filters(status: list[TaskStatus] | None, due: TaskDue | None) -> profil
     )
 
 
+@strawberry.type(description="Hours one user logged on a project.")
+class UserHours:
+    user: User | None = strawberry.field(description="Who logged them; null once deleted.")
+    hours: Decimal = strawberry.field(description="Their sum, exact.")
+
+
+def _project_figure(info: Info, compute, project_id: int):
+    """A figure of `project_id`, computed with every other project of the request at once."""
+    return info.context.loaders.figures(("project", compute.__name__), compute).load(project_id)
+
+
 @strawberry.type(description="Work done for a client, with its tasks and the hours logged.")
 class Project(ModelNode):
     _model = models.Project
@@ -224,6 +249,9 @@ class Project(ModelNode):
     start_date: date | None = strawberry.field(description="When it starts; null if unknown.")
     deadline: date | None = strawberry.field(description="When it is due; null if none.")
     budget: Money | None = strawberry.field(description="What it may cost; null if not set.")
+    hourly_rate: Money | None = strawberry.field(
+        description="What an hour logged on it costs, in its currency; null if not set."
+    )
     created_at: datetime = strawberry.field(description=docs.CREATED_AT)
     updated_at: datetime = strawberry.field(description=docs.UPDATED_AT)
     row: strawberry.Private[models.Project]
@@ -239,6 +267,9 @@ class Project(ModelNode):
             budget=Money(amount=row.budget, currency=row.currency)
             if row.budget is not None
             else None,
+            hourly_rate=Money(amount=row.hourly_rate, currency=row.currency)
+            if row.hourly_rate is not None
+            else None,
             created_at=row.created_at,
             updated_at=row.updated_at,
             row=row,
@@ -247,6 +278,42 @@ class Project(ModelNode):
     @strawberry.field(description=docs.CLIENT)
     async def client(self, info: Info) -> ClientRef | None:
         return await load_client(info, self.row.client_id)
+
+    @strawberry.field(description="Every hour logged on the project, by anyone.")
+    async def hours_logged(self, info: Info) -> Decimal:
+        return await _project_figure(info, projects.hours_per_project, self.row.id)
+
+    @strawberry.field(
+        description="hoursLogged times hourlyRate, rounded half-up to the cent, in the project's "
+        "currency; null without an hourly rate."
+    )
+    async def budget_used(self, info: Info) -> Money | None:
+        used = projects.budget_used(await self.hours_logged(info), self.row.hourly_rate)
+        return None if used is None else Money(amount=used, currency=self.row.currency)
+
+    @strawberry.field(
+        description="budget minus budgetUsed, negative when over budget; null without a "
+        "budget or an hourly rate."
+    )
+    async def budget_remaining(self, info: Info) -> Money | None:
+        used = await self.budget_used(info)
+        if used is None or self.row.budget is None:
+            return None
+        return Money(amount=self.row.budget - used.amount, currency=self.row.currency)
+
+    @strawberry.field(
+        description="The hours logged on the project by each user, most hours first (then by "
+        "user); a user since deleted reads as a null user."
+    )
+    async def hours_by_user(self, info: Info) -> list[UserHours]:
+        entries = await _project_figure(info, projects.hours_per_user, self.row.id)
+        users = await info.context.loaders.by_id(models.User).load_many(
+            [user_id or 0 for user_id, _ in entries]
+        )
+        return [
+            UserHours(user=User.from_model(user) if user else None, hours=hours)
+            for user, (_, hours) in zip(users, entries, strict=True)
+        ]
 
     @strawberry.field(description="The project's tasks, newest first unless orderBy says.")
     async def tasks(
