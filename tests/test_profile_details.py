@@ -4,8 +4,9 @@ budgets, a client's last activity and the activity filters. Figures are computed
 
 import asyncio
 import base64
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from gql_crm.app import GraphQLApp
 from gql_crm.models import (
     Activity,
     Deal,
@@ -701,3 +702,165 @@ async def test_project_figures_do_not_grow_with_the_page(org, sql_statements):
         assert {e["node"]["budgetRemaining"]["amount"] for e in edges} == {"65.00"}
         counts[n] = len(sql_statements)
     assert counts[2] == counts[12]
+
+
+LAST_ACTIVITY = """
+query($n: Int) { clients(first: $n, orderBy: [{field: NAME, direction: ASC}]) {
+  edges { node { name lastActivityAt } } } }"""
+
+
+async def test_last_activity_at(org, make_org, app):
+    first_id = await new_client(org, name="A")
+    second_id = await new_client(org, name="B")
+    created = await Activity.filter(client_id=pk_of(first_id)).order_by("-created_at").first()
+    node = (await org.data(LAST_ACTIVITY_OF, {"id": first_id}))["client"]
+    assert datetime.fromisoformat(node["lastActivityAt"]) == created.created_at
+    # A change to one of its records moves it.
+    await project(org, first_id)
+    newest = await Activity.filter(client_id=pk_of(first_id)).order_by("-created_at").first()
+    assert newest.target_type == "Project" and newest.created_at > created.created_at
+    node = (await org.data(LAST_ACTIVITY_OF, {"id": first_id}))["client"]
+    assert datetime.fromisoformat(node["lastActivityAt"]) == newest.created_at
+    await Activity.filter(client_id=pk_of(second_id)).delete()
+    assert (await org.data(LAST_ACTIVITY_OF, {"id": second_id}))["client"] == {
+        "lastActivityAt": None
+    }
+    theirs = await make_org()
+    assert (await theirs.data(LAST_ACTIVITY_OF, {"id": first_id}))["client"] is None
+
+    # The planned path does not cover the field: the executor answers it.
+    planner = next(
+        route.endpoint.planner for route in app.routes if isinstance(route.endpoint, GraphQLApp)
+    )
+    before = planner.counts["executor"]
+    listed = (await org.data(LAST_ACTIVITY, {"n": 5}))["clients"]["edges"]
+    assert planner.counts["executor"] == before + 1
+    assert [e["node"]["name"] for e in listed] == ["A", "B"]
+    assert datetime.fromisoformat(listed[0]["node"]["lastActivityAt"]) == newest.created_at
+    assert listed[1]["node"]["lastActivityAt"] is None
+
+
+LAST_ACTIVITY_OF = "query($id: ID!) { client(id: $id) { lastActivityAt } }"
+
+
+async def test_last_activity_statements_do_not_grow_with_the_page(org, sql_statements):
+    for i in range(30):
+        client_id = await new_client(org, name=f"C{i:02}")
+        if i % 3 == 0:
+            await project(org, client_id)
+    counts = {}
+    for n in (3, 30):
+        sql_statements.clear()
+        edges = (await org.data(LAST_ACTIVITY, {"n": n}))["clients"]["edges"]
+        assert len(edges) == n and all(e["node"]["lastActivityAt"] for e in edges)
+        counts[n] = len(sql_statements)
+    assert counts[3] == counts[30]
+
+
+ACTIVITY_FILTERED = """
+query($id: ID!, $types: [ActivityTargetType!], $verbs: [ActivityVerb!], $actor: ID,
+      $since: Date, $until: Date, $first: Int, $after: String) {
+  client(id: $id) { activity(targetType: $types, verb: $verbs, actorId: $actor, since: $since,
+                             until: $until, first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { node { verb targetType actor { email } } } } } }"""
+
+
+async def activity_of(org, client_id: str, **variables) -> dict:
+    data = await org.data(ACTIVITY_FILTERED, {"id": client_id, **variables})
+    found = data["client"]["activity"]
+    return {
+        "count": found["totalCount"],
+        "entries": [
+            (e["node"]["verb"], e["node"]["targetType"], (e["node"]["actor"] or {}).get("email"))
+            for e in found["edges"]
+        ],
+    }
+
+
+async def test_activity_filters(org, make_org):
+    client_id = await new_client(org)
+    member = await user_id(org, Role.MEMBER)
+    p = await project(org, client_id)  # by the admin
+    created_deal = await ok(
+        org,
+        CREATE_DEAL,
+        {"input": {"clientId": client_id, "title": "D", "value": "1"}},
+        "createDeal",
+        "deal",
+        role=Role.MEMBER,
+    )
+    await ok(
+        org,
+        UPDATE_DEAL,
+        {"id": created_deal["id"], "input": {"probability": 10}},
+        "updateDeal",
+        "deal",
+        role=Role.MEMBER,
+    )
+    await ok(
+        org, UPDATE_PROJECT, {"id": p["id"], "input": {"name": "Otro"}}, "updateProject", "project"
+    )
+    # Back-date the client's creation entry by ten days, where the organization works.
+    creation = await Activity.get(client_id=pk_of(client_id), target_type="Client")
+    await Activity.filter(id=creation.id).update(
+        created_at=creation.created_at - timedelta(days=10)
+    )
+
+    admin, mem = "admin@", "member@"
+    result = await activity_of(org, client_id)
+    assert result["count"] == 5
+    result = await activity_of(org, client_id, types=["DEAL"])
+    assert [(v, t) for v, t, _ in result["entries"]] == [("UPDATED", "DEAL"), ("CREATED", "DEAL")]
+    assert result["count"] == 2
+    result = await activity_of(org, client_id, verbs=["UPDATED"], types=["DEAL", "PROJECT"])
+    assert [(v, t) for v, t, _ in result["entries"]] == [
+        ("UPDATED", "PROJECT"),
+        ("UPDATED", "DEAL"),
+    ]
+    result = await activity_of(org, client_id, actor=member)
+    assert result["count"] == 2 and {e[2].split("@")[0] + "@" for e in result["entries"]} == {mem}
+    result = await activity_of(org, client_id, actor=member, verbs=["CREATED"], first=1)
+    assert result == {"count": 1, "entries": [("CREATED", "DEAL", result["entries"][0][2])]}
+
+    # Days are the organization's: today's entries, then the back-dated creation alone.
+    result = await activity_of(org, client_id, since=day(0), until=day(0))
+    assert result["count"] == 4
+    result = await activity_of(org, client_id, until=day(-1))
+    assert result["entries"] == [("CREATED", "CLIENT", result["entries"][0][2])]
+    assert result["entries"][0][2].startswith(admin)
+    result = await activity_of(org, client_id, since=day(-10), until=day(-10))
+    assert result["count"] == 1
+    assert (await activity_of(org, client_id, since=day(-9), until=day(-1)))["count"] == 0
+    assert (await activity_of(org, client_id, since=day(1)))["count"] == 0
+    assert (await activity_of(org, client_id, since=day(0), until=day(-1)))["count"] == 0
+    assert (await activity_of(org, client_id, since="0001-01-01", until="9999-12-31"))["count"] == 5
+
+    # Pages walk the filtered entries only.
+    first = await org.data(
+        ACTIVITY_FILTERED, {"id": client_id, "types": ["DEAL", "PROJECT"], "first": 3}
+    )
+    page = first["client"]["activity"]
+    assert page["totalCount"] == 4 and page["pageInfo"]["hasNextPage"]
+    rest = await org.data(
+        ACTIVITY_FILTERED,
+        {
+            "id": client_id,
+            "types": ["DEAL", "PROJECT"],
+            "first": 3,
+            "after": page["pageInfo"]["endCursor"],
+        },
+    )
+    assert [e["node"]["targetType"] for e in rest["client"]["activity"]["edges"]] == ["PROJECT"]
+
+    # Another organization's user and an ID of another type match nothing.
+    theirs = await make_org()
+    for actor in (await user_id(theirs), client_id):
+        assert await activity_of(org, client_id, actor=actor) == {"count": 0, "entries": []}
+    body = await org.gql(ACTIVITY_FILTERED, {"id": client_id, "actor": "abc"})
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    body = await org.gql(ACTIVITY_FILTERED, {"id": client_id, "verbs": ["EATEN"]})
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    body = await org.gql(ACTIVITY_FILTERED, {"id": client_id, "since": "2026-02-30"})
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert (await theirs.data(ACTIVITY_FILTERED, {"id": client_id}))["client"] is None

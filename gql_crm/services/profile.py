@@ -2,11 +2,11 @@
 API pages them with keyset cursors and counts them with one grouped query per page."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from tortoise.expressions import Q
-from tortoise.functions import Count
+from tortoise.functions import Count, Max
 from tortoise.queryset import QuerySet
 
 from gql_crm.models import (
@@ -57,6 +57,12 @@ class TabFilter:
     purchase_order_statuses: tuple[PurchaseOrderStatus, ...] | None = None
     deal_stages: tuple[DealStage, ...] | None = None
     quote_states: tuple[QuoteState, ...] | None = None
+    activity_target_types: tuple[str, ...] | None = None
+    activity_verbs: tuple[str, ...] | None = None
+    # 0 (no user) for an actor ID that names no user of the organization: nothing matches.
+    activity_actor_id: int | None = None
+    activity_from: datetime | None = None
+    activity_before: datetime | None = None
 
 
 def _any(conditions: list[Q]) -> Q:
@@ -153,6 +159,16 @@ def tab_queryset(
         qs = rows(TimeLog)
     else:
         qs = rows(Activity)
+        if f.activity_target_types is not None:
+            qs = qs.filter(target_type__in=list(f.activity_target_types))
+        if f.activity_verbs is not None:
+            qs = qs.filter(verb__in=list(f.activity_verbs))
+        if f.activity_actor_id is not None:
+            qs = qs.filter(actor_id=f.activity_actor_id)
+        if f.activity_from is not None:
+            qs = qs.filter(created_at__gte=f.activity_from)
+        if f.activity_before is not None:
+            qs = qs.filter(created_at__lt=f.activity_before)
     return qs
 
 
@@ -200,3 +216,17 @@ def tab_sort_keys(field: TabOrderField, descending: bool) -> list[SortKey]:
     else:
         key = SortKey(field.value, descending)
     return [key, SortKey("id", descending, int)]
+
+
+async def last_activity(org_id: int, client_ids: list[int]) -> dict[int, datetime | None]:
+    """When each client or one of its records last changed (its newest activity entry): one
+    grouped statement for a whole page of clients, served by the (client_id, created_at)
+    index."""
+    rows = await (
+        of_clients(Activity, org_id, client_ids)
+        .annotate(last=Max("created_at"))
+        .group_by("client_id")
+        .values("client_id", "last")
+    )
+    found = {row["client_id"]: row["last"] for row in rows}
+    return {client_id: found.get(client_id) for client_id in client_ids}

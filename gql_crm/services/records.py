@@ -4,7 +4,7 @@ with their activity entry."""
 
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -29,13 +29,29 @@ ModelT = TypeVar("ModelT", bound=Model)
 CENT = Decimal("0.01")
 
 
+def zone_of(organization: Organization) -> ZoneInfo:
+    try:
+        return ZoneInfo(organization.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
 def today(organization: Organization) -> date:
     """The current date where the organization works: "overdue" flips at its midnight."""
-    try:
-        zone = ZoneInfo(organization.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return datetime.now(zone).date()
+    return datetime.now(zone_of(organization)).date()
+
+
+def day_bounds(
+    organization: Organization, first: date | None, last: date | None
+) -> tuple[datetime | None, datetime | None]:
+    """The instants [start, end) spanning the days `first` to `last` (both included) where
+    the organization works; a missing side stays unbounded."""
+    zone = zone_of(organization)
+    start = datetime.combine(first, time(), zone) if first is not None else None
+    end = None
+    if last is not None and last < date.max:
+        end = datetime.combine(last + timedelta(days=1), time(), zone)
+    return start, end
 
 
 def money(value: Any) -> Decimal:

@@ -12,6 +12,7 @@ from gql_crm.api.files.types import ClientPhoto, client_photo
 from gql_crm.api.profile import client_tabs
 from gql_crm.api.profile.summary import ClientSummary
 from gql_crm.api.relay import ModelNode, counted_connection
+from gql_crm.services import profile
 
 ClientStatus = docs.described(
     strawberry.enum(models.ClientStatus, description="Archived clients leave the list."),
@@ -157,6 +158,14 @@ class Client(ModelNode):
             category_id=row.category_id,
             company_id=row.company_id,
         )
+
+    @strawberry.field(
+        description="When the client or one of its records last changed: its newest activity "
+        "entry; null when it has none."
+    )
+    async def last_activity_at(self, info: Info) -> datetime | None:
+        loader = info.context.loaders.figures("last_activity", profile.last_activity)
+        return await loader.load(self.id)
 
     @strawberry.field(description="null when the client has no category.")
     async def category(self, info: Info) -> ClientCategory | None:

@@ -1,9 +1,18 @@
 """The tabs of a client's profile, as resolvers of Client's connection fields."""
 
+from datetime import date
+
+from strawberry import relay
 from strawberry.types import Info
 
 from gql_crm.api import docs
-from gql_crm.api.activity.types import Activity, ActivityConnection, ActivityOrder
+from gql_crm.api.activity.types import (
+    Activity,
+    ActivityConnection,
+    ActivityOrder,
+    ActivityTargetType,
+    ActivityVerb,
+)
 from gql_crm.api.billing.types import (
     Invoice,
     InvoiceConnection,
@@ -43,10 +52,12 @@ from gql_crm.api.projects.types import (
     TaskStatuses,
     task_filters,
 )
+from gql_crm.api.relay import decode_id
 from gql_crm.models import DealStage as StoredDealStage
 from gql_crm.models import ProjectStatus as StoredProjectStatus
 from gql_crm.models import PurchaseOrderStatus as StoredPurchaseOrderStatus
 from gql_crm.services.profile import Tab, TabFilter
+from gql_crm.services.records import day_bounds
 
 ProjectStatuses = docs.argument(
     list[ProjectStatus] | None, "Only projects in one of these statuses."
@@ -70,6 +81,21 @@ DealStages = docs.argument(list[DealStage] | None, "Only deals in one of these s
 DealOrderArgument = docs.argument(DealOrder | None, docs.NEWEST_FIRST)
 FileOrderArgument = docs.argument(FileOrder | None, docs.NEWEST_FIRST)
 ActivityOrderArgument = docs.argument(ActivityOrder | None, docs.NEWEST_FIRST)
+ActivityTargetTypes = docs.argument(
+    list[ActivityTargetType] | None, "Only entries about records of these types."
+)
+ActivityVerbs = docs.argument(list[ActivityVerb] | None, "Only entries of these verbs.")
+ActivityActor = docs.argument(
+    relay.GlobalID | None,
+    "Only entries by this User (global ID); an ID that names no user of your organization "
+    "matches nothing.",
+)
+ActivitySince = docs.argument(
+    date | None, "Only entries from this day on (included), in the organization's time zone."
+)
+ActivityUntil = docs.argument(
+    date | None, "Only entries up to this day (included), in the organization's time zone."
+)
 
 
 def issue_date_order(order_by) -> tuple:
@@ -259,9 +285,25 @@ async def client_files(
     )
 
 
+def activity_filters(info: Info, target_type, verb, actor_id, since, until) -> TabFilter:
+    start, end = day_bounds(info.context.actor.organization, since, until)
+    return TabFilter(
+        activity_target_types=enum_values(target_type, str),
+        activity_verbs=enum_values(verb, str),
+        activity_actor_id=None if actor_id is None else decode_id(actor_id, "User") or 0,
+        activity_from=start,
+        activity_before=end,
+    )
+
+
 async def client_activity(
     root,
     info: Info,
+    target_type: ActivityTargetTypes = None,
+    verb: ActivityVerbs = None,
+    actor_id: ActivityActor = None,
+    since: ActivitySince = None,
+    until: ActivityUntil = None,
     order_by: ActivityOrderArgument = None,
     first: First = None,
     after: After = None,
@@ -274,7 +316,7 @@ async def client_activity(
         Activity.from_model,
         Tab.ACTIVITY,
         root.id,
-        TabFilter(),
+        activity_filters(info, target_type, verb, actor_id, since, until),
         tab_order(order_by),
         first,
         after,
