@@ -15,6 +15,7 @@ from gql_crm.models import (
     PurchaseOrderStatus,
     Quote,
     Role,
+    TaskPriority,
     TaskStatus,
 )
 from gql_crm.services import auth, billing, categories, clients, deals, projects
@@ -261,6 +262,16 @@ def _lines(rng: random.Random, count: int) -> list[dict]:
     ]
 
 
+DEMO_PROBABILITIES = {
+    DealStage.LEAD: 10,
+    DealStage.QUALIFIED: 25,
+    DealStage.PROPOSAL: 50,
+    DealStage.NEGOTIATION: 75,
+    DealStage.WON: 100,
+    DealStage.LOST: 0,
+}
+
+
 async def _seed_profile(
     actor: auth.Actor, client_id: int, rng: random.Random, numbers, full: bool
 ) -> None:
@@ -281,6 +292,7 @@ async def _seed_profile(
                 "start_date": day(-60),
                 "deadline": day(rng.randrange(10, 90)),
                 "budget": Decimal(rng.randrange(20, 200) * 100),
+                "hourly_rate": Decimal("45.00"),
             },
         )
         project_ids.append(created.id)
@@ -302,6 +314,7 @@ async def _seed_profile(
             {
                 "title": TASK_TITLES[n % len(TASK_TITLES)],
                 "due_date": None if offset is None else day(offset),
+                "priority": list(TaskPriority)[n % len(TaskPriority)],
             },
         )
         if n == 5:
@@ -351,14 +364,19 @@ async def _seed_profile(
         PurchaseOrderStatus.CLOSED,
         PurchaseOrderStatus.CANCELED,
     ][: 3 if full else 1]:
+        issued = day(-rng.randrange(1, 90))
+        price, service = Decimal(rng.randrange(50, 5000)), rng.choice(SERVICES)[0]
         order = await billing.create_purchase_order(
             actor,
             {
                 "client_id": client_id,
                 "number": f"PC-2026-{next(numbers):04}",
-                "issue_date": day(-rng.randrange(1, 90)),
-                "total": Decimal(rng.randrange(50, 5000)),
-                "description": rng.choice(SERVICES)[0],
+                "issue_date": issued,
+                "expected_delivery_date": issued + timedelta(days=30),
+                "lines": [
+                    {"description": service, "quantity": 1, "unit_price": price, "tax_rate": 21}
+                ],
+                "description": service,
             },
         )
         if status != PurchaseOrderStatus.OPEN:
@@ -374,6 +392,8 @@ async def _seed_profile(
                 "value": Decimal(rng.randrange(10, 300) * 50),
                 "stage": stage,
                 "expected_close_date": day(rng.randrange(-30, 90)),
+                "probability": DEMO_PROBABILITIES[stage],
+                "owner_id": actor.user_id,
             },
         )
         deal_ids.append(deal.id)
