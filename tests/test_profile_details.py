@@ -35,6 +35,7 @@ from tests.profile_helpers import (
     project,
     quote,
     quote_action,
+    task,
 )
 
 USERS = "{ users { id email role } }"
@@ -743,16 +744,33 @@ async def test_last_activity_at(org, make_org, app):
 LAST_ACTIVITY_OF = "query($id: ID!) { client(id: $id) { lastActivityAt } }"
 
 
-async def test_last_activity_statements_do_not_grow_with_the_page(org, sql_statements):
+LIST_WITH_DETAILS = """
+query($n: Int) { clients(first: $n, orderBy: [{field: NAME, direction: ASC}]) {
+  edges { node { name lastActivityAt summary {
+    invoices(kind: SALE) { oldestOverdue { daysOverdue invoice { number } } }
+    deals { weightedOpen { amount } } }
+    tasks(orderBy: {field: PRIORITY}, first: 2) { edges { node { priority } } }
+    activity(verb: [CREATED], first: 2) { totalCount }
+  } } } }"""
+
+
+async def test_details_statements_do_not_grow_with_the_page(org, sql_statements):
     for i in range(30):
         client_id = await new_client(org, name=f"C{i:02}")
         if i % 3 == 0:
-            await project(org, client_id)
+            p = await project(org, client_id)
+            await task(org, p["id"], priority="HIGH")
+            await invoice(org, client_id, authorize=True, dueDate=day(-2))
+            await deal(org, client_id, probability=50)
     counts = {}
     for n in (3, 30):
         sql_statements.clear()
-        edges = (await org.data(LAST_ACTIVITY, {"n": n}))["clients"]["edges"]
+        edges = (await org.data(LIST_WITH_DETAILS, {"n": n}))["clients"]["edges"]
         assert len(edges) == n and all(e["node"]["lastActivityAt"] for e in edges)
+        first = edges[0]["node"]
+        assert first["summary"]["invoices"]["oldestOverdue"]["daysOverdue"] == 2
+        assert first["summary"]["deals"]["weightedOpen"] == [{"amount": "500.00"}]
+        assert first["tasks"]["edges"] == [{"node": {"priority": "HIGH"}}]
         counts[n] = len(sql_statements)
     assert counts[3] == counts[30]
 
