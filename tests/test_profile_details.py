@@ -672,6 +672,15 @@ async def test_project_hours_budget_used_and_hours_per_user(org, make_org):
         "createProject",
     )
     assert codes(errors) == {("INVALID_AMOUNT", ("hourlyRate",))}
+    # The projects card adds up every project of the client, per user.
+    await log(org, bare["id"], "4", Role.MANAGER)
+    await log(org, (await project(org, await new_client(org)))["id"], "9")  # another client
+    card = await org.data(PROJECTS_CARD, {"id": client_id})
+    projects_card = card["client"]["summary"]["projects"]
+    assert projects_card["hoursLogged"] == "16.83"
+    assert [
+        (e["user"]["email"].split("@")[0], e["hours"]) for e in projects_card["hoursByUser"]
+    ] == [("member", "7.50"), ("manager", "7.33"), ("admin", "2.00")]
     theirs = await make_org()
     assert (await theirs.data(PROJECT_HOURS, {"id": p["id"]}))["node"] is None
     errors = await errors_of(
@@ -679,6 +688,10 @@ async def test_project_hours_budget_used_and_hours_per_user(org, make_org):
     )
     assert codes(errors) == {("NOT_FOUND", ("id",))}
 
+
+PROJECTS_CARD = """
+query($id: ID!) { client(id: $id) { summary { projects { hoursLogged
+  hoursByUser { user { email } hours } } } } }"""
 
 PROJECTS_WITH_HOURS = """
 query($id: ID!, $n: Int) { client(id: $id) { projects(first: $n) { edges { node {
@@ -747,6 +760,7 @@ LAST_ACTIVITY_OF = "query($id: ID!) { client(id: $id) { lastActivityAt } }"
 LIST_WITH_DETAILS = """
 query($n: Int) { clients(first: $n, orderBy: [{field: NAME, direction: ASC}]) {
   edges { node { name lastActivityAt summary {
+    projects { hoursByUser { hours } }
     invoices(kind: SALE) { oldestOverdue { daysOverdue invoice { number } } }
     deals { weightedOpen { amount } } }
     tasks(orderBy: {field: PRIORITY}, first: 2) { edges { node { priority } } }

@@ -3,6 +3,7 @@
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from gql_crm.models import Project, ProjectStatus, Role, Task, TaskPriority, TaskStatus, TimeLog
@@ -15,6 +16,7 @@ from gql_crm.services.records import (
     check_user,
     date_order,
     lock_row,
+    of_clients,
     optional_money_amount,
     record,
     require_client,
@@ -209,24 +211,33 @@ async def hours_per_project(org_id: int, project_ids: list[int]) -> dict[int, De
     return {project_id: found.get(project_id, Decimal("0.00")) for project_id in project_ids}
 
 
+async def _hours_by_user(
+    logs: QuerySet, parent: str, parent_ids: list[int]
+) -> dict[int, list[tuple[int | None, Decimal]]]:
+    sums = exact_sums(TimeLog, hours_sum="hours")
+    rows = await logs.annotate(**sums).group_by(parent, "user_id").values(parent, "user_id", *sums)
+    result: dict[int, list[tuple[int | None, Decimal]]] = {pid: [] for pid in parent_ids}
+    for row in rows:
+        result[row[parent]].append((row["user_id"], summed(row, "hours_sum")))
+    for entries in result.values():
+        entries.sort(key=lambda entry: (-entry[1], entry[0] is None, entry[0] or 0))
+    return result
+
+
 async def hours_per_user(
     org_id: int, project_ids: list[int]
 ) -> dict[int, list[tuple[int | None, Decimal]]]:
     """Each project's hours by the user who logged them (None: a user since deleted), most
     hours first, then by user id: one grouped query for the whole batch."""
-    sums = exact_sums(TimeLog, hours_sum="hours")
-    rows = await (
-        TimeLog.filter(organization_id=org_id, project_id__in=project_ids)
-        .annotate(**sums)
-        .group_by("project_id", "user_id")
-        .values("project_id", "user_id", *sums)
-    )
-    result: dict[int, list[tuple[int | None, Decimal]]] = {pid: [] for pid in project_ids}
-    for row in rows:
-        result[row["project_id"]].append((row["user_id"], summed(row, "hours_sum")))
-    for entries in result.values():
-        entries.sort(key=lambda entry: (-entry[1], entry[0] is None, entry[0] or 0))
-    return result
+    logs = TimeLog.filter(organization_id=org_id, project_id__in=project_ids)
+    return await _hours_by_user(logs, "project_id", project_ids)
+
+
+async def client_hours_per_user(
+    org_id: int, client_ids: list[int]
+) -> dict[int, list[tuple[int | None, Decimal]]]:
+    """Like `hours_per_user`, over every project of each client."""
+    return await _hours_by_user(of_clients(TimeLog, org_id, client_ids), "client_id", client_ids)
 
 
 def budget_used(hours: Decimal, hourly_rate: Decimal | None) -> Decimal | None:

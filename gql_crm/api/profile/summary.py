@@ -13,8 +13,8 @@ from gql_crm.api import docs
 from gql_crm.api.billing.types import Invoice, InvoiceKind, InvoiceStatus, PurchaseOrderStatus
 from gql_crm.api.deals.types import DealStage, QuoteStatus
 from gql_crm.api.profile.tabs import Money, money_list
-from gql_crm.api.projects.types import ProjectStatus
-from gql_crm.services import summary
+from gql_crm.api.projects.types import ProjectStatus, UserHours
+from gql_crm.services import projects, summary
 
 
 @strawberry.type(description="A number of records and their amounts, one per currency.")
@@ -35,11 +35,20 @@ class ProjectStatusFigure:
 
 @strawberry.type(description="The projects card.")
 class ProjectSummary:
+    client_id: strawberry.Private[int]
     count: int = strawberry.field(description="Projects of every status.")
     by_status: list[ProjectStatusFigure] = strawberry.field(
         description="One entry per status, zeros included, in the enum's order."
     )
     hours_logged: Decimal = strawberry.field(description="Every hour logged on its projects.")
+
+    @strawberry.field(
+        description="The hours logged on its projects by each user, most hours first (then by "
+        "user); a user since deleted reads as a null user."
+    )
+    async def hours_by_user(self, info: Info) -> list[UserHours]:
+        entries = await _load(info, "hours_by_user", projects.client_hours_per_user, self.client_id)
+        return await UserHours.of(info, entries)
 
 
 @strawberry.type(description="Tasks not DONE, by due date; today is the organization's.")
@@ -188,6 +197,7 @@ class ClientSummary:
         figures = await _load(info, "projects", summary.project_figures, self.client_id)
         hours = await _load(info, "hours", summary.hours_logged, self.client_id)
         return ProjectSummary(
+            client_id=self.client_id,
             count=sum(figures.by_status.values()),
             by_status=[
                 ProjectStatusFigure(status=s, count=figures.by_status.get(s, 0))

@@ -233,6 +233,17 @@ class UserHours:
     user: User | None = strawberry.field(description="Who logged them; null once deleted.")
     hours: Decimal = strawberry.field(description="Their sum, exact.")
 
+    @classmethod
+    async def of(cls, info: Info, entries: list[tuple[int | None, Decimal]]) -> list["UserHours"]:
+        """(user id, hours) pairs with their users, loaded with every other of the request."""
+        users = await info.context.loaders.by_id(models.User).load_many(
+            [user_id or 0 for user_id, _ in entries]
+        )
+        return [
+            cls(user=User.from_model(user) if user else None, hours=hours)
+            for user, (_, hours) in zip(users, entries, strict=True)
+        ]
+
 
 def _project_figure(info: Info, compute, project_id: int):
     """A figure of `project_id`, computed with every other project of the request at once."""
@@ -307,13 +318,7 @@ class Project(ModelNode):
     )
     async def hours_by_user(self, info: Info) -> list[UserHours]:
         entries = await _project_figure(info, projects.hours_per_user, self.row.id)
-        users = await info.context.loaders.by_id(models.User).load_many(
-            [user_id or 0 for user_id, _ in entries]
-        )
-        return [
-            UserHours(user=User.from_model(user) if user else None, hours=hours)
-            for user, (_, hours) in zip(users, entries, strict=True)
-        ]
+        return await UserHours.of(info, entries)
 
     @strawberry.field(description="The project's tasks, newest first unless orderBy says.")
     async def tasks(
