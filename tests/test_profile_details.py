@@ -5,6 +5,10 @@ budgets, a client's last activity and the activity filters. Figures are computed
 import asyncio
 import base64
 from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gql_crm.app import GraphQLApp
 from gql_crm.models import (
@@ -18,6 +22,7 @@ from gql_crm.models import (
     Task,
     TaskPriority,
 )
+from gql_crm.services.deals import weighted_value
 from tests.helpers import pk_of
 from tests.profile_helpers import (
     CANCEL_INVOICE,
@@ -160,6 +165,18 @@ async def test_deal_owner_probability_and_weighted_value(org, make_org):
         UPDATE_DEAL, {"id": created["id"], "input": {"probability": 1}}, role=Role.VIEWER
     )
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+@given(
+    st.decimals(min_value=0, max_value=Decimal("9999999999999999.99"), places=2),
+    st.integers(0, 100),
+)
+def test_a_weighted_value_is_the_rounded_product_and_fits_its_column(value, probability):
+    weighted = weighted_value(value, probability)
+    exact = value * probability / 100
+    assert weighted == exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    assert abs(weighted - exact) <= Decimal("0.005") and weighted <= value
+    assert weighted.as_tuple().exponent == -2 and weighted.adjusted() < 16
 
 
 async def test_weighted_pipeline_in_the_deals_card(org):

@@ -270,13 +270,14 @@ async def record_payment(actor: Actor, invoice_id: int, amount: Any, day: Any) -
             latest = await InvoicePayment.filter(invoice_id=invoice.id).order_by("-date").first()
             assert latest is not None
             invoice.paid_at = latest.date
-        await save_changed(invoice, changed)
+        changes = activity.diff(before, snapshot(invoice, changed))
+        await save_changed(invoice, changes)
         await record(
             actor,
             invoice,
             "payment_recorded",
             {
-                **activity.diff(before, snapshot(invoice, changed)),
+                **changes,
                 "payment": {"old": None, "new": {"amount": str(amount), "date": day.isoformat()}},
             },
         )
