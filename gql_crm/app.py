@@ -1,5 +1,6 @@
 """The ASGI application: GraphQL (with GraphiQL), health check, ORM lifespan."""
 
+import asyncio
 import re
 import uuid
 from contextlib import asynccontextmanager
@@ -36,11 +37,12 @@ from gql_crm.http.errors import (
 from gql_crm.http.graphiql import graphiql_assets, render_page
 from gql_crm.http.graphql_view import GraphQLOverHTTP
 from gql_crm.http.limits import ACTOR_SCOPE_KEY, RequestLimits, bearer_token
-from gql_crm.services import exports, files
+from gql_crm.services import exports, files, queue
 from gql_crm.services.auth import Actor, authenticate, token_cache
 from gql_crm.services.errors import RETRY_AFTER_SECONDS
 from gql_crm.services.imports import failed_rows
 from gql_crm.services.imports import jobs as import_jobs
+from gql_crm.services.imports import progress as import_progress
 from gql_crm.services.messages import pick_language
 from gql_crm.services.persisted_queries import PersistedQueries
 from gql_crm.websockets import LegacyWSHandler, TransportWSHandler
@@ -263,11 +265,35 @@ def _has_preflight_header(scope) -> bool:
 
 
 async def healthz(request: Request) -> JSONResponse:
+    """Liveness: the process answers and reaches its database."""
     try:
         await connections.get("default").execute_query("SELECT 1")
     except Exception as exc:
         return JSONResponse({"status": "unavailable", "error": str(exc)}, status_code=503)
     return JSONResponse({"status": "ok"})
+
+
+def readyz_route(settings: Settings) -> Route:
+    async def readyz(request: Request) -> JSONResponse:
+        """Readiness: the database and the file storage both answer now; a load balancer
+        sends requests only to a process that says so."""
+        checks = {}
+        for name, check in (
+            ("database", connections.get("default").execute_query("SELECT 1")),
+            ("storage", files.storage(settings).check()),
+        ):
+            try:
+                await check
+                checks[name] = "ok"
+            except Exception as exc:
+                checks[name] = f"unavailable: {exc}"
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse(
+            {"status": "ok" if ready else "unavailable", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    return Route("/readyz", readyz)
 
 
 def content_disposition(disposition: str, file_name: str) -> str:
@@ -379,10 +405,12 @@ def create_app(settings: Settings | None = None, *, init_orm: bool = True) -> St
             yield
             return
         # The global fallback makes the ORM visible to requests, which uvicorn serves in
-        # tasks other than the one running this lifespan. Imports a dead process left
-        # running are rolled back before serving anyone, and looked for again while serving.
+        # tasks other than the one running this lifespan.
         async with (
             RegisterTortoise(app, config=tortoise_config(settings.database_url)),
+            job_services(settings),
+            # In-process imports a dead process left running are rolled back before
+            # serving anyone, and looked for again while serving.
             import_jobs.recovery(),
         ):
             yield
@@ -393,6 +421,7 @@ def create_app(settings: Settings | None = None, *, init_orm: bool = True) -> St
             Route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
+            readyz_route(settings),
             graphiql_assets(),
             *download_routes(settings),
         ],
@@ -400,6 +429,38 @@ def create_app(settings: Settings | None = None, *, init_orm: bool = True) -> St
         exception_handlers={HTTPException: http_exception_handler},
         lifespan=lifespan,
     )
+
+
+@asynccontextmanager
+async def job_services(settings: Settings):
+    """On PostgreSQL: jobs go to the queue engine, job events of every process reach this
+    one's subscribers, and (unless `embedded_worker` is off) this process runs a worker,
+    which hands its jobs back to the queue when the server stops."""
+    if not queue.is_postgres(settings.database_url):
+        yield
+        return
+    async with (
+        queue.using_pg_queue(settings.database_url),
+        import_progress.listening(settings.database_url),
+    ):
+        if not settings.embedded_worker:
+            yield
+            return
+        stop = asyncio.Event()
+        worker = asyncio.create_task(
+            queue.run_worker(
+                settings.database_url,
+                heartbeat_timeout=settings.job_heartbeat_timeout,
+                concurrency=settings.worker_concurrency,
+                shutdown=stop,
+            ),
+            name="queue-worker",
+        )
+        try:
+            yield
+        finally:
+            stop.set()
+            await worker
 
 
 def app_from_env() -> Starlette:

@@ -26,6 +26,8 @@ def serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     # Workers are separate processes: they read the configuration from the environment.
     os.environ["GQL_CRM_DATABASE_URL"] = settings.database_url
+    if args.no_worker:
+        os.environ["GQL_CRM_EMBEDDED_WORKER"] = "false"
     asyncio.run(db.migrate(settings.database_url))
     if args.demo:
         from gql_crm.services.demo import seed_demo
@@ -49,7 +51,48 @@ def serve(args: argparse.Namespace) -> int:
         # uvicorn has no deadline for request headers: this protocol adds one (and a size cap).
         http="gql_crm.http.protocol:GuardedHttpToolsProtocol",
         timeout_keep_alive=settings.keep_alive_timeout,
+        # On SIGTERM: no new connections, open requests get this long to end.
+        timeout_graceful_shutdown=settings.shutdown_timeout,
     )
+    return 0
+
+
+def worker(args: argparse.Namespace) -> int:
+    import signal
+
+    from gql_crm.services import queue
+    # Each registers its job kinds.
+    from gql_crm.services.imports import jobs, undo  # noqa: F401
+
+    settings = Settings.from_env(
+        database_url=getattr(args, "db", None), worker_concurrency=args.concurrency
+    )
+    if not queue.is_postgres(settings.database_url):
+        print("error: queue workers need PostgreSQL (SQLite runs jobs in `serve`)", file=sys.stderr)
+        return 1
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            # The running jobs end their batch and go back to the queue.
+            loop.add_signal_handler(signum, stop.set)
+        async with db.orm(settings.database_url), queue.using_pg_queue(settings.database_url):
+            ready = asyncio.Event()
+            worker = asyncio.create_task(
+                queue.run_worker(
+                    settings.database_url,
+                    heartbeat_timeout=settings.job_heartbeat_timeout,
+                    concurrency=settings.worker_concurrency,
+                    shutdown=stop,
+                    ready=ready,
+                )
+            )
+            await ready.wait()
+            print("worker ready", flush=True)
+            await worker
+
+    asyncio.run(run())
     return 0
 
 
@@ -224,6 +267,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--workers", type=int, default=1)
     sub.add_argument(
         "--demo", action="store_true", help="seed a demo organization and print an admin token"
+    )
+    sub.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="PostgreSQL: run no job worker in the server (jobs go to `gql-crm worker`)",
+    )
+
+    sub = command("worker", worker, "run queue workers for import jobs (PostgreSQL)")
+    sub.add_argument(
+        "--concurrency",
+        type=int,
+        help="jobs run at once (default: $GQL_CRM_WORKER_CONCURRENCY or 2)",
     )
 
     command("migrate", migrate, "apply database migrations")

@@ -71,6 +71,15 @@ class Settings:
     # Hot queries answered by SQL that writes the JSON (gql_crm.api.planned); False sends
     # every operation through Strawberry's executor (the differential test compares both).
     fast_path: bool = True
+    # PostgreSQL: `gql-crm serve` also runs a queue worker in each server process (False:
+    # jobs wait for `gql-crm worker` processes).
+    embedded_worker: bool = True
+    # Jobs one worker process runs at once (pgqueuer runs at least 2).
+    worker_concurrency: int = 2
+    # Seconds after its worker's last heartbeat that a running job is given to another worker.
+    job_heartbeat_timeout: float = 30.0
+    # Seconds `gql-crm serve` waits for open requests to end when told to stop.
+    shutdown_timeout: int = 30
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Settings":

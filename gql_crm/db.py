@@ -8,6 +8,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as run_migrations
 
 from gql_crm.config import DEFAULT_DATABASE_URL
+from gql_crm.services import queue
 
 MODELS = ["gql_crm.models"]
 
@@ -43,9 +44,12 @@ def tortoise_config(db_url: str) -> dict:
 
 
 async def migrate(db_url: str) -> None:
-    """Apply every pending migration, then release the connections migrate opened."""
+    """Apply every pending migration, then release the connections migrate opened. On
+    PostgreSQL the job queue's tables come from the queue engine's own schema applier."""
     await run_migrations(config=tortoise_config(db_url))
     await Tortoise.close_connections()
+    if queue.is_postgres(db_url):
+        await queue.install_schema(db_url)
 
 
 @asynccontextmanager

@@ -7,6 +7,7 @@ the local disk when the service runs on several machines.
 
 import contextlib
 import hashlib
+import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -35,6 +36,9 @@ class Storage(Protocol):
         """The blob's bytes, chunk by chunk."""
 
     async def delete(self, key: str) -> None: ...
+
+    async def check(self) -> None:
+        """Raises unless blobs can be read and written now (the readiness probe)."""
 
 
 class LocalStorage:
@@ -81,6 +85,11 @@ class LocalStorage:
     async def delete(self, key: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             await aiofiles.os.remove(self.path(key))
+
+    async def check(self) -> None:
+        await aiofiles.os.makedirs(self.root, exist_ok=True)
+        if not await aiofiles.os.access(self.root, os.W_OK):
+            raise PermissionError(f"{self.root} is not writable")
 
 
 def storage_for(media_dir: Path) -> Storage:

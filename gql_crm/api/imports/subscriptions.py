@@ -1,6 +1,6 @@
 import asyncio
-import contextlib
 from collections.abc import AsyncGenerator
+from contextlib import suppress
 
 import strawberry
 from strawberry.types import Info
@@ -10,7 +10,8 @@ from gql_crm.api.imports.types import ImportJob
 from gql_crm.api.relay import decode_id
 from gql_crm.services.imports import jobs, progress
 
-# Jobs run by another process are followed by re-reading them at this pace.
+# Without PostgreSQL's NOTIFYs a job run by another process (a CLI import on the same
+# SQLite file) is followed by re-reading it at this pace.
 POLL_SECONDS = 1.0
 
 
@@ -40,5 +41,6 @@ class ImportSubscriptions:
                     yield ImportJob.from_model(row)
                 if row.status in jobs.TERMINAL and row.finished_at is not None:
                     return
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(changed.wait(), POLL_SECONDS)
+                timeout = None if progress.across_processes() else POLL_SECONDS
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), timeout)

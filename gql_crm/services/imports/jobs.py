@@ -4,11 +4,15 @@ A job writes in short transactions of BATCH_SIZE rows, so reads never wait long 
 import. What makes it all-or-nothing is that everything it writes is marked with it: the
 clients and companies it creates carry `import_job`, and the activity entry of each client
 it updates holds the old values. A job that fails, is canceled, or dies with its process
-is rolled back from those marks. A dead process's job is found by any server sharing the
-database, at start-up and every RECOVERY_INTERVAL_SECONDS: on the same host its process
-id is gone, anywhere its heartbeat (`updated_at`, written by every batch) is older than
-STALE_AFTER. The roll-back is itself idempotent, so a crash during it is finished at the
-next check.
+is rolled back from those marks. The roll-back is itself idempotent, so a crash during it
+is finished by the next attempt.
+
+Jobs run where `gql_crm.services.queue` puts them. On PostgreSQL a queue worker runs it,
+and when that worker dies the queue hands the job to another one, which finds it RUNNING:
+it rolls back what the dead run wrote and imports the file again from the start. A job run
+in-process (SQLite, the CLI) is recovered by any server sharing the database, at start-up
+and every RECOVERY_INTERVAL_SECONDS: on the same host its process id is gone, anywhere its
+heartbeat (`updated_at`, written by every batch) is older than STALE_AFTER.
 """
 
 import asyncio
@@ -17,7 +21,6 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager, closing, suppress
 from dataclasses import dataclass
 from datetime import timedelta
@@ -38,8 +41,10 @@ from gql_crm.models import (
     Gender,
     ImportJob,
     ImportJobStatus,
+    ImportRowError,
     Role,
 )
+from gql_crm.services import queue
 from gql_crm.services.auth import Actor
 from gql_crm.services.clients import build_search_text
 from gql_crm.services.errors import ErrorCode, UserError, UserErrors
@@ -94,6 +99,11 @@ RECOVERY_INTERVAL_SECONDS = 30.0
 # Which process runs a job: several workers may share a database, and each recovers only
 # the jobs of processes that are gone.
 PROCESS = {"host": socket.gethostname(), "pid": os.getpid(), "boot": uuid.uuid4().hex}
+# The owner of a job on the queue engine, which recovers it itself.
+QUEUED_OWNER = {"queue": "pgqueuer"}
+KIND = "import"
+# The undo of a SUCCEEDED job (services/imports/undo.py), on the same row.
+UNDO_KIND = "undo_import"
 
 
 # ---- starting a job ---------------------------------------------------------------------
@@ -214,32 +224,23 @@ async def start_import(
             "encoding": layout.kind.encoding,
             "delimiter": layout.kind.delimiter,
             "header_row": layout.header_row,
-            "owner": PROCESS,
+            "owner": PROCESS if queue.current().runs_here() else QUEUED_OWNER,
         },
         mapping=layout.mapping.to_json(),
         unknown_columns=layout.mapping.unknown,
         dry_run=options.dry_run,
         total_rows=layout.total_rows,
     )
-    launch(job.id)
+    await queue.enqueue(KIND, job.id)
     return job
 
 
 # ---- running a job ----------------------------------------------------------------------
 
-_tasks: dict[int, asyncio.Task] = {}
-
-
-def launch(job_id: int, run: Callable[[int], Awaitable[None]] | None = None) -> asyncio.Task:
-    """Runs the job (`run_job`, or its undo) in a task of this process."""
-    task = asyncio.create_task((run or run_job)(job_id), name=f"import-{job_id}")
-    _tasks[job_id] = task
-    task.add_done_callback(lambda _: _tasks.pop(job_id, None))
-    return task
-
 
 def task_of(job_id: int) -> asyncio.Task | None:
-    return _tasks.get(job_id)
+    """The task running the job or its undo in this process (the in-process queue), if any."""
+    return queue.task_of(KIND, job_id) or queue.task_of(UNDO_KIND, job_id)
 
 
 class _Canceled(Exception):
@@ -247,28 +248,36 @@ class _Canceled(Exception):
 
 
 async def after_batch(job_id: int) -> None:
-    """Called after each committed batch: the point where a job may be canceled."""
-    progress.notify(job_id)
+    """Called after each committed batch: the point where a job may be canceled, or handed
+    back to the queue by a worker that is stopping."""
+    await progress.publish(job_id)
     # The request may come to any process serving the API: it is in the database.
     if await ImportJob.filter(id=job_id, status=ImportJobStatus.CANCELED).exists():
         raise _Canceled
+    if queue.stopping.is_set():
+        raise queue.Released
     # Lets requests in between batches: an import never starves the server.
     await asyncio.sleep(0)
 
 
+@queue.job_kind(KIND)
 async def run_job(job_id: int) -> None:
     job = await ImportJob.get(id=job_id)
-    if job.status == ImportJobStatus.CANCELED and job.finished_at is None:
-        # Canceled while queued: nothing written, nothing to roll back.
-        await _finish(job, ImportJobStatus.CANCELED)
+    if job.finished_at is not None:
         return
-    started = await ImportJob.filter(id=job_id, status=ImportJobStatus.QUEUED).update(
+    if job.status == ImportJobStatus.CANCELED:
+        # Canceled while queued (nothing written), or while a run that died was writing.
+        await _finish(job, ImportJobStatus.CANCELED, rolled_back=job.started_at is not None)
+        return
+    if job.status == ImportJobStatus.RUNNING:
+        # A queue worker took over the job of one that died or stopped: start again.
+        await _undo_interrupted_run(job)
+    elif not await ImportJob.filter(id=job_id, status=ImportJobStatus.QUEUED).update(
         status=ImportJobStatus.RUNNING, started_at=now(), updated_at=now()
-    )
-    if not started:
+    ):
         return
     await job.refresh_from_db()
-    progress.notify(job_id)
+    await progress.publish(job_id)
     options = ImportOptions.from_json(job.options)
     run = None
     try:
@@ -288,6 +297,10 @@ async def run_job(job_id: int) -> None:
             await _finish(job, ImportJobStatus.SUCCEEDED)
     except _Canceled:
         await _finish(job, ImportJobStatus.CANCELED, rolled_back=True)
+    except queue.Released:
+        # Its rows stay until the worker that takes the job next undoes them.
+        logger.info("import job %s handed back to the queue after a batch", job_id)
+        raise
     except UserErrors as exc:
         first = exc.errors[0]
         await _finish(
@@ -307,6 +320,22 @@ async def run_job(job_id: int) -> None:
     # Rows written and kept, or written and rolled back: either way the tables changed.
     if run is not None and not options.dry_run and run.created + run.updated >= MAINTAIN_AFTER_ROWS:
         await maintain_tables()
+
+
+async def _undo_interrupted_run(job: ImportJob) -> None:
+    """What an interrupted run wrote and counted, undone, so that the file is imported
+    again from its first row with nothing twice."""
+    if not job.dry_run:
+        await roll_back(job.id)
+    await ImportRowError.filter(job_id=job.id).delete()
+    await ImportJob.filter(id=job.id).update(
+        processed_rows=0,
+        created_count=0,
+        updated_count=0,
+        skipped_count=0,
+        failed_count=0,
+        updated_at=now(),
+    )
 
 
 async def maintain_tables() -> None:
@@ -343,7 +372,7 @@ async def _finish(
         job.created_count = job.updated_count = 0
     await job.save()
     await _remove(job.file_path)
-    progress.notify(job.id)
+    await progress.publish(job.id)
 
 
 # ---- rolling back, canceling, recovering ------------------------------------------------
@@ -464,7 +493,7 @@ async def cancel(actor: Actor, job_id: int) -> ImportJob:
     ):
         # An undo stops after its current batch; what it undid stays undone, and
         # undoImportJob takes it up from there.
-        progress.notify(job.id)
+        await progress.publish(job.id)
         task = task_of(job.id)
         if task is not None:
             await asyncio.shield(task)
@@ -472,7 +501,7 @@ async def cancel(actor: Actor, job_id: int) -> ImportJob:
     if not requested:
         await job.refresh_from_db()
         raise UserErrors.single(ErrorCode.INVALID_STATE, "id", state=job.status.value)
-    progress.notify(job.id)
+    await progress.publish(job.id)
     task = task_of(job.id)
     if task is not None:
         await asyncio.shield(task)
@@ -485,6 +514,9 @@ def _owner_is_gone(job: ImportJob) -> bool:
     if task_of(job.id) is not None:
         return False
     owner = (job.options or {}).get("owner") or {}
+    if owner.get("queue"):
+        # The queue engine gives a dead worker's job to another worker.
+        return False
     if job.updated_at < now() - STALE_AFTER:
         # Every batch refreshes updated_at: silence this long means the owner died, even
         # where its pid now belongs to another process.
@@ -556,7 +588,7 @@ async def _mark_roll_back_pending(job: ImportJob) -> None:
         )
     except Exception:
         logger.exception("import job %s: could not mark it FAILED", job.id)
-    progress.notify(job.id)
+    await progress.publish(job.id)
 
 
 @asynccontextmanager

@@ -48,7 +48,7 @@ from gql_crm.models import (
     Role,
     User,
 )
-from gql_crm.services import activity
+from gql_crm.services import activity, queue
 from gql_crm.services.auth import Actor
 from gql_crm.services.clients import build_search_text
 from gql_crm.services.errors import ErrorCode, UserErrors
@@ -577,20 +577,24 @@ async def start_undo(actor: Actor, job_id: int) -> ImportJob:
     if created:
         undo.total_items = await Undo(job, actor, write=False, batch_size=0).total()
         await undo.save(update_fields=["total_items", "updated_at"])
-    jobs.launch(job.id, run_undo)
-    progress.notify(job.id)
+    await queue.enqueue(jobs.UNDO_KIND, job.id)
+    await progress.publish(job.id)
     return await ImportJob.get(id=job.id)
 
 
 async def after_batch(job_id: int) -> bool:
     """Called after each committed batch of an undo: whether to go on."""
-    progress.notify(job_id)
+    await progress.publish(job_id)
+    if queue.stopping.is_set():
+        # The worker is stopping: the next one takes the undo up from its cursor.
+        raise queue.Released
     # Lets requests in between batches, as an import does.
     await asyncio.sleep(0)
     # cancelImportJob puts an UNDOING job back to SUCCEEDED: stop here.
     return await ImportJob.filter(id=job_id, status=ImportJobStatus.UNDOING).exists()
 
 
+@queue.job_kind(jobs.UNDO_KIND)
 async def run_undo(job_id: int) -> None:
     job = await ImportJob.get(id=job_id)
     undo = await ImportUndo.get(job_id=job_id)
@@ -604,6 +608,8 @@ async def run_undo(job_id: int) -> None:
                 going_on = await steps.run_batch(connection)
             if not going_on or not await after_batch(job_id):
                 return
+    except queue.Released:
+        raise
     except Exception:
         logger.exception("undo of import job %s failed", job_id)
         # What was undone stays undone; undoImportJob again takes it up where it stopped.
@@ -611,4 +617,4 @@ async def run_undo(job_id: int) -> None:
             status=ImportJobStatus.SUCCEEDED, updated_at=now()
         )
     finally:
-        progress.notify(job_id)
+        await progress.publish(job_id)
