@@ -25,6 +25,25 @@ async def test_healthz_checks_the_database(http, database):
     assert response.json() == {"status": "ok"}
 
 
+async def test_readyz_checks_the_database_and_the_storage(http, database, settings, tmp_path):
+    response = await http.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "storage": "ok"}}
+
+    # A media dir that cannot hold files: not ready, and says which part.
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    app = create_app(replace(settings, media_dir=blocker), init_orm=False)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as client:
+        response = await client.get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert (body["status"], body["checks"]["database"]) == ("unavailable", "ok")
+    assert body["checks"]["storage"].startswith("unavailable: ")
+
+
 async def test_queries_over_get(http, org):
     response = await http.get(
         "/graphql",
