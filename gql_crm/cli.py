@@ -61,6 +61,7 @@ def worker(args: argparse.Namespace) -> int:
     import signal
 
     from gql_crm.services import queue
+
     # Each registers its job kinds.
     from gql_crm.services.imports import jobs, undo  # noqa: F401
 
