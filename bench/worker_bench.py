@@ -24,7 +24,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-from import_bench import _Upload, generate
+from import_bench import generate
+from starlette.datastructures import UploadFile
 
 from gql_crm import db
 from gql_crm.config import Settings
@@ -72,9 +73,13 @@ async def run(url: str, files: list[Path], workers: int, media: Path) -> None:
             )
             ids = []
             for file in files:
-                job = await jobs.start_import(
-                    auth.Actor.system(org), settings, _Upload(file), jobs.ImportOptions()
-                )
+                with open(file, "rb") as source:
+                    job = await jobs.start_import(
+                        auth.Actor.system(org),
+                        settings,
+                        UploadFile(source, filename=file.name),
+                        jobs.ImportOptions(),
+                    )
                 ids.append(job.id)
             while await ImportJob.filter(id__in=ids, finished_at__isnull=True).exists():
                 await asyncio.sleep(0.2)

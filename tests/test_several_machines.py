@@ -1,8 +1,8 @@
 """Several machines: two API processes (`gql-crm serve --no-worker`) and queue workers
 (`gql-crm worker`), each in an empty directory of its own, sharing one PostgreSQL database.
 
-A file uploaded through API A is imported by the worker and followed through API B; a
-worker killed with SIGKILL mid-import leaves its job to the next worker, which imports the
+A file uploaded through API A is imported by the worker and followed through API B, and
+undone through B by the worker; a worker killed with SIGKILL mid-import leaves its job to the next worker, which imports the
 file exactly once; a cancel sent to API B stops a job the worker runs.
 """
 
@@ -52,6 +52,9 @@ SUBSCRIBE = """subscription($id: ID!) {
 }"""
 CANCEL = """mutation($id: ID!) {
   cancelImportJob(id: $id) { importJob { status } errors { code } }
+}"""
+UNDO = """mutation($id: ID!) {
+  undoImportJob(id: $id) { importJob { status } errors { code } }
 }"""
 ATTACH = """mutation($c: ID!, $f: Upload!) {
   attachClientFile(clientId: $c, file: $f) { file { id url } errors { code } }
@@ -312,6 +315,12 @@ async def test_two_api_processes_and_workers_on_one_database(cluster, database_u
     assert attached["errors"] == [], attached
     download = await httpx.AsyncClient().get(attached["file"]["url"].replace(a.base, b.base))
     assert (download.status_code, download.content) == (200, b"signed by both\n")
+
+    # Another kind of job: the undo of that import, asked of B, run by the worker.
+    undoing = (await b.data(UNDO, {"id": job_id}))["undoImportJob"]
+    assert undoing == {"importJob": {"status": "UNDOING"}, "errors": []}
+    await a.wait_until(job_id, lambda job: job["status"] == "UNDONE")
+    assert await imported(database_url, "first") == (0, 0)
 
     # The worker is killed mid-import; the next worker imports the file exactly once.
     rows = 30 * BATCH
