@@ -37,14 +37,16 @@ from gql_crm.http.errors import (
 from gql_crm.http.graphiql import graphiql_assets, render_page
 from gql_crm.http.graphql_view import GraphQLOverHTTP
 from gql_crm.http.limits import ACTOR_SCOPE_KEY, RequestLimits, bearer_token
-from gql_crm.services import exports, files, queue
+from gql_crm.services import exports, queue
 from gql_crm.services.auth import Actor, authenticate, token_cache
 from gql_crm.services.errors import RETRY_AFTER_SECONDS
+from gql_crm.services.files import downloads, sniffing
 from gql_crm.services.imports import failed_rows
 from gql_crm.services.imports import jobs as import_jobs
 from gql_crm.services.imports import progress as import_progress
 from gql_crm.services.messages import pick_language
 from gql_crm.services.persisted_queries import PersistedQueries
+from gql_crm.services.storage import storage_for
 from gql_crm.websockets import LegacyWSHandler, TransportWSHandler
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -280,7 +282,7 @@ def readyz_route(settings: Settings) -> Route:
         checks = {}
         for name, check in (
             ("database", connections.get("default").execute_query("SELECT 1")),
-            ("storage", files.storage(settings).check()),
+            ("storage", storage_for(settings).check()),
         ):
             try:
                 await check
@@ -319,7 +321,7 @@ def download_routes(settings: Settings) -> list[Route]:
         file_id = request.path_params["file_id"]
         token = request.query_params.get("token")
         if token:
-            org_id = files.org_of_download_token(settings, token, file_id)
+            org_id = downloads.org_of_download_token(settings, token, file_id)
         else:
             actor = await authenticate(bearer_token(request.headers))
             org_id = actor.org_id if actor else None
@@ -333,15 +335,15 @@ def download_routes(settings: Settings) -> list[Route]:
                     headers=DOWNLOAD_HEADERS,
                 ),
             )
-        row = await files.downloadable_file(org_id, file_id)
+        row = await downloads.downloadable_file(org_id, file_id)
         if row is None:
             return _not_found(request)
-        inline = row.content_type in files.INLINE_TYPES
+        inline = row.content_type in sniffing.INLINE_TYPES
         media_type = row.content_type
         if media_type.startswith("text/"):
             media_type += "; charset=utf-8"
         return StreamingResponse(
-            files.storage(settings).open(row.storage_key),
+            storage_for(settings).open(row.storage_key),
             media_type=media_type,
             headers={
                 **DOWNLOAD_HEADERS,

@@ -20,7 +20,7 @@ from PIL import Image
 from gql_crm.app import create_app
 from gql_crm.models import File, Role
 from gql_crm.services import signing
-from gql_crm.services.files import ATTACHMENT_TYPES, safe_file_name
+from gql_crm.services.files.sniffing import ATTACHMENT_TYPES, safe_file_name
 from tests.uploads import PDF, create_client, image_bytes, upload
 
 ATTACH = """

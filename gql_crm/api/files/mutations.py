@@ -8,8 +8,8 @@ from gql_crm.api.clients.types import Client, ClientID, ClientPayload
 from gql_crm.api.errors import mutate
 from gql_crm.api.files.types import DeleteFilePayload, File, FilePayload
 from gql_crm.api.relay import decode_id
-from gql_crm.services import files
 from gql_crm.services.errors import ErrorCode, UserErrors
+from gql_crm.services.files import attachments, photos
 
 
 def _id(global_id: relay.GlobalID, type_name: str, field: str) -> int:
@@ -38,7 +38,7 @@ class FileMutations:
             FilePayload,
             "file",
             File.from_model,
-            lambda: files.attach_file(
+            lambda: attachments.attach_file(
                 context.actor,
                 context.settings,
                 _id(client_id, "Client", "client_id"),
@@ -55,7 +55,7 @@ class FileMutations:
             DeleteFilePayload,
             "deleted_id",
             lambda row: relay.GlobalID("File", str(row.id)),
-            lambda: files.delete_file(context.actor, context.settings, _id(id, "File", "id")),
+            lambda: attachments.delete_file(context.actor, context.settings, _id(id, "File", "id")),
         )
 
     @strawberry.mutation(
@@ -74,7 +74,7 @@ class FileMutations:
             ClientPayload,
             "client",
             Client.from_model,
-            lambda: files.set_photo(
+            lambda: photos.set_photo(
                 context.actor, context.settings, _id(client_id, "Client", "client_id"), file
             ),
         )
@@ -87,7 +87,7 @@ class FileMutations:
             ClientPayload,
             "client",
             Client.from_model,
-            lambda: files.remove_photo(
+            lambda: photos.remove_photo(
                 context.actor, context.settings, _id(client_id, "Client", "client_id")
             ),
         )

@@ -10,7 +10,7 @@ from gql_crm.api import docs
 from gql_crm.api.accounts import User
 from gql_crm.api.errors import UserError
 from gql_crm.api.relay import ModelNode, OrderDirection, counted_connection
-from gql_crm.services import files
+from gql_crm.services.files import downloads, photos
 
 
 def absolute_url(info: Info, path: str) -> str:
@@ -68,7 +68,7 @@ class File(ModelNode):
         description="A signed download link, valid for GQL_CRM_DOWNLOAD_URL_TTL seconds."
     )
     def url(self, info: Info) -> str:
-        return absolute_url(info, files.download_path(info.context.settings, self.row))
+        return absolute_url(info, downloads.download_path(info.context.settings, self.row))
 
     @strawberry.field(description="Who attached it; null for the system or a deleted user.")
     async def uploaded_by(self, info: Info) -> User | None:
@@ -87,21 +87,21 @@ class ClientPhoto:
 
     @strawberry.field(description="The full image, signed like File.url.")
     def url(self, info: Info) -> str:
-        return absolute_url(info, files.download_path(info.context.settings, self.original))
+        return absolute_url(info, downloads.download_path(info.context.settings, self.original))
 
     @strawberry.field(description="A square thumbnail (GQL_CRM_THUMBNAIL_SIZE pixels).")
     def thumbnail_url(self, info: Info) -> str | None:
         if self.thumbnail is None:
             return None
-        return absolute_url(info, files.download_path(info.context.settings, self.thumbnail))
+        return absolute_url(info, downloads.download_path(info.context.settings, self.thumbnail))
 
 
 async def client_photo(root, info: Info) -> ClientPhoto | None:
     org_id = info.context.org_id
 
-    async def batch(client_ids: list[int]) -> list[files.Photo | None]:
-        photos = await files.photos_by_client(org_id, client_ids)
-        return [photos.get(client_id) for client_id in client_ids]
+    async def batch(client_ids: list[int]) -> list[photos.Photo | None]:
+        found = await photos.photos_by_client(org_id, client_ids)
+        return [found.get(client_id) for client_id in client_ids]
 
     photo = await info.context.loaders.get("client_photo", batch).load(root.id)
     if photo is None:

@@ -1,44 +1,16 @@
-"""Where file bytes live: a small interface, and the local-disk implementation.
+"""Blobs on the local disk: one machine, or a disk every process mounts."""
 
-Blobs are addressed by the SHA-256 of their content, never by a name a user chose, so no
-upload can pick (or traverse to) a path. An object store implementing `Storage` can replace
-the local disk when the service runs on several machines.
-"""
-
-import contextlib
 import hashlib
 import os
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from contextlib import suppress
 from pathlib import Path
-from typing import Protocol
 
 import aiofiles
 import aiofiles.os
 
-CHUNK_SIZE = 64 * 1024
-_HEX = frozenset("0123456789abcdef")
-
-
-@dataclass(frozen=True)
-class StoredBlob:
-    key: str
-    sha256: str
-    size: int
-
-
-class Storage(Protocol):
-    async def save(self, chunks: AsyncIterator[bytes]) -> StoredBlob:
-        """Stores the bytes; an exception raised by `chunks` leaves nothing behind."""
-
-    def open(self, key: str) -> AsyncIterator[bytes]:
-        """The blob's bytes, chunk by chunk."""
-
-    async def delete(self, key: str) -> None: ...
-
-    async def check(self) -> None:
-        """Raises unless blobs can be read and written now (the readiness probe)."""
+from gql_crm.services.storage.base import CHUNK_SIZE, StoredBlob, blob_path
 
 
 class LocalStorage:
@@ -52,9 +24,7 @@ class LocalStorage:
         self.root = Path(root)
 
     def path(self, key: str) -> Path:
-        if len(key) != 64 or not set(key) <= _HEX:
-            raise ValueError("not a storage key")
-        return self.root / key[:2] / key[2:4] / key
+        return self.root / blob_path(key)
 
     async def save(self, chunks: AsyncIterator[bytes]) -> StoredBlob:
         incoming = self.root / "incoming"
@@ -83,14 +53,10 @@ class LocalStorage:
                 yield chunk
 
     async def delete(self, key: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
+        with suppress(FileNotFoundError):
             await aiofiles.os.remove(self.path(key))
 
     async def check(self) -> None:
         await aiofiles.os.makedirs(self.root, exist_ok=True)
         if not await aiofiles.os.access(self.root, os.W_OK):
             raise PermissionError(f"{self.root} is not writable")
-
-
-def storage_for(media_dir: Path) -> Storage:
-    return LocalStorage(Path(media_dir) / "blobs")

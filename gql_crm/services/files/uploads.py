@@ -1,0 +1,67 @@
+"""What attachments and photos share: reading an upload within the size limit, the
+client it goes to, and releasing the blobs no file uses any more."""
+
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from gql_crm.config import Settings
+from gql_crm.models import Client, File
+from gql_crm.services.auth import Actor
+from gql_crm.services.errors import ErrorCode, UserErrors
+from gql_crm.services.files.sniffing import SNIFF_BYTES, guessed_type
+from gql_crm.services.messages import Phrase
+from gql_crm.services.storage import CHUNK_SIZE, storage_for
+
+
+class Upload(Protocol):
+    """What an uploaded file offers (Starlette's UploadFile, as the GraphQL layer gets it)."""
+
+    filename: str | None
+
+    async def read(self, size: int = -1) -> bytes: ...
+
+
+async def require_client(actor: Actor, client_id: int) -> Client:
+    client = await Client.get_or_none(organization_id=actor.org_id, id=client_id)
+    if client is None:
+        raise UserErrors.single(ErrorCode.NOT_FOUND, "client_id")
+    return client
+
+
+def unsupported(head: bytes) -> UserErrors:
+    """The refusal of a file whose bytes are not of a type accepted here."""
+    return UserErrors.single(
+        ErrorCode.UNSUPPORTED_FILE, "file", reason=guessed_type(head) or Phrase("FILE_UNKNOWN_TYPE")
+    )
+
+
+def _too_large(max_bytes: int) -> UserErrors:
+    return UserErrors.single(ErrorCode.FILE_TOO_LARGE, "file", max_bytes=max_bytes)
+
+
+async def chunks(head: bytes, upload: Upload, max_bytes: int) -> AsyncIterator[bytes]:
+    """The upload's bytes after `head`, refused as soon as they pass `max_bytes`."""
+    size = len(head)
+    yield head
+    while chunk := await upload.read(CHUNK_SIZE):
+        size += len(chunk)
+        if size > max_bytes:
+            raise _too_large(max_bytes)
+        yield chunk
+
+
+async def read_head(upload: Upload, max_bytes: int) -> bytes:
+    """The first bytes of the upload, enough to tell its type; an empty one is refused."""
+    head = await upload.read(SNIFF_BYTES)
+    if not head:
+        raise UserErrors.single(ErrorCode.REQUIRED, "file")
+    if len(head) > max_bytes:
+        raise _too_large(max_bytes)
+    return head
+
+
+async def release_blobs(settings: Settings, keys: list[str]) -> None:
+    """Removes blobs no live file uses. Blobs are shared by content, across organizations."""
+    for key in set(keys):
+        if not await File.filter(storage_key=key, deleted_at__isnull=True).exists():
+            await storage_for(settings).delete(key)
