@@ -35,6 +35,7 @@ from gql_crm.config import Settings
 from gql_crm.models import Client, ImportJob, Organization
 from gql_crm.services import auth
 from gql_crm.services.imports import jobs
+from gql_crm.services.storage import serving_jobs
 from gql_crm.services.text import fold
 
 HEADER = [
@@ -95,15 +96,16 @@ async def run_import(url: str, path: Path, media: Path) -> None:
         cpu_started = time.process_time()
         started_at = datetime.now(UTC)
         started = time.perf_counter()
-        with open(path, "rb") as source:
-            job = await jobs.start_import(
-                auth.Actor.system(org),
-                settings,
-                UploadFile(source, filename=path.name),
-                jobs.ImportOptions(),
-            )
-        checked = time.perf_counter()
-        await jobs.task_of(job.id)
+        async with serving_jobs(settings):
+            with open(path, "rb") as source:
+                job = await jobs.start_import(
+                    auth.Actor.system(org),
+                    settings,
+                    UploadFile(source, filename=path.name),
+                    jobs.ImportOptions(),
+                )
+            checked = time.perf_counter()
+            await jobs.task_of(job.id)
         elapsed = time.perf_counter() - started
         cpu = time.process_time() - cpu_started
         job = await ImportJob.get(id=job.id)

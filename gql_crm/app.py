@@ -46,7 +46,7 @@ from gql_crm.services.imports import jobs as import_jobs
 from gql_crm.services.imports import progress as import_progress
 from gql_crm.services.messages import pick_language
 from gql_crm.services.persisted_queries import PersistedQueries
-from gql_crm.services.storage import storage_for
+from gql_crm.services.storage import serving_jobs, storage_for
 from gql_crm.websockets import LegacyWSHandler, TransportWSHandler
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -398,6 +398,8 @@ def download_routes(settings: Settings) -> list[Route]:
 def create_app(settings: Settings | None = None, *, init_orm: bool = True) -> Starlette:
     """The app; `init_orm=False` leaves the ORM to the caller (tests bring their own)."""
     settings = settings or Settings.from_env()
+    # A storage setting that names nothing fails here, at start-up, not at the first upload.
+    storage_for(settings)
     token_cache.configure(settings.token_cache_ttl, settings.token_cache_size)
     graphql = GraphQLApp(settings)
 
@@ -410,12 +412,16 @@ def create_app(settings: Settings | None = None, *, init_orm: bool = True) -> St
         # tasks other than the one running this lifespan.
         async with (
             RegisterTortoise(app, config=tortoise_config(settings.database_url)),
+            serving_jobs(settings),
             job_services(settings),
             # In-process imports a dead process left running are rolled back before
             # serving anyone, and looked for again while serving.
             import_jobs.recovery(),
         ):
-            yield
+            try:
+                yield
+            finally:
+                await storage_for(settings).close()
 
     return Starlette(
         routes=[

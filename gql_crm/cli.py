@@ -64,6 +64,7 @@ def worker(args: argparse.Namespace) -> int:
 
     # Each registers its job kinds.
     from gql_crm.services.imports import jobs, undo  # noqa: F401
+    from gql_crm.services.storage import serving_jobs, storage_for
 
     settings = Settings.from_env(
         database_url=getattr(args, "db", None), worker_concurrency=args.concurrency
@@ -78,7 +79,11 @@ def worker(args: argparse.Namespace) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT):
             # The running jobs end their batch and go back to the queue.
             loop.add_signal_handler(signum, stop.set)
-        async with db.orm(settings.database_url), queue.using_pg_queue(settings.database_url):
+        async with (
+            db.orm(settings.database_url),
+            queue.using_pg_queue(settings.database_url),
+            serving_jobs(settings),
+        ):
             ready = asyncio.Event()
             worker = asyncio.create_task(
                 queue.run_worker(
@@ -91,7 +96,10 @@ def worker(args: argparse.Namespace) -> int:
             )
             await ready.wait()
             print("worker ready", flush=True)
-            await worker
+            try:
+                await worker
+            finally:
+                await storage_for(settings).close()
 
     asyncio.run(run())
     return 0
@@ -171,6 +179,7 @@ def _progress_bar(done: int, total: int, width: int = 30) -> str:
 def import_clients(args: argparse.Namespace) -> int:
     from gql_crm.models import ImportRowError
     from gql_crm.services.imports import jobs, progress
+    from gql_crm.services.storage import serving_jobs
 
     options = jobs.ImportOptions(
         dry_run=args.dry_run,
@@ -187,7 +196,7 @@ def import_clients(args: argparse.Namespace) -> int:
         return 1
 
     async def run() -> int:
-        async with db.orm(settings.database_url):
+        async with db.orm(settings.database_url), serving_jobs(settings):
             org = await Organization.get_or_none(slug=args.org)
             if org is None:
                 print(f"error: no organization with slug {args.org!r}", file=sys.stderr)

@@ -26,6 +26,17 @@ class CommaSeparated(tuple):
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     media_dir: Path = Path("media")
+    # Where file bytes go (attachments, photos, import uploads): "local", under media_dir,
+    # or "s3", an S3-compatible object store (AWS S3, MinIO, Ceph, R2...) that every
+    # process and host reaches.
+    storage: str = "local"
+    s3_bucket: str = ""
+    # The store's URL; empty means AWS S3 itself.
+    s3_endpoint_url: str = ""
+    s3_region: str = ""
+    # Empty: boto's own credential chain (AWS_ACCESS_KEY_ID, ~/.aws, an instance role).
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = dataclasses.field(default="", repr=False)
     secret_key: str = ""
     max_page_size: int = 100
     max_query_depth: int = 12

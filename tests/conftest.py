@@ -3,11 +3,21 @@ GQL_CRM_TEST_DATABASE_URL is set (a throwaway database is created beside the one
 
 One database serves the whole session; every test works in organizations of its own, which
 keeps tests independent without truncating tables, and exercises tenancy all along.
+
+File bytes go to the local disk by default, and to an S3-compatible server when
+GQL_CRM_TEST_STORAGE=s3: moto's standalone server, started for the session on a free port
+of GQL_CRM_TEST_S3_PORTS (a range, "9500-9599" by default), or the server at
+GQL_CRM_TEST_S3_ENDPOINT (a MinIO, say) when that is set. The S3 storage's own tests
+(test_storage.py) use that server whatever the switch says.
 """
 
 import itertools
 import logging
 import os
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
@@ -23,8 +33,12 @@ from gql_crm.config import Settings
 from gql_crm.db import tortoise_config
 from gql_crm.models import Organization, Role
 from gql_crm.services import auth
+from gql_crm.services.storage import serving_jobs
 
 TEST_DATABASE_URL = os.environ.get("GQL_CRM_TEST_DATABASE_URL", "sqlite://:memory:")
+TEST_STORAGE = os.environ.get("GQL_CRM_TEST_STORAGE", "local")
+S3_PORTS = os.environ.get("GQL_CRM_TEST_S3_PORTS", "9500-9599")
+S3_CREDENTIALS = {"s3_access_key_id": "testing", "s3_secret_access_key": "testing"}
 
 
 def throwaway_database_url(url: str) -> str:
@@ -51,8 +65,95 @@ async def database():
             await connection.db_delete()
 
 
+def _free_port(ports: str) -> int:
+    first, _, last = ports.partition("-")
+    for port in range(int(first), int(last or first) + 1):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {ports}")
+
+
+def _wait_for_http(endpoint: str, server: subprocess.Popen, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"moto_server exited with {server.returncode}")
+        try:
+            httpx.get(endpoint, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"moto_server did not answer at {endpoint} within {seconds}s")
+
+
 @pytest.fixture(scope="session")
-def settings(tmp_path_factory) -> Settings:
+def s3_endpoint():
+    """The URL of an S3-compatible server for the session (see the module's docstring)."""
+    if endpoint := os.environ.get("GQL_CRM_TEST_S3_ENDPOINT"):
+        yield endpoint
+        return
+    try:
+        import moto.server  # noqa: F401
+    except ImportError:
+        pytest.skip("no S3-compatible server: moto is not installed (pip install 'moto[server]')")
+    port = _free_port(S3_PORTS)
+    # Its own process, as a real store is: what it holds is not this process's memory.
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        try:
+            _wait_for_http(endpoint, server)
+        except RuntimeError as exc:
+            pytest.skip(f"no S3-compatible server: {exc}")
+        yield endpoint
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+@pytest.fixture(scope="session")
+def s3_settings(s3_endpoint, tmp_path_factory) -> Settings:
+    """Settings whose storage is a new bucket of the session's S3 server."""
+    bucket = f"gql-crm-test-{uuid.uuid4().hex[:12]}"
+    settings = Settings(
+        database_url=TEST_DATABASE_URL,
+        media_dir=tmp_path_factory.mktemp("media"),
+        secret_key="test-secret",
+        storage="s3",
+        s3_bucket=bucket,
+        s3_endpoint_url=s3_endpoint,
+        s3_region="us-east-1",
+        **S3_CREDENTIALS,
+    )
+    s3_client(settings).create_bucket(Bucket=bucket)
+    return settings
+
+
+def s3_client(settings: Settings):
+    """A plain (blocking) boto3 client on the settings' bucket, to look at what is stored."""
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=settings.s3_endpoint_url,
+        region_name=settings.s3_region,
+        aws_access_key_id=settings.s3_access_key_id,
+        aws_secret_access_key=settings.s3_secret_access_key,
+    )
+
+
+@pytest.fixture(scope="session")
+def settings(request, tmp_path_factory) -> Settings:
+    if TEST_STORAGE == "s3":
+        return request.getfixturevalue("s3_settings")
     return Settings(
         database_url=TEST_DATABASE_URL,
         media_dir=tmp_path_factory.mktemp("media"),
@@ -61,8 +162,10 @@ def settings(tmp_path_factory) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def app(settings):
-    return create_app(settings, init_orm=False)
+async def app(settings):
+    # What a server's lifespan does (the tests bring their own ORM instead).
+    async with serving_jobs(settings):
+        yield create_app(settings, init_orm=False)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from gql_crm.app import create_app
 from gql_crm.models import File, Role
 from gql_crm.services import signing
 from gql_crm.services.files.sniffing import ATTACHMENT_TYPES, safe_file_name
-from tests.uploads import PDF, create_client, image_bytes, upload
+from tests.uploads import PDF, create_client, half_written, image_bytes, stored_bytes, upload
 
 ATTACH = """
 mutation($clientId: ID!, $file: Upload!, $description: String) {
@@ -70,10 +70,6 @@ def path_of(url: str) -> str:
     return f"{parts.path}?{parts.query}" if parts.query else parts.path
 
 
-def blob_path(settings, sha256: str):
-    return settings.media_dir / "blobs" / sha256[:2] / sha256[2:4] / sha256
-
-
 async def test_attach_list_and_download(org, http, settings):
     client_id = await create_client(org)
     result = await attach(
@@ -93,7 +89,7 @@ async def test_attach_list_and_download(org, http, settings):
     assert file["contentType"] == "application/pdf"
     assert file["sha256"] == hashlib.sha256(PDF).hexdigest()
     assert file["uploadedBy"]["email"].startswith("admin@")
-    assert blob_path(settings, file["sha256"]).read_bytes() == PDF
+    assert await stored_bytes(settings, file["sha256"]) == PDF
 
     listed = listed_files(await org.data(FILES, {"id": client_id}))
     assert [f["id"] for f in listed] == [file["id"]]
@@ -130,7 +126,7 @@ async def test_path_in_file_name_is_dropped(org, settings):
         assert result["errors"] == [], raw
         assert result["file"]["name"] == expected
         # Bytes are stored under their hash, whatever the name said.
-        assert blob_path(settings, result["file"]["sha256"]).exists()
+        assert await stored_bytes(settings, result["file"]["sha256"]) is not None
     media = settings.media_dir.resolve()
     assert not (media.parent / "passwd.txt").exists()
     assert not (media / "evil.txt").exists()
@@ -213,7 +209,7 @@ async def test_size_limit(org, settings, override_settings):
         {"file": ("p.png", image_bytes("PNG", (400, 400)) + b"x" * 2000, "image/png")},
     )
     assert photo["data"]["setClientPhoto"]["errors"][0]["code"] == "FILE_TOO_LARGE"
-    assert not list((settings.media_dir / "blobs" / "incoming").iterdir())
+    assert half_written(settings) == []
 
 
 async def test_another_organizations_file_id_and_url(org, make_org, http, settings):
@@ -289,13 +285,13 @@ async def test_delete_file(org, http, settings):
     assert result["deleteFile"] == {"deletedId": shared["id"], "errors": []}
     assert (await http.get(path_of(shared["url"]))).status_code == 404
     # The twin still needs the bytes.
-    assert blob_path(settings, shared["sha256"]).exists()
+    assert await stored_bytes(settings, shared["sha256"]) == pdf
     assert (await http.get(path_of(twin["url"]))).content == pdf
     listed = listed_files(await org.data(FILES, {"id": client_id}))
     assert [f["id"] for f in listed] == [twin["id"]]
 
     await org.data(DELETE, {"id": twin["id"]})
-    assert not blob_path(settings, shared["sha256"]).exists()
+    assert await stored_bytes(settings, shared["sha256"]) is None
     again = await org.data(DELETE, {"id": twin["id"]})
     assert again["deleteFile"]["errors"] == [{"code": "NOT_FOUND", "field": ["id"]}]
 
@@ -383,7 +379,7 @@ async def test_client_photo(org, http, settings):
     assert (photo["width"], photo["height"]) == (30, 30)
     assert (await http.get(path_of(photo["url"]))).headers["content-type"] == "image/png"
     for key in first_keys:
-        assert not blob_path(settings, key).exists()
+        assert await stored_bytes(settings, key) is None
 
     removed = await org.data(REMOVE_PHOTO, {"clientId": client_id})
     assert removed["removeClientPhoto"] == {"client": {"photo": None}, "errors": []}

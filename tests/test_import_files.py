@@ -3,6 +3,7 @@
 import codecs
 import csv
 import io
+import tempfile
 import zipfile
 
 import openpyxl
@@ -178,9 +179,13 @@ async def test_files_that_are_not_what_they_claim(org, content, reason):
     assert await ImportJob.filter(organization_id=org.id).count() == 0
 
 
-async def test_limits(make_org, database, tmp_path):
+async def test_limits(make_org, database, tmp_path, monkeypatch):
     import httpx
 
+    # The scratch copies of refused uploads go too.
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     settings = Settings(
         media_dir=tmp_path,
         secret_key="s",
@@ -204,7 +209,8 @@ async def test_limits(make_org, database, tmp_path):
         empty = await start(org, b"\xef\xbb\xbf\r\n")
         assert empty["errors"][0]["code"] == "REQUIRED"
         assert await ImportJob.filter(organization_id=org.id).count() == 0
-        assert list((tmp_path / "imports").iterdir()) == []
+        assert list(scratch.glob("gql-crm-import-*")) == []
+        assert not (tmp_path / "uploads").exists()
 
 
 # ---- the CSV reader against generated dialects -------------------------------------------

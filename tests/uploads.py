@@ -3,9 +3,11 @@
 import io
 import json
 
+from botocore.exceptions import ClientError
 from PIL import Image
 
 from gql_crm.models import Role
+from gql_crm.services.storage import storage_for
 
 PREFLIGHT = {"GraphQL-Require-Preflight": "1"}
 
@@ -53,3 +55,30 @@ async def create_client(org, name: str = "Ana", **fields) -> str:
     )
     assert data["createClient"]["errors"] == [], data
     return data["createClient"]["client"]["id"]
+
+
+async def stored_bytes(settings, key: str) -> bytes | None:
+    """What the settings' storage holds under `key`; None when it holds nothing there."""
+    try:
+        return b"".join([chunk async for chunk in storage_for(settings).open(key)])
+    except FileNotFoundError:
+        return None
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "NoSuchKey":
+            return None
+        raise
+
+
+def half_written(settings) -> list[str]:
+    """What unfinished writes left in the storage: temporary objects, multipart uploads."""
+    if settings.storage == "s3":
+        from tests.conftest import s3_client
+
+        s3 = s3_client(settings)
+        objects = s3.list_objects_v2(Bucket=settings.s3_bucket, Prefix="incoming/")
+        uploads = s3.list_multipart_uploads(Bucket=settings.s3_bucket)
+        return [o["Key"] for o in objects.get("Contents", [])] + [
+            u["Key"] for u in uploads.get("Uploads", [])
+        ]
+    incoming = settings.media_dir / "blobs" / "incoming"
+    return [p.name for p in incoming.iterdir()] if incoming.exists() else []

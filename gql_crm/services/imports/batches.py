@@ -98,6 +98,7 @@ class Run:
         self,
         job: ImportJob,
         options: ImportOptions,
+        path: Path,
         actor: Actor,
         layout_mapping: mappings.Mapping,
         batch_size: int,
@@ -105,6 +106,7 @@ class Run:
     ):
         self.job = job
         self.options = options
+        self.path = path
         self.batch_size = batch_size
         self.after_batch = after_batch
         self.actor = actor
@@ -126,6 +128,7 @@ class Run:
         cls,
         job: ImportJob,
         options: ImportOptions,
+        path: Path,
         batch_size: int,
         after_batch: Callable[[int], Awaitable[None]],
     ) -> "Run":
@@ -139,13 +142,14 @@ class Run:
             unknown=job.mapping["unknown"],
             ignored=job.mapping["ignored"],
         )
-        return cls(job, options, actor, mapping, batch_size, after_batch)
+        return cls(job, options, path, actor, mapping, batch_size, after_batch)
 
     def _batches(self) -> Iterator[list[tuple[int, list[str]]]]:
         options = self.job.options
         kind = readers.FileKind(options["format"], options["encoding"], options["delimiter"])
-        path = Path(self.job.file_path)
-        records = readers.records(path, kind, options["sheet"] if kind.format == "XLSX" else None)
+        records = readers.records(
+            self.path, kind, options["sheet"] if kind.format == "XLSX" else None
+        )
         batch: list[tuple[int, list[str]]] = []
         for number, record in enumerate(records, start=1):
             if number <= options["header_row"] or not any(cell.strip() for cell in record):

@@ -20,7 +20,9 @@ import hashlib
 import logging
 import os
 import socket
+import tempfile
 import uuid
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, closing, suppress
 from dataclasses import dataclass
 from datetime import timedelta
@@ -44,7 +46,7 @@ from gql_crm.models import (
     ImportRowError,
     Role,
 )
-from gql_crm.services import queue
+from gql_crm.services import queue, storage
 from gql_crm.services.auth import Actor
 from gql_crm.services.clients import build_search_text
 from gql_crm.services.errors import ErrorCode, UserError, UserErrors
@@ -65,7 +67,7 @@ from gql_crm.services.imports.options import (
     MatchOn,
 )
 from gql_crm.services.messages import message
-from gql_crm.services.storage import CHUNK_SIZE
+from gql_crm.services.storage import CHUNK_SIZE, storage_for
 from gql_crm.services.text import fold
 from gql_crm.services.validation import FieldInvalid, email_key, normalize_country
 
@@ -109,15 +111,17 @@ UNDO_KIND = "undo_import"
 # ---- starting a job ---------------------------------------------------------------------
 
 
-def _imports_dir(settings: Settings) -> Path:
-    return Path(settings.media_dir) / "imports"
+def _scratch_file() -> Path:
+    """A new local file for this process's own use (the readers need a seekable file)."""
+    descriptor, name = tempfile.mkstemp(prefix="gql-crm-import-", suffix=".upload")
+    os.close(descriptor)
+    return Path(name)
 
 
 async def _spool(settings: Settings, upload) -> tuple[Path, str]:
-    """The upload streamed to disk (never whole in memory), refused past the size limit."""
-    directory = _imports_dir(settings)
-    await aiofiles.os.makedirs(directory, exist_ok=True)
-    path = directory / f"{uuid.uuid4().hex}.upload"
+    """The upload streamed to a scratch file (never whole in memory), refused past the size
+    limit."""
+    path = _scratch_file()
     digest = hashlib.sha256()
     size = 0
     try:
@@ -140,6 +144,39 @@ async def _remove(path: Path | str | None) -> None:
     if path:
         with suppress(FileNotFoundError):
             await aiofiles.os.remove(path)
+
+
+async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
+    async with aiofiles.open(path, "rb") as source:
+        while chunk := await source.read(CHUNK_SIZE):
+            yield chunk
+
+
+@asynccontextmanager
+async def _fetched(key: str) -> AsyncIterator[Path]:
+    """The job's upload, copied from the storage to a scratch file for the time of the run:
+    the worker running a job need not be the process (or host) that received its file."""
+    path = _scratch_file()
+    try:
+        async with aiofiles.open(path, "wb") as out:
+            async for chunk in storage.for_jobs().open(key):
+                await out.write(chunk)
+        yield path
+    finally:
+        await _remove(path)
+
+
+async def _discard_upload(file_path: str | None) -> None:
+    if file_path and file_path.startswith("uploads/"):
+        try:
+            await storage.for_jobs().delete(file_path)
+        except Exception:
+            # The job has ended all the same: what is left is an orphan object, not a fault
+            # of the import (a lifecycle rule on uploads/ can sweep such leftovers).
+            logger.exception("could not delete %s from the storage", file_path)
+    else:
+        # A job started before uploads went to the storage: its file is on this disk.
+        await _remove(file_path)
 
 
 @dataclass(frozen=True)
@@ -209,14 +246,15 @@ async def start_import(
     path, sha256 = await _spool(settings, upload)
     try:
         layout = await asyncio.to_thread(read_layout, path, options, settings)
-    except BaseException:
+        # Any worker, on any host, reads the file from there.
+        key = await storage_for(settings).save_upload(_file_chunks(path))
+    finally:
         await _remove(path)
-        raise
     job = await ImportJob.create(
         organization_id=actor.org_id,
         created_by_id=actor.user_id,
         file_name=(upload.filename or "upload")[:255],
-        file_path=str(path),
+        file_path=key,
         file_sha256=sha256,
         options={
             **options.to_json(),
@@ -281,11 +319,12 @@ async def run_job(job_id: int) -> None:
     options = ImportOptions.from_json(job.options)
     run = None
     try:
-        run = await Run.begin(job, options, BATCH_SIZE, after_batch)
-        try:
-            await run.execute()
-        finally:
-            run.seen.close()
+        async with _fetched(job.file_path) as path:
+            run = await Run.begin(job, options, path, BATCH_SIZE, after_batch)
+            try:
+                await run.execute()
+            finally:
+                run.seen.close()
         if run.failed and not options.skip_invalid_rows and not options.dry_run:
             await _finish(
                 job,
@@ -371,7 +410,7 @@ async def _finish(
     if rolled_back:
         job.created_count = job.updated_count = 0
     await job.save()
-    await _remove(job.file_path)
+    await _discard_upload(job.file_path)
     await progress.publish(job.id)
 
 

@@ -1,15 +1,18 @@
-"""The interface every storage implements, and the content-addressed layout they share.
+"""The interface every storage implements, and the layout they share.
 
 Blobs are addressed by the SHA-256 of their content, never by a name a user chose, so no
-upload can pick (or traverse to) a path.
+upload can pick (or traverse to) a path: `blobs/ab/cd/<sha256>`. An import's uploaded file
+waits for its job under `uploads/<random hex>`, where any worker on any host reads it.
 """
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
 CHUNK_SIZE = 64 * 1024
-_HEX = frozenset("0123456789abcdef")
+_BLOB_KEY = re.compile(r"[0-9a-f]{64}")
+_UPLOAD_KEY = re.compile(r"uploads/[0-9a-f]{32}")
 
 
 @dataclass(frozen=True)
@@ -21,19 +24,28 @@ class StoredBlob:
 
 class Storage(Protocol):
     async def save(self, chunks: AsyncIterator[bytes]) -> StoredBlob:
-        """Stores the bytes; an exception raised by `chunks` leaves nothing behind."""
+        """Stores the bytes under their hash; an exception raised by `chunks` leaves
+        nothing behind."""
+
+    async def save_upload(self, chunks: AsyncIterator[bytes]) -> str:
+        """Stores the bytes under a new `uploads/` key (an import's file, until its job
+        ends); an exception raised by `chunks` leaves nothing behind."""
 
     def open(self, key: str) -> AsyncIterator[bytes]:
-        """The blob's bytes, chunk by chunk."""
+        """The bytes of a blob or an upload, chunk by chunk."""
 
-    async def delete(self, key: str) -> None: ...
+    async def delete(self, key: str) -> None:
+        """Removes a blob or an upload; one already gone is not an error."""
 
     async def check(self) -> None:
-        """Raises unless blobs can be read and written now (the readiness probe)."""
+        """Raises unless the storage can be reached (a readiness probe: cheap)."""
 
 
-def blob_path(key: str) -> str:
-    """Where a blob lives under the storage's root: `ab/cd/<sha256>`."""
-    if len(key) != 64 or not set(key) <= _HEX:
-        raise ValueError("not a storage key")
-    return f"{key[:2]}/{key[2:4]}/{key}"
+def object_name(key: str) -> str:
+    """Where a key's bytes live under the storage's root: `blobs/ab/cd/<sha256>` for a
+    blob, the key itself for an upload. Anything else is refused."""
+    if _BLOB_KEY.fullmatch(key):
+        return f"blobs/{key[:2]}/{key[2:4]}/{key}"
+    if _UPLOAD_KEY.fullmatch(key):
+        return key
+    raise ValueError("not a storage key")

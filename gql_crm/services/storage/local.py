@@ -1,4 +1,4 @@
-"""Blobs on the local disk: one machine, or a disk every process mounts."""
+"""Bytes on the local disk: one machine, or a disk every process mounts."""
 
 import hashlib
 import os
@@ -10,11 +10,12 @@ from pathlib import Path
 import aiofiles
 import aiofiles.os
 
-from gql_crm.services.storage.base import CHUNK_SIZE, StoredBlob, blob_path
+from gql_crm.services.storage.base import CHUNK_SIZE, StoredBlob, object_name
 
 
 class LocalStorage:
-    """Blobs under `root/ab/cd/<sha256>`, written to a temporary file and renamed into place.
+    """Bytes under `root/blobs/ab/cd/<sha256>` and `root/uploads/`, written to a temporary
+    file and renamed into place.
 
     The rename is atomic, so a reader never sees half a blob, and two uploads of the same
     bytes end as one blob.
@@ -24,10 +25,11 @@ class LocalStorage:
         self.root = Path(root)
 
     def path(self, key: str) -> Path:
-        return self.root / blob_path(key)
+        return self.root / object_name(key)
 
-    async def save(self, chunks: AsyncIterator[bytes]) -> StoredBlob:
-        incoming = self.root / "incoming"
+    async def _write(self, chunks: AsyncIterator[bytes], key_of) -> tuple[str, str, int]:
+        """Streams `chunks` to a temporary file, then renames it to `key_of(sha256)`."""
+        incoming = self.root / "blobs" / "incoming"
         await aiofiles.os.makedirs(incoming, exist_ok=True)
         temporary = incoming / uuid.uuid4().hex
         digest = hashlib.sha256()
@@ -38,14 +40,23 @@ class LocalStorage:
                     digest.update(chunk)
                     size += len(chunk)
                     await out.write(chunk)
-            key = digest.hexdigest()
+            sha256 = digest.hexdigest()
+            key = key_of(sha256)
             target = self.path(key)
             await aiofiles.os.makedirs(target.parent, exist_ok=True)
             await aiofiles.os.replace(temporary, target)
         finally:
             if await aiofiles.os.path.exists(temporary):
                 await aiofiles.os.remove(temporary)
-        return StoredBlob(key=key, sha256=key, size=size)
+        return key, sha256, size
+
+    async def save(self, chunks: AsyncIterator[bytes]) -> StoredBlob:
+        key, sha256, size = await self._write(chunks, lambda sha256: sha256)
+        return StoredBlob(key=key, sha256=sha256, size=size)
+
+    async def save_upload(self, chunks: AsyncIterator[bytes]) -> str:
+        key, _, _ = await self._write(chunks, lambda _: f"uploads/{uuid.uuid4().hex}")
+        return key
 
     async def open(self, key: str) -> AsyncIterator[bytes]:
         async with aiofiles.open(self.path(key), "rb") as source:
