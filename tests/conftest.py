@@ -33,7 +33,7 @@ from gql_crm.config import Settings
 from gql_crm.db import tortoise_config
 from gql_crm.models import Organization, Role
 from gql_crm.services import auth
-from gql_crm.services.storage import serving_jobs
+from gql_crm.services.storage import serving_jobs, storage_for
 
 TEST_DATABASE_URL = os.environ.get("GQL_CRM_TEST_DATABASE_URL", "sqlite://:memory:")
 TEST_STORAGE = os.environ.get("GQL_CRM_TEST_STORAGE", "local")
@@ -120,7 +120,7 @@ def s3_endpoint():
 
 
 @pytest.fixture(scope="session")
-def s3_settings(s3_endpoint, tmp_path_factory) -> Settings:
+async def s3_settings(s3_endpoint, tmp_path_factory):
     """Settings whose storage is a new bucket of the session's S3 server."""
     bucket = f"gql-crm-test-{uuid.uuid4().hex[:12]}"
     settings = Settings(
@@ -134,7 +134,8 @@ def s3_settings(s3_endpoint, tmp_path_factory) -> Settings:
         **S3_CREDENTIALS,
     )
     s3_client(settings).create_bucket(Bucket=bucket)
-    return settings
+    yield settings
+    await storage_for(settings).close()
 
 
 def s3_client(settings: Settings):

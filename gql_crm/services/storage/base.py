@@ -40,6 +40,9 @@ class Storage(Protocol):
     async def check(self) -> None:
         """Raises unless the storage can be reached (a readiness probe: cheap)."""
 
+    async def close(self) -> None:
+        """Lets go of the running event loop's connections (at shutdown)."""
+
 
 def object_name(key: str) -> str:
     """Where a key's bytes live under the storage's root: `blobs/ab/cd/<sha256>` for a

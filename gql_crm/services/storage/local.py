@@ -71,3 +71,6 @@ class LocalStorage:
         await aiofiles.os.makedirs(self.root, exist_ok=True)
         if not await aiofiles.os.access(self.root, os.W_OK):
             raise PermissionError(f"{self.root} is not writable")
+
+    async def close(self) -> None:
+        pass

@@ -7,11 +7,13 @@ Memory stays flat whatever the size: an upload is sent in parts of PART_SIZE as 
 (a multipart upload), a download is read from the response CHUNK_SIZE at a time.
 """
 
+import asyncio
 import hashlib
 import io
 import uuid
+import weakref
 from collections.abc import AsyncIterator
-from contextlib import suppress
+from contextlib import AsyncExitStack, suppress
 
 import aioboto3
 from aiobotocore.config import AioConfig
@@ -49,7 +51,10 @@ class S3Storage:
             region_name=region or None,
         )
         self._endpoint_url = endpoint_url or None
+        self._clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._config = AioConfig(
+            # A download holds its connection while the browser reads it.
+            max_pool_connections=100,
             # Stores other than AWS serve buckets by path, not by host name.
             s3={"addressing_style": "path"} if endpoint_url else {},
             # Checksums the store did not ask for: not every S3-compatible store accepts
@@ -58,43 +63,59 @@ class S3Storage:
             response_checksum_validation="when_required",
         )
 
-    def _client(self):
-        return self._session.client("s3", endpoint_url=self._endpoint_url, config=self._config)
+    async def _s3(self):
+        """The event loop's client, made at its first use and kept: a new client costs as
+        much as a request (and opens new connections)."""
+        loop = asyncio.get_running_loop()
+        if loop not in self._clients:
+            stack = AsyncExitStack()
+            client = await stack.enter_async_context(
+                self._session.client("s3", endpoint_url=self._endpoint_url, config=self._config)
+            )
+            if loop in self._clients:
+                # Another task of this loop made one meanwhile.
+                await stack.aclose()
+            else:
+                self._clients[loop] = (client, stack)
+        return self._clients[loop][0]
+
+    async def close(self) -> None:
+        entry = self._clients.pop(asyncio.get_running_loop(), None)
+        if entry is not None:
+            await entry[1].aclose()
 
     async def save(self, chunks: AsyncIterator[bytes]) -> StoredBlob:
         digest = hashlib.sha256()
-        async with self._client() as s3:
-            buffer, rest = await _first_part(chunks, digest)
-            if rest is None:
-                key = digest.hexdigest()
-                if not await self._exists(s3, object_name(key)):
-                    await s3.put_object(
-                        Bucket=self.bucket, Key=object_name(key), Body=bytes(buffer)
-                    )
-                return StoredBlob(key=key, sha256=key, size=len(buffer))
-            incoming = f"incoming/{uuid.uuid4().hex}"
-            try:
-                size = await self._multipart(s3, incoming, buffer, rest, digest)
-                key = digest.hexdigest()
-                if not await self._exists(s3, object_name(key)):
-                    await s3.copy_object(
-                        Bucket=self.bucket,
-                        Key=object_name(key),
-                        CopySource={"Bucket": self.bucket, "Key": incoming},
-                    )
-            finally:
-                await s3.delete_object(Bucket=self.bucket, Key=incoming)
+        s3 = await self._s3()
+        buffer, rest = await _first_part(chunks, digest)
+        if rest is None:
+            key = digest.hexdigest()
+            if not await self._exists(s3, object_name(key)):
+                await s3.put_object(Bucket=self.bucket, Key=object_name(key), Body=bytes(buffer))
+            return StoredBlob(key=key, sha256=key, size=len(buffer))
+        incoming = f"incoming/{uuid.uuid4().hex}"
+        try:
+            size = await self._multipart(s3, incoming, buffer, rest, digest)
+            key = digest.hexdigest()
+            if not await self._exists(s3, object_name(key)):
+                await s3.copy_object(
+                    Bucket=self.bucket,
+                    Key=object_name(key),
+                    CopySource={"Bucket": self.bucket, "Key": incoming},
+                )
+        finally:
+            await s3.delete_object(Bucket=self.bucket, Key=incoming)
         return StoredBlob(key=key, sha256=key, size=size)
 
     async def save_upload(self, chunks: AsyncIterator[bytes]) -> str:
         key = f"uploads/{uuid.uuid4().hex}"
         digest = hashlib.sha256()
-        async with self._client() as s3:
-            buffer, rest = await _first_part(chunks, digest)
-            if rest is None:
-                await s3.put_object(Bucket=self.bucket, Key=key, Body=bytes(buffer))
-            else:
-                await self._multipart(s3, key, buffer, rest, digest)
+        s3 = await self._s3()
+        buffer, rest = await _first_part(chunks, digest)
+        if rest is None:
+            await s3.put_object(Bucket=self.bucket, Key=key, Body=bytes(buffer))
+        else:
+            await self._multipart(s3, key, buffer, rest, digest)
         return key
 
     async def _multipart(
@@ -157,23 +178,23 @@ class S3Storage:
 
     async def open(self, key: str) -> AsyncIterator[bytes]:
         name = object_name(key)
-        async with self._client() as s3:
-            response = await s3.get_object(Bucket=self.bucket, Key=name)
-            body = response["Body"]
-            # Entering it yields the raw HTTP response; the body itself reads the chunks.
-            async with body:
-                async for chunk in body.iter_chunks(CHUNK_SIZE):
-                    yield chunk
+        s3 = await self._s3()
+        response = await s3.get_object(Bucket=self.bucket, Key=name)
+        body = response["Body"]
+        # Entering it yields the raw HTTP response; the body itself reads the chunks.
+        async with body:
+            async for chunk in body.iter_chunks(CHUNK_SIZE):
+                yield chunk
 
     async def delete(self, key: str) -> None:
         name = object_name(key)
-        async with self._client() as s3:
-            # Deleting a missing object succeeds on S3: deletes are idempotent.
-            await s3.delete_object(Bucket=self.bucket, Key=name)
+        s3 = await self._s3()
+        # Deleting a missing object succeeds on S3: deletes are idempotent.
+        await s3.delete_object(Bucket=self.bucket, Key=name)
 
     async def check(self) -> None:
-        async with self._client() as s3:
-            await s3.head_bucket(Bucket=self.bucket)
+        s3 = await self._s3()
+        await s3.head_bucket(Bucket=self.bucket)
 
 
 async def _first_part(
