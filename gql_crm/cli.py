@@ -179,7 +179,7 @@ def _progress_bar(done: int, total: int, width: int = 30) -> str:
 def import_clients(args: argparse.Namespace) -> int:
     from gql_crm.models import ImportRowError
     from gql_crm.services.imports import jobs, progress
-    from gql_crm.services.storage import serving_jobs
+    from gql_crm.services.storage import serving_jobs, storage_for
 
     options = jobs.ImportOptions(
         dry_run=args.dry_run,
@@ -247,7 +247,13 @@ def import_clients(args: argparse.Namespace) -> int:
                 last_id = errors[-1].id
             return 0 if job.status.value == "SUCCEEDED" else 1
 
-    return asyncio.run(run())
+    async def run_and_close() -> int:
+        try:
+            return await run()
+        finally:
+            await storage_for(settings).close()
+
+    return asyncio.run(run_and_close())
 
 
 def export_schema(args: argparse.Namespace) -> int:
