@@ -1,5 +1,6 @@
 """Several machines: two API processes (`gql-crm serve --no-worker`) and queue workers
-(`gql-crm worker`), each in an empty directory of its own, sharing one PostgreSQL database.
+(`gql-crm worker`), each in an empty directory of its own, sharing one PostgreSQL database
+and one bucket of an S3-compatible server (moto's, started by conftest).
 
 A file uploaded through API A is imported by the worker and followed through API B, and
 undone through B by the worker; a worker killed with SIGKILL mid-import leaves its job to the next worker, which imports the
@@ -25,6 +26,7 @@ import httpx
 import pytest
 from httpx_ws import aconnect_ws
 
+from gql_crm.config import Settings
 from tests.conftest import TEST_DATABASE_URL, throwaway_database_url
 
 pytestmark = pytest.mark.skipif(
@@ -91,15 +93,20 @@ async def database_url():
 class Cluster:
     """The processes of a deployment, each in its own empty directory."""
 
-    def __init__(self, root: Path, database_url: str):
+    def __init__(self, root: Path, database_url: str, s3: Settings):
         self.root = root
         self.env = {
             **os.environ,
             "GQL_CRM_DATABASE_URL": database_url,
             "GQL_CRM_SECRET_KEY": SECRET,
             "GQL_CRM_JOB_HEARTBEAT_TIMEOUT": str(HEARTBEAT_TIMEOUT),
-            # Until files live on object storage: the one directory all processes share.
-            "GQL_CRM_MEDIA_DIR": str(root / "shared-media"),
+            # Files and uploads in one bucket of an S3 server: no disk is shared.
+            "GQL_CRM_STORAGE": "s3",
+            "GQL_CRM_S3_BUCKET": s3.s3_bucket,
+            "GQL_CRM_S3_ENDPOINT_URL": s3.s3_endpoint_url,
+            "GQL_CRM_S3_REGION": s3.s3_region,
+            "GQL_CRM_S3_ACCESS_KEY_ID": s3.s3_access_key_id,
+            "GQL_CRM_S3_SECRET_ACCESS_KEY": s3.s3_secret_access_key,
         }
         self.processes: list[subprocess.Popen] = []
 
@@ -170,8 +177,8 @@ class Cluster:
 
 
 @pytest.fixture
-async def cluster(tmp_path, database_url):
-    cluster = Cluster(tmp_path, database_url)
+async def cluster(tmp_path, database_url, s3_settings):
+    cluster = Cluster(tmp_path, database_url, s3_settings)
     cluster.run("migrate")
     try:
         yield cluster
