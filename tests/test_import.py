@@ -1,6 +1,8 @@
 """Importing clients through HTTP multipart uploads: the files people have, the modes, the
 report, and nothing duplicated or lost."""
 
+import os
+import socket
 from pathlib import Path
 
 from gql_crm.models import Activity, Client, ClientCategory, Company, ImportJob, Role
@@ -46,6 +48,16 @@ async def test_windows_1252_semicolon_sample_reports_each_planted_problem(org):
     assert (marta.country, marta.gender.value, marta.mobile) == ("ES", "FEMALE", "+34660655795")
     categories = await ClientCategory.filter(organization_id=org.id).values_list("name", flat=True)
     assert sorted(categories) == ["Mayorista", "Minorista", "Particular"]
+    # The job keeps what the user asked apart from what the file is and who runs it.
+    stored_job = await ImportJob.get(id=pk_of(job["id"]))
+    assert set(stored_job.options) == {
+        "dry_run", "mode", "match_on", "mapping", "default_country", "sheet",
+        "skip_invalid_rows", "language",
+    }  # fmt: skip
+    kind = (stored_job.file_format, stored_job.file_encoding, stored_job.file_delimiter)
+    assert kind == ("CSV", "cp1252", ";") and stored_job.header_row == 1
+    assert (stored_job.owner_host, stored_job.owner_pid) == (socket.gethostname(), os.getpid())
+    assert stored_job.heartbeat_at >= stored_job.started_at
 
 
 async def test_xlsx_sample_numbers_and_dates(org):

@@ -63,7 +63,8 @@ async def test_import_command_dry_run_then_real(empty_database_url, tmp_path):  
 
 
 STARTUP_SCRIPT = """
-import asyncio, sys
+import asyncio, socket, sys
+from tortoise.timezone import now
 from gql_crm import db
 from gql_crm.app import create_app
 from gql_crm.config import Settings
@@ -74,9 +75,9 @@ url = sys.argv[1]
 async def crash():
     async with db.orm(url):
         org = await Organization.create(name="Crash", slug="crash")
-        dead = {"host": __import__("socket").gethostname(), "pid": 2**22 + 7, "boot": "x"}
         job = await ImportJob.create(organization=org, file_name="c.csv",
-                                     status=ImportJobStatus.RUNNING, options={"owner": dead})
+                                     status=ImportJobStatus.RUNNING, heartbeat_at=now(),
+                                     owner_host=socket.gethostname(), owner_pid=2**22 + 7)
         company = await Company.create(organization=org, name="Half", name_key="half",
                                        import_job=job)
         await Client.create(organization=org, name="Half", name_key="half",

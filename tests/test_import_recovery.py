@@ -18,7 +18,7 @@ from tests.test_cli import empty_database_url  # noqa: F401 - the fixture
 
 HEADER = ["Name", "Email", "Mobile", "Country", "Gender", "Language", "Category", "Company"]
 ROWS = 1000
-DEAD = {"host": socket.gethostname(), "pid": 2**22 + 7, "boot": "gone"}
+DEAD = {"owner_host": socket.gethostname(), "owner_pid": 2**22 + 7}
 
 
 def clients(version: str) -> bytes:
@@ -115,10 +115,9 @@ async def stuck_job(org, owner: dict, *, heartbeat=None) -> tuple[ImportJob, int
         organization_id=org.id,
         file_name="c.csv",
         status=ImportJobStatus.RUNNING,
-        options={"owner": owner},
+        heartbeat_at=heartbeat or now(),
+        **owner,
     )
-    if heartbeat is not None:
-        await ImportJob.filter(id=job.id).update(updated_at=heartbeat)
     client = await Client.create(
         organization_id=org.id, name="Half", name_key="half", import_job_id=job.id
     )
@@ -154,9 +153,9 @@ async def test_dead_jobs_are_found_while_the_server_runs(org, monkeypatch):
     async with jobs.recovery(interval=0.05):
         killed, killed_client = await stuck_job(org, DEAD)
         silent, silent_client = await stuck_job(
-            org, {**DEAD, "pid": os.getppid()}, heartbeat=now() - timedelta(minutes=11)
+            org, {**DEAD, "owner_pid": os.getppid()}, heartbeat=now() - timedelta(minutes=11)
         )
-        alive, alive_client = await stuck_job(org, {**DEAD, "pid": os.getppid()})
+        alive, alive_client = await stuck_job(org, {**DEAD, "owner_pid": os.getppid()})
         deadline = asyncio.get_running_loop().time() + 30
         while await ImportJob.filter(
             id__in=[killed.id, silent.id], finished_at__isnull=True
@@ -174,6 +173,7 @@ async def test_dead_jobs_are_found_while_the_server_runs(org, monkeypatch):
 
 STARTUP_SCRIPT = """
 import asyncio, socket, sys
+from tortoise.timezone import now
 from gql_crm import db
 from gql_crm.app import create_app
 from gql_crm.config import Settings
@@ -185,9 +185,9 @@ url = sys.argv[1]
 async def crash():
     async with db.orm(url):
         org = await Organization.create(name="Crash", slug="crash")
-        dead = {"host": socket.gethostname(), "pid": 2**22 + 7, "boot": "x"}
         job = await ImportJob.create(organization=org, file_name="c.csv",
-                                     status=ImportJobStatus.RUNNING, options={"owner": dead})
+                                     status=ImportJobStatus.RUNNING, heartbeat_at=now(),
+                                     owner_host=socket.gethostname(), owner_pid=2**22 + 7)
         await Client.create(organization=org, name="Half", name_key="half", import_job=job)
 
 async def broken(job_id):

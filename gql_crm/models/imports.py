@@ -25,7 +25,16 @@ class ImportJob(OrgScoped):
     file_path = fields.CharField(max_length=500, null=True)
     file_sha256 = fields.CharField(max_length=64, null=True)
     status = fields.CharEnumField(ImportJobStatus, max_length=16, default=ImportJobStatus.QUEUED)
+    # What the user asked for (services.imports.options.ImportOptions.to_json), nothing else.
     options = fields.JSONField(default=dict)
+    # What the file turned out to be when it was uploaded (services.imports.readers.FileKind)
+    # and where its data starts, so the run reads it the same way. The database defaults
+    # fill the rows that existed before these columns (migration 0011 then moves their
+    # values in).
+    file_format = fields.CharField(max_length=4, db_default="CSV")
+    file_encoding = fields.CharField(max_length=40, null=True)
+    file_delimiter = fields.CharField(max_length=1, null=True)
+    header_row = fields.IntField(db_default=1)
     mapping = fields.JSONField(default=dict)
     unknown_columns = fields.JSONField(default=list)
     dry_run = fields.BooleanField(default=False)
@@ -39,6 +48,14 @@ class ImportJob(OrgScoped):
     started_at = fields.DatetimeField(null=True)
     finished_at = fields.DatetimeField(null=True)
     updated_at = fields.DatetimeField(auto_now=True)
+    # Who runs the job: a process of its own (SQLite, the CLI), or the queue engine, which
+    # gives a dead worker's job to another. How another server tells a dead in-process job
+    # from a running one: its process is gone, or its heartbeat (written at the start and
+    # after every batch) is old.
+    owner_host = fields.CharField(max_length=255, null=True)
+    owner_pid = fields.IntField(null=True)
+    queue_engine = fields.CharField(max_length=32, null=True)
+    heartbeat_at = fields.DatetimeField(null=True)
 
 
 class ImportRowError(OrgScoped):

@@ -145,14 +145,13 @@ class Run:
         return cls(job, options, path, actor, mapping, batch_size, after_batch)
 
     def _batches(self) -> Iterator[list[tuple[int, list[str]]]]:
-        options = self.job.options
-        kind = readers.FileKind(options["format"], options["encoding"], options["delimiter"])
-        records = readers.records(
-            self.path, kind, options["sheet"] if kind.format == "XLSX" else None
-        )
+        job = self.job
+        kind = readers.FileKind(job.file_format, job.file_encoding, job.file_delimiter)
+        sheet = self.options.sheet if kind.format == "XLSX" else None
+        records = readers.records(self.path, kind, sheet)
         batch: list[tuple[int, list[str]]] = []
         for number, record in enumerate(records, start=1):
-            if number <= options["header_row"] or not any(cell.strip() for cell in record):
+            if number <= job.header_row or not any(cell.strip() for cell in record):
                 continue
             batch.append((number, record))
             if len(batch) >= self.batch_size:
@@ -495,6 +494,7 @@ class Run:
                 skipped_count=self.skipped,
                 failed_count=self.failed,
                 updated_at=now(),
+                heartbeat_at=now(),
             )
         self.categories.update(self._pending.get("categories", {}))
         self.last_company_id = self._pending.get("last_company_id", self.last_company_id)

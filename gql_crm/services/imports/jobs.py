@@ -7,12 +7,13 @@ it updates holds the old values. A job that fails, is canceled, or dies with its
 is rolled back from those marks. The roll-back is itself idempotent, so a crash during it
 is finished by the next attempt.
 
-Jobs run where `gql_crm.services.queue` puts them. On PostgreSQL a queue worker runs it,
-and when that worker dies the queue hands the job to another one, which finds it RUNNING:
-it rolls back what the dead run wrote and imports the file again from the start. A job run
-in-process (SQLite, the CLI) is recovered by any server sharing the database, at start-up
-and every RECOVERY_INTERVAL_SECONDS: on the same host its process id is gone, anywhere its
-heartbeat (`updated_at`, written by every batch) is older than STALE_AFTER.
+Jobs run where `gql_crm.services.queue` puts them. On PostgreSQL a queue worker runs it
+(`queue_engine`), and when that worker dies the queue hands the job to another one, which
+finds it RUNNING: it rolls back what the dead run wrote and imports the file again from the
+start. A job run in-process (SQLite, the CLI) is recovered by any server sharing the
+database, at start-up and every RECOVERY_INTERVAL_SECONDS: on the same host its process id
+(`owner_pid`) is gone, anywhere its `heartbeat_at` (written by every batch) is older than
+STALE_AFTER.
 """
 
 import asyncio
@@ -21,12 +22,12 @@ import logging
 import os
 import socket
 import tempfile
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, closing, suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import aiofiles
 import aiofiles.os
@@ -98,17 +99,25 @@ TERMINAL = (
 STALE_AFTER = timedelta(minutes=10)
 # How often a server looks for jobs whose process died.
 RECOVERY_INTERVAL_SECONDS = 30.0
-# Which process runs a job: several workers may share a database, and each recovers only
-# the jobs of processes that are gone.
-PROCESS = {"host": socket.gethostname(), "pid": os.getpid(), "boot": uuid.uuid4().hex}
-# The owner of a job on the queue engine, which recovers it itself.
-QUEUED_OWNER = {"queue": "pgqueuer"}
+# Which process runs a job in-process (its owner_host and owner_pid columns): several
+# servers may share a database, and each recovers only the jobs of processes that are gone.
+THIS_PROCESS = {"owner_host": socket.gethostname(), "owner_pid": os.getpid()}
+# The engine that runs a queued job (its queue_engine column), and recovers it itself.
+QUEUE_ENGINE = "pgqueuer"
 KIND = "import"
 # The undo of a SUCCEEDED job (services/imports/undo.py), on the same row.
 UNDO_KIND = "undo_import"
 
 
 # ---- starting a job ---------------------------------------------------------------------
+
+
+def runner() -> dict[str, Any]:
+    """The columns naming who runs a job (or its undo) started now: this process, or the
+    queue engine."""
+    if queue.current().runs_here():
+        return {**THIS_PROCESS, "queue_engine": None}
+    return {"owner_host": None, "owner_pid": None, "queue_engine": QUEUE_ENGINE}
 
 
 def _scratch_file() -> Path:
@@ -256,14 +265,13 @@ async def start_import(
         file_name=(upload.filename or "upload")[:255],
         file_path=key,
         file_sha256=sha256,
-        options={
-            **options.to_json(),
-            "format": layout.kind.format,
-            "encoding": layout.kind.encoding,
-            "delimiter": layout.kind.delimiter,
-            "header_row": layout.header_row,
-            "owner": PROCESS if queue.current().runs_here() else QUEUED_OWNER,
-        },
+        options=options.to_json(),
+        file_format=layout.kind.format,
+        file_encoding=layout.kind.encoding,
+        file_delimiter=layout.kind.delimiter,
+        header_row=layout.header_row,
+        heartbeat_at=now(),
+        **runner(),
         mapping=layout.mapping.to_json(),
         unknown_columns=layout.mapping.unknown,
         dry_run=options.dry_run,
@@ -311,7 +319,7 @@ async def run_job(job_id: int) -> None:
         # A queue worker took over the job of one that died or stopped: start again.
         await _undo_interrupted_run(job)
     elif not await ImportJob.filter(id=job_id, status=ImportJobStatus.QUEUED).update(
-        status=ImportJobStatus.RUNNING, started_at=now(), updated_at=now()
+        status=ImportJobStatus.RUNNING, started_at=now(), updated_at=now(), heartbeat_at=now()
     ):
         return
     await job.refresh_from_db()
@@ -374,6 +382,7 @@ async def _undo_interrupted_run(job: ImportJob) -> None:
         skipped_count=0,
         failed_count=0,
         updated_at=now(),
+        heartbeat_at=now(),
     )
 
 
@@ -552,25 +561,24 @@ async def cancel(actor: Actor, job_id: int) -> ImportJob:
 def _owner_is_gone(job: ImportJob) -> bool:
     if task_of(job.id) is not None:
         return False
-    owner = (job.options or {}).get("owner") or {}
-    if owner.get("queue"):
+    if job.queue_engine:
         # The queue engine gives a dead worker's job to another worker.
         return False
-    if job.updated_at < now() - STALE_AFTER:
-        # Every batch refreshes updated_at: silence this long means the owner died, even
+    if job.heartbeat_at is None or job.heartbeat_at < now() - STALE_AFTER:
+        # Every batch refreshes the heartbeat: silence this long means the owner died, even
         # where its pid now belongs to another process.
         return True
-    if owner.get("host") != PROCESS["host"]:
+    if job.owner_host != THIS_PROCESS["owner_host"] or job.owner_pid is None:
         return False
-    if owner.get("pid") == PROCESS["pid"]:
+    if job.owner_pid == THIS_PROCESS["owner_pid"]:
         # This process, yet no task runs it: the task died (or an earlier life of this pid
         # started it).
         return True
     try:
-        os.kill(owner["pid"], 0)
+        os.kill(job.owner_pid, 0)
     except ProcessLookupError:
         return True
-    except (PermissionError, KeyError, TypeError):
+    except PermissionError:
         return False
     return False
 

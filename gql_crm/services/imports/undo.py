@@ -513,8 +513,13 @@ class Undo:
         stamp = now()
         if cursor is not None:
             undo.cursor = cursor
-            # The job's heartbeat: its subscribers see the progress.
-            await ImportJob.filter(id=self.job.id).using_db(connection).update(updated_at=stamp)
+            # The job's heartbeat: its subscribers see the progress, other servers that its
+            # process lives.
+            await (
+                ImportJob.filter(id=self.job.id)
+                .using_db(connection)
+                .update(updated_at=stamp, heartbeat_at=stamp)
+            )
         elif await (
             ImportJob.filter(id=self.job.id, status=ImportJobStatus.UNDOING)
             .using_db(connection)
@@ -561,15 +566,17 @@ async def start_undo(actor: Actor, job_id: int) -> ImportJob:
     if jobs.task_of(job.id) is not None:
         # A canceled undo still finishing its batch in this process.
         raise UserErrors.single(ErrorCode.INVALID_STATE, "id", state=ImportJobStatus.UNDOING.value)
+    # Who runs the undo from now on, and its first heartbeat, as for an import.
+    claim = {"updated_at": now(), "heartbeat_at": now(), **jobs.runner()}
     claimed = await ImportJob.filter(id=job.id, status=ImportJobStatus.SUCCEEDED).update(
-        status=ImportJobStatus.UNDOING, updated_at=now()
+        status=ImportJobStatus.UNDOING, **claim
     )
     if not claimed:
         await job.refresh_from_db()
-        stale = job.updated_at < now() - jobs.STALE_AFTER
+        stale = job.heartbeat_at is None or job.heartbeat_at < now() - jobs.STALE_AFTER
         if not (job.status == ImportJobStatus.UNDOING and stale and jobs.task_of(job.id) is None):
             raise UserErrors.single(ErrorCode.INVALID_STATE, "id", state=job.status.value)
-        await ImportJob.filter(id=job.id).update(updated_at=now())
+        await ImportJob.filter(id=job.id).update(**claim)
     undo, created = await ImportUndo.get_or_create(
         job_id=job.id,
         defaults={"organization_id": actor.org_id, "created_by_id": actor.user_id},
