@@ -3,7 +3,7 @@ roll-back puts every old value back."""
 
 from gql_crm.models import Activity, Client, Company
 from gql_crm.services.imports import jobs
-from tests.helpers import LIST_CLIENTS, create_client, names, pk_of
+from tests.helpers import LIST_CLIENTS, create_client, global_id, names, pk_of
 from tests.imports import csv_bytes, errors_of, run_import
 
 HEADER = ["Name", "Email", "Company", "Legal name", "Tax ID", "Website"]
@@ -127,3 +127,22 @@ async def test_rows_of_one_file_apply_one_after_the_other(org):
         (carla, {"legal_name": {"old": "Acme S.L.", "new": "First S.L."}}),
         (dora, {"legal_name": {"old": "First S.L.", "new": "Second S.L."}}),
     ]
+
+
+async def test_two_rows_naming_one_client_by_different_keys(org):
+    """One row names Carla by her ID, the next by her email: the second is reported as a
+    repeat of the first (it used to end the job with an unexpected error)."""
+    carla, _ = await acme_with_two_clients(org)
+    rows = [
+        ["ID", "Name", "Email"],
+        [global_id("Client", carla), "Carla Uno", ""],
+        ["", "Carla Dos", "carla@example.com"],
+    ]
+    job = await run_import(org, csv_bytes(rows), {"mode": "UPDATE_EXISTING"})
+    assert job["status"] == "SUCCEEDED", job
+    assert (job["updated"], job["failed"]) == (1, 1)
+    assert errors_of(job) == [(3, "EMAIL", "DUPLICATE_IN_FILE")]
+    assert (
+        job["errors"]["edges"][0]["node"]["message"] == "Row 2 of the file already has this value."
+    )
+    assert (await Client.get(id=carla)).name == "Carla Uno"

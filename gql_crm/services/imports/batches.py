@@ -1,4 +1,5 @@
-"""One running import: rows cleaned, deduplicated, matched and written a batch at a time.
+"""One running import: rows cleaned, deduplicated, looked up, planned (`planner.plan`, pure)
+and written a batch at a time.
 
 Each batch costs a fixed number of statements whatever its size: one look-up per kind of
 key (emails, tax IDs, company names, categories), then bulk inserts and updates in one
@@ -12,7 +13,6 @@ import multiprocessing
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,21 +42,21 @@ from gql_crm.services.clients import (
     company_search_parts,
     join_search_parts,
 )
-from gql_crm.services.errors import ErrorCode, UserError
+from gql_crm.services.errors import ErrorCode
 from gql_crm.services.imports import mapping as mappings
-from gql_crm.services.imports import readers, writer
+from gql_crm.services.imports import planner, readers, writer
 from gql_crm.services.imports.options import (
     UPDATABLE,
     VERB_COMPANY_UPDATED,
     VERB_CREATED,
     VERB_UPDATED,
-    ImportMode,
     ImportOptions,
     MatchOn,
 )
+from gql_crm.services.imports.planner import Lookups, Plan
 from gql_crm.services.imports.rows import Row, clean_row
 from gql_crm.services.imports.seen import SeenKeys
-from gql_crm.services.imports.writer import CompanyRow, NewClient
+from gql_crm.services.imports.writer import CompanyRow
 from gql_crm.services.messages import message
 from gql_crm.services.text import fold
 from gql_crm.services.validation import email_key
@@ -66,29 +66,6 @@ SEARCH_REFRESH_BATCH = 1000
 MAX_ARGUMENTS = 32_766
 # The company fields `build_search_text` reads.
 SEARCHED_COMPANY_FIELDS = {"name", "legal_name", "tax_id"}
-
-
-@dataclass
-class Plan:
-    creates: list[tuple[Row, NewClient]] = field(default_factory=list)
-    updates: list[tuple[Row, Client, dict]] = field(default_factory=list)
-    skipped: int = 0
-    errors: dict[int, list[tuple[str | None, UserError]]] = field(default_factory=dict)
-    # Client or company -> the key of the new company or category it links to.
-    new_companies: dict[tuple, CompanyRow] = field(default_factory=dict)
-    company_links: dict[int, tuple | int] = field(default_factory=dict)
-    new_categories: dict[str, str] = field(default_factory=dict)
-    category_links: dict[int, str | int] = field(default_factory=dict)
-    companies: dict[int, Company | CompanyRow] = field(default_factory=dict)
-    # (client, company, the company's changed fields as an activity diff), in file order.
-    company_changes: list[tuple[Client | NewClient, Company | CompanyRow, dict]] = field(
-        default_factory=list
-    )
-    # The rows that changed a company: an update of theirs is not "unchanged".
-    changed_company: set[int] = field(default_factory=set)
-
-    def fail(self, row: Row, key: str, code: ErrorCode, **params) -> None:
-        self.errors.setdefault(row.number, []).append((key, UserError(code, (key,), params)))
 
 
 class Run:
@@ -184,7 +161,7 @@ class Run:
     async def process(self, rows: list[Row]) -> None:
         self._dedupe_in_file(rows)
         for attempt in range(3):
-            plan = await self._plan(rows)
+            plan = planner.plan(rows, await self._look_up(rows), self.options)
             if plan.errors and not self.options.skip_invalid_rows:
                 self.writes = False
             try:
@@ -217,8 +194,8 @@ class Run:
                 new[key] = row.number
         self.seen.add([(key, number) for key, number in new.items()])
 
-    async def _plan(self, rows: list[Row]) -> Plan:
-        plan = Plan()
+    async def _look_up(self, rows: list[Row]) -> Lookups:
+        """Everything the batch's valid rows may match, one query per kind of key."""
         org_id = self.actor.org_id
         valid = [row for row in rows if not row.errors]
         ids = list({row.client_id for row in valid if row.client_id})
@@ -264,15 +241,14 @@ class Run:
                 company_id__in=list(company_tax),
             ):
                 by_tax.setdefault(company_tax[client.company_id], []).append(client)
-        category_names = {row.category_key: row.category for row in valid if row.category}
-        missing = [key for key in category_names if key not in self.categories]
+        missing = list({row.category_key for row in valid if row.category} - self.categories.keys())
         if missing:
             self.categories.update(
                 await ClientCategory.filter(
                     organization_id=org_id, name_key__in=missing
                 ).values_list("name_key", "id")
             )
-        plan.companies = {
+        companies: dict[int, Company | CompanyRow] = {
             c.id: c for c in (*companies_by_tax.values(), *companies_by_name.values())
         }
         linked = {
@@ -283,157 +259,19 @@ class Run:
                 *(c for cs in by_tax.values() for c in cs),
             )
         }
-        linked -= plan.companies.keys()
+        linked -= companies.keys()
         linked.discard(None)
         if linked:
-            plan.companies.update({c.id: c for c in await Company.filter(id__in=list(linked))})
-
-        matched: dict[int, int] = {}
-        for row in valid:
-            self._decide(
-                plan,
-                row,
-                by_id,
-                by_email,
-                by_tax,
-                companies_by_tax,
-                companies_by_name,
-                category_names,
-                matched,
-            )
-        return plan
-
-    def _decide(
-        self,
-        plan,
-        row,
-        by_id,
-        by_email,
-        by_tax,
-        companies_by_tax,
-        companies_by_name,
-        category_names,
-        matched,
-    ) -> None:
-        match, via = None, None
-        match_on = self.options.match_on
-        if row.client_id is not None:
-            # An ID names one client: never another match, never a new client.
-            match, via = by_id.get(row.client_id), "id"
-            if match is None:
-                plan.fail(row, "id", ErrorCode.NOT_FOUND)
-                return
-        elif MatchOn.EMAIL in match_on and row.email_key in by_email:
-            match, via = by_email[row.email_key], "email"
-        elif MatchOn.TAX_ID in match_on and row.tax_id in by_tax:
-            candidates = by_tax[row.tax_id]
-            if len(candidates) > 1:
-                plan.fail(row, "tax_id", ErrorCode.AMBIGUOUS_MATCH)
-                return
-            match, via = candidates[0], "tax_id"
-        if match is None:
-            if row.email_key in by_email:
-                plan.fail(row, "email", ErrorCode.DUPLICATE)
-                return
-        elif self.options.mode == ImportMode.CREATE_ONLY:
-            plan.fail(row, via, ErrorCode.DUPLICATE)
-            return
-        elif self.options.mode == ImportMode.SKIP_EXISTING:
-            plan.skipped += 1
-            return
-        elif matched.get(match.id, row.number) != row.number:
-            plan.fail(row, via, ErrorCode.DUPLICATE_IN_FILE, row=matched[match.id])
-            return
-        elif by_email.get(row.email_key, match).id != match.id:
-            plan.fail(row, "email", ErrorCode.DUPLICATE)
-            return
-        if match is not None:
-            matched[match.id] = row.number
-
-        company_ref = self._company_ref(plan, row, match, companies_by_tax, companies_by_name)
-        category_ref = None
-        if row.category:
-            key = row.category_key
-            category_ref = self.categories.get(key) or key
-            if category_ref == key:
-                plan.new_categories.setdefault(key, category_names[key])
-
-        if match is None:
-            client = NewClient(
-                **row.clean.client, name_key=row.name_key, active_email_key=row.email_key
-            )
-            plan.creates.append((row, client))
-            target = client
-        else:
-            before = {name: getattr(match, name) for name in UPDATABLE}
-            for key, value in row.clean.client.items():
-                setattr(match, key, value)
-            target = match
-            changes = {"before": before}
-            plan.updates.append((row, match, changes))
-        if company_ref is not None:
-            plan.company_links[id(target)] = company_ref
-            if isinstance(company_ref, int):
-                target.company_id = company_ref
-                if self.options.mode == ImportMode.UPDATE_EXISTING:
-                    self._change_company(plan, row, target, plan.companies[company_ref])
-        if category_ref is not None:
-            plan.category_links[id(target)] = category_ref
-            if isinstance(category_ref, int):
-                target.category_id = category_ref
-
-    def _company_ref(
-        self, plan, row, match, companies_by_tax, companies_by_name
-    ) -> tuple | int | None:
-        """The id of the row's existing company, or the key of a company to create."""
-        values = row.clean.company
-        if not values:
-            return None
-        name_key = row.company_key
-        current = plan.companies.get(match.company_id) if match is not None else None
-        if current is not None and (
-            current.tax_id == row.tax_id if row.tax_id else current.name_key == name_key
-        ):
-            # Two companies may share a name: the client keeps the one it has.
-            return current.id
-        existing = (
-            companies_by_tax.get(row.tax_id) if row.tax_id else companies_by_name.get(name_key)
+            companies.update({c.id: c for c in await Company.filter(id__in=list(linked))})
+        return Lookups(
+            by_id=by_id,
+            by_email=by_email,
+            by_tax=by_tax,
+            companies_by_tax=companies_by_tax,
+            companies_by_name=companies_by_name,
+            companies=companies,
+            categories=dict(self.categories),
         )
-        if existing is not None:
-            return existing.id
-        key = ("tax", row.tax_id) if row.tax_id else ("name", name_key)
-        new = plan.new_companies.get(key)
-        if new is None:
-            plan.new_companies[key] = CompanyRow(name_key=name_key, **values)
-        elif self.options.mode == ImportMode.UPDATE_EXISTING:
-            # As if the rows were applied one after the other: the last value wins.
-            for name, value in self._company_values(row).items():
-                setattr(new, name, value)
-            new.name_key = fold(new.name)[:200]
-        return key
-
-    @staticmethod
-    def _company_values(row: Row) -> dict[str, Any]:
-        """The company values the row sets; a made-up name (see `to_input`) sets none."""
-        return {
-            name: value
-            for name, value in row.clean.company.items()
-            if name != "name" or row.names_company
-        }
-
-    def _change_company(self, plan: Plan, row: Row, client: Client, company: Company) -> None:
-        """UPDATE_EXISTING: the row's company values that differ are written to the company
-        it links to (rows apply one after the other), with the old values kept for a
-        roll-back."""
-        values = self._company_values(row)
-        changes = activity.diff({name: getattr(company, name) for name in values}, values)
-        if not changes:
-            return
-        for name in changes:
-            setattr(company, name, values[name])
-        company.name_key = fold(company.name)[:200]
-        plan.company_changes.append((client, company, changes))
-        plan.changed_company.add(row.number)
 
     async def _commit(self, rows: list[Row], plan: Plan) -> None:
         job_id = self.job.id
@@ -462,23 +300,15 @@ class Run:
                         cells=row.cells if position == 0 else None,
                     )
                 )
-        creates = [(row, client) for row, client in plan.creates if row.number not in failed_rows]
-        updates = [
-            (row, client, changes)
-            for row, client, changes in plan.updates
-            if row.number not in failed_rows
-        ]
+        creates = [create for create in plan.creates if create.row.number not in failed_rows]
+        updates = [update for update in plan.updates if update.row.number not in failed_rows]
         created, updated, unchanged = len(creates), 0, 0
         self._pending = {}
         async with in_transaction() as connection:
             if self.writes:
                 updated, unchanged = await self._write(connection, plan, creates, updates)
             else:
-                updated = sum(
-                    1
-                    for row, client, changes in updates
-                    if _would_change(plan, row, client, changes)
-                )
+                updated = sum(1 for update in updates if planner.would_change(plan, update))
                 unchanged = len(updates) - updated
             if errors:
                 await ImportRowError.bulk_create(errors)
@@ -501,7 +331,11 @@ class Run:
         self.last_client_id = self._pending.get("last_client_id", self.last_client_id)
 
     async def _write(
-        self, connection: BaseDBAsyncClient, plan: Plan, creates, updates
+        self,
+        connection: BaseDBAsyncClient,
+        plan: Plan,
+        creates: list[planner.Create],
+        updates: list[planner.Update],
     ) -> tuple[int, int]:
         """Writes a batch inside the caller's transaction; the run's state changes only
         once that commits (see `_commit`), so a retried batch starts from the same state."""
@@ -513,8 +347,7 @@ class Run:
             category = await ClientCategory.create(organization_id=org_id, name=name, name_key=key)
             categories[key] = category.id
         self._pending["categories"] = categories
-        needed = {plan.company_links.get(id(client)) for _, client in creates}
-        needed |= {plan.company_links.get(id(client)) for _, client, _ in updates}
+        needed = {create.company for create in creates} | {update.company for update in updates}
         new_companies = [company for key, company in plan.new_companies.items() if key in needed]
         if new_companies:
             await write.insert_companies(new_companies)
@@ -531,15 +364,14 @@ class Run:
 
         company_parts: dict[int | None, tuple[str, ...]] = {None: ()}
 
-        def link(client: Client | NewClient) -> tuple[str, ...]:
+        def link(entry: planner.Create | planner.Update) -> tuple[str, ...]:
             """Sets the client's ids of new companies and categories; the search parts of
             its company (once per company and batch)."""
-            company_ref = plan.company_links.get(id(client))
-            if isinstance(company_ref, tuple):
-                client.company_id = plan.new_companies[company_ref].id
-            category_ref = plan.category_links.get(id(client))
-            if isinstance(category_ref, str):
-                client.category_id = categories[category_ref]
+            client = entry.client
+            if isinstance(entry.company, tuple):
+                client.company_id = plan.new_companies[entry.company].id
+            if isinstance(entry.category, str):
+                client.category_id = categories[entry.category]
             parts = company_parts.get(client.company_id)
             if parts is None:
                 parts = company_parts[client.company_id] = company_search_parts(
@@ -549,38 +381,39 @@ class Run:
 
         activities: list[tuple[int, str, str, int, dict | str]] = []
         if creates:
-            for row, client in creates:
-                client.search_text = join_search_parts(row.search_parts, link(client))
-            await write.insert_clients([client for _, client in creates])
+            for create in creates:
+                create.client.search_text = join_search_parts(create.row.search_parts, link(create))
+            await write.insert_clients([create.client for create in creates])
             ids = (
                 await Client.filter(import_job_id=job_id, id__gt=self.last_client_id)
                 .order_by("id")
                 .values_list("id", flat=True)
             )
-            for (row, client), pk in zip(creates, ids, strict=True):
-                client.id = pk
+            for create, pk in zip(creates, ids, strict=True):
+                create.client.id = pk
                 activities.append(
                     (
                         pk,
                         VERB_CREATED,
                         "Client",
                         pk,
-                        writer.created_changes(row.created_changes, client),
+                        writer.created_changes(create.row.created_changes, create.client),
                     )
                 )
             self._pending["last_client_id"] = ids[-1]
         changed: list[tuple[Client, list[str]]] = []
         unchanged = 0
-        for row, client, changes in updates:
+        for update in updates:
+            client = update.client
             searched_before = client.search_text
             client.name_key = fold(client.name)[:200]
             client.search_text = join_search_parts(
-                client_search_parts(client.name, client.email, client.mobile), link(client)
+                client_search_parts(client.name, client.email, client.mobile), link(update)
             )
             after = {name: getattr(client, name) for name in UPDATABLE}
-            diff = activity.diff(changes["before"], after)
+            diff = activity.diff(update.before, after)
             if not diff:
-                unchanged += row.number not in plan.changed_company
+                unchanged += update.row.number not in plan.changed_company
                 continue
             columns = [*diff, "updated_at"]
             if "name" in diff:
@@ -596,15 +429,24 @@ class Run:
             changed.append((client, columns))
             activities.append((client.id, VERB_UPDATED, "Client", client.id, diff))
         await writer.update(connection, Client, changed)
-        for client, company, changes in plan.company_changes:
-            activities.append((client.id, VERB_COMPANY_UPDATED, "Company", company.id, changes))
+        for change in plan.company_changes:
+            activities.append(
+                (
+                    change.client.id,
+                    VERB_COMPANY_UPDATED,
+                    "Company",
+                    change.company.id,
+                    change.changes,
+                )
+            )
         searched = {
-            company.id: company
-            for _, company, changes in plan.company_changes
-            if changes.keys() & SEARCHED_COMPANY_FIELDS
+            change.company.id: change.company
+            for change in plan.company_changes
+            if change.changes.keys() & SEARCHED_COMPANY_FIELDS
         }
         if searched:
-            written = {client.id for _, client in creates} | {client.id for client, _ in changed}
+            written = {create.client.id for create in creates}
+            written |= {client.id for client, _ in changed}
             await refresh_search_text(connection, searched, written)
         await write.insert_activity(activities)
         return len(updates) - unchanged, unchanged
@@ -613,8 +455,8 @@ class Run:
 async def _write_company_changes(connection: BaseDBAsyncClient, plan: Plan, stamp) -> None:
     """Each changed company once, in its final state, writing only the changed columns."""
     fields: dict[int, set[str]] = {}
-    for _, company, changes in plan.company_changes:
-        fields.setdefault(company.id, set()).update(changes)
+    for change in plan.company_changes:
+        fields.setdefault(change.company.id, set()).update(change.changes)
     rows = []
     for company_id, names in fields.items():
         company = plan.companies[company_id]
@@ -675,15 +517,3 @@ def _clean_rows(
         if not row.errors:
             row.created_changes = writer.own_created_changes(row.clean.client)
     return rows
-
-
-def _would_change(plan: Plan, row: Row, client: Client, changes: dict) -> bool:
-    """For a dry run: whether writing the update would change the client or its company."""
-    if row.number in plan.changed_company:
-        return True
-    if isinstance(plan.company_links.get(id(client)), tuple):
-        return True
-    if isinstance(plan.category_links.get(id(client)), str):
-        return True
-    after = {name: getattr(client, name) for name in UPDATABLE}
-    return bool(activity.diff(changes["before"], after))
