@@ -143,14 +143,16 @@ def create_token(args: argparse.Namespace) -> int:
 
 
 def export_clients(args: argparse.Namespace) -> int:
-    from gql_crm.services import exports
+    from gql_crm.services import exports, spreadsheet
     from gql_crm.services.clients import ClientFilter, ClientStatus
 
     request = exports.ExportRequest(
         format=exports.ExportFormat(args.format.upper()),
         search=args.search,
         filters=ClientFilter(status=None if args.include_archived else ClientStatus.ACTIVE),
-        columns=tuple(args.columns.split(",")) if args.columns else tuple(exports.COLUMNS_BY_KEY),
+        columns=tuple(args.columns.split(","))
+        if args.columns
+        else tuple(spreadsheet.COLUMNS_BY_KEY),
         language=args.language,
         delimiter=args.delimiter,
     )

@@ -16,7 +16,7 @@ from itsdangerous import URLSafeSerializer
 
 from gql_crm.models import Client, Role
 from gql_crm.services import exports, signing
-from gql_crm.services.exports import COLUMNS, neutralize, unneutralize
+from gql_crm.services.spreadsheet import COLUMNS, FORMULA_TRIGGERS, neutralize, unneutralize
 from tests.uploads import create_client
 
 EXPORT = """
@@ -161,7 +161,7 @@ async def test_export_round_trips_the_stored_values(org, http):
 def test_neutralize_is_reversible_and_inert(cell):
     safe = neutralize(cell)
     assert unneutralize(safe) == cell
-    assert not safe.startswith(exports.FORMULA_TRIGGERS)
+    assert not safe.startswith(FORMULA_TRIGGERS)
 
 
 async def test_spanish_headers_and_semicolons(org, http):

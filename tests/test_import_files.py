@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from gql_crm.app import create_app
 from gql_crm.config import Settings
 from gql_crm.models import Client, ImportJob
-from gql_crm.services.exports import neutralize
 from gql_crm.services.imports import readers
+from gql_crm.services.spreadsheet import neutralize
 from tests.conftest import Org
 from tests.imports import csv_bytes, errors_of, run_import, start
 from tests.uploads import image_bytes

@@ -14,12 +14,12 @@ from tortoise import Tortoise
 
 from gql_crm.models import Client, ClientStatus
 from gql_crm.services.errors import ErrorCode
-from gql_crm.services.exports import client_global_id
 from gql_crm.services.imports import mapping as mappings
 from gql_crm.services.imports.options import ImportMode, ImportOptions, MatchOn
 from gql_crm.services.imports.planner import Lookups, Plan, Update, plan, would_change
 from gql_crm.services.imports.rows import Row, clean_row
 from gql_crm.services.imports.writer import CompanyRow
+from gql_crm.services.spreadsheet import client_global_id
 from gql_crm.services.text import fold
 from gql_crm.services.validation import email_key
 

@@ -2,12 +2,11 @@
 
 The rows are exactly those of the clients list for the same search, filter and order
 (`clients_queryset`), read in keyset batches, so memory does not grow with the row count.
-The columns and their headers are the import's: an export can be imported again.
+The columns, headers and escaping are the clients spreadsheet's (services/spreadsheet.py),
+which the import reads: an export can be imported again.
 """
 
 import asyncio
-import base64
-import binascii
 import csv
 import io
 import json
@@ -38,13 +37,18 @@ from gql_crm.services.clients import (
 )
 from gql_crm.services.errors import ErrorCode, UserErrors
 from gql_crm.services.pagination import iterate_batches
+from gql_crm.services.spreadsheet import (
+    COLUMNS_BY_KEY,
+    DEFAULT_DELIMITER,
+    DELIMITERS,
+    LANGUAGES,
+    UTF8_BOM,
+    client_global_id,
+    neutralize,
+)
 
 SIGNED_PURPOSE = "export"
 BATCH_SIZE = 2000
-UTF8_BOM = "\ufeff"
-# OWASP, CSV injection: a spreadsheet runs a cell starting with one of these as a formula.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-NEUTRALIZER = "'"
 
 
 class ExportFormat(StrEnum):
@@ -58,84 +62,6 @@ CONTENT_TYPES = {
     ExportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ExportFormat.JSON: "application/json",
 }
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    headers: dict[str, str]
-
-
-# The one list of columns and their headers, shared with the import.
-COLUMNS: tuple[Column, ...] = tuple(
-    Column(key, {"en": en, "es": es})
-    for key, en, es in (
-        ("name", "Name", "Nombre"),
-        ("email", "Email", "Correo electrónico"),
-        ("mobile", "Mobile", "Teléfono móvil"),
-        ("country", "Country", "País"),
-        ("gender", "Gender", "Género"),
-        ("language", "Language", "Idioma"),
-        ("category", "Category", "Categoría"),
-        ("company", "Company", "Empresa"),
-        ("legal_name", "Legal name", "Nombre legal"),
-        ("tax_id", "Tax ID", "NIF"),
-        ("website", "Website", "Sitio web"),
-        ("office_phone", "Office phone", "Teléfono de oficina"),
-        ("address", "Address", "Dirección"),
-        ("city", "City", "Ciudad"),
-        ("state", "State", "Provincia"),
-        ("postal_code", "Postal code", "Código postal"),
-        ("company_country", "Company country", "País de la empresa"),
-        ("status", "Status", "Estado"),
-        ("date_added", "Date added", "Fecha de alta"),
-        ("id", "ID", "ID"),
-    )
-)
-COLUMNS_BY_KEY = {column.key: column for column in COLUMNS}
-LANGUAGES = ("en", "es")
-DELIMITERS = (",", ";")
-DEFAULT_DELIMITER = {"en": ",", "es": ";"}
-
-
-# The largest primary key (PostgreSQL's integer): a bigger number names no client.
-MAX_ID = 2**31 - 1
-
-
-def client_global_id(pk: int) -> str:
-    """The client's ID as the API spells it (a Relay global ID, base64 of "Client:<pk>"),
-    so a file and the API name a client alike."""
-    return base64.b64encode(f"Client:{pk}".encode()).decode()
-
-
-def client_pk(global_id: str) -> int | None:
-    """The primary key a client's global ID names; None for anything else."""
-    try:
-        decoded = base64.b64decode(global_id.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    type_name, _, pk = decoded.partition(":")
-    if type_name != "Client" or not (pk.isascii() and pk.isdigit()):
-        return None
-    return int(pk) if 0 < int(pk) <= MAX_ID else None
-
-
-def neutralize(cell: str) -> str:
-    """The cell made inert for spreadsheets (OWASP CSV injection), reversibly.
-
-    A leading apostrophe makes Excel and LibreOffice show the text instead of running it.
-    Cells already starting with an apostrophe get one more, so `unneutralize` is exact.
-    """
-    if cell.startswith((*FORMULA_TRIGGERS, NEUTRALIZER)):
-        return NEUTRALIZER + cell
-    return cell
-
-
-def unneutralize(cell: str) -> str:
-    """The original of a neutralized cell; the import reads exported CSV through this."""
-    if cell.startswith(NEUTRALIZER) and cell[1:].startswith((*FORMULA_TRIGGERS, NEUTRALIZER)):
-        return cell[1:]
-    return cell
 
 
 @dataclass(frozen=True)

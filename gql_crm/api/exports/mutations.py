@@ -13,7 +13,7 @@ from gql_crm.api.exports.types import (
     ExportLanguage,
 )
 from gql_crm.api.files.types import absolute_url
-from gql_crm.services import exports
+from gql_crm.services import exports, spreadsheet
 from gql_crm.services.errors import UserErrors
 
 
@@ -47,7 +47,7 @@ class ExportMutations:
             columns=(
                 tuple(column.value.lower() for column in columns)
                 if columns is not None
-                else tuple(exports.COLUMNS_BY_KEY)
+                else tuple(spreadsheet.COLUMNS_BY_KEY)
             ),
             language=language.value,
             delimiter=delimiter.value if delimiter else None,

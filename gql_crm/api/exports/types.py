@@ -5,7 +5,7 @@ import strawberry
 
 from gql_crm.api import docs
 from gql_crm.api.errors import UserError
-from gql_crm.services import exports
+from gql_crm.services import exports, spreadsheet
 
 ExportFormat = docs.described(
     strawberry.enum(exports.ExportFormat, description="CSV and XLSX open in Excel."),
@@ -21,14 +21,15 @@ def column_descriptions() -> dict[str, str]:
     """Each column by its headers, as the export writes them and the import reads them."""
     return {
         column.key.upper(): f'"{column.headers["en"]}" (ES: "{column.headers["es"]}").'
-        for column in exports.COLUMNS
+        for column in spreadsheet.COLUMNS
     }
 
 
 ExportColumn = docs.described(
     strawberry.enum(
         Enum(
-            "ExportColumn", {column.key.upper(): column.key.upper() for column in exports.COLUMNS}
+            "ExportColumn",
+            {column.key.upper(): column.key.upper() for column in spreadsheet.COLUMNS},
         ),
         name="ExportColumn",
         description="The import's columns, in this order by default.",

@@ -8,8 +8,7 @@ from collections.abc import AsyncIterator
 from gql_crm.config import Settings
 from gql_crm.models import ImportJob, ImportRowError
 from gql_crm.services import signing
-from gql_crm.services.exports import UTF8_BOM, neutralize
-from gql_crm.services.imports.mapping import ERROR_HEADERS
+from gql_crm.services.spreadsheet import ERROR_HEADERS, UTF8_BOM, neutralize
 
 SIGNED_PURPOSE = "import-failed-rows"
 BATCH_SIZE = 2000

@@ -8,14 +8,12 @@ import re
 from dataclasses import dataclass, field
 
 from gql_crm.services.errors import ErrorCode, UserErrors
-from gql_crm.services.exports import COLUMNS
+from gql_crm.services.spreadsheet import COLUMNS, ERROR_HEADERS
 from gql_crm.services.text import fold
 
 # The export's columns that describe a record rather than set it: recognized, never written.
 READ_ONLY = ("status", "date_added", "errors")
 FIELDS = tuple(column.key for column in COLUMNS if column.key not in READ_ONLY)
-# The column the failed-rows download adds; ignored when the fixed file comes back.
-ERROR_HEADERS = {"en": "Errors", "es": "Errores"}
 
 _EXTRA_ALIASES: dict[str, tuple[str, ...]] = {
     "name": (

@@ -16,8 +16,8 @@ from pathlib import Path
 import filetype
 
 from gql_crm.services.errors import ErrorCode, UserErrors
-from gql_crm.services.exports import unneutralize
 from gql_crm.services.messages import CATALOG, Phrase
+from gql_crm.services.spreadsheet import unneutralize
 
 SNIFF_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t", "|")

@@ -6,8 +6,8 @@ from typing import Any
 
 from gql_crm.services.clients import CleanInput, clean_client_fields, client_search_parts
 from gql_crm.services.errors import ErrorCode, UserError
-from gql_crm.services.exports import client_pk
 from gql_crm.services.imports.mapping import Mapping
+from gql_crm.services.spreadsheet import client_pk
 from gql_crm.services.text import fold
 from gql_crm.services.validation import Validator, email_key, optional_text
 
