@@ -1,10 +1,9 @@
-"""The ASGI application: GraphQL (with GraphiQL), health check, ORM lifespan."""
+"""The ASGI application: GraphQL (with GraphiQL), health check, downloads (gql_crm.http.downloads),
+middleware, ORM lifespan."""
 
 import asyncio
-import re
 import uuid
 from contextlib import asynccontextmanager
-from urllib.parse import quote
 
 import orjson
 from cross_web import HTTPException as StrawberryHTTPException
@@ -13,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, HTTPConnection, Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -28,20 +27,15 @@ from gql_crm.api.schema import build_schema
 from gql_crm.config import Settings
 from gql_crm.db import tortoise_config
 from gql_crm.http import frontend_middleware
-from gql_crm.http.errors import (
-    RequestRefused,
-    http_exception_handler,
-    refusal_response,
-    unexpected_error,
-)
+from gql_crm.http.csrf import RequirePreflightHeader
+from gql_crm.http.downloads import download_routes
+from gql_crm.http.errors import http_exception_handler, unexpected_error
 from gql_crm.http.graphiql import graphiql_assets, render_page
 from gql_crm.http.graphql_view import GraphQLOverHTTP
 from gql_crm.http.limits import ACTOR_SCOPE_KEY, RequestLimits, bearer_token
-from gql_crm.services import exports, queue
+from gql_crm.services import queue
 from gql_crm.services.auth import Actor, authenticate, token_cache
 from gql_crm.services.errors import RETRY_AFTER_SECONDS
-from gql_crm.services.files import downloads, sniffing
-from gql_crm.services.imports import failed_rows
 from gql_crm.services.imports import jobs as import_jobs
 from gql_crm.services.imports import progress as import_progress
 from gql_crm.services.messages import pick_language
@@ -50,14 +44,6 @@ from gql_crm.services.storage import serving_jobs, storage_for
 from gql_crm.websockets import LegacyWSHandler, TransportWSHandler
 
 REQUEST_ID_HEADER = "X-Request-ID"
-
-# A plain HTML form cannot send custom headers, so demanding one on multipart requests
-# closes the CSRF hole that file uploads would otherwise open (Apollo's convention).
-PREFLIGHT_HEADERS = (
-    "graphql-require-preflight",
-    "apollo-require-preflight",
-    "x-apollo-operation-name",
-)
 
 
 class PlannedResult(ExecutionResult):
@@ -122,21 +108,6 @@ class GraphQLApp(GraphQLOverHTTP, PassThroughResponses, GraphQL):
         self.planner = Planner(self.schema, settings) if settings.fast_path else None
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http" and _is_multipart(scope) and not _has_preflight_header(scope):
-            response = JSONResponse(
-                {
-                    "errors": [
-                        {
-                            "message": "Multipart requests need the header "
-                            "'GraphQL-Require-Preflight: 1' (CSRF protection).",
-                            "extensions": {"code": "CSRF_PREFLIGHT_REQUIRED"},
-                        }
-                    ]
-                },
-                status_code=400,
-            )
-            await response(scope, receive, send)
-            return
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
@@ -254,18 +225,6 @@ async def _actor(request: Request) -> Actor | None:
     return await authenticate(bearer_token(request.headers))
 
 
-def _is_multipart(scope) -> bool:
-    return any(
-        name == b"content-type" and value.lower().startswith(b"multipart/")
-        for name, value in scope["headers"]
-    )
-
-
-def _has_preflight_header(scope) -> bool:
-    names = {name.decode("latin-1").lower() for name, _ in scope["headers"]}
-    return any(header in names for header in PREFLIGHT_HEADERS)
-
-
 async def healthz(request: Request) -> JSONResponse:
     """Liveness: the process answers and reaches its database."""
     try:
@@ -296,103 +255,6 @@ def readyz_route(settings: Settings) -> Route:
         )
 
     return Route("/readyz", readyz)
-
-
-def content_disposition(disposition: str, file_name: str) -> str:
-    """RFC 6266: an ASCII fallback name for old clients, the exact name in filename*."""
-    fallback = re.sub(r"[^A-Za-z0-9._ -]", "_", file_name)
-    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe='')}"
-
-
-# A download is never a page: even an HTML file sneaked past the checks runs no script
-# (nosniff comes with every answer, from SecurityHeadersMiddleware).
-DOWNLOAD_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; sandbox",
-}
-
-
-def _not_found(request: Request) -> JSONResponse:
-    return refusal_response(request, RequestRefused("NOT_FOUND", 404, headers=DOWNLOAD_HEADERS))
-
-
-def download_routes(settings: Settings) -> list[Route]:
-    async def download_file(request: Request):
-        """A file of the caller's organization, by API token or by signed URL."""
-        file_id = request.path_params["file_id"]
-        token = request.query_params.get("token")
-        if token:
-            org_id = downloads.org_of_download_token(settings, token, file_id)
-        else:
-            actor = await authenticate(bearer_token(request.headers))
-            org_id = actor.org_id if actor else None
-        if org_id is None:
-            return refusal_response(
-                request,
-                RequestRefused(
-                    "UNAUTHENTICATED",
-                    401,
-                    catalog_key="DOWNLOAD_UNAUTHENTICATED",
-                    headers=DOWNLOAD_HEADERS,
-                ),
-            )
-        row = await downloads.downloadable_file(org_id, file_id)
-        if row is None:
-            return _not_found(request)
-        inline = row.content_type in sniffing.INLINE_TYPES
-        media_type = row.content_type
-        if media_type.startswith("text/"):
-            media_type += "; charset=utf-8"
-        return StreamingResponse(
-            storage_for(settings).open(row.storage_key),
-            media_type=media_type,
-            headers={
-                **DOWNLOAD_HEADERS,
-                "Content-Length": str(row.size),
-                "Content-Disposition": content_disposition(
-                    "inline" if inline else "attachment", row.name
-                ),
-                "Cache-Control": "private, max-age=300",
-            },
-        )
-
-    async def download_export(request: Request):
-        redeemed = await exports.redeem(settings, request.path_params["token"])
-        if redeemed is None:
-            return _not_found(request)
-        organization, export = redeemed
-        return StreamingResponse(
-            exports.stream(organization, export),
-            media_type=exports.CONTENT_TYPES[export.format],
-            headers={
-                **DOWNLOAD_HEADERS,
-                "Content-Disposition": content_disposition(
-                    "attachment", exports.file_name(organization, export)
-                ),
-                "Cache-Control": "no-store",
-            },
-        )
-
-    async def download_failed_rows(request: Request):
-        job = await failed_rows.redeem(settings, request.path_params["token"])
-        if job is None:
-            return _not_found(request)
-        return StreamingResponse(
-            failed_rows.stream(job),
-            media_type="text/csv; charset=utf-8",
-            headers={
-                **DOWNLOAD_HEADERS,
-                "Content-Disposition": content_disposition(
-                    "attachment", failed_rows.file_name(job)
-                ),
-                "Cache-Control": "no-store",
-            },
-        )
-
-    return [
-        Route("/files/{file_id:int}", download_file, methods=["GET"]),
-        Route("/exports/{token}", download_export, methods=["GET"]),
-        Route("/imports/failed-rows/{token}", download_failed_rows, methods=["GET"]),
-    ]
 
 
 def create_app(settings: Settings | None = None, *, init_orm: bool = True) -> Starlette:
@@ -433,7 +295,11 @@ def create_app(settings: Settings | None = None, *, init_orm: bool = True) -> St
             graphiql_assets(),
             *download_routes(settings),
         ],
-        middleware=[*frontend_middleware(settings), Middleware(RequestLimits, settings=settings)],
+        middleware=[
+            *frontend_middleware(settings),
+            Middleware(RequestLimits, settings=settings),
+            Middleware(RequirePreflightHeader),
+        ],
         exception_handlers={HTTPException: http_exception_handler},
         lifespan=lifespan,
     )

@@ -1,5 +1,6 @@
 """The HTTP surface: health, GET queries, limits, error masking, CSRF, schema drift."""
 
+import asyncio
 import logging
 from dataclasses import replace
 from pathlib import Path
@@ -154,6 +155,26 @@ async def test_multipart_needs_the_preflight_header(http, org):
         "/graphql", files=files, headers={**auth, "GraphQL-Require-Preflight": "1"}
     )
     assert accepted.json() == {"data": {"viewer": {"role": "ADMIN"}}}
+
+
+async def test_a_refused_upload_is_answered_before_its_body_is_read(http, org):
+    """The CSRF guard is middleware: it answers from the headers, whatever the body, with
+    the security headers every answer gets, and the body is never waited for."""
+    never = asyncio.Event()
+
+    async def endless_body():
+        yield b'--b\r\nContent-Disposition: form-data; name="operations"\r\n\r\n'
+        await never.wait()
+
+    for auth in ({}, {"Authorization": f"Bearer {org.tokens['ADMIN']}"}):
+        refused = await http.post(
+            "/graphql",
+            content=endless_body(),
+            headers={**auth, "Content-Type": "multipart/form-data; boundary=b"},
+        )
+        assert refused.status_code == 400
+        assert refused.json()["errors"][0]["extensions"]["code"] == "CSRF_PREFLIGHT_REQUIRED"
+        assert refused.headers["x-content-type-options"] == "nosniff"
 
 
 def test_schema_file_matches_the_code():

@@ -1,5 +1,6 @@
-"""The HTTP layer around the GraphQL view: CORS, security headers, compression, GraphiQL's
-offline assets, persisted queries and GraphQL-shaped HTTP errors."""
+"""The HTTP layer around the GraphQL view: CORS, security headers, compression, request
+limits, the uploads' CSRF guard, the download routes, GraphiQL's offline assets, persisted
+queries and GraphQL-shaped HTTP errors."""
 
 from starlette.middleware import Middleware
 
