@@ -48,6 +48,8 @@ UserErrorCode = docs.described(
         "PARTLY_PAID": "The invoice has payments: it cannot be canceled without a credit for them.",
         "ALREADY_EXPIRED": "The date is before today (organization's time zone): the record "
         "would be expired at once.",
+        "SAME_CLIENT": "The client to keep is also among those to merge into it.",
+        "CONFIRMATION_MISMATCH": "The confirmation is not the text asked for (the client's name).",
     },
 )
 

@@ -16,6 +16,7 @@ from gql_crm.api.files.mutations import FileMutations
 from gql_crm.api.imports.mutations import ImportMutations
 from gql_crm.api.imports.queries import ImportQueries
 from gql_crm.api.imports.subscriptions import ImportSubscriptions
+from gql_crm.api.merge import DuplicateQueries, MergeMutations
 from gql_crm.api.projects.mutations import ProjectMutations
 from gql_crm.api.scalars import SCALAR_OVERRIDES
 from gql_crm.config import Settings
@@ -45,7 +46,7 @@ def _query_type() -> type:
         description="What you can read: your organization's "
         "clients, their profiles and records, import jobs and accounts.",
     )
-    class Query(AccountQueries, ClientQueries, ImportQueries):
+    class Query(AccountQueries, ClientQueries, DuplicateQueries, ImportQueries):
         node: relay.Node | None = strawberry.field(
             description="Any object by its global ID; another organization's IDs resolve to null.",
             extensions=[UnknownTypeIsNull()],
@@ -62,6 +63,7 @@ def _query_type() -> type:
 class Mutation(
     AccountMutations,
     ClientMutations,
+    MergeMutations,
     FileMutations,
     ExportMutations,
     ProjectMutations,

@@ -79,6 +79,11 @@ class Client(OrgScoped):
     import_job = fields.ForeignKeyField(
         "models.ImportJob", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    # Set on a client merged into another and archived (mergeClients): the duplicates list
+    # leaves it out, it cannot be merged again, and erasing the kept client erases it too.
+    merged_into = fields.ForeignKeyField(
+        "models.Client", related_name=False, null=True, on_delete=fields.SET_NULL, db_index=True
+    )
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

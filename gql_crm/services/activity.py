@@ -34,6 +34,9 @@ class Verb(StrEnum):
     UPDATED_BY_IMPORT = "updated_by_import"
     COMPANY_UPDATED_BY_IMPORT = "company_updated_by_import"
     IMPORT_UNDONE = "import_undone"
+    MERGED = "merged"
+    MERGED_INTO = "merged_into"
+    ERASED = "erased"
 
 
 class TargetType(StrEnum):

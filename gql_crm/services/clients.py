@@ -254,12 +254,12 @@ async def _require_client(actor: Actor, client_id: int) -> Client:
     return client
 
 
-def _set_email(client: Client, email: str | None) -> None:
+def set_email(client: Client, email: str | None) -> None:
     client.email = email
     client.active_email_key = email_key(email) if client.status == ClientStatus.ACTIVE else None
 
 
-async def _save(
+async def save_client(
     client: Client, company: Company | None, fields: Iterable[str] | None = None
 ) -> None:
     """Saves the client with its derived keys; only `fields` (and those keys) when given."""
@@ -284,10 +284,10 @@ async def create_client(actor: Actor, data: dict[str, Any]) -> Client:
         client = Client(organization_id=actor.org_id, name_key="")
         for key, value in clean.client.items():
             setattr(client, key, value)
-        _set_email(client, clean.client.get("email"))
+        set_email(client, clean.client.get("email"))
         company = await _apply_company(actor.org_id, client, None, clean.company or {})
         client.company_id = company.id if company else None
-        await _save(client, company)
+        await save_client(client, company)
         await _record(
             actor,
             client,
@@ -341,8 +341,8 @@ async def update_client(actor: Actor, client_id: int, data: dict[str, Any]) -> C
         for key, value in clean.client.items():
             setattr(client, key, value)
         if "email" in clean.client:
-            _set_email(client, clean.client["email"])
-        await _save(client, company, [*clean.client, "company_id"])
+            set_email(client, clean.client["email"])
+        await save_client(client, company, [*clean.client, "company_id"])
         changes = activity.diff(before, _client_snapshot(client))
         changes.update(activity.diff(_prefixed(company_before), _prefixed(clean.company)))
         if changes:
@@ -364,8 +364,10 @@ async def set_status(actor: Actor, client_id: int, status: ClientStatus) -> Clie
                 raise UserErrors.single(ErrorCode.DUPLICATE, "email")
         previous = client.status
         client.status = status
-        _set_email(client, client.email)
-        await _save(client, None if not client.company_id else await client.company, ["status"])
+        set_email(client, client.email)
+        await save_client(
+            client, None if not client.company_id else await client.company, ["status"]
+        )
         verb = "archived" if status == ClientStatus.ARCHIVED else "restored"
         await _record(actor, client, verb, activity.diff({"status": previous}, {"status": status}))
     return client

@@ -126,6 +126,14 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "A client that stays still uses this company: it is kept.",
         "es": "Un cliente que se conserva sigue usando esta empresa: se conserva.",
     },
+    "SAME_CLIENT": {
+        "en": "A client cannot be merged into itself.",
+        "es": "Un cliente no puede fusionarse consigo mismo.",
+    },
+    "CONFIRMATION_MISMATCH": {
+        "en": "Type the client's name exactly as it is to confirm.",
+        "es": "Escriba el nombre del cliente exactamente como está para confirmar.",
+    },
     # Reasons: phrases inside the messages above, in the same language.
     "EMAIL_GENERIC": {"en": "", "es": ""},
     "EMAIL_AT_SIGN": {"en": ": it needs exactly one @", "es": ": debe tener exactamente una @"},

@@ -61,7 +61,7 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str, keys: list[SortKey]) -> list[Any]:
+def decode_cursor(cursor: str, keys: list[SortKey]) -> list[Any]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
@@ -154,7 +154,7 @@ def page_query(
     cursor = before if backwards else after
     page_qs = queryset
     if cursor:
-        page_qs = page_qs.filter(_beyond(keys, _decode(cursor, keys), backwards))
+        page_qs = page_qs.filter(_beyond(keys, decode_cursor(cursor, keys), backwards))
     page_qs = page_qs.order_by(*_order(keys, backwards)).limit(size + 1)
     return PageQuery(page_qs, size, backwards, after, before)
 

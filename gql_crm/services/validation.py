@@ -192,7 +192,7 @@ def normalize_tax_id(value: str | None, country: str | None) -> str | None:
         return None
     compact = stdnum_util.clean(value, " -./").upper()
     prefix = compact[:2]
-    if prefix in _eu_vat_prefixes():
+    if prefix in eu_vat_prefixes():
         try:
             return eu_vat.validate(compact)
         except StdnumValidationError:
@@ -212,7 +212,7 @@ def normalize_tax_id(value: str | None, country: str | None) -> str | None:
 
 
 @cache
-def _eu_vat_prefixes() -> frozenset[str]:
+def eu_vat_prefixes() -> frozenset[str]:
     return frozenset(code.upper() for code in eu_vat.MEMBER_STATES) | {"EL", "XI"}
 
 

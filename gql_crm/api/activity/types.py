@@ -47,6 +47,11 @@ ActivityVerb = docs.described(
         "UPDATED_BY_IMPORT": "An import updated the client.",
         "COMPANY_UPDATED_BY_IMPORT": "An import updated the client's company.",
         "IMPORT_UNDONE": "Undoing an import put back the values it had changed (see changes).",
+        "MERGED": "Other clients were merged into the client: their records moved to it "
+        "(changes: mergedClients and the fields it took from them).",
+        "MERGED_INTO": "The client was merged into another (changes: mergedInto) and archived.",
+        "ERASED": "The client's personal data was erased (eraseClient). Kept detached from "
+        "any client; it says who erased and when, nothing of the data.",
     },
 )
 ActivityTargetType = docs.described(
