@@ -1,5 +1,6 @@
 """Files tab and profile photos, through HTTP: uploads, downloads and the attacks on them."""
 
+import asyncio
 import base64
 import dataclasses
 import hashlib
@@ -532,3 +533,52 @@ def test_safe_file_name_never_carries_a_path(raw, content_type):
     assert 0 < len(name) <= 255
     assert all(unicodedata.category(ch)[0] not in "C" for ch in name)
     assert any(name.lower().endswith(ext) for ext in ATTACHMENT_TYPES[content_type])
+
+
+async def test_deleting_the_last_file_of_some_bytes_while_they_are_uploaded_again(
+    org, http, settings
+):
+    """The race of a release and an upload of the same bytes: the upload found the blob
+    present (so wrote nothing) just before the release removed it. Whatever the order the
+    requests run in, every file that survives downloads with its bytes."""
+    client_id = await create_client(org)
+    for round_ in range(20):
+        pdf = PDF + uuid.uuid4().hex.encode() + str(round_).encode()
+        last = (await attach(org, client_id, "last.pdf", pdf, "application/pdf"))["file"]
+        deleted, *uploaded = await asyncio.gather(
+            org.data(DELETE, {"id": last["id"]}),
+            attach(org, client_id, "again.pdf", pdf, "application/pdf"),
+            attach(org, client_id, "again.pdf", pdf, "application/pdf"),
+        )
+        assert deleted["deleteFile"]["errors"] == []
+        for result in uploaded:
+            assert result["errors"] == []
+            response = await http.get(path_of(result["file"]["url"]))
+            assert response.status_code == 200
+            assert response.content == pdf
+        for result in uploaded:
+            await org.data(DELETE, {"id": result["file"]["id"]})
+        assert await stored_bytes(settings, last["sha256"]) is None
+
+
+async def test_removing_a_photo_while_the_same_image_is_set_on_another_client(org, http):
+    """Photos share the release: the photo and thumbnail of a client that another client
+    takes the same image as, while the first removes it, download on the second."""
+    first, second = await create_client(org, "Ana"), await create_client(org, "Bea")
+    for round_ in range(10):
+        # Bytes of this round only (blobs are shared by content with every other test).
+        png = image_bytes(color=(round_, uuid.uuid4().int % 256, 7))
+        png_file = {"file": ("me.png", png, "image/png")}
+        assert (await upload(org, SET_PHOTO, {"clientId": first}, png_file))["data"][
+            "setClientPhoto"
+        ]["errors"] == []
+        removed, taken = await asyncio.gather(
+            org.data(REMOVE_PHOTO, {"clientId": first}),
+            upload(org, SET_PHOTO, {"clientId": second}, png_file),
+        )
+        assert removed["removeClientPhoto"]["errors"] == []
+        photo = taken["data"]["setClientPhoto"]["client"]["photo"]
+        for url in (photo["url"], photo["thumbnailUrl"]):
+            response = await http.get(path_of(url))
+            assert response.status_code == 200
+            assert Image.open(io.BytesIO(response.content)).format == "PNG"

@@ -106,14 +106,21 @@ async def test_save_open_delete_in_the_content_addressed_layout(store_settings, 
     store = storage_for(store_settings)
     seed = f"{store_settings.storage}-{size}".encode()
     expected, _ = await digest_of(pattern(size, seed=seed))
-    blob = await store.save(pattern(size, seed=seed))
-    assert (blob.key, blob.sha256, blob.size) == (expected, expected, size)
-    assert f"blobs/{expected[:2]}/{expected[2:4]}/{expected}" in stored_names(store_settings)
-    assert await digest_of(store.open(blob.key)) == (expected, size)
+    async with store.save(pattern(size, seed=seed)) as blob:
+        assert (blob.key, blob.sha256, blob.size) == (expected, expected, size)
+        assert object_name(expected) in stored_names(store_settings)
+        assert await digest_of(store.open(blob.key)) == (expected, size)
+
+        # Removed (by the release of its last file) while the block lasts: put back.
+        await store.delete(blob.key)
+        await blob.restore()
+        assert await digest_of(store.open(blob.key)) == (expected, size)
+        await blob.restore()  # there already: not written again, not an error
+    assert object_name(expected) in stored_names(store_settings)
 
     # The same bytes again are the same blob: one object.
-    again = await store.save(pattern(size, seed=seed))
-    assert again == blob
+    async with store.save(pattern(size, seed=seed)) as again:
+        assert again == blob
     assert [n for n in stored_names(store_settings) if n.endswith(expected)] == [
         object_name(expected)
     ]
@@ -139,7 +146,8 @@ async def test_a_failing_upload_leaves_nothing(store_settings, size):
     store = storage_for(store_settings)
     before = stored_names(store_settings)
     with pytest.raises(Refused):
-        await store.save(failing_after(size))
+        async with store.save(failing_after(size)):
+            pass
     with pytest.raises(Refused):
         await store.save_upload(failing_after(size))
     assert stored_names(store_settings) == before
@@ -181,13 +189,15 @@ async def test_a_large_object_streams_through_s3_with_flat_memory(s3_settings):
     size = 64 * MiB
     expected, _ = await digest_of(pattern(size, seed=b"large"))
     # The first request loads botocore's description of S3: not what is measured here.
-    warm_up = await store.save(pattern(1000, seed=b"warm-up"))
+    async with store.save(pattern(1000, seed=b"warm-up")) as warm_up:
+        pass
     assert await digest_of(store.open(warm_up.key)) == await digest_of(
         pattern(1000, seed=b"warm-up")
     )
     tracemalloc.start()
     try:
-        blob = await store.save(pattern(size, seed=b"large"))
+        async with store.save(pattern(size, seed=b"large")) as blob:
+            pass
         _, upload_peak = tracemalloc.get_traced_memory()
         tracemalloc.reset_peak()
         assert await digest_of(store.open(blob.key)) == (expected, size)

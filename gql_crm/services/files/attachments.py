@@ -11,6 +11,7 @@ from gql_crm.services.errors import ErrorCode, UserErrors
 from gql_crm.services.files.sniffing import detect_content_type, safe_file_name
 from gql_crm.services.files.uploads import (
     Upload,
+    blob_transaction,
     chunks,
     read_head,
     release_blobs,
@@ -35,8 +36,9 @@ async def attach_file(
     content_type = detect_content_type(head)
     if content_type is None:
         raise unsupported(head)
-    blob = await storage_for(settings).save(chunks(head, upload, settings.max_upload_bytes))
-    async with in_transaction():
+    saving = storage_for(settings).save(chunks(head, upload, settings.max_upload_bytes))
+    async with saving as blob, blob_transaction([blob.key]):
+        await blob.restore()
         row = await File.create(
             organization_id=actor.org_id,
             client_id=client.id,

@@ -5,6 +5,7 @@ import asyncio
 import io
 import tempfile
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -20,6 +21,7 @@ from gql_crm.services.errors import ErrorCode, UserErrors
 from gql_crm.services.files.sniffing import SNIFF_BYTES, safe_file_name
 from gql_crm.services.files.uploads import (
     Upload,
+    blob_transaction,
     chunks,
     read_head,
     release_blobs,
@@ -156,36 +158,41 @@ async def set_photo(actor: Actor, settings: Settings, client_id: int, upload: Up
             source.seek(0)
             raise unsupported(source.read(SNIFF_BYTES)) from None
     store = storage_for(settings)
-    stored = [
-        (purpose, image, await store.save(_one_chunk(image.data)))
-        for purpose, image in ((FilePurpose.PHOTO, photo), (FilePurpose.PHOTO_THUMBNAIL, thumbnail))
-    ]
     name = safe_file_name(upload.filename, photo.content_type)
-    async with in_transaction():
-        replaced = await _retire_photo(actor, client.id)
-        for purpose, image, blob in stored:
-            row = await File.create(
-                organization_id=actor.org_id,
-                client_id=client.id,
-                purpose=purpose,
-                name=name,
-                size=blob.size,
-                content_type=image.content_type,
-                sha256=blob.sha256,
-                storage_key=blob.key,
-                uploaded_by_id=actor.user_id,
-                width=image.width,
-                height=image.height,
+    async with AsyncExitStack() as saving:
+        stored = [
+            (purpose, image, await saving.enter_async_context(store.save(_one_chunk(image.data))))
+            for purpose, image in (
+                (FilePurpose.PHOTO, photo),
+                (FilePurpose.PHOTO_THUMBNAIL, thumbnail),
             )
-            if purpose == FilePurpose.PHOTO:
-                await activity.record(
-                    actor,
+        ]
+        async with blob_transaction(blob.key for _, _, blob in stored):
+            replaced = await _retire_photo(actor, client.id)
+            for purpose, image, blob in stored:
+                await blob.restore()
+                row = await File.create(
+                    organization_id=actor.org_id,
                     client_id=client.id,
-                    verb="photo_set",
-                    target_type="File",
-                    target_id=row.id,
-                    changes=activity.diff({}, {"width": photo.width, "height": photo.height}),
+                    purpose=purpose,
+                    name=name,
+                    size=blob.size,
+                    content_type=image.content_type,
+                    sha256=blob.sha256,
+                    storage_key=blob.key,
+                    uploaded_by_id=actor.user_id,
+                    width=image.width,
+                    height=image.height,
                 )
+                if purpose == FilePurpose.PHOTO:
+                    await activity.record(
+                        actor,
+                        client_id=client.id,
+                        verb="photo_set",
+                        target_type="File",
+                        target_id=row.id,
+                        changes=activity.diff({}, {"width": photo.width, "height": photo.height}),
+                    )
     await release_blobs(settings, replaced)
     return client
 

@@ -1,7 +1,8 @@
 """What attachments and photos share: reading an upload within the size limit, the
 client it goes to, and releasing the blobs no file uses any more."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from typing import Protocol
 
 from gql_crm.config import Settings
@@ -10,6 +11,7 @@ from gql_crm.services.auth import Actor
 from gql_crm.services.errors import ErrorCode, UserErrors
 from gql_crm.services.files.sniffing import SNIFF_BYTES, guessed_type
 from gql_crm.services.messages import Phrase
+from gql_crm.services.records import write_transaction
 from gql_crm.services.storage import CHUNK_SIZE, storage_for
 
 
@@ -60,8 +62,32 @@ async def read_head(upload: Upload, max_bytes: int) -> bytes:
     return head
 
 
+@asynccontextmanager
+async def blob_transaction(keys: Iterable[str]) -> AsyncIterator[None]:
+    """A write transaction that runs alone among those touching the same blobs.
+
+    The `File` rows are the blobs' reference count, and a release must not remove a blob
+    between an upload finding it stored (so not writing it) and committing the row that
+    uses it. Both sides run here: the release checks for live rows and removes the blob,
+    the upload puts the bytes back if they went (`StoredBlob.restore`) and inserts its row.
+    Whichever comes second sees what the first did. PostgreSQL: an advisory lock per blob,
+    until the transaction ends (taken in order, so two uploads never wait on each other in
+    a cycle). SQLite: the immediate transaction holds the database's write lock already.
+    The bytes are streamed before, outside it: inside there is at most one existence check
+    and, rarely, one write or removal of a blob.
+    """
+    async with write_transaction() as connection:
+        if connection.capabilities.dialect == "postgres":
+            for key in sorted(set(keys)):
+                await connection.execute_query(
+                    "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [f"blob:{key}"]
+                )
+        yield
+
+
 async def release_blobs(settings: Settings, keys: list[str]) -> None:
     """Removes blobs no live file uses. Blobs are shared by content, across organizations."""
-    for key in set(keys):
-        if not await File.filter(storage_key=key, deleted_at__isnull=True).exists():
-            await storage_for(settings).delete(key)
+    for key in sorted(set(keys)):
+        async with blob_transaction([key]):
+            if not await File.filter(storage_key=key, deleted_at__isnull=True).exists():
+                await storage_for(settings).delete(key)

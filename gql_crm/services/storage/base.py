@@ -6,8 +6,9 @@ waits for its job under `uploads/<random hex>`, where any worker on any host rea
 """
 
 import re
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
 from typing import Protocol
 
 CHUNK_SIZE = 64 * 1024
@@ -20,12 +21,19 @@ class StoredBlob:
     key: str
     sha256: str
     size: int
+    # Puts the bytes back under `key` if they are not there any more (a release removed
+    # them since they were stored), from the copy `Storage.save` keeps aside for its block.
+    restore: Callable[[], Awaitable[None]] = field(compare=False, repr=False)
 
 
 class Storage(Protocol):
-    async def save(self, chunks: AsyncIterator[bytes]) -> StoredBlob:
-        """Stores the bytes under their hash; an exception raised by `chunks` leaves
-        nothing behind."""
+    def save(self, chunks: AsyncIterator[bytes]) -> AbstractAsyncContextManager[StoredBlob]:
+        """Stores the bytes under their hash (a blob already there is the same bytes, and
+        is not written again); an exception raised by `chunks` leaves nothing behind.
+
+        A copy of the bytes stays aside until the block ends, for `StoredBlob.restore`: the
+        bytes found already stored may be removed by the release of their last file before
+        the new file's row is committed."""
 
     async def save_upload(self, chunks: AsyncIterator[bytes]) -> str:
         """Stores the bytes under a new `uploads/` key (an import's file, until its job

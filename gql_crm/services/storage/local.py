@@ -4,7 +4,7 @@ import hashlib
 import os
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import suppress
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 import aiofiles
@@ -15,10 +15,10 @@ from gql_crm.services.storage.base import CHUNK_SIZE, StoredBlob, object_name
 
 class LocalStorage:
     """Bytes under `root/blobs/ab/cd/<sha256>` and `root/uploads/`, written to a temporary
-    file and renamed into place.
+    file and linked (a blob) or renamed (an upload) into place.
 
-    The rename is atomic, so a reader never sees half a blob, and two uploads of the same
-    bytes end as one blob.
+    Both are atomic, so a reader never sees half a blob, and two uploads of the same bytes
+    end as one blob.
     """
 
     def __init__(self, root: Path):
@@ -27,8 +27,9 @@ class LocalStorage:
     def path(self, key: str) -> Path:
         return self.root / object_name(key)
 
-    async def _write(self, chunks: AsyncIterator[bytes], key_of) -> tuple[str, str, int]:
-        """Streams `chunks` to a temporary file, then renames it to `key_of(sha256)`."""
+    async def _receive(self, chunks: AsyncIterator[bytes]) -> tuple[Path, str, int]:
+        """Streams `chunks` to a new temporary file: its path, the bytes' hash and size.
+        The caller removes it; an exception from `chunks` leaves nothing behind."""
         incoming = self.root / "blobs" / "incoming"
         await aiofiles.os.makedirs(incoming, exist_ok=True)
         temporary = incoming / uuid.uuid4().hex
@@ -40,22 +41,39 @@ class LocalStorage:
                     digest.update(chunk)
                     size += len(chunk)
                     await out.write(chunk)
-            sha256 = digest.hexdigest()
-            key = key_of(sha256)
+        except BaseException:
+            await _remove(temporary)
+            raise
+        return temporary, digest.hexdigest(), size
+
+    @asynccontextmanager
+    async def save(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[StoredBlob]:
+        temporary, sha256, size = await self._receive(chunks)
+        target = self.path(sha256)
+
+        async def place() -> None:
+            # A hard link, not a rename: the temporary file stays, to place the bytes again
+            # if a release removes them before the block ends. Linking fails on an existing
+            # name, so a blob there already is never replaced.
+            await aiofiles.os.makedirs(target.parent, exist_ok=True)
+            with suppress(FileExistsError):
+                await aiofiles.os.link(temporary, target)
+
+        try:
+            await place()
+            yield StoredBlob(key=sha256, sha256=sha256, size=size, restore=place)
+        finally:
+            await _remove(temporary)
+
+    async def save_upload(self, chunks: AsyncIterator[bytes]) -> str:
+        temporary, _, _ = await self._receive(chunks)
+        key = f"uploads/{uuid.uuid4().hex}"
+        try:
             target = self.path(key)
             await aiofiles.os.makedirs(target.parent, exist_ok=True)
             await aiofiles.os.replace(temporary, target)
         finally:
-            if await aiofiles.os.path.exists(temporary):
-                await aiofiles.os.remove(temporary)
-        return key, sha256, size
-
-    async def save(self, chunks: AsyncIterator[bytes]) -> StoredBlob:
-        key, sha256, size = await self._write(chunks, lambda sha256: sha256)
-        return StoredBlob(key=key, sha256=sha256, size=size)
-
-    async def save_upload(self, chunks: AsyncIterator[bytes]) -> str:
-        key, _, _ = await self._write(chunks, lambda _: f"uploads/{uuid.uuid4().hex}")
+            await _remove(temporary)
         return key
 
     async def open(self, key: str) -> AsyncIterator[bytes]:
@@ -64,8 +82,7 @@ class LocalStorage:
                 yield chunk
 
     async def delete(self, key: str) -> None:
-        with suppress(FileNotFoundError):
-            await aiofiles.os.remove(self.path(key))
+        await _remove(self.path(key))
 
     async def check(self) -> None:
         await aiofiles.os.makedirs(self.root, exist_ok=True)
@@ -74,3 +91,8 @@ class LocalStorage:
 
     async def close(self) -> None:
         pass
+
+
+async def _remove(path: Path) -> None:
+    with suppress(FileNotFoundError):
+        await aiofiles.os.remove(path)

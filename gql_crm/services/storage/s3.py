@@ -13,7 +13,7 @@ import io
 import uuid
 import weakref
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, suppress
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 
 import aioboto3
 from aiobotocore.config import AioConfig
@@ -31,8 +31,9 @@ class S3Storage:
 
     The hash of a blob is known only once all of it has been read: a blob that fits in one
     part is sent straight to its name; a larger one is sent in parts to `incoming/<hex>`,
-    then copied to its name by the store (no byte comes back) and the incoming object
-    removed. A blob whose name exists already is the same bytes: it is not written again.
+    then copied to its name by the store (no byte comes back), and the incoming object
+    removed when `save`'s block ends. A blob whose name exists already is the same bytes:
+    it is not written again.
     """
 
     def __init__(
@@ -84,28 +85,35 @@ class S3Storage:
         if entry is not None:
             await entry[1].aclose()
 
-    async def save(self, chunks: AsyncIterator[bytes]) -> StoredBlob:
+    @asynccontextmanager
+    async def save(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[StoredBlob]:
         digest = hashlib.sha256()
         s3 = await self._s3()
         buffer, rest = await _first_part(chunks, digest)
-        if rest is None:
-            key = digest.hexdigest()
-            if not await self._exists(s3, object_name(key)):
-                await s3.put_object(Bucket=self.bucket, Key=object_name(key), Body=bytes(buffer))
-            return StoredBlob(key=key, sha256=key, size=len(buffer))
-        incoming = f"incoming/{uuid.uuid4().hex}"
+        incoming = None
         try:
-            size = await self._multipart(s3, incoming, buffer, rest, digest)
+            if rest is None:
+                size = len(buffer)
+                source: dict = {"Body": bytes(buffer)}
+                write = s3.put_object
+            else:
+                incoming = f"incoming/{uuid.uuid4().hex}"
+                size = await self._multipart(s3, incoming, buffer, rest, digest)
+                source = {"CopySource": {"Bucket": self.bucket, "Key": incoming}}
+                write = s3.copy_object
             key = digest.hexdigest()
-            if not await self._exists(s3, object_name(key)):
-                await s3.copy_object(
-                    Bucket=self.bucket,
-                    Key=object_name(key),
-                    CopySource={"Bucket": self.bucket, "Key": incoming},
-                )
+
+            async def place() -> None:
+                # The source (the bytes in memory, or the incoming object) is kept until
+                # the block ends, to place the bytes again if a release removes them.
+                if not await self._exists(s3, object_name(key)):
+                    await write(Bucket=self.bucket, Key=object_name(key), **source)
+
+            await place()
+            yield StoredBlob(key=key, sha256=key, size=size, restore=place)
         finally:
-            await s3.delete_object(Bucket=self.bucket, Key=incoming)
-        return StoredBlob(key=key, sha256=key, size=size)
+            if incoming is not None:
+                await s3.delete_object(Bucket=self.bucket, Key=incoming)
 
     async def save_upload(self, chunks: AsyncIterator[bytes]) -> str:
         key = f"uploads/{uuid.uuid4().hex}"
