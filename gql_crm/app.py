@@ -31,7 +31,7 @@ from gql_crm.http.csrf import RequirePreflightHeader
 from gql_crm.http.downloads import download_routes
 from gql_crm.http.errors import http_exception_handler, unexpected_error
 from gql_crm.http.graphiql import graphiql_assets, render_page
-from gql_crm.http.graphql_view import GraphQLOverHTTP
+from gql_crm.http.graphql_view import GraphQLOverHTTP, _View
 from gql_crm.http.limits import ACTOR_SCOPE_KEY, RequestLimits, bearer_token
 from gql_crm.services import queue
 from gql_crm.services.auth import Actor, authenticate, token_cache
@@ -56,7 +56,7 @@ class PlannedResult(ExecutionResult):
         self.body = body
 
 
-class PassThroughResponses:
+class PassThroughResponses(_View):
     """Mixed into the view below GraphQLOverHTTP: a body the database wrote passes through
     as it is, any other is encoded by orjson."""
 
@@ -89,7 +89,7 @@ def _body(response_data) -> bytes:
     return orjson.dumps(response_data)
 
 
-class GraphQLApp(GraphQLOverHTTP, PassThroughResponses, GraphQL):
+class GraphQLApp(GraphQLOverHTTP, PassThroughResponses, GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
 

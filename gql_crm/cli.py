@@ -143,8 +143,9 @@ def create_token(args: argparse.Namespace) -> int:
 
 
 def export_clients(args: argparse.Namespace) -> int:
+    from gql_crm.models import ClientStatus
     from gql_crm.services import exports, spreadsheet
-    from gql_crm.services.clients import ClientFilter, ClientStatus
+    from gql_crm.services.clients import ClientFilter
 
     request = exports.ExportRequest(
         format=exports.ExportFormat(args.format.upper()),

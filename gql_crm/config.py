@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from starlette.config import Config
 
@@ -13,10 +14,10 @@ DEFAULT_DATABASE_URL = "sqlite://gql_crm.sqlite3"
 ENV_PREFIX = "GQL_CRM_"
 
 
-class CommaSeparated(tuple):
+class CommaSeparated(tuple[str, ...]):
     """A list setting, written `a, b, c` in its environment variable."""
 
-    def __new__(cls, value: str | Iterable[str] = ()):
+    def __new__(cls, value: str | Iterable[str] = ()) -> "CommaSeparated":
         if isinstance(value, str):
             value = (part.strip() for part in value.split(","))
         return super().__new__(cls, (part for part in value if part))
@@ -93,11 +94,14 @@ class Settings:
     shutdown_timeout: int = 30
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
         """Settings from GQL_CRM_* variables; `overrides` that are not None win (CLI flags)."""
         config = Config(environ=os.environ if environ is None else environ, env_prefix=ENV_PREFIX)
-        values = {
-            setting.name: config(setting.name.upper(), cast=setting.type, default=setting.default)
+        values: dict[str, Any] = {
+            # Each type is the class itself (annotations are not postponed in this module).
+            setting.name: config(
+                setting.name.upper(), cast=cast(type, setting.type), default=setting.default
+            )
             for setting in dataclasses.fields(cls)
         }
         values.update({name: value for name, value in overrides.items() if value is not None})

@@ -71,6 +71,7 @@ async def pending_model_changes() -> list[str]:
     config = tortoise_config("sqlite://:memory:")
     async with TortoiseContext() as context:
         await context.init(config=config)
+        assert context.apps is not None, "init() loads the apps"
         writers = await MigrationAutodetector(context.apps, config["apps"]).changes()
     return [writer.name for writer in writers]
 

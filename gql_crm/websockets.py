@@ -10,6 +10,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
+from gql_crm.api.context import Context
 from gql_crm.api.errors import RequestErrorCode, request_error
 from gql_crm.services.auth import authenticate
 
@@ -25,7 +26,7 @@ async def _refusal(context) -> GraphQLError | None:
     return request_error(RequestErrorCode.UNAUTHENTICATED, context.language)
 
 
-class TransportWSHandler(BaseGraphQLTransportWSHandler):
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """graphql-transport-ws (graphql-ws, Apollo, urql)."""
 
     async def handle_subscribe(self, message) -> None:
@@ -37,7 +38,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler):
         await super().handle_subscribe(message)
 
 
-class LegacyWSHandler(BaseGraphQLWSHandler):
+class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
     """The older subscriptions-transport-ws protocol ("graphql-ws")."""
 
     async def handle_start(self, message) -> None:

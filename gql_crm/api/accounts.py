@@ -149,9 +149,7 @@ class AccountMutations:
             UserPayload,
             "user",
             User.from_model,
-            lambda: auth.create_user(
-                info.context.actor, input.email, models.Role(input.role.value)
-            ),
+            lambda: auth.create_user(info.context.actor, input.email, input.role),
         )
 
     @strawberry.mutation(description="Needs ADMIN; admins cannot demote themselves.")
@@ -166,9 +164,7 @@ class AccountMutations:
             UserPayload,
             "user",
             User.from_model,
-            lambda: auth.set_user_role(
-                info.context.actor, _id(id, "User"), models.Role(role.value)
-            ),
+            lambda: auth.set_user_role(info.context.actor, _id(id, "User"), role),
         )
 
     @strawberry.mutation(description="A new token for a user; needs ADMIN.")

@@ -44,4 +44,5 @@ class Context:
     @cached_property
     def today(self) -> date:
         """The organization's date, fixed for the whole request (overdue, upcoming, expired)."""
+        assert self.actor is not None, "the authentication extension lets no anonymous call in"
         return records.today(self.actor.organization)

@@ -32,7 +32,7 @@ class Loaders:
 
         async def batch(ids: list[int]) -> list[Model | None]:
             rows = await model.filter(organization_id=self.org_id, id__in=ids)
-            found = {row.id: row for row in rows}
+            found = {row.pk: row for row in rows}
             return [found.get(i) for i in ids]
 
         return self.get(("by_id", model), batch)

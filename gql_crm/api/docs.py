@@ -1,8 +1,9 @@
 """Descriptions shared by many places of the schema: page arguments, enum values of enums
 declared in the domain, and the fields every payload and record has."""
 
+from collections.abc import Iterable
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 
@@ -54,7 +55,16 @@ def argument(type_: Any, description: str) -> Any:
     return Annotated[type_, strawberry.argument(description=description)]
 
 
-def described(enum: type[Enum], values: dict[str, str]) -> type[Enum]:
+EnumT = TypeVar("EnumT", bound=type[Enum])
+
+
+def names_enum(name: str, names: Iterable[str]) -> type[Enum]:
+    """An enum whose values are `names` (upper-cased), each its own value."""
+    # mypy reads Enum's functional API only with literal arguments.
+    return Enum(name, {key.upper(): key.upper() for key in names})  # type: ignore[return-value]
+
+
+def described(enum: EnumT, values: dict[str, str]) -> EnumT:
     """`enum` (already a Strawberry enum) with a description on each of its values.
 
     A value left out stays undescribed (a test lists those); a name that is not a value is a

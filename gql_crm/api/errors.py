@@ -2,10 +2,11 @@
 
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 
 from gql_crm.api import docs
@@ -74,13 +75,16 @@ def user_errors(exc: UserErrors, language: str) -> list[UserError]:
     ]
 
 
+Payload = TypeVar("Payload")
+
+
 async def mutate(
-    info,
-    payload_type: type,
+    info: Info,
+    payload_type: Callable[..., Payload],
     field: str,
     to_node: Callable[[Any], Any],
     action: Callable[[], Awaitable[Any]],
-) -> Any:
+) -> Payload:
     """Runs a service call; its UserErrors become the payload's `errors`, nothing else."""
     try:
         row = await action()
@@ -103,14 +107,20 @@ def request_error(
     *,
     catalog_key: str | None = None,
     source: GraphQLError | None = None,
-    **params,
+    extensions: dict[str, Any] | None = None,
+    **params: Any,
 ) -> GraphQLError:
-    """A GraphQL error whose `extensions.code` tells clients what happened."""
+    """A GraphQL error whose `extensions.code` tells clients what happened; `extensions`
+    adds what a client acts on (retryAfter, requestId...)."""
     return GraphQLError(
         messages.message(catalog_key or code, language, **params),
         nodes=source.nodes if source else None,
         source=source.source if source else None,
         positions=source.positions if source else None,
         path=source.path if source else None,
-        extensions={"code": code, **({"reason": catalog_key} if catalog_key else {})},
+        extensions={
+            "code": code,
+            **({"reason": catalog_key} if catalog_key else {}),
+            **(extensions or {}),
+        },
     )

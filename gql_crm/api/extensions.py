@@ -2,9 +2,17 @@
 
 import logging
 from collections.abc import Iterator
+from typing import Any, TypeGuard
 
 from cachetools import LRUCache
-from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, parse, validate
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    OperationDefinitionNode,
+    parse,
+    validate,
+)
 from strawberry.extensions import MaxTokensLimiter, SchemaExtension
 from strawberry.schema.schema import validate_document
 
@@ -91,11 +99,13 @@ class ErrorCodes(SchemaExtension):
         if database_busy(original):
             # Retryable, not a bug: the whole response becomes a 503 (see GraphQLApp).
             logger.warning("request %s: database busy at %s", context.request_id, error.path)
-            busy = request_error(
-                RequestErrorCode.DATABASE_BUSY, language, source=error, seconds=RETRY_AFTER_SECONDS
+            return request_error(
+                RequestErrorCode.DATABASE_BUSY,
+                language,
+                source=error,
+                extensions={"retryAfter": RETRY_AFTER_SECONDS},
+                seconds=RETRY_AFTER_SECONDS,
             )
-            busy.extensions["retryAfter"] = RETRY_AFTER_SECONDS
-            return busy
         # Without a path the error is the document's or the variables': a scalar refusing a
         # value (an inline Upload, a bad Date) carries its ValueError, and is no bug.
         if original is None or isinstance(original, GraphQLError) or error.path is None:
@@ -113,14 +123,13 @@ class ErrorCodes(SchemaExtension):
             error.path,
             exc_info=original,
         )
-        masked = request_error(
+        return request_error(
             RequestErrorCode.INTERNAL_SERVER_ERROR,
             language,
             source=error,
+            extensions={"requestId": context.request_id},
             request_id=context.request_id,
         )
-        masked.extensions["requestId"] = context.request_id
-        return masked
 
 
 def limit_rules(settings: Settings) -> tuple:
@@ -138,6 +147,7 @@ class CostLimit(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         if context.result is None:
+            assert context.graphql_document is not None, "executing a parsed operation"
             cost = operation_cost(
                 context.schema._schema,
                 context.graphql_document,
@@ -149,10 +159,10 @@ class CostLimit(SchemaExtension):
                 error = request_error(
                     "QUERY_TOO_COSTLY",
                     context.context.language,
+                    extensions={"cost": cost, "maxCost": self.settings.max_query_cost},
                     cost=cost,
                     max_cost=self.settings.max_query_cost,
                 )
-                error.extensions.update(cost=cost, maxCost=self.settings.max_query_cost)
                 context.result = ExecutionResult(data=None, errors=[error])
         yield
 
@@ -165,13 +175,21 @@ class CostLimit(SchemaExtension):
 DOCUMENT_CACHE_BYTES = 1024 * 1024
 CACHED_DOCUMENT_BYTES = 16 * 1024
 
-parsed_documents = LRUCache(
-    DOCUMENT_CACHE_BYTES, getsizeof=lambda document: len(document.loc.source.body)
+
+def _text_length(document: DocumentNode) -> int:
+    return len(document.loc.source.body) if document.loc else 0
+
+
+parsed_documents: LRUCache[tuple[str, tuple[tuple[str, Any], ...]], DocumentNode] = LRUCache(
+    DOCUMENT_CACHE_BYTES, getsizeof=_text_length
 )
-validated_documents = LRUCache(DOCUMENT_CACHE_BYTES, getsizeof=lambda entry: entry[0])
+# Each entry is (its document's text length, its errors).
+validated_documents: LRUCache[tuple[Any, ...], tuple[int, list[GraphQLError]]] = LRUCache(
+    DOCUMENT_CACHE_BYTES, getsizeof=lambda entry: entry[0]
+)
 
 
-def _cacheable(text: str | None) -> bool:
+def _cacheable(text: str | None) -> TypeGuard[str]:
     return text is not None and len(text) <= CACHED_DOCUMENT_BYTES
 
 
@@ -206,6 +224,7 @@ class Validation(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
+        assert document is not None, "Parsing ran before, or refused the operation"
         arguments = (context.schema._schema, document, self.limit_rules, context.validation_rules)
         text = document.loc.source.body if document.loc else None
         if not _cacheable(text):

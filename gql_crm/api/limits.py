@@ -46,6 +46,10 @@ def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
     }
 
 
+# The selections that are not fragment spreads: graphql-core types them apart.
+_WithSelections = FieldNode | InlineFragmentNode
+
+
 def _operations(document: DocumentNode) -> list[OperationDefinitionNode]:
     return [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
 
@@ -54,7 +58,7 @@ def _spreads(selection_set: SelectionSetNode) -> Iterator[str]:
     for selection in selection_set.selections:
         if isinstance(selection, FragmentSpreadNode):
             yield selection.name.value
-        elif selection.selection_set is not None:
+        elif isinstance(selection, _WithSelections) and selection.selection_set is not None:
             yield from _spreads(selection.selection_set)
 
 
@@ -105,7 +109,7 @@ def operation_depth(selection_set: SelectionSetNode, fragments: Mapping[str, int
             depth = 1 + operation_depth(selection.selection_set, fragments)
         elif isinstance(selection, InlineFragmentNode):
             depth = operation_depth(selection.selection_set, fragments)
-        else:
+        elif isinstance(selection, FragmentSpreadNode):
             depth = fragments.get(selection.name.value, 0)
         deepest = max(deepest, depth)
     return deepest
@@ -120,7 +124,7 @@ def alias_count(selection_set: SelectionSetNode, fragments: Mapping[str, int]) -
             continue
         if isinstance(selection, FieldNode) and selection.alias:
             count += 1
-        if selection.selection_set is not None:
+        if isinstance(selection, _WithSelections) and selection.selection_set is not None:
             count += alias_count(selection.selection_set, fragments)
     return count
 
@@ -222,7 +226,7 @@ class _Cost:
                 more_fixed, more_listed = self.selection_set(
                     selection.selection_set, inner or parent, known
                 )
-            else:
+            elif isinstance(selection, FragmentSpreadNode):
                 more_fixed, more_listed = known.get(selection.name.value, (0, 0))
             fixed += more_fixed
             listed += more_listed

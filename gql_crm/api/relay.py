@@ -12,7 +12,7 @@ from tortoise.models import Model
 from gql_crm.services.errors import ErrorCode, UserErrors
 from gql_crm.services.pagination import Page
 
-NodeT = TypeVar("NodeT")
+ConnectionT = TypeVar("ConnectionT")
 
 # Primary keys are 32-bit on PostgreSQL (serial) and SQLite refuses integers past 64 bits:
 # a bigger number in an ID is sent to neither, it names no row.
@@ -68,7 +68,9 @@ class ModelNode(relay.Node):
         return [cls.from_model(row) if row is not None else None for row in rows]
 
 
-def connection(connection_type: type[NodeT], page: Page, to_node: Callable[[Any], Any]) -> NodeT:
+def connection(
+    connection_type: Callable[..., ConnectionT], page: Page, to_node: Callable[[Any], Any]
+) -> ConnectionT:
     return connection_type(
         edges=[
             relay.Edge(cursor=cursor, node=to_node(item))
@@ -88,7 +90,7 @@ def counted_connection(node_type: type, description: str) -> type:
     """A Relay connection of `node_type` with a lazily counted totalCount."""
 
     @strawberry.type(name=f"{node_type.__name__}Connection", description=description)
-    class CountedConnection(relay.Connection[node_type]):  # type: ignore[valid-type]
+    class CountedConnection(relay.Connection[node_type]):
         count: strawberry.Private[Callable]
 
         @strawberry.field(description="Rows matching the filters, across all pages.")

@@ -4,10 +4,13 @@ tools and readers know each one's exact text form."""
 import dataclasses
 import datetime
 import decimal
+from collections.abc import Callable
+from typing import Any
 
 from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 from strawberry.schema.types.scalar import DEFAULT_SCALAR_REGISTRY
+from strawberry.types.scalar import ScalarDefinition
 
 SPECIFICATIONS = {
     datetime.datetime: (
@@ -37,14 +40,14 @@ def _uploaded_file(value: object) -> UploadFile:
     return value
 
 
-PARSERS = {Upload: _uploaded_file}
+PARSERS: dict[object, Callable[[Any], Any]] = {Upload: _uploaded_file}
 
-SCALAR_OVERRIDES = {
+SCALAR_OVERRIDES: dict[object, ScalarDefinition] = {
     type_: dataclasses.replace(
         DEFAULT_SCALAR_REGISTRY[type_],
         specified_by_url=url,
         description=description,
-        **({"parse_value": PARSERS[type_]} if type_ in PARSERS else {}),
+        parse_value=PARSERS.get(type_, DEFAULT_SCALAR_REGISTRY[type_].parse_value),
     )
     for type_, (url, description) in SPECIFICATIONS.items()
 }

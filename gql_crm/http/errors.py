@@ -98,8 +98,10 @@ def refusal_response(
 ROUTING_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 
 
-async def http_exception_handler(request: Request, exc: HTTPException) -> JSONResponse:
+async def http_exception_handler(request: Request, exc: Exception) -> JSONResponse:
     """Starlette's own refusals (no such route, a method the route does not take)."""
+    # Registered for HTTPException only; Starlette types every handler for Exception.
+    assert isinstance(exc, HTTPException)
     return refusal_response(
         request,
         RequestRefused(

@@ -4,6 +4,7 @@ queries (also over GET) and cache headers."""
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cross_web import HTTPException
 from graphql import GraphQLError, GraphQLSyntaxError, OperationDefinitionNode, parse
@@ -83,12 +84,24 @@ def is_request_error(result: ExecutionResult) -> bool:
         result.data is None
         and bool(result.errors)
         and all(
-            (error.extensions or {}).get("code") in REQUEST_ERROR_CODES for error in result.errors
+            (error.extensions or {}).get("code") in REQUEST_ERROR_CODES
+            for error in result.errors or ()
         )
     )
 
 
-class GraphQLOverHTTP:
+if TYPE_CHECKING:
+    from strawberry.asgi import GraphQL
+
+    from gql_crm.api.context import Context
+
+    # What the mixin's super() reaches at run time: the type checker sees the view.
+    _View = GraphQL[Context, None]
+else:
+    _View = object
+
+
+class GraphQLOverHTTP(_View):
     """Mixed into the Strawberry view (see gql_crm.app.GraphQLApp)."""
 
     settings: Settings

@@ -29,7 +29,10 @@ class Organization(Model):
 
 class User(Model):
     id = fields.IntField(primary_key=True)
-    organization = fields.ForeignKeyField("models.Organization", related_name=False)
+    organization: fields.ForeignKeyRelation["Organization"] = fields.ForeignKeyField(
+        "models.Organization", related_name=False
+    )
+    organization_id: int
     email = fields.CharField(max_length=254)
     role = fields.CharEnumField(Role, max_length=16, default=Role.VIEWER)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -42,8 +45,14 @@ class ApiToken(Model):
     """Only the SHA-256 of a token is stored: a leaked database does not leak credentials."""
 
     id = fields.IntField(primary_key=True)
-    organization = fields.ForeignKeyField("models.Organization", related_name=False)
-    user = fields.ForeignKeyField("models.User", related_name=False)
+    organization: fields.ForeignKeyRelation["Organization"] = fields.ForeignKeyField(
+        "models.Organization", related_name=False
+    )
+    organization_id: int
+    user: fields.ForeignKeyRelation["User"] = fields.ForeignKeyField(
+        "models.User", related_name=False
+    )
+    user_id: int
     token_hash = fields.CharField(max_length=64, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     revoked_at = fields.DatetimeField(null=True)

@@ -1,7 +1,11 @@
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from gql_crm.models.accounts import Organization
 
 
 def money_field(**kwargs) -> fields.DecimalField:
@@ -17,8 +21,21 @@ class OrgScoped(Model):
     """Base of every row that belongs to an organization."""
 
     id = fields.IntField(primary_key=True)
-    organization = fields.ForeignKeyField("models.Organization", related_name=False, db_index=True)
+    organization: fields.ForeignKeyRelation["Organization"] = fields.ForeignKeyField(
+        "models.Organization", related_name=False, db_index=True
+    )
+    organization_id: int
     created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class ClientRecord(OrgScoped):
+    """Base of the records of a client's profile (projects, invoices, deals...); each
+    declares its `client` foreign key itself."""
+
+    client_id: int
 
     class Meta:
         abstract = True

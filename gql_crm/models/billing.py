@@ -1,9 +1,13 @@
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.indexes import Index
 
-from gql_crm.models.base import DocumentLine, OrgScoped, currency_field, money_field
+from gql_crm.models.base import ClientRecord, DocumentLine, OrgScoped, currency_field, money_field
+
+if TYPE_CHECKING:
+    from gql_crm.models.clients import Client
 
 
 class InvoiceKind(StrEnum):
@@ -26,8 +30,11 @@ class PurchaseOrderStatus(StrEnum):
     CANCELED = "CANCELED"
 
 
-class Invoice(OrgScoped):
-    client = fields.ForeignKeyField("models.Client", related_name=False)
+class Invoice(ClientRecord):
+    client: fields.ForeignKeyRelation["Client"] = fields.ForeignKeyField(
+        "models.Client", related_name=False
+    )
+    client_id: int
     kind = fields.CharEnumField(InvoiceKind, max_length=16)
     number = fields.CharField(max_length=50)
     status = fields.CharEnumField(InvoiceStatus, max_length=16, default=InvoiceStatus.DRAFT)
@@ -49,17 +56,26 @@ class Invoice(OrgScoped):
 
 
 class InvoiceLine(DocumentLine):
-    invoice = fields.ForeignKeyField("models.Invoice", related_name=False)
+    invoice: fields.ForeignKeyRelation["Invoice"] = fields.ForeignKeyField(
+        "models.Invoice", related_name=False
+    )
+    invoice_id: int
 
 
 class InvoicePayment(OrgScoped):
-    invoice = fields.ForeignKeyField("models.Invoice", related_name=False)
+    invoice: fields.ForeignKeyRelation["Invoice"] = fields.ForeignKeyField(
+        "models.Invoice", related_name=False
+    )
+    invoice_id: int
     amount = money_field()
     date = fields.DateField()
 
 
-class PurchaseOrder(OrgScoped):
-    client = fields.ForeignKeyField("models.Client", related_name=False)
+class PurchaseOrder(ClientRecord):
+    client: fields.ForeignKeyRelation["Client"] = fields.ForeignKeyField(
+        "models.Client", related_name=False
+    )
+    client_id: int
     number = fields.CharField(max_length=50)
     status = fields.CharEnumField(
         PurchaseOrderStatus, max_length=16, default=PurchaseOrderStatus.OPEN
@@ -80,4 +96,7 @@ class PurchaseOrder(OrgScoped):
 
 
 class PurchaseOrderLine(DocumentLine):
-    purchase_order = fields.ForeignKeyField("models.PurchaseOrder", related_name=False)
+    purchase_order: fields.ForeignKeyRelation["PurchaseOrder"] = fields.ForeignKeyField(
+        "models.PurchaseOrder", related_name=False
+    )
+    purchase_order_id: int

@@ -1,9 +1,13 @@
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.indexes import Index
 
 from gql_crm.models.base import OrgScoped
+
+if TYPE_CHECKING:
+    from gql_crm.models.imports import ImportJob
 
 
 class ClientStatus(StrEnum):
@@ -39,9 +43,10 @@ class Company(OrgScoped):
     postal_code = fields.CharField(max_length=20, null=True)
     country = fields.CharField(max_length=2, null=True)
     # The import that created the company: rolling a dead import back removes it again.
-    import_job = fields.ForeignKeyField(
+    import_job: fields.ForeignKeyNullableRelation["ImportJob"] = fields.ForeignKeyField(
         "models.ImportJob", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    import_job_id: int | None
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
@@ -65,25 +70,29 @@ class Client(OrgScoped):
     country = fields.CharField(max_length=2, null=True)
     gender = fields.CharEnumField(Gender, max_length=16, null=True)
     language = fields.CharField(max_length=2, null=True)
-    category = fields.ForeignKeyField(
+    category: fields.ForeignKeyNullableRelation["ClientCategory"] = fields.ForeignKeyField(
         "models.ClientCategory", related_name=False, null=True, on_delete=fields.SET_NULL
     )
-    company = fields.ForeignKeyField(
+    category_id: int | None
+    company: fields.ForeignKeyNullableRelation["Company"] = fields.ForeignKeyField(
         "models.Company", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    company_id: int | None
     status = fields.CharEnumField(ClientStatus, max_length=16, default=ClientStatus.ACTIVE)
     # Lower-cased, accent-free concatenation of every searchable value (own and company's),
     # so the search bar is one indexed-friendly LIKE on SQLite and PostgreSQL alike.
     search_text = fields.TextField(default="")
     # The import that created the client: rolling a dead import back removes it again.
-    import_job = fields.ForeignKeyField(
+    import_job: fields.ForeignKeyNullableRelation["ImportJob"] = fields.ForeignKeyField(
         "models.ImportJob", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    import_job_id: int | None
     # Set on a client merged into another and archived (mergeClients): the duplicates list
     # leaves it out, it cannot be merged again, and erasing the kept client erases it too.
-    merged_into = fields.ForeignKeyField(
+    merged_into: fields.ForeignKeyNullableRelation["Client"] = fields.ForeignKeyField(
         "models.Client", related_name=False, null=True, on_delete=fields.SET_NULL, db_index=True
     )
+    merged_into_id: int | None
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

@@ -1,9 +1,14 @@
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.indexes import Index
 
-from gql_crm.models.base import DocumentLine, OrgScoped, currency_field, money_field
+from gql_crm.models.base import ClientRecord, DocumentLine, currency_field, money_field
+
+if TYPE_CHECKING:
+    from gql_crm.models.accounts import User
+    from gql_crm.models.clients import Client
 
 
 class DealStage(StrEnum):
@@ -24,8 +29,11 @@ class QuoteStatus(StrEnum):
     DECLINED = "DECLINED"
 
 
-class Deal(OrgScoped):
-    client = fields.ForeignKeyField("models.Client", related_name=False)
+class Deal(ClientRecord):
+    client: fields.ForeignKeyRelation["Client"] = fields.ForeignKeyField(
+        "models.Client", related_name=False
+    )
+    client_id: int
     title = fields.CharField(max_length=300)
     value = money_field()
     currency = currency_field()
@@ -38,9 +46,10 @@ class Deal(OrgScoped):
     previous_closed_at = fields.DatetimeField(null=True)
     previous_close_value = fields.DecimalField(max_digits=18, decimal_places=2, null=True)
     reopened_at = fields.DatetimeField(null=True)
-    owner = fields.ForeignKeyField(
+    owner: fields.ForeignKeyNullableRelation["User"] = fields.ForeignKeyField(
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    owner_id: int | None
     # Percent, 0 to 100; null while nobody has estimated it.
     probability = fields.SmallIntField(null=True)
     # value x probability / 100 to the cent, kept beside them so the summary sums it exactly
@@ -52,11 +61,15 @@ class Deal(OrgScoped):
         indexes = (Index(fields=("client_id", "stage")),)
 
 
-class Quote(OrgScoped):
-    client = fields.ForeignKeyField("models.Client", related_name=False)
-    deal = fields.ForeignKeyField(
+class Quote(ClientRecord):
+    client: fields.ForeignKeyRelation["Client"] = fields.ForeignKeyField(
+        "models.Client", related_name=False
+    )
+    client_id: int
+    deal: fields.ForeignKeyNullableRelation["Deal"] = fields.ForeignKeyField(
         "models.Deal", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    deal_id: int | None
     number = fields.CharField(max_length=50)
     status = fields.CharEnumField(QuoteStatus, max_length=16, default=QuoteStatus.DRAFT)
     valid_until = fields.DateField(null=True)
@@ -75,4 +88,7 @@ class Quote(OrgScoped):
 
 
 class QuoteLine(DocumentLine):
-    quote = fields.ForeignKeyField("models.Quote", related_name=False)
+    quote: fields.ForeignKeyRelation["Quote"] = fields.ForeignKeyField(
+        "models.Quote", related_name=False
+    )
+    quote_id: int

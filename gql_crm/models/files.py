@@ -1,9 +1,14 @@
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.indexes import Index
 
 from gql_crm.models.base import OrgScoped
+
+if TYPE_CHECKING:
+    from gql_crm.models.accounts import User
+    from gql_crm.models.clients import Client
 
 
 class FilePurpose(StrEnum):
@@ -19,9 +24,10 @@ class File(OrgScoped):
     which keeps clients and files free of a foreign-key cycle.
     """
 
-    client = fields.ForeignKeyField(
+    client: fields.ForeignKeyNullableRelation["Client"] = fields.ForeignKeyField(
         "models.Client", related_name=False, null=True, on_delete=fields.CASCADE
     )
+    client_id: int | None
     purpose = fields.CharEnumField(FilePurpose, max_length=20, default=FilePurpose.ATTACHMENT)
     name = fields.CharField(max_length=255, description="sanitized original file name")
     description = fields.TextField(default="")
@@ -29,9 +35,10 @@ class File(OrgScoped):
     content_type = fields.CharField(max_length=127)
     sha256 = fields.CharField(max_length=64)
     storage_key = fields.CharField(max_length=200)
-    uploaded_by = fields.ForeignKeyField(
+    uploaded_by: fields.ForeignKeyNullableRelation["User"] = fields.ForeignKeyField(
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    uploaded_by_id: int | None
     width = fields.IntField(null=True)
     height = fields.IntField(null=True)
     deleted_at = fields.DatetimeField(null=True)

@@ -1,9 +1,17 @@
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.indexes import Index
 
 from gql_crm.models.base import OrgScoped
+
+if TYPE_CHECKING:
+    from gql_crm.models.accounts import User
+
+
+if TYPE_CHECKING:
+    from gql_crm.models.accounts import User
 
 
 class ImportJobStatus(StrEnum):
@@ -18,15 +26,16 @@ class ImportJobStatus(StrEnum):
 
 
 class ImportJob(OrgScoped):
-    created_by = fields.ForeignKeyField(
+    created_by: fields.ForeignKeyNullableRelation["User"] = fields.ForeignKeyField(
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    created_by_id: int | None
     file_name = fields.CharField(max_length=255)
     file_path = fields.CharField(max_length=500, null=True)
     file_sha256 = fields.CharField(max_length=64, null=True)
     status = fields.CharEnumField(ImportJobStatus, max_length=16, default=ImportJobStatus.QUEUED)
     # What the user asked for (services.imports.options.ImportOptions.to_json), nothing else.
-    options = fields.JSONField(default=dict)
+    options: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     # What the file turned out to be when it was uploaded (services.imports.readers.FileKind)
     # and where its data starts, so the run reads it the same way. The database defaults
     # fill the rows that existed before these columns (migration 0011 then moves their
@@ -35,8 +44,8 @@ class ImportJob(OrgScoped):
     file_encoding = fields.CharField(max_length=40, null=True)
     file_delimiter = fields.CharField(max_length=1, null=True)
     header_row = fields.IntField(db_default=1)
-    mapping = fields.JSONField(default=dict)
-    unknown_columns = fields.JSONField(default=list)
+    mapping: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
+    unknown_columns: fields.JSONField[list[str]] = fields.JSONField(default=list)
     dry_run = fields.BooleanField(default=False)
     total_rows = fields.IntField(default=0)
     processed_rows = fields.IntField(default=0)
@@ -44,7 +53,8 @@ class ImportJob(OrgScoped):
     updated_count = fields.IntField(default=0)
     skipped_count = fields.IntField(default=0)
     failed_count = fields.IntField(default=0)
-    failure_reason = fields.TextField(null=True)
+    # Declared: Tortoise types a column as never null, whatever `null` says.
+    failure_reason: str | None = fields.TextField(null=True)
     started_at = fields.DatetimeField(null=True)
     finished_at = fields.DatetimeField(null=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -59,7 +69,10 @@ class ImportJob(OrgScoped):
 
 
 class ImportRowError(OrgScoped):
-    job = fields.ForeignKeyField("models.ImportJob", related_name=False, on_delete=fields.CASCADE)
+    job: fields.ForeignKeyRelation["ImportJob"] = fields.ForeignKeyField(
+        "models.ImportJob", related_name=False, on_delete=fields.CASCADE
+    )
+    job_id: int
     row = fields.IntField()
     column = fields.CharField(max_length=200, null=True)
     field = fields.CharField(max_length=100, null=True)
@@ -67,7 +80,7 @@ class ImportRowError(OrgScoped):
     message = fields.TextField()
     value = fields.TextField(null=True)
     # The original cells, so failed rows can be downloaded, fixed and uploaded again.
-    cells = fields.JSONField(null=True)
+    cells: fields.JSONField[list[str] | None] = fields.JSONField(null=True)
 
     class Meta:
         # The errors connection and the failed-rows download read a job's errors in order.
@@ -80,9 +93,10 @@ class ImportUndo(OrgScoped):
     # One per job: an undo stopped halfway (canceled, or its process died) resumes from
     # its cursor.
     job = fields.OneToOneField("models.ImportJob", related_name=False, on_delete=fields.CASCADE)
-    created_by = fields.ForeignKeyField(
+    created_by: fields.ForeignKeyNullableRelation["User"] = fields.ForeignKeyField(
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    created_by_id: int | None
     total_items = fields.IntField(default=0)
     processed_items = fields.IntField(default=0)
     removed_clients = fields.IntField(default=0)
@@ -101,7 +115,10 @@ class ImportUndo(OrgScoped):
 class ImportUndoIssue(OrgScoped):
     """What an undo left as it was, and why: a created client kept, a field not restored."""
 
-    job = fields.ForeignKeyField("models.ImportJob", related_name=False, on_delete=fields.CASCADE)
+    job: fields.ForeignKeyRelation["ImportJob"] = fields.ForeignKeyField(
+        "models.ImportJob", related_name=False, on_delete=fields.CASCADE
+    )
+    job_id: int
     reason = fields.CharField(max_length=32)
     target_type = fields.CharField(max_length=50)
     target_id = fields.IntField()

@@ -1,9 +1,14 @@
 from enum import IntEnum, StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.indexes import Index
 
-from gql_crm.models.base import OrgScoped, money_field
+from gql_crm.models.base import ClientRecord, money_field
+
+if TYPE_CHECKING:
+    from gql_crm.models.accounts import User
+    from gql_crm.models.clients import Client
 
 
 class ProjectStatus(StrEnum):
@@ -29,8 +34,11 @@ class TaskPriority(IntEnum):
     URGENT = 4
 
 
-class Project(OrgScoped):
-    client = fields.ForeignKeyField("models.Client", related_name=False)
+class Project(ClientRecord):
+    client: fields.ForeignKeyRelation["Client"] = fields.ForeignKeyField(
+        "models.Client", related_name=False
+    )
+    client_id: int
     name = fields.CharField(max_length=200)
     status = fields.CharEnumField(ProjectStatus, max_length=16, default=ProjectStatus.PLANNED)
     start_date = fields.DateField(null=True)
@@ -45,33 +53,48 @@ class Project(OrgScoped):
         indexes = (Index(fields=("client_id", "status")),)
 
 
-class Task(OrgScoped):
-    project = fields.ForeignKeyField("models.Project", related_name=False)
+class Task(ClientRecord):
+    project: fields.ForeignKeyRelation["Project"] = fields.ForeignKeyField(
+        "models.Project", related_name=False
+    )
+    project_id: int
     # Denormalized from the project so per-client task figures need no join.
-    client = fields.ForeignKeyField("models.Client", related_name=False)
+    client: fields.ForeignKeyRelation["Client"] = fields.ForeignKeyField(
+        "models.Client", related_name=False
+    )
+    client_id: int
     title = fields.CharField(max_length=300)
     description = fields.TextField(default="")
     status = fields.CharEnumField(TaskStatus, max_length=16, default=TaskStatus.TODO)
     priority = fields.IntEnumField(TaskPriority, default=TaskPriority.NORMAL)
     due_date = fields.DateField(null=True)
-    assignee = fields.ForeignKeyField(
+    assignee: fields.ForeignKeyNullableRelation["User"] = fields.ForeignKeyField(
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    assignee_id: int | None
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         indexes = (Index(fields=("client_id", "status", "due_date")),)
 
 
-class TimeLog(OrgScoped):
-    project = fields.ForeignKeyField("models.Project", related_name=False)
-    client = fields.ForeignKeyField("models.Client", related_name=False)
-    task = fields.ForeignKeyField(
+class TimeLog(ClientRecord):
+    project: fields.ForeignKeyRelation["Project"] = fields.ForeignKeyField(
+        "models.Project", related_name=False
+    )
+    project_id: int
+    client: fields.ForeignKeyRelation["Client"] = fields.ForeignKeyField(
+        "models.Client", related_name=False
+    )
+    client_id: int
+    task: fields.ForeignKeyNullableRelation["Task"] = fields.ForeignKeyField(
         "models.Task", related_name=False, null=True, on_delete=fields.SET_NULL
     )
-    user = fields.ForeignKeyField(
+    task_id: int | None
+    user: fields.ForeignKeyNullableRelation["User"] = fields.ForeignKeyField(
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    user_id: int | None
     date = fields.DateField()
     hours = fields.DecimalField(max_digits=8, decimal_places=2)
     note = fields.TextField(default="")

@@ -22,6 +22,7 @@ from gql_crm.models import (
     PurchaseOrderStatus,
     Role,
 )
+from gql_crm.models.base import ClientRecord, OrgScoped
 from gql_crm.services import activity
 from gql_crm.services.auth import Actor
 from gql_crm.services.errors import ErrorCode, UserErrors
@@ -116,8 +117,8 @@ def totals(lines: list[Line]) -> dict[str, Decimal]:
 
 async def create_with_lines(
     actor: Actor,
-    model: type,
-    line_model: type,
+    model: type[ClientRecord],
+    line_model: type[OrgScoped],
     parent_field: str,
     client_id: int,
     values: dict[str, Any],

@@ -365,9 +365,8 @@ async def set_status(actor: Actor, client_id: int, status: ClientStatus) -> Clie
         previous = client.status
         client.status = status
         set_email(client, client.email)
-        await save_client(
-            client, None if not client.company_id else await client.company, ["status"]
-        )
+        company = await Company.get(id=client.company_id) if client.company_id else None
+        await save_client(client, company, ["status"])
         verb = "archived" if status == ClientStatus.ARCHIVED else "restored"
         await _record(actor, client, verb, activity.diff({"status": previous}, {"status": status}))
     return client
@@ -405,7 +404,7 @@ def clients_queryset(org_id: int, search: str | None, filters: ClientFilter) -> 
         queryset = queryset.filter(category_id__in=list(filters.category_ids))
     if filters.countries is not None:
         queryset = queryset.filter(country__in=known_countries(filters.countries))
-    if search_terms(search):
+    if search is not None and search_terms(search):
         queryset = queryset.filter(_SearchFilter(search))
     return queryset
 

@@ -4,6 +4,7 @@ import itertools
 import random
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from stdnum.es import cif, dni
 
@@ -168,7 +169,7 @@ async def _seed_clients(actor: auth.Actor, count: int, rng: random.Random) -> No
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         city, state, postal_code = rng.choice(SPANISH_CITIES)
         email = fold(f"{first}.{last}{i}@example.es")
-        data = {
+        data: dict[str, Any] = {
             "name": f"{first} {last} {rng.choice(LAST_NAMES)}",
             "email": email,
             "mobile": f"6{rng.randrange(10_000_000, 99_999_999)}",
@@ -321,7 +322,10 @@ async def _seed_profile(
             await projects.set_task_status(actor, task.id, TaskStatus.DONE)
 
     # (kind, state, due offset, currency)
-    invoices = [(InvoiceKind.SALE, "PENDING", 15, "EUR"), (InvoiceKind.SALE, "PAID", -20, "EUR")]
+    invoices: list[tuple[InvoiceKind, str, int | None, str]] = [
+        (InvoiceKind.SALE, "PENDING", 15, "EUR"),
+        (InvoiceKind.SALE, "PAID", -20, "EUR"),
+    ]
     if full:
         invoices += [
             (InvoiceKind.SALE, "DRAFT", 30, "EUR"),
@@ -359,7 +363,7 @@ async def _seed_profile(
                 actor, invoice.id, (invoice.total / 3).quantize(Decimal("0.01")), day(-5)
             )
 
-    for status in [
+    for order_status in [
         PurchaseOrderStatus.OPEN,
         PurchaseOrderStatus.CLOSED,
         PurchaseOrderStatus.CANCELED,
@@ -379,8 +383,8 @@ async def _seed_profile(
                 "description": service,
             },
         )
-        if status != PurchaseOrderStatus.OPEN:
-            await billing.set_purchase_order_status(actor, order.id, status)
+        if order_status != PurchaseOrderStatus.OPEN:
+            await billing.set_purchase_order_status(actor, order.id, order_status)
 
     deal_ids = []
     for stage in list(DealStage) if full else [rng.choice(list(DealStage))]:

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import aiofiles
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from gql_crm.config import Settings
@@ -328,7 +328,7 @@ async def json_stream(
     yield b"\n]\n"
 
 
-def _string_cell(sheet, value: Any) -> WriteOnlyCell:
+def _string_cell(sheet, value: Any) -> Cell:
     cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", str(value)))
     # openpyxl turns any string starting with "=" into a formula; a cell typed as a
     # string is shown as text by every spreadsheet, so no prefix is needed here.

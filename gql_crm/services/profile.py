@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from tortoise.expressions import Q
 from tortoise.functions import Count, Max
+from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from gql_crm.models import (
@@ -120,7 +121,7 @@ def tab_queryset(
     or deals for their own lists (one parent for a page, several for batched pages)."""
     f = filters
 
-    def rows(model: type) -> QuerySet:
+    def rows(model: type[Model]) -> QuerySet:
         if parent == "client_id":
             return of_clients(model, org_id, parent_ids)
         return model.filter(organization_id=org_id, **{f"{parent}__in": parent_ids})

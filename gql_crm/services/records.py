@@ -15,6 +15,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from gql_crm.models import Client, Organization, User
+from gql_crm.models.base import ClientRecord
 from gql_crm.services import activity
 from gql_crm.services.auth import Actor
 from gql_crm.services.errors import ErrorCode, UserErrors
@@ -26,6 +27,8 @@ from gql_crm.services.validation import (
 )
 
 ModelT = TypeVar("ModelT", bound=Model)
+RecordT = TypeVar("RecordT", bound=ClientRecord)
+
 CENT = Decimal("0.01")
 
 
@@ -112,7 +115,7 @@ def date_order(start: date | None, end: date | None) -> bool:
     return start is None or end is None or start <= end
 
 
-def of_clients(model: type, org_id: int, client_ids: list[int]) -> QuerySet:
+def of_clients(model: type[ModelT], org_id: int, client_ids: list[int]) -> QuerySet[ModelT]:
     """Rows of `model` belonging to the organization's clients among `client_ids`.
 
     Tenancy goes through the clients' primary keys rather than the rows' organization_id,
@@ -160,7 +163,7 @@ def snapshot(row: Model, fields: tuple[str, ...]) -> dict[str, Any]:
 
 
 async def record(
-    actor: Actor, row: Model, verb: str, changes: dict[str, Any] | None = None
+    actor: Actor, row: ClientRecord, verb: str, changes: dict[str, Any] | None = None
 ) -> None:
     """The activity entry of a change to one of a client's records."""
     await activity.record(
@@ -216,17 +219,17 @@ async def save_changed(row: Model, fields: Iterable[str]) -> None:
 
 async def transition(
     actor: Actor,
-    model: type[ModelT],
+    model: type[RecordT],
     row_id: int | None,
     field: str,
     allowed_from: tuple,
     new_state: Any,
     verb: str,
     *,
-    state_of: Callable[[ModelT], Any] | None = None,
-    also: Callable[[ModelT], dict[str, Any]] | None = None,
-    check: Callable[[ModelT], None] | None = None,
-) -> ModelT:
+    state_of: Callable[[RecordT], Any] | None = None,
+    also: Callable[[RecordT], dict[str, Any]] | None = None,
+    check: Callable[[RecordT], None] | None = None,
+) -> RecordT:
     """Moves the caller's row to `new_state` if its state allows it (setting the values
     `also` gives beside it), with an activity entry.
 

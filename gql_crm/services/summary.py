@@ -96,7 +96,9 @@ def exact_sums(model: type[Model], **columns: str | tuple[str, Q]) -> dict[str, 
             continue
         for key, part in ((name, IntegerPart), (name + CENTS_SUFFIX, Cents)):
             term = part(column)
-            annotations[key] = Sum(Case(When(condition, then=term)) if condition else term)
+            # Sum takes any expression; Tortoise's annotation names fewer.
+            summed = Case(When(condition, then=term)) if condition else term
+            annotations[key] = Sum(summed)  # type: ignore[arg-type]
     return annotations
 
 

@@ -9,6 +9,7 @@ import gettext
 import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from enum import Enum
 from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -71,10 +72,10 @@ def blank_to_none(value: str | None) -> str | None:
 
 
 def required_text(value: str | None, max_length: int) -> str:
-    value = blank_to_none(value)
-    if value is None:
+    text = optional_text(value, max_length)
+    if text is None:
         raise FieldInvalid(ErrorCode.REQUIRED)
-    return optional_text(value, max_length)
+    return text
 
 
 def optional_text(value: str | None, max_length: int) -> str | None:
@@ -251,7 +252,7 @@ def normalize_language(value: str | None) -> str | None:
     return language.alpha_2
 
 
-def normalize_choice(value: str | None, choices: type) -> Any:
+def normalize_choice(value: str | None, choices: type[Enum]) -> Any:
     """A member of the enum `choices`, matched on its name case-insensitively."""
     value = blank_to_none(value)
     if value is None:

@@ -142,9 +142,8 @@ class Activity(ModelNode):
     async def target(self, info: Info) -> relay.Node | None:
         from gql_crm.api.clients.types import Client, Company
 
-        node_type = {"Client": Client, "Company": Company}.get(self.row.target_type) or (
-            RECORD_TYPES.get(self.row.target_type)
-        )
+        node_types: dict[str, type[ModelNode]] = {"Client": Client, "Company": Company}
+        node_type = node_types.get(self.row.target_type) or RECORD_TYPES.get(self.row.target_type)
         if node_type is None:
             return None
         # resolve_nodes applies each type's own visibility (a deleted file reads as gone).

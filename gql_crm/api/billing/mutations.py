@@ -1,3 +1,6 @@
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import strawberry
 from strawberry.types import Info
 
@@ -21,11 +24,11 @@ from gql_crm.services import billing
 ID_TYPES = {"client_id": "Client"}
 
 
-def _invoice(info: Info, action) -> InvoicePayload:
+def _invoice(info: Info, action: Callable[[], Awaitable[Any]]) -> Awaitable[InvoicePayload]:
     return mutate(info, InvoicePayload, "invoice", Invoice.from_model, action)
 
 
-def _order(info: Info, action) -> PurchaseOrderPayload:
+def _order(info: Info, action: Callable[[], Awaitable[Any]]) -> Awaitable[PurchaseOrderPayload]:
     return mutate(info, PurchaseOrderPayload, "purchase_order", PurchaseOrder.from_model, action)
 
 

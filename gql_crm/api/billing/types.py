@@ -12,6 +12,7 @@ from gql_crm.api.errors import UserError
 from gql_crm.api.profile.tabs import Money
 from gql_crm.api.projects.types import ClientRef, load_client
 from gql_crm.api.relay import ModelNode, OrderDirection, counted_connection
+from gql_crm.models.base import OrgScoped
 from gql_crm.services import profile, summary
 
 # A field named `date` hides the type inside its class.
@@ -123,7 +124,11 @@ class InvoicePayment:
 
 
 async def lines_of(
-    info: Info, model: type, parent_field: str, parent_id: int, order: str = "position"
+    info: Info,
+    model: type[OrgScoped],
+    parent_field: str,
+    parent_id: int,
+    order: str = "position",
 ) -> list:
     """Lines (or payments) of a parent, batched across every parent the request shows."""
     org_id = info.context.org_id

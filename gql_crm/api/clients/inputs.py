@@ -1,5 +1,4 @@
 from datetime import datetime
-from enum import Enum
 from typing import Annotated
 
 import strawberry
@@ -133,7 +132,7 @@ class ClientFilter:
 
 ClientOrderField = docs.described(
     strawberry.enum(
-        Enum("ClientOrderField", {f.name: f.name for f in OrderField}),
+        OrderField,
         name="ClientOrderField",
         description="What the clients list can be sorted by.",
     ),

@@ -1,6 +1,8 @@
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
 import strawberry
+from strawberry.relay import GlobalID
 from strawberry.types import Info
 
 from gql_crm.api.clients.inputs import (
@@ -24,14 +26,14 @@ from gql_crm.services.errors import ErrorCode, UserErrors
 ID_TYPES = {"category_id": "ClientCategory"}
 
 
-def _client_id(id: strawberry.ID) -> int:
+def _client_id(id: GlobalID) -> int:
     client_id = decode_id(id, "Client")
     if client_id is None:
         raise UserErrors.single(ErrorCode.NOT_FOUND, "id")
     return client_id
 
 
-def _client_payload(info: Info, action) -> ClientPayload:
+def _client_payload(info: Info, action: Callable[[], Awaitable[Any]]) -> Awaitable[ClientPayload]:
     return mutate(info, ClientPayload, "client", Client.from_model, action)
 
 

@@ -11,6 +11,7 @@ from gql_crm.api.clients.inputs import (
 from gql_crm.api.clients.types import Client, ClientCategory, ClientConnection, ClientID
 from gql_crm.api.docs import After, Before, First, Last
 from gql_crm.api.relay import OrderDirection, connection, decode_id, decode_ids
+from gql_crm.models import Client as StoredClient
 from gql_crm.services import categories, clients
 from gql_crm.services.pagination import paginate
 
@@ -33,10 +34,7 @@ def filter_of(value: ClientFilter | None) -> clients.ClientFilter:
 
 
 def order_of(order_by: list[ClientOrder] | None) -> list[tuple[clients.ClientOrderField, bool]]:
-    return [
-        (clients.ClientOrderField[o.field.value], o.direction == OrderDirection.DESC)
-        for o in order_by or []
-    ]
+    return [(o.field, o.direction == OrderDirection.DESC) for o in order_by or []]
 
 
 @strawberry.type
@@ -46,7 +44,7 @@ class ClientQueries:
         client_id = decode_id(id, "Client")
         if client_id is None:
             return None
-        row = await info.context.loaders.by_id(clients.Client).load(client_id)
+        row = await info.context.loaders.by_id(StoredClient).load(client_id)
         return Client.from_model(row) if row else None
 
     @strawberry.field(

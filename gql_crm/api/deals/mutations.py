@@ -1,3 +1,6 @@
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import strawberry
 from strawberry.types import Info
 
@@ -12,11 +15,11 @@ from gql_crm.services import deals
 ID_TYPES = {"client_id": "Client", "deal_id": "Deal", "owner_id": "User"}
 
 
-def _deal(info: Info, action) -> DealPayload:
+def _deal(info: Info, action: Callable[[], Awaitable[Any]]) -> Awaitable[DealPayload]:
     return mutate(info, DealPayload, "deal", Deal.from_model, action)
 
 
-def _quote(info: Info, action) -> QuotePayload:
+def _quote(info: Info, action: Callable[[], Awaitable[Any]]) -> Awaitable[QuotePayload]:
     return mutate(info, QuotePayload, "quote", Quote.from_model, action)
 
 

@@ -27,10 +27,7 @@ def column_descriptions() -> dict[str, str]:
 
 ExportColumn = docs.described(
     strawberry.enum(
-        Enum(
-            "ExportColumn",
-            {column.key.upper(): column.key.upper() for column in spreadsheet.COLUMNS},
-        ),
+        docs.names_enum("ExportColumn", (column.key for column in spreadsheet.COLUMNS)),
         name="ExportColumn",
         description="The import's columns, in this order by default.",
     ),

@@ -1,5 +1,4 @@
 from datetime import datetime
-from enum import Enum
 
 import strawberry
 from strawberry import relay
@@ -62,7 +61,7 @@ ImportMatchField = docs.described(
 )
 ImportField = docs.described(
     strawberry.enum(
-        Enum("ImportField", {key.upper(): key.upper() for key in mapping.FIELDS}),
+        docs.names_enum("ImportField", mapping.FIELDS),
         name="ImportField",
         description="The client fields a column can fill (the export's columns).",
     ),
@@ -106,7 +105,7 @@ class ImportOptionsInput:
     )
 
     def to_service(self, language: str) -> jobs.ImportOptions:
-        overrides = None
+        overrides: dict[str, str | None] | None = None
         if self.mapping is not None:
             overrides = {
                 item.column: item.field.value.lower() if item.field else None

@@ -61,9 +61,11 @@ class Planner:
         fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
+        dialect = self.dialect
+        assert dialect is not None, "respond() plans only on a database it has SQL for"
         try:
             plan = compile_operation(
-                self.schema, self.strawberry_schema, self.dialect, operation, fragments
+                self.schema, self.strawberry_schema, dialect, operation, fragments
             )
             return plan, document
         except Unplannable as reason:
@@ -73,7 +75,7 @@ class Planner:
         return None
 
     @property
-    def dialect(self) -> Dialect:
+    def dialect(self) -> Dialect | None:
         if self._dialect is None:
             self._dialect = dialect_of(connections.get("default"))
         return self._dialect
@@ -81,10 +83,11 @@ class Planner:
     async def respond(
         self, context, query: str | None, variables: dict | None, operation_name: str | None
     ) -> bytes | None:
-        if context.actor is None or not query or self.dialect is None:
+        dialect = self.dialect
+        if context.actor is None or not query or dialect is None:
             return None
         compiled: tuple[Plan, DocumentNode] | None = self._plans(
-            query, operation_name, self.dialect.name
+            query, operation_name, dialect.name
         )
         if compiled is None:
             self.counts["executor"] += 1
@@ -111,7 +114,7 @@ class Planner:
             strawberry_schema=self.strawberry_schema,
         )
         try:
-            body = await plan.run(self.dialect, request)
+            body = await plan.run(dialect, request)
         except Unplannable as reason:
             logger.debug("left to the executor: %s", reason)
             self.counts["executor"] += 1

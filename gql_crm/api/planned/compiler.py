@@ -271,9 +271,10 @@ class ClientByID(RootField):
             except ValueError:
                 return "null"
         else:
-            client_id = decode_id(global_id, "Client")
-            if client_id is None:
+            decoded = decode_id(global_id, "Client")
+            if decoded is None:
                 return "null"
+            client_id = decoded
         sql = (
             f'SELECT {dialect.as_text(self.node_sql)} FROM {_table(Client)} "c" {self.joins} '
             f'WHERE "c"."organization_id" = {dialect.placeholder(1)} '
@@ -438,6 +439,8 @@ def compile_operation(
         raise Unplannable("not a query, or directives on the operation")
     selection = Selection(schema, fragments)
     query_type = schema.query_type
+    if query_type is None:
+        raise Unplannable("a schema without queries")
     strawberry_query = strawberry_schema.get_type_by_name("Query")
     name_converter = strawberry_schema.config.name_converter
     by_name = {name_converter.from_field(f): f for f in strawberry_query.fields}
@@ -449,24 +452,29 @@ def compile_operation(
             continue
         if name not in ("client", "node", "clients"):
             raise Unplannable(f"Query.{name}")
-        common = (key, nodes, query_type.fields[name], by_name.get(name))
+        common: dict[str, Any] = {
+            "key": key,
+            "nodes": nodes,
+            "field_def": query_type.fields[name],
+            "strawberry_field": by_name.get(name),
+        }
         if name in ("client", "node"):
             client = ClientObject(dialect, selection)
             node_sql = client.expression(selection.sub("Client", nodes))
             roots.append(
-                ClientByID(*common, node_sql=node_sql, joins=" ".join(client.joins.values()))
+                ClientByID(**common, node_sql=node_sql, joins=" ".join(client.joins.values()))
             )
         elif name == "clients":
             roots.append(_clients_list(common, selection, dialect))
     return Plan(roots, operation)
 
 
-def _clients_list(common, selection: Selection, dialect: Dialect) -> ClientsList:
+def _clients_list(common: dict[str, Any], selection: Selection, dialect: Dialect) -> ClientsList:
     client = ClientObject(dialect, selection)
     node_sql: list[str] = []
     parts: list[tuple[str, str, Any]] = []
     counts = False
-    for key, nodes in selection.sub("ClientConnection", common[1]).items():
+    for key, nodes in selection.sub("ClientConnection", common["nodes"]).items():
         name = _name(nodes)
         if name == "__typename":
             parts.append((key, "typename", "ClientConnection"))
@@ -489,7 +497,7 @@ def _clients_list(common, selection: Selection, dialect: Dialect) -> ClientsList
         else:
             raise Unplannable(f"ClientConnection.{name}")
     return ClientsList(
-        *common,
+        **common,
         parts=parts,
         node_sql=node_sql,
         joins=" ".join(client.joins.values()),

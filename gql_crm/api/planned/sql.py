@@ -3,6 +3,8 @@
 import base64
 import re
 import weakref
+from collections.abc import Sequence
+from typing import Any
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -43,7 +45,7 @@ class Dialect:
     def shift_placeholders(self, sql: str, offset: int) -> str:
         return sql
 
-    async def execute(self, sql: str, params: list) -> list:
+    async def execute(self, sql: str, params: list) -> Sequence[Any]:
         _, rows = await self.client().execute_query(sql, params)
         return rows
 
@@ -110,7 +112,7 @@ class Sqlite(Dialect):
     def datetime(self, column: str) -> str:
         return f"gql_datetime({column})"
 
-    async def execute(self, sql: str, params: list) -> list:
+    async def execute(self, sql: str, params: list) -> Sequence[Any]:
         client = self.client()
         # SQLite has no base64 and stores datetimes as text: two small functions, added to
         # each connection the first time it serves a planned statement.

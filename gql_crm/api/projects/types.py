@@ -223,8 +223,8 @@ TaskConnection = counted_connection(Task, "A page of tasks.")
 
 def task_filters(status: list[TaskStatus] | None, due: TaskDue | None) -> profile.TabFilter:
     return profile.TabFilter(
-        task_statuses=None if status is None else tuple(models.TaskStatus(s.value) for s in status),
-        task_due=profile.TaskDue(due.value) if due else None,
+        task_statuses=None if status is None else tuple(status),
+        task_due=due,
     )
 
 

@@ -449,7 +449,7 @@ async def roll_back(job_id: int) -> None:
             )
             if not entries:
                 break
-            clients = {
+            clients: dict[int | None, Client] = {
                 c.id: c
                 for c in await Client.filter(id__in=list({entry.client_id for entry in entries}))
             }
@@ -461,7 +461,9 @@ async def roll_back(job_id: int) -> None:
                     old = change["old"]
                     setattr(client, name, Gender(old) if name == "gender" and old else old)
             company_ids = {c.company_id for c in clients.values() if c.company_id}
-            companies = {c.id: c for c in await Company.filter(id__in=list(company_ids))}
+            companies: dict[int | None, Company] = {
+                c.id: c for c in await Company.filter(id__in=list(company_ids))
+            }
             for client in clients.values():
                 client.active_email_key = (
                     email_key(client.email) if client.status == ClientStatus.ACTIVE else None
@@ -483,8 +485,10 @@ async def roll_back(job_id: int) -> None:
     restored_ids = sorted(restored)
     for start in range(0, len(restored_ids), BATCH_SIZE):
         async with in_transaction() as connection:
-            companies = await Company.filter(id__in=restored_ids[start : start + BATCH_SIZE])
-            await refresh_search_text(connection, {c.id: c for c in companies}, set())
+            restored_companies = await Company.filter(
+                id__in=restored_ids[start : start + BATCH_SIZE]
+            )
+            await refresh_search_text(connection, {c.id: c for c in restored_companies}, set())
 
 
 async def _restore_companies(job_id: int) -> set[int]:
@@ -587,7 +591,7 @@ async def recover_interrupted() -> list[int]:
     """Jobs a dead process left unfinished: rolled back, and marked FAILED (or CANCELED
     when that had been asked). Never raises: a roll-back that fails is logged, its job
     marked FAILED and left unfinished, and tried again at the next check."""
-    recovered = []
+    recovered: list[int] = []
     try:
         unfinished = await ImportJob.filter(
             finished_at__isnull=True,

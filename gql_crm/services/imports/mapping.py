@@ -152,14 +152,14 @@ def looks_like_header(record: list[str]) -> bool:
     return sum(1 for cell in record if header_key(cell) in ALIASES) >= 2
 
 
-def build(headers: list[str], overrides: dict[str, str] | None = None) -> Mapping:
+def build(headers: list[str], overrides: dict[str, str | None] | None = None) -> Mapping:
     """The mapping of `headers`; `overrides` ({"column header": field}) win over the aliases.
 
     An override to None ignores a column. The name must map to something.
     """
-    overrides = {header_key(column): key for column, key in (overrides or {}).items()}
+    by_key = {header_key(column): key for column, key in (overrides or {}).items()}
     present = {header_key(header) for header in headers}
-    missing = [column for column in overrides if column not in present]
+    missing = [column for column in by_key if column not in present]
     if missing:
         raise UserErrors.single(ErrorCode.MISSING_COLUMN, "options", "mapping", column=missing[0])
     mapping = Mapping(headers=list(headers))
@@ -168,8 +168,9 @@ def build(headers: list[str], overrides: dict[str, str] | None = None) -> Mappin
         key_of_header = header_key(header)
         if not key_of_header:
             continue
-        if key_of_header in overrides:
-            key = overrides[key_of_header]
+        key: str | None
+        if key_of_header in by_key:
+            key = by_key[key_of_header]
         else:
             key = ALIASES.get(key_of_header)
             if key is None:

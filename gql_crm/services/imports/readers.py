@@ -8,7 +8,7 @@ import codecs
 import csv
 import unicodedata
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -153,14 +153,15 @@ def cell_text(value: object) -> str:
     return str(value)
 
 
-def csv_records(path: Path, kind: FileKind) -> Iterator[list[str]]:
+def csv_records(path: Path, kind: FileKind) -> Generator[list[str]]:
     """Every record of a CSV file, blank ones as []; cells as the user typed them."""
+    assert kind.delimiter is not None, "detect() gives a CSV its delimiter"
     with open(path, encoding=kind.encoding, newline="") as source:
         for record in csv.reader(source, delimiter=kind.delimiter, strict=False):
             yield [unneutralize(cell) for cell in record]
 
 
-def xlsx_records(path: Path, sheet: str | None) -> Iterator[list[str]]:
+def xlsx_records(path: Path, sheet: str | None) -> Generator[list[str]]:
     """Rows of the named (else the first) sheet, read streaming by openpyxl's read-only mode."""
     from openpyxl import load_workbook
 
@@ -182,7 +183,7 @@ def xlsx_records(path: Path, sheet: str | None) -> Iterator[list[str]]:
             workbook.close()
 
 
-def records(path: Path, kind: FileKind, sheet: str | None = None) -> Iterator[list[str]]:
+def records(path: Path, kind: FileKind, sheet: str | None = None) -> Generator[list[str]]:
     if kind.format == "XLSX":
         return xlsx_records(path, sheet)
     return csv_records(path, kind)

@@ -65,7 +65,7 @@ ADDRESS_KEYS = {
     "company_country": "country",
 }
 # The clients service's error paths, back to the import's field keys.
-FIELD_OF_PATH = {
+FIELD_OF_PATH: dict[tuple[str, ...], str] = {
     **{(value,): key for key, value in CLIENT_KEYS.items()},
     **{("company", value): key for key, value in COMPANY_KEYS.items()},
     **{("company", "address", value): key for key, value in ADDRESS_KEYS.items()},
@@ -134,7 +134,9 @@ def to_input(values: dict[str, str]) -> dict[str, Any]:
         data["gender"] = _gender(data["gender"])
     if "language" in data:
         data["language"] = _language(data["language"])
-    company = {key: values[column] for column, key in COMPANY_KEYS.items() if column in values}
+    company: dict[str, Any] = {
+        key: values[column] for column, key in COMPANY_KEYS.items() if column in values
+    }
     address = {key: values[column] for column, key in ADDRESS_KEYS.items() if column in values}
     if address:
         company["address"] = address

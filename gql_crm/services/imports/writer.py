@@ -19,6 +19,7 @@ from enum import Enum
 from functools import cache
 from typing import Any
 
+from tortoise import fields
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 
@@ -126,7 +127,9 @@ ACTIVITY_INSERT = (
     "changes",
     "import_job_id",
 )
-_ENCODE_JSON = Activity._meta.fields_map["changes"].encoder
+_CHANGES = Activity._meta.fields_map["changes"]
+assert isinstance(_CHANGES, fields.JSONField)
+_ENCODE_JSON = _CHANGES.encoder
 # The fields of a created client's entry the writer learns only when it writes: the last
 # ones of UPDATABLE, so their encoding is appended to that of the others.
 LINKS = ("category_id", "company_id")
@@ -198,7 +201,8 @@ class Writer:
 
     async def insert_clients(self, clients: Sequence[NewClient]) -> None:
         org_id, job_id, stamp = self.org_id, self.job_id, self.stamp
-        await self.connection.execute_many(
+        await _execute_many(
+            self.connection,
             _insert(Client, CLIENT_INSERT, self.dialect),
             [
                 (
@@ -225,7 +229,8 @@ class Writer:
 
     async def insert_companies(self, companies: Sequence[CompanyRow]) -> None:
         org_id, job_id, stamp = self.org_id, self.job_id, self.stamp
-        await self.connection.execute_many(
+        await _execute_many(
+            self.connection,
             _insert(Company, COMPANY_INSERT, self.dialect),
             [
                 (
@@ -269,8 +274,8 @@ class Writer:
             for client_id, verb, target_type, target_id, changes in entries
         ]
         if rows:
-            await self.connection.execute_many(
-                _insert(Activity, ACTIVITY_INSERT, self.dialect), rows
+            await _execute_many(
+                self.connection, _insert(Activity, ACTIVITY_INSERT, self.dialect), rows
             )
 
 
@@ -282,9 +287,17 @@ async def update(
     groups: dict[tuple[str, ...], list[tuple]] = {}
     for row, columns in rows:
         values = tuple(_plain(getattr(row, column)) for column in columns)
-        groups.setdefault(tuple(columns), []).append((*values, row.id))
-    for columns, values in groups.items():
-        await connection.execute_many(_update(model, columns, dialect), values)
+        groups.setdefault(tuple(columns), []).append((*values, row.pk))
+    for columns, group in groups.items():
+        await _execute_many(connection, _update(model, columns, dialect), group)
+
+
+async def _execute_many(
+    connection: BaseDBAsyncClient, sql: str, rows: Sequence[Sequence[Any]]
+) -> None:
+    # Tortoise types the rows as lists; both drivers take any sequence, and tuples spare
+    # the import a copy of each row.
+    await connection.execute_many(sql, rows)  # type: ignore[arg-type]
 
 
 @cache
