@@ -280,14 +280,15 @@ class Writer:
 
 
 async def update(
-    connection: BaseDBAsyncClient, model: type[Model], rows: Iterable[tuple[Model, Sequence[str]]]
+    connection: BaseDBAsyncClient, model: type[Model], rows: Iterable[tuple[Any, Sequence[str]]]
 ) -> None:
-    """Each row's own changed columns, one executemany per set of columns."""
+    """Each row's own changed columns, one executemany per set of columns; a row is a model or
+    a plain row read by select_in (CompanyRow), with its `id`."""
     dialect = connection.capabilities.dialect
     groups: dict[tuple[str, ...], list[tuple]] = {}
     for row, columns in rows:
         values = tuple(_plain(getattr(row, column)) for column in columns)
-        groups.setdefault(tuple(columns), []).append((*values, row.pk))
+        groups.setdefault(tuple(columns), []).append((*values, row.id))
     for columns, group in groups.items():
         await _execute_many(connection, _update(model, columns, dialect), group)
 
