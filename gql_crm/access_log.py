@@ -1,10 +1,12 @@
-"""uvicorn's access log without secrets: no signed-link tokens, no GraphQL variables.
+"""The logs of `gql-crm serve`: each line with its request ID, and uvicorn's access log
+without secrets: no signed-link tokens, no GraphQL variables.
 
 A signed download link is a bearer credential until it expires, and GET variables carry
 whatever the client searched or sent; neither belongs in a log file.
 """
 
 import logging
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 # Paths whose last segment is a signed token.
@@ -38,16 +40,32 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def uvicorn_log_config() -> dict:
-    """uvicorn's default logging, its access handler filtered."""
+def uvicorn_log_config() -> dict[str, Any]:
+    """uvicorn's default logging, every line with its request ID ("-" outside requests),
+    the access lines without secrets, and the application's own loggers shown too."""
     from uvicorn.config import LOGGING_CONFIG
 
-    config = {**LOGGING_CONFIG, "handlers": {**LOGGING_CONFIG["handlers"]}}
+    config = {**LOGGING_CONFIG}
     config["filters"] = {
         **config.get("filters", {}),
         "redact_secrets": {"()": "gql_crm.access_log.RedactSecrets"},
+        "request_id": {"()": "gql_crm.http.request_id.RequestIDFilter"},
     }
-    access = {**config["handlers"]["access"]}
-    access["filters"] = [*access.get("filters", []), "redact_secrets"]
-    config["handlers"]["access"] = access
+    config["formatters"] = {
+        name: {
+            **formatter,
+            "fmt": formatter["fmt"].replace(
+                "%(levelprefix)s ", "%(levelprefix)s [%(request_id)s] ", 1
+            ),
+        }
+        for name, formatter in LOGGING_CONFIG["formatters"].items()
+    }
+    config["handlers"] = {
+        name: {**handler, "filters": [*handler.get("filters", []), "request_id"]}
+        for name, handler in LOGGING_CONFIG["handlers"].items()
+    }
+    config["handlers"]["access"]["filters"].append("redact_secrets")
+    # Warnings of any library (Tortoise, asyncio) reach the same handler, with their ID.
+    config["root"] = {"handlers": ["default"], "level": "WARNING"}
+    config["loggers"] = {**LOGGING_CONFIG["loggers"], "gql_crm": {"level": "INFO"}}
     return config

@@ -2,7 +2,6 @@
 middleware, ORM lifespan."""
 
 import asyncio
-import uuid
 from contextlib import asynccontextmanager
 
 import orjson
@@ -11,7 +10,7 @@ from graphql import ExecutionResult
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import ClientDisconnect, HTTPConnection, Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
@@ -33,6 +32,7 @@ from gql_crm.http.errors import http_exception_handler, unexpected_error
 from gql_crm.http.graphiql import graphiql_assets, render_page
 from gql_crm.http.graphql_view import GraphQLOverHTTP, _View
 from gql_crm.http.limits import ACTOR_SCOPE_KEY, RequestLimits, bearer_token
+from gql_crm.http.request_id import RequestIDMiddleware, request_id_of
 from gql_crm.services import queue
 from gql_crm.services.auth import Actor, authenticate, token_cache
 from gql_crm.services.errors import RETRY_AFTER_SECONDS
@@ -42,9 +42,6 @@ from gql_crm.services.messages import pick_language
 from gql_crm.services.persisted_queries import PersistedQueries
 from gql_crm.services.storage import serving_jobs, storage_for
 from gql_crm.websockets import LegacyWSHandler, TransportWSHandler
-
-REQUEST_ID_HEADER = "X-Request-ID"
-
 
 class PlannedResult(ExecutionResult):
     """A response the database wrote (the planned path): its body passes through."""
@@ -120,9 +117,7 @@ class GraphQLApp(GraphQLOverHTTP, PassThroughResponses, GraphQL[Context, None]):
         except ClientDisconnect:
             raise  # the body was cut off or abandoned: RequestLimits logs it in one line
         except Exception as exc:
-            response = unexpected_error(request, exc, request_id_of(request))
-        if response.status_code >= 400:
-            response.headers[REQUEST_ID_HEADER] = request_id_of(request)
+            response = unexpected_error(request, exc)
         await response(scope, receive, send)
 
     def decode_json(self, data: str | bytes) -> object:
@@ -171,16 +166,12 @@ class GraphQLApp(GraphQLOverHTTP, PassThroughResponses, GraphQL[Context, None]):
         )
 
     async def get_context(self, request, response) -> Context:
-        request_id = request_id_of(request)
-        # A websocket has no response of its own (strawberry passes the socket).
-        if isinstance(response, Response):
-            response.headers[REQUEST_ID_HEADER] = request_id
         return Context(
             request=request,
             settings=self.settings,
             actor=await _actor(request),
             language=pick_language(request.headers.get("accept-language")),
-            request_id=request_id,
+            request_id=request_id_of(request),
         )
 
     async def on_ws_connect(self, context: Context):
@@ -207,14 +198,6 @@ def _database_was_busy(response_data) -> bool:
         if not isinstance(result, PlannedResult)
         for error in (result.get("errors") or [])
     )
-
-
-def request_id_of(connection: HTTPConnection) -> str:
-    """The caller's X-Request-ID or a new one, the same for every use in one request."""
-    state = connection.scope.setdefault("state", {})
-    if "request_id" not in state:
-        state["request_id"] = connection.headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex
-    return state["request_id"]
 
 
 async def _actor(request: Request) -> Actor | None:
@@ -296,6 +279,7 @@ def create_app(settings: Settings | None = None, *, init_orm: bool = True) -> St
             *download_routes(settings),
         ],
         middleware=[
+            Middleware(RequestIDMiddleware),
             *frontend_middleware(settings),
             Middleware(RequestLimits, settings=settings),
             Middleware(RequirePreflightHeader),

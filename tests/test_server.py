@@ -24,6 +24,7 @@ SLOW_HEAD = (
 class Server:
     port: int
     log: Path
+    access_log: Path
 
 
 def start(port: int, workdir: Path) -> subprocess.Popen | None:
@@ -39,7 +40,7 @@ def start(port: int, workdir: Path) -> subprocess.Popen | None:
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "gql-crm"), "serve", "--port", str(port)],
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=(workdir / "access.log").open("wb"),
         stderr=(workdir / "server.log").open("wb"),
     )
     for _ in range(300):
@@ -72,7 +73,7 @@ def server(tmp_path_factory):
     else:
         pytest.fail("no free port in 8101-8119")
     try:
-        yield Server(port, workdir / "server.log")
+        yield Server(port, workdir / "server.log", workdir / "access.log")
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -157,3 +158,18 @@ async def test_an_aborted_request_logs_one_line(server):
         "POST /graphql: aborted by the client after 10 bytes (ClientDisconnect)"
     ], new
     assert not any("Traceback" in line for line in new), new
+
+
+def test_every_log_line_shows_its_request_id(server):
+    assert (
+        httpx.get(
+            f"http://127.0.0.1:{server.port}/healthz", headers={"X-Request-ID": "trace-serve"}
+        ).headers["x-request-id"]
+        == "trace-serve"
+    )
+    # The access line is written as the answer starts: it is there once the answer is.
+    assert any(
+        "[trace-serve]" in line and '"GET /healthz HTTP/1.1" 200' in line
+        for line in server.access_log.read_text().splitlines()
+    )
+    assert "[-] Application startup complete." in server.log.read_text()

@@ -98,7 +98,7 @@ class ErrorCodes(SchemaExtension):
             )
         if database_busy(original):
             # Retryable, not a bug: the whole response becomes a 503 (see GraphQLApp).
-            logger.warning("request %s: database busy at %s", context.request_id, error.path)
+            logger.warning("database busy at %s", error.path)
             return request_error(
                 RequestErrorCode.DATABASE_BUSY,
                 language,
@@ -117,12 +117,7 @@ class ErrorCodes(SchemaExtension):
                 )
                 error.extensions = {**(error.extensions or {}), "code": code}
             return error
-        logger.error(
-            "request %s: unexpected error at %s",
-            context.request_id,
-            error.path,
-            exc_info=original,
-        )
+        logger.error("unexpected error at %s", error.path, exc_info=original)
         return request_error(
             RequestErrorCode.INTERNAL_SERVER_ERROR,
             language,

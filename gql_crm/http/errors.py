@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from tortoise.exceptions import BaseORMException
 
+from gql_crm.http.request_id import request_id_of
 from gql_crm.services.messages import DEFAULT_LANGUAGE, message, pick_language, quality_values
 
 logger = logging.getLogger("gql_crm.errors")
@@ -124,10 +125,10 @@ DATABASE_DOWN = (
 DATABASE_RETRY_AFTER_SECONDS = 5
 
 
-def unexpected_error(request: Request, exc: Exception, request_id: str) -> JSONResponse:
+def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     """An exception outside the GraphQL executor's masking, e.g. while authenticating."""
     if isinstance(exc, DATABASE_DOWN):
-        logger.warning("request %s: database unavailable: %r", request_id, exc)
+        logger.warning("database unavailable: %r", exc)
         return refusal_response(
             request,
             RequestRefused(
@@ -136,7 +137,8 @@ def unexpected_error(request: Request, exc: Exception, request_id: str) -> JSONR
                 headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
             ),
         )
-    logger.error("request %s: unexpected error outside GraphQL", request_id, exc_info=exc)
+    logger.error("unexpected error outside GraphQL", exc_info=exc)
+    request_id = request_id_of(request)
     return refusal_response(
         request,
         RequestRefused("INTERNAL_SERVER_ERROR", 500, request_id=request_id),

@@ -9,7 +9,6 @@ the server and the view's `receive`.
 import asyncio
 import logging
 import time
-import uuid
 from collections.abc import Mapping
 
 from starlette.datastructures import Headers
@@ -105,9 +104,7 @@ class RequestLimits:
             try:
                 scope[ACTOR_SCOPE_KEY] = await authenticate(bearer_token(headers))
             except Exception as exc:
-                request = Request(scope)
-                request_id = headers.get("x-request-id") or uuid.uuid4().hex
-                await unexpected_error(request, exc, request_id)(scope, receive, send)
+                await unexpected_error(Request(scope), exc)(scope, receive, send)
                 return
         limit, too_large = self._limit(headers, scope.get(ACTOR_SCOPE_KEY))
         length = headers.get("content-length")

@@ -120,7 +120,7 @@ class Planner:
             self.counts["executor"] += 1
             return None
         except Exception:
-            logger.exception("request %s: the planned path failed", context.request_id)
+            logger.exception("the planned path failed")
             self.counts["failed"] += 1
             return None
         self.counts["planned"] += 1
