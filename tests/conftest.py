@@ -22,6 +22,7 @@ import uuid
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import httpx
 import pytest
 from tortoise import connections
@@ -261,3 +262,21 @@ def sql_statements():
     yield handler.statements
     logger.removeHandler(handler)
     logger.setLevel(previous)
+
+
+@pytest.fixture
+async def empty_database_url(tmp_path):
+    """A database of the test run's kind with nothing in it."""
+    if TEST_DATABASE_URL.startswith("sqlite"):
+        yield f"sqlite://{tmp_path / 'cli.sqlite3'}"
+        return
+    url = throwaway_database_url(TEST_DATABASE_URL)
+    name = urlsplit(url).path.lstrip("/")
+    admin_url = urlunsplit(urlsplit(url)._replace(scheme="postgresql", path="/postgres"))
+    admin = await asyncpg.connect(admin_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()

@@ -45,6 +45,15 @@ query($search: String, $filter: ClientFilter, $orderBy: [ClientOrder!],
   }
 }"""
 
+ATTACH = """
+mutation($clientId: ID!, $file: Upload!, $description: String) {
+  attachClientFile(clientId: $clientId, file: $file, description: $description) {
+    file { id name description size contentType sha256 createdAt url uploadedBy { email } }
+    errors { code field message }
+  }
+}"""
+DELETE = "mutation($id: ID!) { deleteFile(id: $id) { deletedId errors { code field } } }"
+
 
 def global_id(type_name: str, pk: int) -> str:
     return base64.b64encode(f"{type_name}:{pk}".encode()).decode()

@@ -217,3 +217,35 @@ def next_number() -> int:
 async def new_client(org, name: str = "Cliente", **input) -> str:
     """A new client's global ID."""
     return (await create_client(org, name=name, **input))["id"]
+
+
+FIGURE = "count amounts { amount currency }"
+SUMMARY = f"""
+query($id: ID!) {{ client(id: $id) {{ summary {{
+  projects {{ count byStatus {{ status count }} hoursLogged }}
+  tasks {{ overdue pending upcoming }}
+  purchaseOrders {{ count total {{ amount currency }} closedCount
+                    byStatus {{ status {FIGURE} }} }}
+  sales: invoices(kind: SALE) {{
+    kind authorized {{ {FIGURE} }} pending {{ {FIGURE} }} overdue {{ {FIGURE} }}
+    paid {{ {FIGURE} }} amountDue {{ amount currency }} byStatus {{ status {FIGURE} }}
+  }}
+  purchases: invoices(kind: PURCHASE) {{
+    pending {{ {FIGURE} }} overdue {{ {FIGURE} }} amountDue {{ amount currency }}
+  }}
+  deals {{ open {{ {FIGURE} }} won {{ {FIGURE} }} lost {{ {FIGURE} }}
+           byStage {{ stage {FIGURE} }} }}
+  quotes {{ byStatus {{ status {FIGURE} }} }}
+}} }} }}"""
+
+
+def money(*pairs) -> list[dict]:
+    return [{"amount": amount, "currency": currency} for amount, currency in pairs]
+
+
+def figure(count: int, *pairs) -> dict:
+    return {"count": count, "amounts": money(*pairs)}
+
+
+def by_status(entries: list[dict], key: str = "status") -> dict:
+    return {entry[key]: {k: v for k, v in entry.items() if k != key} for entry in entries}

@@ -6,45 +6,14 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import TEST_DATABASE_URL, throwaway_database_url
+from tests.cli import ROOT, gql_crm
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-async def empty_database_url(tmp_path):
-    """A database of the test run's kind with nothing in it."""
-    if TEST_DATABASE_URL.startswith("sqlite"):
-        yield f"sqlite://{tmp_path / 'cli.sqlite3'}"
-        return
-    url = throwaway_database_url(TEST_DATABASE_URL)
-    name = urlsplit(url).path.lstrip("/")
-    admin_url = urlunsplit(urlsplit(url)._replace(scheme="postgresql", path="/postgres"))
-    admin = await asyncpg.connect(admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield url
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-
-def gql_crm(*args: str, db: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "gql_crm.cli", *args, "--db", db],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+# Each test runs the gql-crm command in processes of its own.
+pytestmark = pytest.mark.slow
 
 
 def test_migrations_match_the_models():

@@ -14,7 +14,7 @@ from gql_crm.services.clients import search_terms
 from gql_crm.services.imports import jobs
 from tests.conftest import TEST_DATABASE_URL
 from tests.helpers import UPDATE_CLIENT, create_client, pk_of
-from tests.imports import csv_bytes, run_import, start
+from tests.imports import csv_bytes, run_import, start, task_ended
 
 SQLITE = TEST_DATABASE_URL.startswith("sqlite")
 
@@ -165,8 +165,7 @@ async def test_the_index_follows_imports_and_their_roll_back(org, monkeypatch):
     renamed = [header] + [[f"Renombrado {i}", f"c{i}@example.com", ""] for i in range(1, 8)]
     payload = await start(org, csv_bytes(renamed), {"mode": "UPDATE_EXISTING"})
     job_pk = pk_of(payload["importJob"]["id"])
-    while jobs.task_of(job_pk) is not None:
-        await asyncio.sleep(0.01)
+    await task_ended(payload["importJob"]["id"])
     assert len(await searched(org, "renombrado")) == 2
     assert job_pk in await jobs.recover_interrupted()
     assert await searched(org, "renombrado") == set()

@@ -2,8 +2,11 @@
 SQLite, where decimals are stored as text, a plain SUM would go through floating point."""
 
 from tests.profile_helpers import (
+    SUMMARY,
+    by_status,
     day,
     deal,
+    figure,
     invoice,
     new_client,
     ok,
@@ -11,7 +14,6 @@ from tests.profile_helpers import (
     purchase_order,
     quote,
 )
-from tests.test_profile_summary import SUMMARY, by_status, figure
 
 BIG = "1234567890123456.79"
 # 100 x 12345678901234.5679 = BIG: the unit price fits its 18 digits, 4 of them decimal.

@@ -22,16 +22,9 @@ from gql_crm.app import create_app
 from gql_crm.models import File, Role
 from gql_crm.services import signing
 from gql_crm.services.files.sniffing import ATTACHMENT_TYPES, safe_file_name
+from tests.helpers import ATTACH, DELETE
 from tests.uploads import PDF, create_client, half_written, image_bytes, stored_bytes, upload
 
-ATTACH = """
-mutation($clientId: ID!, $file: Upload!, $description: String) {
-  attachClientFile(clientId: $clientId, file: $file, description: $description) {
-    file { id name description size contentType sha256 createdAt url uploadedBy { email } }
-    errors { code field message }
-  }
-}"""
-DELETE = "mutation($id: ID!) { deleteFile(id: $id) { deletedId errors { code field } } }"
 FILES = """
 query($id: ID!) { client(id: $id) { files {
     totalCount edges { node { id name size contentType sha256 url } } } } }"""

@@ -3,12 +3,17 @@
 import asyncio
 from pathlib import Path
 
-from tests.test_cli import empty_database_url, gql_crm  # noqa: F401 - the fixture
+import pytest
+
+from tests.cli import gql_crm
+
+# Each test runs the gql-crm command in processes of its own.
+pytestmark = pytest.mark.slow
 
 SAMPLES = Path("/work/shared/samples")
 
 
-async def test_import_command_dry_run_then_real(empty_database_url, tmp_path):  # noqa: F811
+async def test_import_command_dry_run_then_real(empty_database_url, tmp_path):
     db = empty_database_url
     created = await asyncio.to_thread(
         gql_crm, "create-org", "Importadora", "--country", "ES", db=db, cwd=tmp_path
@@ -96,7 +101,7 @@ asyncio.run(start())
 
 
 async def test_start_up_fails_and_rolls_back_jobs_of_dead_processes(
-    empty_database_url,  # noqa: F811
+    empty_database_url,
     tmp_path,
 ):
     import os

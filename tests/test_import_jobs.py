@@ -11,7 +11,7 @@ from httpx_ws.transport import ASGIWebSocketTransport
 from gql_crm.models import Activity, Client, Company, ImportJob, Role
 from gql_crm.services.imports import jobs
 from tests.helpers import create_client, pk_of
-from tests.imports import CANCEL, IMPORT_JOB, csv_bytes, run_import, start, wait
+from tests.imports import CANCEL, IMPORT_JOB, csv_bytes, run_import, start, task_ended, wait
 
 HEADER = ["Name", "Email", "Company", "Category"]
 SUBSCRIBE = """
@@ -28,17 +28,38 @@ def rows(count: int, prefix="c") -> bytes:
     )
 
 
+class Batches:
+    """The batches a job has written, for a test to wait for."""
+
+    def __init__(self) -> None:
+        self.written = 0
+        self.changed = asyncio.Condition()
+
+    async def one_more(self) -> None:
+        async with self.changed:
+            self.written += 1
+            self.changed.notify_all()
+
+    async def reached(self, count: int, timeout: float = 30) -> None:
+        async with self.changed:
+            await asyncio.wait_for(self.changed.wait_for(lambda: self.written >= count), timeout)
+
+
 @pytest.fixture
-def slow_batches(monkeypatch):
-    """Batches of 2 rows with a pause after each, so a test can act while a job runs."""
+def slow_batches(monkeypatch) -> Batches:
+    """Batches of 2 rows with a pause after each: a job lasts long enough for a test to act
+    while it runs (subscribe, read, cancel), told by `reached` how far it is."""
     monkeypatch.setattr(jobs, "BATCH_SIZE", 2)
     original = jobs.after_batch
+    batches = Batches()
 
     async def paused(job_id):
         await original(job_id)
+        await batches.one_more()
         await asyncio.sleep(0.03)
 
     monkeypatch.setattr(jobs, "after_batch", paused)
+    return batches
 
 
 async def test_progress_streams_over_graphql_transport_ws(org, app, slow_batches):
@@ -190,8 +211,7 @@ async def test_cancel_rolls_back_what_the_job_wrote(org, slow_batches):
     existing = pk_of((await create_client(org, name="Old", email="c0@example.com"))["id"])
     payload = await start(org, rows(40), {"mode": "UPDATE_EXISTING"})
     job_id = payload["importJob"]["id"]
-    while (await ImportJob.get(id=pk_of(job_id))).processed_rows < 6:
-        await asyncio.sleep(0.01)
+    await slow_batches.reached(3)
     assert await Client.filter(organization_id=org.id).count() > 1
     canceled = (await org.data(CANCEL, {"id": job_id}))["cancelImportJob"]
     assert canceled["errors"] == [] and canceled["importJob"]["status"] == "CANCELED"
@@ -231,8 +251,7 @@ async def test_a_crash_mid_job_leaves_nothing_and_a_rerun_no_duplicates(org, mon
     content = rows(10)
     payload = await start(org, content, {"mode": "UPDATE_EXISTING"})
     job_pk = pk_of(payload["importJob"]["id"])
-    while jobs.task_of(job_pk) is not None:
-        await asyncio.sleep(0.01)
+    await task_ended(payload["importJob"]["id"])
     job = await ImportJob.get(id=job_pk)
     assert (job.status, job.processed_rows) == ("RUNNING", 6)
     assert await Client.filter(organization_id=org.id).count() == 6  # half-imported
@@ -301,8 +320,6 @@ async def test_a_large_import_leaves_postgresql_statistics_fresh(org, monkeypatc
 
     async def finished(content: bytes) -> dict:
         payload = await start(org, content)
-        while jobs.task_of(pk_of(payload["importJob"]["id"])) is not None:
-            await asyncio.sleep(0.01)
         return await wait(org, payload["importJob"]["id"])
 
     before = await stamps()

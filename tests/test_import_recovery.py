@@ -8,13 +8,13 @@ import subprocess
 import sys
 from datetime import timedelta
 
+import pytest
 from tortoise.timezone import now
 
 from gql_crm.models import Activity, Client, ImportJob, ImportJobStatus
 from gql_crm.services.imports import jobs
 from tests.helpers import pk_of
-from tests.imports import IMPORT_JOB, csv_bytes, run_import, start
-from tests.test_cli import empty_database_url  # noqa: F401 - the fixture
+from tests.imports import IMPORT_JOB, csv_bytes, run_import, start, task_ended
 
 HEADER = ["Name", "Email", "Mobile", "Country", "Gender", "Language", "Category", "Company"]
 ROWS = 1000
@@ -99,8 +99,7 @@ async def test_an_update_of_a_thousand_rows_of_every_column_and_its_roll_back(or
     monkeypatch.setattr(jobs, "after_batch", dies)
     payload = await start(org, clients("old"), {"mode": "UPDATE_EXISTING"})
     job_pk = pk_of(payload["importJob"]["id"])
-    while jobs.task_of(job_pk) is not None:
-        await asyncio.sleep(0.01)
+    await task_ended(payload["importJob"]["id"])
     assert await snapshot(org) == before
     assert await jobs.recover_interrupted() == [job_pk]
     job = (await org.data(IMPORT_JOB, {"id": payload["importJob"]["id"]}))["importJob"]
@@ -150,18 +149,24 @@ async def test_dead_jobs_are_found_while_the_server_runs(org, monkeypatch):
     """A CLI import killed with -9 (its pid gone), and a job whose heartbeat stopped long
     ago (its pid alive but someone else's): rolled back by the periodic check, no restart.
     A live process's recent job is left alone."""
+    passes: asyncio.Queue[list[int]] = asyncio.Queue()
+    check = jobs.recover_interrupted
+
+    async def recorded_check() -> list[int]:
+        recovered = await check()
+        passes.put_nowait(recovered)
+        return recovered
+
+    monkeypatch.setattr(jobs, "recover_interrupted", recorded_check)
     async with jobs.recovery(interval=0.05):
         killed, killed_client = await stuck_job(org, DEAD)
         silent, silent_client = await stuck_job(
             org, {**DEAD, "owner_pid": os.getppid()}, heartbeat=now() - timedelta(minutes=11)
         )
         alive, alive_client = await stuck_job(org, {**DEAD, "owner_pid": os.getppid()})
-        deadline = asyncio.get_running_loop().time() + 30
-        while await ImportJob.filter(
-            id__in=[killed.id, silent.id], finished_at__isnull=True
-        ).exists():
-            assert asyncio.get_running_loop().time() < deadline
-            await asyncio.sleep(0.02)
+        recovered: set[int] = set()
+        while not {killed.id, silent.id} <= recovered:
+            recovered.update(await asyncio.wait_for(passes.get(), 30))
     for job in (killed, silent):
         await job.refresh_from_db()
         assert job.status == ImportJobStatus.FAILED
@@ -205,7 +210,8 @@ asyncio.run(start())
 """
 
 
-async def test_a_failing_recovery_does_not_stop_the_server_starting(empty_database_url, tmp_path):  # noqa: F811
+@pytest.mark.slow
+async def test_a_failing_recovery_does_not_stop_the_server_starting(empty_database_url, tmp_path):
     result = await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-c", STARTUP_SCRIPT, empty_database_url],

@@ -5,9 +5,9 @@ import io
 from urllib.parse import urlsplit
 
 from gql_crm.models import Activity, Client, Company, Role
+from tests.exports import EXPORT, seed
 from tests.helpers import global_id, pk_of
 from tests.imports import csv_bytes, errors_of, run_import
-from tests.test_export import EXPORT, seed
 from tests.uploads import create_client
 
 

@@ -1,7 +1,7 @@
 """The demo organization fills every card and tab of a client's profile."""
 
 from gql_crm.services.demo import seed_demo
-from tests.test_profile_summary import SUMMARY
+from tests.profile_helpers import SUMMARY
 
 FIRST_CLIENT = """{ clients(first: 1) { edges { node { id
   projects { totalCount } tasks { totalCount } invoices { totalCount }

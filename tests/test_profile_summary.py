@@ -13,13 +13,18 @@ from tests.profile_helpers import (
     CANCEL_INVOICE,
     CANCEL_PURCHASE_ORDER,
     CLOSE_PURCHASE_ORDER,
+    FIGURE,
     LOG_TIME,
     MOVE_DEAL,
     SET_TASK_STATUS,
+    SUMMARY,
+    by_status,
     day,
     deal,
     expired_quote,
+    figure,
     invoice,
+    money,
     new_client,
     ok,
     org_today,
@@ -30,37 +35,6 @@ from tests.profile_helpers import (
     quote_action,
     task,
 )
-
-FIGURE = "count amounts { amount currency }"
-SUMMARY = f"""
-query($id: ID!) {{ client(id: $id) {{ summary {{
-  projects {{ count byStatus {{ status count }} hoursLogged }}
-  tasks {{ overdue pending upcoming }}
-  purchaseOrders {{ count total {{ amount currency }} closedCount
-                    byStatus {{ status {FIGURE} }} }}
-  sales: invoices(kind: SALE) {{
-    kind authorized {{ {FIGURE} }} pending {{ {FIGURE} }} overdue {{ {FIGURE} }}
-    paid {{ {FIGURE} }} amountDue {{ amount currency }} byStatus {{ status {FIGURE} }}
-  }}
-  purchases: invoices(kind: PURCHASE) {{
-    pending {{ {FIGURE} }} overdue {{ {FIGURE} }} amountDue {{ amount currency }}
-  }}
-  deals {{ open {{ {FIGURE} }} won {{ {FIGURE} }} lost {{ {FIGURE} }}
-           byStage {{ stage {FIGURE} }} }}
-  quotes {{ byStatus {{ status {FIGURE} }} }}
-}} }} }}"""
-
-
-def money(*pairs) -> list[dict]:
-    return [{"amount": amount, "currency": currency} for amount, currency in pairs]
-
-
-def figure(count: int, *pairs) -> dict:
-    return {"count": count, "amounts": money(*pairs)}
-
-
-def by_status(entries: list[dict], key: str = "status") -> dict:
-    return {entry[key]: {k: v for k, v in entry.items() if k != key} for entry in entries}
 
 
 async def build_profile(org, client_id: str) -> None:

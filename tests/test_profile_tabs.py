@@ -1,6 +1,7 @@
 """The profile's tabs through HTTP: Relay connections with totalCount, filters, orders and
 cursors; the records as Node types with their client and their own nested lists."""
 
+from tests.helpers import ATTACH, DELETE
 from tests.profile_helpers import (
     LOG_TIME,
     SET_TASK_STATUS,
@@ -17,7 +18,6 @@ from tests.profile_helpers import (
     quote_action,
     task,
 )
-from tests.test_files import ATTACH, DELETE
 from tests.uploads import upload
 
 INVOICES = """

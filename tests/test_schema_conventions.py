@@ -4,9 +4,8 @@ entirely in the request's language."""
 
 from gql_crm.services import activity
 from gql_crm.services.messages import CATALOG
-from tests.helpers import CREATE_CLIENT, LIST_CLIENTS, create_client, names
+from tests.helpers import ATTACH, CREATE_CLIENT, LIST_CLIENTS, create_client, names
 from tests.profile_helpers import invoice, new_client, pay
-from tests.test_files import ATTACH
 from tests.uploads import upload
 
 TABS_ORDERED = """

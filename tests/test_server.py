@@ -14,6 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+# Each test runs the gql-crm command in processes of its own.
+pytestmark = pytest.mark.slow
+
 SLOW_HEAD = (
     b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
     b"Content-Length: 1000\r\n\r\n"
