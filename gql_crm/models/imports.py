@@ -92,7 +92,10 @@ class ImportUndo(OrgScoped):
 
     # One per job: an undo stopped halfway (canceled, or its process died) resumes from
     # its cursor.
-    job = fields.OneToOneField("models.ImportJob", related_name=False, on_delete=fields.CASCADE)
+    job: fields.OneToOneRelation["ImportJob"] = fields.OneToOneField(
+        "models.ImportJob", related_name=False, on_delete=fields.CASCADE
+    )
+    job_id: int
     created_by: fields.ForeignKeyNullableRelation["User"] = fields.ForeignKeyField(
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
@@ -107,7 +110,7 @@ class ImportUndo(OrgScoped):
     kept_companies = fields.IntField(default=0)
     conflicts = fields.IntField(default=0)
     # Where each step stands: the last activity entry or row id it has done.
-    cursor = fields.JSONField(default=dict)
+    cursor: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     finished_at = fields.DatetimeField(null=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

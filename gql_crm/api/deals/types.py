@@ -250,7 +250,12 @@ class Deal(ModelNode):
     )
     def previous_close(self) -> DealClose | None:
         row = self.row
-        if row.reopened_at is None or row.previous_close_stage is None:
+        # The three are set together when a deal is reopened.
+        if (
+            row.reopened_at is None
+            or row.previous_close_stage is None
+            or row.previous_close_value is None
+        ):
             return None
         return DealClose(
             stage=row.previous_close_stage,

@@ -78,6 +78,7 @@ class ImportMutations:
             if dry_run:
                 outcome = await undo.preview(context.actor, job_id)
                 job = await jobs.get_job(context.org_id, job_id)
+                assert job is not None, "preview() found it"
                 return UndoImportJobPayload(
                     import_job=ImportJob.from_model(job),
                     preview=ImportUndoReport.from_outcome(outcome, context.language),

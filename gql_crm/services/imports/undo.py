@@ -26,10 +26,11 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
+from tortoise.fields.relational import ForeignKeyFieldInstance
 from tortoise.models import Model
 from tortoise.timezone import now
 
@@ -120,8 +121,8 @@ def _record_models() -> list[type[Model]]:
             isinstance(model, type)
             and issubclass(model, Model)
             and model is not Activity
-            and "client" in model._meta.fk_fields
-            and model._meta.fields_map["client"].related_model is Client
+            and isinstance(client := model._meta.fields_map.get("client"), ForeignKeyFieldInstance)
+            and client.related_model is Client
         ):
             found.append(model)
     return found
@@ -172,8 +173,9 @@ class Undo:
 
     async def preview(self, cursor: dict[str, Any]) -> Outcome:
         """A dry run of every step from `cursor`."""
-        while cursor := await self.next_batch(None, cursor):
-            pass
+        position: dict[str, Any] | None = cursor
+        while position is not None:
+            position = await self.next_batch(None, position)
         return self.outcome
 
     # ---- 1. updated clients -------------------------------------------------------------
@@ -225,7 +227,7 @@ class Undo:
         self.outcome.add("restored_clients", len(changed))
         self.outcome.processed += len(entries)
         if connection is not None and changed:
-            companies = {
+            companies: dict[int | None, Company] = {
                 c.id: c
                 for c in await Company.filter(
                     id__in=list({c.company_id for c, _ in changed if c.company_id})
@@ -262,7 +264,7 @@ class Undo:
         """The entry's old values that may come back: of the fields no later entry names and
         that still hold the value the import wrote."""
         later: set[str] = set()
-        for entry_id, names in touched.get(row.id, ()):
+        for entry_id, names in touched.get(row.pk, ()):
             if entry_id > entry.id:
                 later |= names
         values = {}
@@ -293,14 +295,12 @@ class Undo:
         linked: dict[str, set[int]] = {}
         for name, model in (("company_id", Company), ("category_id", ClientCategory)):
             wanted = {values[name] for _, values in plans if values.get(name)}
+            ids = model.filter(organization_id=org_id, id__in=list(wanted)).values_list(
+                "id", flat=True
+            )
             linked[name] = (
-                set(
-                    await model.filter(organization_id=org_id, id__in=list(wanted)).values_list(
-                        "id", flat=True
-                    )
-                )
-                if wanted
-                else set()
+                # Flat: the values themselves (Tortoise types every values_list as tuples).
+                set(cast(list[int], await ids)) if wanted else set()
             )
         for client, values in plans:
             if values.get("email") and client.status == ClientStatus.ACTIVE:
@@ -457,7 +457,7 @@ class Undo:
     # ---- shared -------------------------------------------------------------------------
 
     def _issue(self, reason: Reason, row: Model, client_id: int | None, name: str) -> None:
-        self.outcome.issues.append(Issue(reason, type(row).__name__, row.id, client_id, name))
+        self.outcome.issues.append(Issue(reason, type(row).__name__, row.pk, client_id, name))
         self.outcome.add("conflicts")
 
     async def _note(self, connection: BaseDBAsyncClient, notes: list) -> None:
