@@ -8,7 +8,7 @@ import asyncio
 from decimal import Decimal
 
 from gql_crm.models import Activity, Client, Deal, Invoice, InvoicePayment, Quote
-from tests.helpers import ARCHIVE_CLIENT, UPDATE_CLIENT, pk_of
+from tests.helpers import ARCHIVE_CLIENT, CREATE_CLIENT, UPDATE_CLIENT, pk_of
 from tests.profile_helpers import (
     AUTHORIZE_INVOICE,
     CANCEL_INVOICE,
@@ -242,3 +242,60 @@ async def test_edits_of_two_clients_sharing_a_company_both_land(org):
         assert not refused_codes(payloads)
         names = {c.id: c.name for c in await Client.filter(id__in=[pk_of(first), pk_of(second)])}
         assert names == {pk_of(first): f"Uno {trial}", pk_of(second): f"Dos {trial}"}
+
+
+async def test_payments_at_once_never_pay_more_than_is_due_nor_get_lost(org):
+    client_id = await new_client(org)
+    for _ in range(TRIALS):
+        created = await invoice(
+            org,
+            client_id,
+            authorize=True,
+            lines=[{"description": "W", "quantity": "1", "unitPrice": "50", "taxRate": "0"}],
+        )
+        pay = (
+            RECORD_PAYMENT,
+            {"id": created["id"], "amount": "10.00", "date": day(0)},
+            "recordPayment",
+        )
+        payloads = await at_once(org, *[pay] * 8)
+        assert len(succeeded(payloads)) == 5
+        # Refused once too much would be paid, or once the invoice is PAID.
+        assert refused_codes(payloads) <= {"EXCEEDS_AMOUNT_DUE", "INVALID_STATE"}
+        stored = await Invoice.get(id=pk_of(created["id"]))
+        payments = await InvoicePayment.filter(invoice_id=stored.id).values_list(
+            "amount", flat=True
+        )
+        assert (stored.amount_paid, stored.status) == (Decimal("50.00"), "PAID")
+        assert sorted(payments) == [Decimal("10.00")] * 5
+        assert (
+            await Activity.filter(
+                target_type="Invoice", target_id=stored.id, verb="payment_recorded"
+            ).count()
+            == 5
+        )
+
+
+async def test_one_email_sent_by_several_clients_at_once_goes_to_one(org):
+    for trial in range(TRIALS):
+        email = f"race{trial}@example.com"
+        others = [await new_client(org) for _ in range(2)]
+        payloads = await at_once(
+            org,
+            *[
+                (CREATE_CLIENT, {"input": {"name": f"New {n}", "email": email}}, "createClient")
+                for n in range(3)
+            ],
+            *[
+                (UPDATE_CLIENT, {"id": other, "input": {"email": email}}, "updateClient")
+                for other in others
+            ],
+        )
+        [winner] = succeeded(payloads)
+        for payload in payloads:
+            if payload is not winner:
+                assert [(e["code"], e["field"]) for e in payload["errors"]] == [
+                    ("DUPLICATE", ["email"])
+                ]
+        [stored] = await Client.filter(organization_id=org.id, email=email)
+        assert stored.id == pk_of(winner["client"]["id"])

@@ -7,7 +7,9 @@ requests need no such header: their content type already forces the preflight.
 """
 
 from starlette.datastructures import Headers
-from starlette.responses import JSONResponse
+from starlette.requests import Request
+
+from gql_crm.http.errors import RequestRefused, refusal_response
 
 PREFLIGHT_HEADERS = (
     "graphql-require-preflight",
@@ -35,16 +37,5 @@ class RequirePreflightHeader:
 
 
 async def _refusal(scope, receive, send) -> None:
-    response = JSONResponse(
-        {
-            "errors": [
-                {
-                    "message": "Multipart requests need the header "
-                    "'GraphQL-Require-Preflight: 1' (CSRF protection).",
-                    "extensions": {"code": "CSRF_PREFLIGHT_REQUIRED"},
-                }
-            ]
-        },
-        status_code=400,
-    )
+    response = refusal_response(Request(scope), RequestRefused("CSRF_PREFLIGHT_REQUIRED"))
     await response(scope, receive, send)

@@ -298,6 +298,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "es": "La base de datos está ocupada con otra escritura; la parte que falló no "
         "cambió nada. Vuelva a intentarlo en {seconds} s.",
     },
+    "CSRF_PREFLIGHT_REQUIRED": {
+        "en": "Multipart requests need the header 'GraphQL-Require-Preflight: 1' (CSRF "
+        "protection).",
+        "es": "Las peticiones multipart necesitan la cabecera 'GraphQL-Require-Preflight: 1' "
+        "(protección CSRF).",
+    },
     "DATABASE_UNAVAILABLE": {
         "en": "The database cannot be reached right now; try again shortly.",
         "es": "No se puede acceder a la base de datos en este momento; inténtelo de nuevo "
