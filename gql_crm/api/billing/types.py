@@ -1,6 +1,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from typing import Self
 
 import strawberry
 from strawberry import relay
@@ -103,7 +104,7 @@ class InvoiceLine:
     total: Money = strawberry.field(description=docs.LINE_TOTAL)
 
     @classmethod
-    def from_model(cls, row, currency: str) -> "InvoiceLine":
+    def from_model(cls, row, currency: str) -> Self:
         return cls(
             position=row.position,
             description=row.description,

@@ -137,7 +137,7 @@ class InvoiceSummary:
         today, kind = info.context.today, self.kind
         row = await _load(
             info,
-            f"oldest_overdue.{kind.value}",
+            f"oldest_overdue.{kind}",
             lambda org, ids: summary.oldest_overdue(org, ids, kind, today),
             self.client_id,
         )
