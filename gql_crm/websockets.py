@@ -8,14 +8,16 @@ from graphql import GraphQLError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.types import StartMessage
 
 from gql_crm.api.context import Context
 from gql_crm.api.errors import RequestErrorCode, request_error
 from gql_crm.services.auth import authenticate
 
 
-async def _refusal(context) -> GraphQLError | None:
+async def _refusal(context: Context) -> GraphQLError | None:
     """None while the socket's token is still valid; else the error to answer with."""
     if context.socket_token is None:
         return None
@@ -29,7 +31,7 @@ async def _refusal(context) -> GraphQLError | None:
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """graphql-transport-ws (graphql-ws, Apollo, urql)."""
 
-    async def handle_subscribe(self, message) -> None:
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
         if self.connection_acknowledged and (error := await _refusal(self.context)):
             await self.send_message(
                 {"id": message["id"], "type": "error", "payload": [error.formatted]}
@@ -41,7 +43,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
     """The older subscriptions-transport-ws protocol ("graphql-ws")."""
 
-    async def handle_start(self, message) -> None:
+    async def handle_start(self, message: StartMessage) -> None:
         if self.connection_acknowledged and (error := await _refusal(self.context)):
             await self.send_message(
                 {"id": message["id"], "type": "error", "payload": error.formatted}

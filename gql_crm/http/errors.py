@@ -3,6 +3,7 @@ in the caller's language, with the media type the caller asked for (GraphQL over
 
 import logging
 import sqlite3
+from typing import Any
 
 import asyncpg
 from starlette.exceptions import HTTPException
@@ -29,9 +30,9 @@ class RequestRefused(Exception):
         status_code: int = 400,
         *,
         catalog_key: str | None = None,
-        headers: dict | None = None,
-        **params,
-    ):
+        headers: dict[str, str] | None = None,
+        **params: Any,
+    ) -> None:
         super().__init__(code)
         self.code = code
         self.status_code = status_code
@@ -51,8 +52,8 @@ def response_media_type(accept: str | None) -> str:
 
 
 def graphql_error(
-    code: str, language: str = DEFAULT_LANGUAGE, catalog_key: str | None = None, **params
-) -> dict:
+    code: str, language: str = DEFAULT_LANGUAGE, catalog_key: str | None = None, **params: Any
+) -> dict[str, Any]:
     """`catalog_key` tells apart the cases one code covers (as `extensions.reason`)."""
     return {
         "message": message(catalog_key or code, language, **params),
@@ -67,9 +68,9 @@ def error_response(
     language: str = DEFAULT_LANGUAGE,
     media_type: str = JSON,
     catalog_key: str | None = None,
-    headers: dict | None = None,
-    extensions: dict | None = None,
-    **params,
+    headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
+    **params: Any,
 ) -> JSONResponse:
     error = graphql_error(code, language, catalog_key, **params)
     error["extensions"].update(extensions or {})
@@ -82,7 +83,7 @@ def error_response(
 
 
 def refusal_response(
-    request: Request, refused: RequestRefused, *, extensions: dict | None = None
+    request: Request, refused: RequestRefused, *, extensions: dict[str, Any] | None = None
 ) -> JSONResponse:
     return error_response(
         refused.code,

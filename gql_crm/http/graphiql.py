@@ -1,5 +1,6 @@
 """GraphiQL that works offline: the page and every asset it loads come from this package."""
 
+import os
 import re
 from pathlib import Path
 
@@ -48,7 +49,11 @@ class AssetFiles(StaticFiles):
     """The page's scripts and styles; revalidated (ETag) so an upgrade is seen at once."""
 
     def file_response(
-        self, full_path, stat_result, scope: Scope, status_code: int = 200
+        self,
+        full_path: str | os.PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
     ) -> Response:
         response = super().file_response(full_path, stat_result, scope, status_code)
         response.headers["Cache-Control"] = "no-cache"

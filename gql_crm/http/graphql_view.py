@@ -4,7 +4,7 @@ queries (also over GET) and cache headers."""
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cross_web import HTTPException
 from graphql import GraphQLError, GraphQLSyntaxError, OperationDefinitionNode, parse
@@ -157,7 +157,7 @@ class GraphQLOverHTTP(_View):
         else:
             response.headers["Cache-Control"] = "no-store"
 
-    def _validate_batch_request(self, request_data: list, protocol) -> None:
+    def _validate_batch_request(self, request_data: list[Any], protocol) -> None:
         limit = self.settings.max_batch_operations
         if limit <= 0:
             raise RequestRefused("BATCHING_DISABLED")

@@ -10,14 +10,16 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
+from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gql_crm.config import Settings
 from gql_crm.http.errors import response_media_type, unexpected_error
-from gql_crm.services.auth import authenticate
+from gql_crm.services.auth import Actor, authenticate
 from gql_crm.services.messages import message, pick_language
 
 logger = logging.getLogger("gql_crm.http")
@@ -44,7 +46,7 @@ def has_body(headers: Headers) -> bool:
 class Refusal(Exception):
     """An answer given instead of the app's: an HTTP status, a code, a catalog message."""
 
-    def __init__(self, status: int, code: str, text: str | None = None, **params):
+    def __init__(self, status: int, code: str, text: str | None = None, **params: Any) -> None:
         self.status, self.code, self.text, self.params = status, code, text or code, params
 
 
@@ -55,7 +57,9 @@ class _Body:
     `min_rate` bytes received, so a large upload on a slow line gets through and a body sent
     at a byte a second does not hold the connection."""
 
-    def __init__(self, receive, limit: int, too_large: Refusal, timeout: float, min_rate: int):
+    def __init__(
+        self, receive: Receive, limit: int, too_large: Refusal, timeout: float, min_rate: int
+    ) -> None:
         self._receive = receive
         self.limit = limit
         self.too_large = too_large
@@ -67,7 +71,7 @@ class _Body:
         self.refused: Refusal | None = None
         self.started = time.monotonic()
 
-    async def receive(self) -> dict:
+    async def receive(self) -> Message:
         if self.complete:
             return await self._receive()
         deadline = self.started + self.timeout + self.received / self.min_rate
@@ -91,11 +95,11 @@ class RequestLimits:
     multipart; and drops a body that arrives too slowly. A refused request answers a
     GraphQL-shaped JSON error and the connection is closed; the app sees a disconnect."""
 
-    def __init__(self, app, settings: Settings):
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.settings = settings
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -117,7 +121,7 @@ class RequestLimits:
         )
         response_started = False
 
-        async def guarded_receive() -> dict:
+        async def guarded_receive() -> Message:
             try:
                 return await body.receive()
             except Refusal as refusal:
@@ -126,7 +130,7 @@ class RequestLimits:
                     await _answer(scope, receive, send, refusal)
                 return {"type": "http.disconnect"}
 
-        async def guarded_send(message: dict) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal response_started
             if body.refused is None:  # else the refusal was the answer: the app's is dropped
                 response_started = True
@@ -147,7 +151,7 @@ class RequestLimits:
                 type(exc).__name__,
             )
 
-    def _limit(self, headers: Headers, actor) -> tuple[int, Refusal]:
+    def _limit(self, headers: Headers, actor: Actor | None) -> tuple[int, Refusal]:
         settings = self.settings
         if actor is None:
             limit = settings.max_anonymous_body_bytes
@@ -163,7 +167,7 @@ class RequestLimits:
         return limit, Refusal(413, "REQUEST_TOO_LARGE", max_bytes=limit)
 
 
-async def _answer(scope, receive, send, refusal: Refusal) -> None:
+async def _answer(scope: Scope, receive: Receive, send: Send, refusal: Refusal) -> None:
     headers = Headers(scope=scope)
     language = pick_language(headers.get("accept-language"))
     response = JSONResponse(

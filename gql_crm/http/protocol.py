@@ -7,7 +7,9 @@ for ever, and httptools buffers headers without bound. Bodies are timed by the A
 middleware (gql_crm.http.limits), where the app's reads happen.
 """
 
+import asyncio
 from functools import cache
+from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
@@ -26,19 +28,19 @@ def _settings() -> Settings:
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         settings = _settings()
         self.header_timeout = settings.header_timeout
         self.max_header_bytes = settings.max_header_bytes
         self.header_bytes = 0
-        self.header_deadline = None
+        self.header_deadline: asyncio.TimerHandle | None = None
 
-    def connection_made(self, transport) -> None:
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._start_header_deadline()
 
-    def connection_lost(self, exc) -> None:
+    def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_header_deadline()
         super().connection_lost(exc)
 
