@@ -30,7 +30,7 @@ from gql_crm.http.csrf import RequirePreflightHeader
 from gql_crm.http.downloads import download_routes
 from gql_crm.http.errors import http_exception_handler, unexpected_error
 from gql_crm.http.graphiql import graphiql_assets, render_page
-from gql_crm.http.graphql_view import GraphQLOverHTTP, _View
+from gql_crm.http.graphql_view import GraphQLOverHTTP, StrawberryView
 from gql_crm.http.limits import ACTOR_SCOPE_KEY, RequestLimits, bearer_token
 from gql_crm.http.request_id import RequestIDMiddleware, request_id_of
 from gql_crm.services import queue
@@ -53,7 +53,7 @@ class PlannedResult(ExecutionResult):
         self.body = body
 
 
-class PassThroughResponses(_View):
+class PassThroughResponses(StrawberryView):
     """Mixed into the view below GraphQLOverHTTP: a body the database wrote passes through
     as it is, any other is encoded by orjson."""
 

@@ -96,12 +96,12 @@ if TYPE_CHECKING:
     from gql_crm.api.context import Context
 
     # What the mixin's super() reaches at run time: the type checker sees the view.
-    _View = GraphQL[Context, None]
+    StrawberryView = GraphQL[Context, None]
 else:
-    _View = object
+    StrawberryView = object
 
 
-class GraphQLOverHTTP(_View):
+class GraphQLOverHTTP(StrawberryView):
     """Mixed into the Strawberry view (see gql_crm.app.GraphQLApp)."""
 
     settings: Settings
