@@ -29,11 +29,15 @@ from httpx_ws import aconnect_ws
 from gql_crm.config import Settings
 from tests.conftest import TEST_DATABASE_URL, throwaway_database_url
 
-pytestmark = pytest.mark.skipif(
-    TEST_DATABASE_URL.startswith("sqlite"),
-    reason="API processes and workers on several machines share a PostgreSQL database "
-    "(set GQL_CRM_TEST_DATABASE_URL to run it)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        TEST_DATABASE_URL.startswith("sqlite"),
+        reason="API processes and workers on several machines share a PostgreSQL database "
+        "(set GQL_CRM_TEST_DATABASE_URL to run it)",
+    ),
+    # Each test runs the gql-crm command in processes of its own.
+    pytest.mark.slow,
+]
 
 GQL_CRM = str(Path(sys.executable).parent / "gql-crm")
 PORTS = range(9400, 9500)

@@ -18,7 +18,7 @@ to the queue (`Released`), where another worker takes it at once.
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 from typing import Any, Protocol
@@ -28,7 +28,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 
 logger = logging.getLogger("gql_crm.queue")
 
-JobHandler = Callable[[int], Awaitable[None]]
+JobHandler = Callable[[int], Coroutine[Any, Any, None]]
 
 _kinds: dict[str, JobHandler] = {}
 
