@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO, Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from tortoise.timezone import now
@@ -68,7 +68,7 @@ def _encode(image: Image.Image, fmt: str, icc_profile: bytes | None) -> bytes:
     # Encoders may copy EXIF, XMP or text chunks from `info`: start from nothing.
     image.info = {}
     out = io.BytesIO()
-    options = {"quality": 90} if fmt in ("JPEG", "WEBP") else {}
+    options: dict[str, Any] = {"quality": 90} if fmt in ("JPEG", "WEBP") else {}
     if icc_profile:
         options["icc_profile"] = icc_profile
     image.save(out, fmt, **options)
@@ -76,7 +76,7 @@ def _encode(image: Image.Image, fmt: str, icc_profile: bytes | None) -> bytes:
 
 
 def process_photo(
-    source: BinaryIO, max_pixels: int, thumbnail_size: int
+    source: IO[bytes], max_pixels: int, thumbnail_size: int
 ) -> tuple[EncodedImage, EncodedImage]:
     """The photo and its square thumbnail, decoded by Pillow and re-encoded without metadata.
 
@@ -102,6 +102,7 @@ def process_photo(
             check.verify()
         source.seek(0)
         with Image.open(source) as image:
+            assert image.format is not None, "an image read from a file has its format"
             fmt, content_type, extension = PHOTO_FORMATS[image.format]
             icc_profile = image.info.get("icc_profile")
             image.load()
@@ -130,7 +131,7 @@ async def _one_chunk(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
-async def _spool(upload: Upload, max_bytes: int) -> BinaryIO:
+async def _spool(upload: Upload, max_bytes: int) -> IO[bytes]:
     # The caller owns and closes it (`with await _spool(...)`).
     spooled = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
     head = await read_head(upload, max_bytes)
@@ -242,11 +243,12 @@ async def photos_by_client(org_id: int, client_ids: list[int]) -> dict[int, Phot
         deleted_at__isnull=True,
         purpose__in=[FilePurpose.PHOTO, FilePurpose.PHOTO_THUMBNAIL],
     ).order_by("id")
-    latest: dict[tuple[int, FilePurpose], File] = {
+    latest: dict[tuple[int | None, FilePurpose], File] = {
         (row.client_id, row.purpose): row for row in rows
     }
     return {
         client_id: Photo(row, latest.get((client_id, FilePurpose.PHOTO_THUMBNAIL)))
         for (client_id, purpose), row in latest.items()
-        if purpose == FilePurpose.PHOTO
+        # The filter asked for these clients' files: none without a client.
+        if purpose == FilePurpose.PHOTO and client_id is not None
     }

@@ -326,6 +326,7 @@ async def run_job(job_id: int) -> None:
     options = ImportOptions.from_json(job.options)
     run = None
     try:
+        assert job.file_path is not None, "an unfinished job keeps its file"
         async with _fetched(job.file_path) as path:
             run = await Run.begin(job, options, path, BATCH_SIZE, after_batch)
             try:
