@@ -43,6 +43,7 @@ from gql_crm.services.persisted_queries import PersistedQueries
 from gql_crm.services.storage import serving_jobs, storage_for
 from gql_crm.websockets import LegacyWSHandler, TransportWSHandler
 
+
 class PlannedResult(ExecutionResult):
     """A response the database wrote (the planned path): its body passes through."""
 

@@ -1,5 +1,6 @@
 """Duplicate clients: the likely pairs, and merging clients into one."""
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import strawberry
@@ -77,8 +78,10 @@ class ClientDuplicate:
 
 
 @strawberry.type(description="A page of likely duplicate pairs, newest pairs first.")
-class ClientDuplicateConnection(relay.Connection[ClientDuplicate]):
-    count: strawberry.Private[object]
+# A pair has no ID of its own, so it is no Node; Strawberry's Connection takes any type at
+# run time, its type parameter's bound is for the type checker only.
+class ClientDuplicateConnection(relay.Connection[ClientDuplicate]):  # type: ignore[type-var]
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
 
     @strawberry.field(description="Pairs across all pages.")
     async def total_count(self) -> int:
@@ -137,10 +140,10 @@ class DuplicateQueries:
         )
         return ClientDuplicateConnection(
             edges=[
-                relay.Edge(
+                relay.Edge(  # type: ignore[type-var]  # (see ClientDuplicateConnection)
                     cursor=cursor,
                     node=ClientDuplicate(
-                        client_id=pair.client_id, other_id=pair.other_id, reasons=pair.reasons
+                        client_id=pair.client_id, other_id=pair.other_id, reasons=list(pair.reasons)
                     ),
                 )
                 for pair, cursor in zip(page.items, page.cursors, strict=True)
@@ -172,11 +175,8 @@ class MergeMutations:
         request = merge.MergeRequest(
             keep_id=_pk(input.keep_id),
             merge_ids=[_pk(merge_id) for merge_id in input.merge_ids],
-            choices=[
-                (merge.MergeField(choice.field.value), _pk(choice.client_id))
-                for choice in input.field_choices
-            ],
-            merged=merge.MergedClients(input.merged_clients.value),
+            choices=[(choice.field, _pk(choice.client_id)) for choice in input.field_choices],
+            merged=input.merged_clients,
         )
         return await mutate(
             info,

@@ -8,6 +8,7 @@ requests need no such header: their content type already forces the preflight.
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gql_crm.http.errors import RequestRefused, refusal_response
 
@@ -23,10 +24,10 @@ class RequirePreflightHeader:
     400 CSRF_PREFLIGHT_REQUIRED before the app reads its body (uploads go to /graphql; no
     other route takes multipart)."""
 
-    def __init__(self, app):
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             headers = Headers(scope=scope)
             multipart = headers.get("content-type", "").lower().startswith("multipart/")
@@ -36,6 +37,6 @@ class RequirePreflightHeader:
         await self.app(scope, receive, send)
 
 
-async def _refusal(scope, receive, send) -> None:
+async def _refusal(scope: Scope, receive: Receive, send: Send) -> None:
     response = refusal_response(Request(scope), RequestRefused("CSRF_PREFLIGHT_REQUIRED"))
     await response(scope, receive, send)

@@ -5,7 +5,7 @@ import re
 from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, StreamingResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from gql_crm.config import Settings
@@ -36,7 +36,7 @@ def _not_found(request: Request) -> JSONResponse:
 
 
 def download_routes(settings: Settings) -> list[Route]:
-    async def download_file(request: Request):
+    async def download_file(request: Request) -> Response:
         """A file of the caller's organization, by API token or by signed URL."""
         file_id = request.path_params["file_id"]
         token = request.query_params.get("token")
@@ -75,7 +75,7 @@ def download_routes(settings: Settings) -> list[Route]:
             },
         )
 
-    async def download_export(request: Request):
+    async def download_export(request: Request) -> Response:
         redeemed = await exports.redeem(settings, request.path_params["token"])
         if redeemed is None:
             return _not_found(request)
@@ -92,7 +92,7 @@ def download_routes(settings: Settings) -> list[Route]:
             },
         )
 
-    async def download_failed_rows(request: Request):
+    async def download_failed_rows(request: Request) -> Response:
         job = await failed_rows.redeem(settings, request.path_params["token"])
         if job is None:
             return _not_found(request)

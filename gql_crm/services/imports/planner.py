@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from gql_crm.models import Client, Company
 from gql_crm.services import activity
+from gql_crm.services.clients import CleanInput
 from gql_crm.services.errors import ErrorCode, UserError
 from gql_crm.services.imports.options import UPDATABLE, ImportMode, ImportOptions, MatchOn
 from gql_crm.services.imports.rows import Row
@@ -126,12 +127,12 @@ class _Planner:
         target: Client | NewClient
         if match is None:
             target = NewClient(
-                **row.clean.client, name_key=row.name_key, active_email_key=row.email_key
+                **_clean(row).client, name_key=row.name_key, active_email_key=row.email_key
             )
             self.plan.creates.append(Create(row, target, company_ref, category_ref))
         else:
             before = {name: getattr(match, name) for name in UPDATABLE}
-            for key, value in row.clean.client.items():
+            for key, value in _clean(row).client.items():
                 setattr(match, key, value)
             target = match
             self.plan.updates.append(Update(row, match, before, company_ref, category_ref))
@@ -146,7 +147,7 @@ class _Planner:
         """The client the row updates, None for a new one, False when the row is done
         (failed or skipped)."""
         lookups, plan = self.lookups, self.plan
-        match, via = None, None
+        match, via = None, ""
         if row.client_id is not None:
             # An ID names one client: never another match, never a new client.
             match, via = lookups.by_id.get(row.client_id), "id"
@@ -175,7 +176,7 @@ class _Planner:
         if self.matched.get(match.id, row.number) != row.number:
             plan.fail(row, via, ErrorCode.DUPLICATE_IN_FILE, row=self.matched[match.id])
             return False
-        if lookups.by_email.get(row.email_key, match).id != match.id:
+        if row.email_key and lookups.by_email.get(row.email_key, match).id != match.id:
             plan.fail(row, "email", ErrorCode.DUPLICATE)
             return False
         self.matched[match.id] = row.number
@@ -185,6 +186,7 @@ class _Planner:
         if not row.category:
             return None
         key = row.category_key
+        assert key is not None, "a row with a category has its key"
         existing = self.lookups.categories.get(key)
         if existing is not None:
             return existing
@@ -193,11 +195,16 @@ class _Planner:
 
     def _company_ref(self, row: Row, match: Client | None) -> CompanyRef | None:
         """The id of the row's existing company, or the key of a company to create."""
-        values = row.clean.company
+        values = _clean(row).company
         if not values:
             return None
         name_key = row.company_key
-        current = self.plan.companies.get(match.company_id) if match is not None else None
+        assert name_key is not None, "a row with company values has its key"
+        current = (
+            self.plan.companies.get(match.company_id)
+            if match is not None and match.company_id is not None
+            else None
+        )
         if current is not None and (
             current.tax_id == row.tax_id if row.tax_id else current.name_key == name_key
         ):
@@ -211,7 +218,7 @@ class _Planner:
         )
         if existing is not None:
             return existing.id
-        key = ("tax", row.tax_id) if row.tax_id else ("name", name_key)
+        key: tuple[str, str] = ("tax", row.tax_id) if row.tax_id else ("name", name_key)
         new = self.plan.new_companies.get(key)
         if new is None:
             self.plan.new_companies[key] = CompanyRow(name_key=name_key, **values)
@@ -239,11 +246,17 @@ class _Planner:
         self.plan.changed_company.add(row.number)
 
 
+def _clean(row: Row) -> CleanInput:
+    """A valid row's values (`plan` leaves out the rows whose cleaning failed)."""
+    assert row.clean is not None, "a valid row is cleaned"
+    return row.clean
+
+
 def company_values(row: Row) -> dict[str, Any]:
     """The company values the row sets; a made-up name (see `rows.to_input`) sets none."""
     return {
         name: value
-        for name, value in row.clean.company.items()
+        for name, value in (_clean(row).company or {}).items()
         if name != "name" or row.names_company
     }
 
