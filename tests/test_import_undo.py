@@ -287,3 +287,102 @@ async def test_an_undo_racing_an_edit_never_loses_the_edit(org):
         assert job["status"] == "UNDONE"
         # Either the undo restored the name and the edit came after, or it saw the edit.
         assert (job["undo"]["restoredClients"], job["undo"]["conflicts"]) in ((1, 0), (0, 1))
+
+
+COMPANY_HEADER = ["Name", "Email", "Company", "Legal name", "Tax ID", "Website"]
+TAX_ID = "B85866127"
+
+
+async def test_company_fields_come_back_unless_edited_since(org):
+    carla = await create_client(
+        org,
+        name="Carla",
+        email="carla@example.com",
+        company={
+            "name": "Acme",
+            "legalName": "Acme S.L.",
+            "taxId": TAX_ID,
+            "website": "https://acme.example",
+        },
+    )
+    rows = [
+        COMPANY_HEADER,
+        ["Carla", "carla@example.com", "Acme", "Acme Nueva S.L.", TAX_ID, "https://nueva.example"],
+    ]
+    job = await run_import(org, csv_bytes(rows), {"mode": "UPDATE_EXISTING"})
+    assert job["updated"] == 1
+    edited = await org.data(
+        UPDATE_CLIENT,
+        {"id": carla["id"], "input": {"company": {"website": "https://manual.example"}}},
+    )
+    assert edited["updateClient"]["errors"] == []
+
+    preview = (await org.data(UNDO, {"id": job["id"], "dryRun": True}, role=Role.MANAGER))[
+        "undoImportJob"
+    ]["preview"]
+    assert (preview["restoredCompanies"], preview["conflicts"]) == (1, 1)
+    assert [(i["reason"], i["targetType"], i["field"]) for i in preview["issues"]] == [
+        ("CHANGED_SINCE", "Company", "website")
+    ]
+    await org.data(UNDO, {"id": job["id"], "dryRun": False}, role=Role.MANAGER)
+    await until_done(job["id"])
+    company = await Company.get(organization_id=org.id)
+    assert (company.legal_name, company.website) == ("Acme S.L.", "https://manual.example")
+    client = await Client.get(id=pk_of(carla["id"]))
+    assert "nueva" not in client.search_text and "acme s.l." in client.search_text
+    entry = await Activity.get(organization_id=org.id, verb="import_undone")
+    assert (entry.target_type, entry.target_id, entry.changes) == (
+        "Company",
+        company.id,
+        {"legal_name": {"old": "Acme Nueva S.L.", "new": "Acme S.L."}},
+    )
+
+
+async def test_an_old_email_another_client_took_since_stays_with_the_new_one(org):
+    ana = await create_client(org, name="Ana", email="ana@example.com")
+    rows = [["ID", "Name", "Email"], [ana["id"], "Ana", "ana.nueva@example.com"]]
+    job = await run_import(org, csv_bytes(rows), {"mode": "UPDATE_EXISTING"})
+    assert job["updated"] == 1
+    await create_client(org, name="Otra Ana", email="ana@example.com")
+
+    await org.data(UNDO, {"id": job["id"], "dryRun": False}, role=Role.MANAGER)
+    await until_done(job["id"])
+    report = (await org.data(JOB_UNDO, {"id": job["id"]}))["importJob"]["undo"]
+    assert [
+        (e["node"]["reason"], e["node"]["field"], e["node"]["client"]["name"])
+        for e in report["issues"]["edges"]
+    ] == [("EMAIL_TAKEN", "email", "Ana")]
+    assert (await Client.get(id=pk_of(ana["id"]))).email == "ana.nueva@example.com"
+    assert await Client.filter(organization_id=org.id, email="ana@example.com").count() == 1
+
+
+CREATE_INVOICE = """
+mutation($input: CreateInvoiceInput!) {
+  createInvoice(input: $input) { invoice { id } errors { code } }
+}"""
+
+
+async def test_an_undo_racing_a_new_invoice_never_loses_the_invoice(org):
+    """The invoice either commits before the undo's batch (the client is kept, reported) or
+    finds the client gone: never an invoice deleted with its client."""
+    for trial in range(4):
+        job = await run_import(org, csv_bytes([HEADER, [f"Nuevo {trial}", "", "", "", ""]]))
+        client = await Client.get(organization_id=org.id, name=f"Nuevo {trial}")
+        lines = [{"description": "Work", "quantity": "1", "unitPrice": "10"}]
+        invoice_input = {
+            "clientId": global_id("Client", client.id),
+            "kind": "SALE",
+            "number": f"R-{trial}",
+            "issueDate": "2026-01-01",
+            "lines": lines,
+        }
+        _, created = await asyncio.gather(
+            org.data(UNDO, {"id": job["id"], "dryRun": False}, role=Role.MANAGER),
+            org.data(CREATE_INVOICE, {"input": invoice_input}),
+        )
+        await until_done(job["id"])
+        report = (await org.data(JOB_UNDO, {"id": job["id"]}))["importJob"]["undo"]
+        invoiced = created["createInvoice"]["invoice"] is not None
+        assert await Invoice.filter(client_id=client.id).exists() == invoiced
+        assert await Client.filter(id=client.id).exists() == invoiced
+        assert (report["keptClients"], report["removedClients"]) == ((1, 0) if invoiced else (0, 1))
