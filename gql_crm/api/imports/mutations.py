@@ -41,7 +41,9 @@ class ImportMutations:
         )
 
     @strawberry.mutation(
-        description="Stops a queued or running import and rolls back what it wrote. Needs MANAGER."
+        description="Stops a queued or running import and rolls back what it wrote; stops an "
+        "UNDOING job's undo after its current batch (the job goes back to SUCCEEDED, partly "
+        "undone: undoImportJob takes it up again). Needs MANAGER."
     )
     async def cancel_import_job(
         self,
