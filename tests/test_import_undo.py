@@ -8,6 +8,7 @@ import httpx
 import pytest
 from httpx_ws import aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
+from tortoise.timezone import now
 
 from gql_crm.models import (
     Activity,
@@ -15,6 +16,7 @@ from gql_crm.models import (
     Company,
     ImportJob,
     ImportJobStatus,
+    ImportUndo,
     Invoice,
     Role,
 )
@@ -386,3 +388,57 @@ async def test_an_undo_racing_a_new_invoice_never_loses_the_invoice(org):
         assert await Invoice.filter(client_id=client.id).exists() == invoiced
         assert await Client.filter(id=client.id).exists() == invoiced
         assert (report["keptClients"], report["removedClients"]) == ((1, 0) if invoiced else (0, 1))
+
+
+async def test_undoing_two_imports_newest_last_reports_a_company_gone_since(org):
+    """Import 1 creates Eva with company X; import 2 moves her to a new company Z. Undoing
+    import 1 keeps Eva (changed since) and removes X (no one uses it); undoing import 2 then
+    cannot give Eva X back (deleted since) and keeps Z (Eva stays)."""
+    first = await run_import(org, csv_bytes([HEADER, ["Eva", "eva@example.com", "", "", "X"]]))
+    second = await run_import(
+        org,
+        csv_bytes([HEADER, ["Eva", "eva@example.com", "", "", "Z"]]),
+        {"mode": "UPDATE_EXISTING"},
+    )
+    assert (first["created"], second["updated"]) == (1, 1)
+    eva = await Client.get(organization_id=org.id, name="Eva")
+
+    for job in (first, second):
+        await org.data(UNDO, {"id": job["id"], "dryRun": False}, role=Role.MANAGER)
+        await until_done(job["id"])
+    reports = [
+        (await org.data(JOB_UNDO, {"id": job["id"]}))["importJob"] for job in (first, second)
+    ]
+    assert [r["status"] for r in reports] == ["UNDONE", "UNDONE"]
+    assert [
+        sorted((e["node"]["reason"], e["node"]["field"]) for e in r["undo"]["issues"]["edges"])
+        for r in reports
+    ] == [
+        [("CHANGED_SINCE", None)],
+        [("COMPANY_IN_USE", None), ("LINK_GONE", "companyId")],
+    ]
+    assert (reports[0]["undo"]["keptClients"], reports[0]["undo"]["removedCompanies"]) == (1, 1)
+    stored = await Client.get(id=eva.id)
+    assert (await Company.get(id=stored.company_id)).name == "Z"
+    assert await Company.filter(organization_id=org.id).values_list("name", flat=True) == ["Z"]
+
+
+async def test_an_undo_whose_process_died_is_taken_up_by_the_recovery(org):
+    rows = [HEADER] + [[f"M{i}", f"m{i}@example.com", "", "", ""] for i in range(3)]
+    job = await run_import(org, csv_bytes(rows))
+    job_pk = pk_of(job["id"])
+    # As a process that started the undo leaves it: UNDOING. While it may still be at work
+    # (its heartbeat is recent), nobody else takes it.
+    await ImportUndo.create(organization_id=org.id, job_id=job_pk, total_items=3)
+    await ImportJob.filter(id=job_pk).update(status=ImportJobStatus.UNDOING, heartbeat_at=now())
+    busy = await org.data(UNDO, {"id": job["id"], "dryRun": False}, role=Role.MANAGER)
+    assert [e["code"] for e in busy["undoImportJob"]["errors"]] == ["INVALID_STATE"]
+    assert await undo.resume_interrupted() == []
+    # Silent for longer than a live runner ever is: that process died.
+    await ImportJob.filter(id=job_pk).update(heartbeat_at=now() - jobs.STALE_AFTER * 2)
+
+    async with jobs.recovery(interval=3600):
+        await until_done(job["id"])
+    final = (await org.data(JOB_UNDO, {"id": job["id"]}))["importJob"]
+    assert (final["status"], final["undo"]["removedClients"]) == ("UNDONE", 3)
+    assert await Client.filter(organization_id=org.id).count() == 0

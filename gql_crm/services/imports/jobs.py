@@ -647,13 +647,21 @@ async def _mark_roll_back_pending(job: ImportJob) -> None:
 async def recovery(interval: float = RECOVERY_INTERVAL_SECONDS):
     """For a server's lifetime: interrupted jobs are rolled back at start-up, then checked
     for every `interval` seconds, so an import whose process was killed (a CLI import
-    killed -9, a crashed worker) stops showing its rows without waiting for a restart."""
-    await recover_interrupted()
+    killed -9, a crashed worker) stops showing its rows without waiting for a restart.
+    Interrupted undos are taken up where they stopped."""
+    # The undo runs on this module's jobs: imported here, not at the top.
+    from gql_crm.services.imports import undo
+
+    async def check() -> None:
+        await recover_interrupted()
+        await undo.resume_interrupted()
+
+    await check()
 
     async def watch() -> None:
         while True:
             await asyncio.sleep(interval)
-            await recover_interrupted()
+            await check()
 
     watcher = asyncio.create_task(watch(), name="import-recovery")
     try:

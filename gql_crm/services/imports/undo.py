@@ -566,17 +566,12 @@ async def start_undo(actor: Actor, job_id: int) -> ImportJob:
     if jobs.task_of(job.id) is not None:
         # A canceled undo still finishing its batch in this process.
         raise UserErrors.single(ErrorCode.INVALID_STATE, "id", state=ImportJobStatus.UNDOING.value)
-    # Who runs the undo from now on, and its first heartbeat, as for an import.
-    claim = {"updated_at": now(), "heartbeat_at": now(), **jobs.runner()}
     claimed = await ImportJob.filter(id=job.id, status=ImportJobStatus.SUCCEEDED).update(
-        status=ImportJobStatus.UNDOING, **claim
+        status=ImportJobStatus.UNDOING, **_claim()
     )
-    if not claimed:
+    if not claimed and not await _take_over(job):
         await job.refresh_from_db()
-        stale = job.heartbeat_at is None or job.heartbeat_at < now() - jobs.STALE_AFTER
-        if not (job.status == ImportJobStatus.UNDOING and stale and jobs.task_of(job.id) is None):
-            raise UserErrors.single(ErrorCode.INVALID_STATE, "id", state=job.status.value)
-        await ImportJob.filter(id=job.id).update(**claim)
+        raise UserErrors.single(ErrorCode.INVALID_STATE, "id", state=job.status.value)
     undo, created = await ImportUndo.get_or_create(
         job_id=job.id,
         defaults={"organization_id": actor.org_id, "created_by_id": actor.user_id},
@@ -587,6 +582,36 @@ async def start_undo(actor: Actor, job_id: int) -> ImportJob:
     await queue.enqueue(jobs.UNDO_KIND, job.id)
     await progress.publish(job.id)
     return await ImportJob.get(id=job.id)
+
+
+def _claim() -> dict[str, Any]:
+    """Who runs the undo from now on, and its first heartbeat, as for an import."""
+    return {"updated_at": now(), "heartbeat_at": now(), **jobs.runner()}
+
+
+async def _take_over(job: ImportJob) -> bool:
+    """Claims an UNDOING job whose runner is gone: none in this process, and no batch (each
+    one refreshes the job's heartbeat) for STALE_AFTER."""
+    if jobs.task_of(job.id) is not None:
+        return False
+    silent = Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now() - jobs.STALE_AFTER)
+    return bool(
+        await ImportJob.filter(silent, id=job.id, status=ImportJobStatus.UNDOING).update(**_claim())
+    )
+
+
+async def resume_interrupted() -> list[int]:
+    """Undos whose process died, taken up where they stopped (called with the import jobs'
+    recovery, at start-up and then periodically). Never raises."""
+    resumed = []
+    try:
+        for job in await ImportJob.filter(status=ImportJobStatus.UNDOING):
+            if await _take_over(job):
+                jobs.launch(job.id, run_undo)
+                resumed.append(job.id)
+    except Exception:
+        logger.exception("could not look for interrupted undos")
+    return resumed
 
 
 async def after_batch(job_id: int) -> bool:
