@@ -266,9 +266,26 @@ async def test_progress_streams_and_a_cancel_stops_the_undo_which_resumes(org, a
     assert await Company.filter(organization_id=org.id).count() == 0
 
 
-async def test_an_undo_racing_an_edit_never_loses_the_edit(org):
+@pytest.fixture
+def batch_entered(monkeypatch) -> asyncio.Event:
+    """Set once an undo batch holds its rows' locks; the batch then lingers a little, so a
+    request sent at that moment meets the lock."""
+    entered = asyncio.Event()
+    original = undo.Undo._drop_impossible
+
+    async def lingering(self, plans):
+        await original(self, plans)
+        entered.set()
+        await asyncio.sleep(0.05)
+
+    monkeypatch.setattr(undo.Undo, "_drop_impossible", lingering)
+    return entered
+
+
+async def test_an_undo_racing_an_edit_never_loses_the_edit(org, batch_entered):
     """Whichever commits first, the edit's value is the one that stays: an edit before the
-    undo's batch is seen (the field is reported and kept), one after it lands on top."""
+    undo's batch is seen (the field is reported and kept), one sent while the batch holds
+    the client waits for it and lands on top."""
     ana = await create_client(org, name="Ana", email="ana@example.com")
     for trial in range(4):
         imported = await run_import(
@@ -277,18 +294,26 @@ async def test_an_undo_racing_an_edit_never_loses_the_edit(org):
             {"mode": "UPDATE_EXISTING"},
         )
         wanted = f"Editada {trial}"
-        undone, edited = await asyncio.gather(
-            org.data(UNDO, {"id": imported["id"], "dryRun": False}, role=Role.MANAGER),
-            org.data(UPDATE_CLIENT, {"id": ana["id"], "input": {"name": wanted}}),
-        )
+        undo_it = org.data(UNDO, {"id": imported["id"], "dryRun": False}, role=Role.MANAGER)
+        edit = org.data(UPDATE_CLIENT, {"id": ana["id"], "input": {"name": wanted}})
+        batch_entered.clear()
+        edit_during_batch = trial % 2 == 1
+        if edit_during_batch:
+            undone = await undo_it
+            await batch_entered.wait()
+            edited = await edit
+        else:
+            # Sent together: mostly the edit lands before the undo's task takes the client.
+            undone, edited = await asyncio.gather(undo_it, edit)
         assert undone["undoImportJob"]["errors"] == []
         assert edited["updateClient"]["errors"] == []
         await until_done(imported["id"])
         assert (await Client.get(id=pk_of(ana["id"]))).name == wanted
         job = (await org.data(JOB_UNDO, {"id": imported["id"]}))["importJob"]
         assert job["status"] == "UNDONE"
-        # Either the undo restored the name and the edit came after, or it saw the edit.
-        assert (job["undo"]["restoredClients"], job["undo"]["conflicts"]) in ((1, 0), (0, 1))
+        # The undo restored the name and the edit came after, or it saw the edit.
+        outcome = (job["undo"]["restoredClients"], job["undo"]["conflicts"])
+        assert (outcome == (1, 0)) if edit_during_batch else (outcome in ((1, 0), (0, 1)))
 
 
 COMPANY_HEADER = ["Name", "Email", "Company", "Legal name", "Tax ID", "Website"]
