@@ -563,9 +563,13 @@ async def start_undo(actor: Actor, job_id: int) -> ImportJob:
     INVALID_STATE. An UNDOING job whose undo stopped (canceled back to SUCCEEDED, or its
     process died) is taken up where it stopped."""
     job = await _undoable(actor, job_id)
-    if jobs.task_of(job.id) is not None:
-        # A canceled undo still finishing its batch in this process.
-        raise UserErrors.single(ErrorCode.INVALID_STATE, "id", state=ImportJobStatus.UNDOING.value)
+    task = jobs.task_of(job.id)
+    if task is not None:
+        if job.status == ImportJobStatus.UNDOING:
+            raise UserErrors.single(ErrorCode.INVALID_STATE, "id", state=job.status.value)
+        # The import's last steps after its status became final, or a canceled undo's last
+        # batch: both end soon, and a job has one task at a time.
+        await asyncio.shield(task)
     claimed = await ImportJob.filter(id=job.id, status=ImportJobStatus.SUCCEEDED).update(
         status=ImportJobStatus.UNDOING, **_claim()
     )
