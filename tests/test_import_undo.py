@@ -27,7 +27,7 @@ from tests.profile_helpers import invoice
 
 COUNTS = """removedClients removedCompanies restoredClients restoredCompanies keptClients
   keptCompanies conflicts"""
-ISSUE = "reason targetType field message client { id name }"
+ISSUE = "reason targetType field message client { id name } company { name }"
 UNDO = f"""
 mutation($id: ID!, $dryRun: Boolean!) {{
   undoImportJob(id: $id, dryRun: $dryRun) {{
@@ -348,9 +348,9 @@ async def test_company_fields_come_back_unless_edited_since(org):
         "undoImportJob"
     ]["preview"]
     assert (preview["restoredCompanies"], preview["conflicts"]) == (1, 1)
-    assert [(i["reason"], i["targetType"], i["field"]) for i in preview["issues"]] == [
-        ("CHANGED_SINCE", "Company", "website")
-    ]
+    assert [
+        (i["reason"], i["targetType"], i["field"], i["company"]["name"]) for i in preview["issues"]
+    ] == [("CHANGED_SINCE", "Company", "website", "Acme")]
     await org.data(UNDO, {"id": job["id"], "dryRun": False}, role=Role.MANAGER)
     await until_done(job["id"])
     company = await Company.get(organization_id=org.id)

@@ -1,4 +1,5 @@
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -156,6 +157,11 @@ class ImportRowError:
 
 ImportRowErrorConnection = counted_connection(ImportRowError, "Row errors in file order.")
 
+if TYPE_CHECKING:
+    from gql_crm.api.clients.types import Company
+
+CompanyRef = Annotated["Company", strawberry.lazy("gql_crm.api.clients.types")]
+
 ImportUndoReason = docs.described(
     strawberry.enum(
         undo.Reason,
@@ -184,6 +190,7 @@ class ImportUndoIssue:
     )
     message: str = strawberry.field(description="The reason, in the request's language.")
     client_id: strawberry.Private[int | None]
+    target_id: strawberry.Private[int]
 
     @classmethod
     def build(cls, issue, language: str) -> "ImportUndoIssue":
@@ -195,6 +202,7 @@ class ImportUndoIssue:
             field=to_camel_case(issue.field) if issue.field else None,
             message=messages.message(f"UNDO_{reason.value}", language),
             client_id=issue.client_id,
+            target_id=issue.target_id,
         )
 
     @strawberry.field(
@@ -203,6 +211,19 @@ class ImportUndoIssue:
     )
     async def client(self, info: Info) -> ClientRef | None:
         return await load_client(info, self.client_id) if self.client_id else None
+
+    @strawberry.field(
+        description="For a company's issue (targetType Company), the company; null otherwise "
+        "or if it no longer exists."
+    )
+    async def company(self, info: Info) -> CompanyRef | None:
+        # Imported here: the clients' types import these, through the activity tab.
+        from gql_crm.api.clients.types import Company
+
+        if self.target_type != "Company":
+            return None
+        row = await info.context.loaders.by_id(models.Company).load(self.target_id)
+        return Company.from_model(row) if row else None
 
 
 ImportUndoIssueConnection = counted_connection(ImportUndoIssue, "Undo issues in order found.")
