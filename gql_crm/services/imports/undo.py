@@ -607,11 +607,14 @@ async def _take_over(job: ImportJob) -> bool:
 async def resume_interrupted() -> list[int]:
     """Undos whose process died, taken up where they stopped (called with the import jobs'
     recovery, at start-up and then periodically). Never raises."""
-    resumed = []
+    resumed: list[int] = []
+    if not queue.current().runs_here():
+        # The queue engine gives a dead worker's undo to another worker itself.
+        return resumed
     try:
         for job in await ImportJob.filter(status=ImportJobStatus.UNDOING):
             if await _take_over(job):
-                jobs.launch(job.id, run_undo)
+                await queue.enqueue(jobs.UNDO_KIND, job.id)
                 resumed.append(job.id)
     except Exception:
         logger.exception("could not look for interrupted undos")
