@@ -13,6 +13,7 @@ from gql_crm.api.deals.mutations import DealMutations
 from gql_crm.api.exports.mutations import ExportMutations
 from gql_crm.api.extensions import extension_factories
 from gql_crm.api.files.mutations import FileMutations
+from gql_crm.api.gdpr import GdprMutations
 from gql_crm.api.imports.mutations import ImportMutations
 from gql_crm.api.imports.queries import ImportQueries
 from gql_crm.api.imports.subscriptions import ImportSubscriptions
@@ -64,6 +65,7 @@ class Mutation(
     AccountMutations,
     ClientMutations,
     MergeMutations,
+    GdprMutations,
     FileMutations,
     ExportMutations,
     ProjectMutations,

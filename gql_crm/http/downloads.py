@@ -1,6 +1,7 @@
-"""The download routes: attached files (API token or signed link), exports and failed-rows
-files (signed links). Every answer is streamed and sandboxed."""
+"""The download routes: attached files (API token or signed link), exports, failed-rows
+files and a client's data (signed links). Every answer is streamed and sandboxed."""
 
+import os
 import re
 from urllib.parse import quote
 
@@ -11,7 +12,7 @@ from starlette.routing import Route
 from gql_crm.config import Settings
 from gql_crm.http.errors import RequestRefused, refusal_response
 from gql_crm.http.limits import bearer_token
-from gql_crm.services import exports
+from gql_crm.services import exports, gdpr
 from gql_crm.services.auth import authenticate
 from gql_crm.services.files import downloads, sniffing
 from gql_crm.services.imports import failed_rows
@@ -92,6 +93,22 @@ def download_routes(settings: Settings) -> list[Route]:
             },
         )
 
+    async def download_client_data(request: Request) -> Response:
+        download = await gdpr.redeem(settings, request.path_params["token"])
+        if download is None:
+            return _not_found(request)
+        path = await gdpr.build_zip(settings, download.client)
+        return StreamingResponse(
+            gdpr.stream_file(path),
+            media_type="application/zip",
+            headers={
+                **DOWNLOAD_HEADERS,
+                "Content-Length": str(os.path.getsize(path)),
+                "Content-Disposition": content_disposition("attachment", download.file_name),
+                "Cache-Control": "no-store",
+            },
+        )
+
     async def download_failed_rows(request: Request) -> Response:
         job = await failed_rows.redeem(settings, request.path_params["token"])
         if job is None:
@@ -112,4 +129,5 @@ def download_routes(settings: Settings) -> list[Route]:
         Route("/files/{file_id:int}", download_file, methods=["GET"]),
         Route("/exports/{token}", download_export, methods=["GET"]),
         Route("/imports/failed-rows/{token}", download_failed_rows, methods=["GET"]),
+        Route("/client-data/{token}", download_client_data, methods=["GET"]),
     ]

@@ -31,10 +31,11 @@ class PurchaseOrderStatus(StrEnum):
 
 
 class Invoice(ClientRecord):
-    client: fields.ForeignKeyRelation["Client"] = fields.ForeignKeyField(
-        "models.Client", related_name=False
+    # Null once the client's personal data was erased: the law keeps the invoice.
+    client: fields.ForeignKeyNullableRelation["Client"] = fields.ForeignKeyField(
+        "models.Client", related_name=False, null=True, on_delete=fields.SET_NULL
     )
-    client_id: int
+    client_id: int | None  # type: ignore[assignment]
     kind = fields.CharEnumField(InvoiceKind, max_length=16)
     number = fields.CharField(max_length=50)
     status = fields.CharEnumField(InvoiceStatus, max_length=16, default=InvoiceStatus.DRAFT)
@@ -72,10 +73,11 @@ class InvoicePayment(OrgScoped):
 
 
 class PurchaseOrder(ClientRecord):
-    client: fields.ForeignKeyRelation["Client"] = fields.ForeignKeyField(
-        "models.Client", related_name=False
+    # Null once the client's personal data was erased, as for invoices.
+    client: fields.ForeignKeyNullableRelation["Client"] = fields.ForeignKeyField(
+        "models.Client", related_name=False, null=True, on_delete=fields.SET_NULL
     )
-    client_id: int
+    client_id: int | None  # type: ignore[assignment]
     number = fields.CharField(max_length=50)
     status = fields.CharEnumField(
         PurchaseOrderStatus, max_length=16, default=PurchaseOrderStatus.OPEN

@@ -76,8 +76,11 @@ TaskDueArgument = Annotated[
 ]
 
 
-async def load_client(info: Info, client_id: int):
+async def load_client(info: Info, client_id: int | None):
     from gql_crm.api.clients.types import Client
+
+    if client_id is None:
+        return None
 
     row = await info.context.loaders.by_id(models.Client).load(client_id)
     return Client.from_model(row) if row else None
