@@ -34,12 +34,8 @@ from gql_crm.config import Settings
 from gql_crm.db import migrate, tortoise_config
 from gql_crm.models import Role
 from gql_crm.services import auth
-from gql_crm.services.clients import (
-    ClientFilter,
-    client_sort_keys,
-    clients_queryset,
-    national_number,
-)
+from gql_crm.services.clients import ClientFilter, client_sort_keys, clients_queryset
+from gql_crm.services.keys import client_keys, company_name_key, join_search_parts
 from gql_crm.services.text import fold
 
 PAGE = """query($search: String) { clients(first: 50, search: $search) {
@@ -126,7 +122,7 @@ def companies(n: int):
     rng = random.Random(11)
     for i in range(n // 2):
         name = f"{rng.choice(SECTORS)} {rng.choice(LAST)} {i}"
-        yield (i + 1, name, fold(name), f"{name} S.L.", f"B{i:08d}")
+        yield (i + 1, name, company_name_key(name), f"{name} S.L.", f"B{i:08d}")
 
 
 def clients(n: int, org_id: int, start: datetime):
@@ -137,16 +133,15 @@ def clients(n: int, org_id: int, start: datetime):
         email = f"client{i}@example.com"
         mobile = f"+34{612000000 + i}"
         company = company_names.get(i // 2 + 1) if i % 2 == 0 else None
-        parts = [name, email, mobile, national_number(mobile)]
-        if company:
-            parts += [company[1], company[3], company[4]]
+        keys = client_keys(name, email, mobile, active=True)
+        company_parts = tuple(fold(part) for part in company[1:2] + company[3:]) if company else ()
         moment = start + timedelta(seconds=i)
         yield (
             org_id,
             name,
-            fold(name)[:200],
+            keys.name_key,
             email,
-            email,
+            keys.active_email_key,
             mobile,
             "ES",
             None,
@@ -154,7 +149,7 @@ def clients(n: int, org_id: int, start: datetime):
             None,
             company[0] if company else None,
             "ACTIVE",
-            "\n".join(fold(part) for part in parts),
+            join_search_parts(keys.search_parts, company_parts),
             None,
             moment,
             moment,

@@ -19,9 +19,9 @@ from gql_crm.services.imports.options import ImportMode, ImportOptions, MatchOn
 from gql_crm.services.imports.planner import Lookups, Plan, Update, plan, would_change
 from gql_crm.services.imports.rows import Row, clean_row
 from gql_crm.services.imports.writer import CompanyRow
+from gql_crm.services.keys import email_key
 from gql_crm.services.spreadsheet import client_global_id
 from gql_crm.services.text import fold
-from gql_crm.services.validation import email_key
 
 MAPPING = mappings.build(["ID", "Name", "Email", "Company", "Tax ID", "Category"])
 # Valid Spanish CIFs.

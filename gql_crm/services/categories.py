@@ -6,8 +6,8 @@ from gql_crm.models import ClientCategory, Role
 from gql_crm.services import activity
 from gql_crm.services.auth import Actor
 from gql_crm.services.errors import ErrorCode, UserErrors
-from gql_crm.services.text import fold
-from gql_crm.services.validation import Validator, required_text
+from gql_crm.services.keys import category_name_key
+from gql_crm.services.validation import Validator, category_name
 
 
 async def list_categories(org_id: int) -> list[ClientCategory]:
@@ -17,9 +17,9 @@ async def list_categories(org_id: int) -> list[ClientCategory]:
 async def create_category(actor: Actor, name: str) -> ClientCategory:
     actor.require(Role.ADMIN)
     checks = Validator()
-    name = checks.check("name", required_text, name, 100)
+    name = checks.check("name", category_name, name, True)
     checks.raise_if_errors()
-    key = fold(name)
+    key = category_name_key(name)
     if await ClientCategory.filter(organization_id=actor.org_id, name_key=key).exists():
         raise UserErrors.single(ErrorCode.DUPLICATE, "name")
     try:

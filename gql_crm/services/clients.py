@@ -6,7 +6,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-import phonenumbers
 from pypika_tortoise.context import SqlContext
 from pypika_tortoise.enums import Dialects
 from pypika_tortoise.terms import Criterion, ValueWrapper
@@ -21,6 +20,13 @@ from gql_crm.models import Client, ClientCategory, ClientStatus, Company, Gender
 from gql_crm.services import activity
 from gql_crm.services.auth import Actor
 from gql_crm.services.errors import ErrorCode, UserErrors
+from gql_crm.services.keys import (
+    client_search_text,
+    company_name_key,
+    company_search_parts,
+    email_key,
+    set_client_keys,
+)
 from gql_crm.services.pagination import SortKey, datetime_key
 from gql_crm.services.records import lock_row, save_changed, write_transaction
 from gql_crm.services.text import fold
@@ -28,7 +34,6 @@ from gql_crm.services.validation import (
     CONTROL_CHARACTERS,
     FieldInvalid,
     Validator,
-    email_key,
     normalize_choice,
     normalize_country,
     normalize_email,
@@ -168,40 +173,6 @@ def _clean_company(
     return values
 
 
-def national_number(e164: str) -> str:
-    """ "+34612345678" -> "612345678", without a full parse (an import does this per row)."""
-    digits = e164.lstrip("+")
-    for length in (1, 2, 3):
-        if int(digits[:length]) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-            return str(int(digits[length:]))
-    return str(phonenumbers.parse(e164).national_number)
-
-
-def build_search_text(client: Client, company: Company | None) -> str:
-    return join_search_parts(
-        client_search_parts(client.name, client.email, client.mobile), company_search_parts(company)
-    )
-
-
-# An import computes the two halves apart: the client's in its cleaning worker, each
-# company's once per batch.
-def client_search_parts(name: str, email: str | None, mobile: str | None) -> tuple[str, ...]:
-    parts = [name, email, mobile]
-    if mobile:
-        parts.append(national_number(mobile))
-    return tuple(fold(part) for part in parts if part)
-
-
-def company_search_parts(company: Company | None) -> tuple[str, ...]:
-    if company is None:
-        return ()
-    return tuple(fold(part) for part in (company.name, company.legal_name, company.tax_id) if part)
-
-
-def join_search_parts(client_parts: tuple[str, ...], company_parts: tuple[str, ...]) -> str:
-    return "\n".join((*client_parts, *company_parts))
-
-
 def _client_snapshot(client: Client) -> dict[str, Any]:
     return {name: getattr(client, name) for name in (*CLIENT_FIELDS, "company_id", "status")}
 
@@ -211,7 +182,9 @@ async def find_company(org_id: int, values: dict[str, Any]) -> Company | None:
     if values.get("tax_id"):
         return await Company.filter(organization_id=org_id, tax_id=values["tax_id"]).first()
     if values.get("name"):
-        return await Company.filter(organization_id=org_id, name_key=fold(values["name"])).first()
+        return await Company.filter(
+            organization_id=org_id, name_key=company_name_key(values["name"])
+        ).first()
     return None
 
 
@@ -226,7 +199,7 @@ async def _apply_company(
         company = Company(organization_id=org_id, name_key="")
     for key, value in values.items():
         setattr(company, key, value)
-    company.name_key = fold(company.name)
+    company.name_key = company_name_key(company.name)
     await company.save()
     if shared:
         await refresh_company_clients(company, exclude_client_id=client.id)
@@ -239,7 +212,7 @@ async def refresh_company_clients(company: Company, exclude_client_id: int | Non
     if exclude_client_id is not None:
         others = others.exclude(id=exclude_client_id)
     for other in await others:
-        other.search_text = build_search_text(other, company)
+        other.search_text = client_search_text(other, company)
         await other.save(update_fields=["search_text"])
 
 
@@ -254,17 +227,11 @@ async def _require_client(actor: Actor, client_id: int) -> Client:
     return client
 
 
-def set_email(client: Client, email: str | None) -> None:
-    client.email = email
-    client.active_email_key = email_key(email) if client.status == ClientStatus.ACTIVE else None
-
-
 async def save_client(
     client: Client, company: Company | None, fields: Iterable[str] | None = None
 ) -> None:
     """Saves the client with its derived keys; only `fields` (and those keys) when given."""
-    client.name_key = fold(client.name)[:200]
-    client.search_text = build_search_text(client, company)
+    set_client_keys(client, company_search_parts(company))
     try:
         if fields is None:
             await client.save()
@@ -284,7 +251,6 @@ async def create_client(actor: Actor, data: dict[str, Any]) -> Client:
         client = Client(organization_id=actor.org_id, name_key="")
         for key, value in clean.client.items():
             setattr(client, key, value)
-        set_email(client, clean.client.get("email"))
         company = await _apply_company(actor.org_id, client, None, clean.company or {})
         client.company_id = company.id if company else None
         await save_client(client, company)
@@ -340,8 +306,6 @@ async def update_client(actor: Actor, client_id: int, data: dict[str, Any]) -> C
             company = await Company.get_or_none(id=client.company_id) if client.company_id else None
         for key, value in clean.client.items():
             setattr(client, key, value)
-        if "email" in clean.client:
-            set_email(client, clean.client["email"])
         await save_client(client, company, [*clean.client, "company_id"])
         changes = activity.diff(before, _client_snapshot(client))
         changes.update(activity.diff(_prefixed(company_before), _prefixed(clean.company)))
@@ -364,7 +328,6 @@ async def set_status(actor: Actor, client_id: int, status: ClientStatus) -> Clie
                 raise UserErrors.single(ErrorCode.DUPLICATE, "email")
         previous = client.status
         client.status = status
-        set_email(client, client.email)
         company = await Company.get(id=client.company_id) if client.company_id else None
         await save_client(client, company, ["status"])
         verb = "archived" if status == ClientStatus.ARCHIVED else "restored"

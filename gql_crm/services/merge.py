@@ -16,13 +16,13 @@ from gql_crm.models import Client, ClientStatus, Company, File, Role
 from gql_crm.services import activity
 from gql_crm.services.activity import TargetType, Verb
 from gql_crm.services.auth import Actor
-from gql_crm.services.clients import save_client, set_email
+from gql_crm.services.clients import save_client
 from gql_crm.services.errors import ErrorCode, UserError, UserErrors
 from gql_crm.services.exports import client_global_id
 from gql_crm.services.files.photos import photos_by_client
 from gql_crm.services.files.uploads import release_blobs
+from gql_crm.services.keys import email_key
 from gql_crm.services.records import snapshot, write_transaction
-from gql_crm.services.validation import email_key
 
 
 class MergeField(StrEnum):
@@ -229,7 +229,6 @@ async def merge_clients(actor: Actor, settings: Settings, request: MergeRequest)
         before = snapshot(keep, COLUMNS)
         for column, (value, _) in values.items():
             setattr(keep, column, value)
-        set_email(keep, keep.email)
         company = await Company.get_or_none(id=keep.company_id) if keep.company_id else None
         await save_client(keep, company, list(values))
         changes = activity.diff(before, snapshot(keep, COLUMNS))

@@ -22,6 +22,13 @@ from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
 from gql_crm.services.errors import ErrorCode, UserError, UserErrors
+from gql_crm.services.keys import (
+    CATEGORY_NAME_KEY_LENGTH,
+    EMAIL_KEY_LENGTH,
+    category_name_key,
+    email_key,
+    unique_key_fits,
+)
 from gql_crm.services.messages import Phrase
 from gql_crm.services.text import fold
 
@@ -85,14 +92,25 @@ def optional_text(value: str | None, max_length: int) -> str | None:
     return value
 
 
+def category_name(value: str | None, required: bool = False) -> str | None:
+    """A category's name, refused when its folded key would not fit its column either."""
+    name = (required_text if required else optional_text)(value, 100)
+    if name is not None and not unique_key_fits(category_name_key(name), CATEGORY_NAME_KEY_LENGTH):
+        raise FieldInvalid(ErrorCode.TOO_LONG, max_length=CATEGORY_NAME_KEY_LENGTH)
+    return name
+
+
 def normalize_email(value: str | None) -> str | None:
     value = blank_to_none(value)
     if value is None:
         return None
     try:
-        return validate_email(value, check_deliverability=False).normalized
+        email = validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise FieldInvalid(ErrorCode.INVALID_EMAIL, reason=email_problem(value, exc)) from None
+    if not unique_key_fits(email_key(email), EMAIL_KEY_LENGTH):
+        raise FieldInvalid(ErrorCode.INVALID_EMAIL, reason=Phrase("EMAIL_TOO_LONG"))
+    return email
 
 
 def email_problem(value: str, exc: EmailNotValidError) -> Phrase:
@@ -115,11 +133,6 @@ def required_email(value: str | None) -> str:
     if email is None:
         raise FieldInvalid(ErrorCode.REQUIRED)
     return email
-
-
-def email_key(email: str | None) -> str | None:
-    """Two addresses differing only in case reach the same person in practice."""
-    return email.casefold() if email else None
 
 
 @cache

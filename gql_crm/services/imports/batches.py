@@ -36,12 +36,6 @@ from gql_crm.models import (
 )
 from gql_crm.services import activity
 from gql_crm.services.auth import Actor
-from gql_crm.services.clients import (
-    build_search_text,
-    client_search_parts,
-    company_search_parts,
-    join_search_parts,
-)
 from gql_crm.services.errors import ErrorCode
 from gql_crm.services.imports import mapping as mappings
 from gql_crm.services.imports import planner, readers, writer
@@ -57,15 +51,17 @@ from gql_crm.services.imports.planner import Lookups, Plan
 from gql_crm.services.imports.rows import Row, clean_row
 from gql_crm.services.imports.seen import SeenKeys
 from gql_crm.services.imports.writer import CompanyRow
+from gql_crm.services.keys import (
+    SEARCHED_COMPANY_FIELDS,
+    client_search_text,
+    company_search_parts,
+    set_client_keys,
+)
 from gql_crm.services.messages import message
-from gql_crm.services.text import fold
-from gql_crm.services.validation import email_key
 
 SEARCH_REFRESH_BATCH = 1000
 # asyncpg binds at most 32,767 arguments to one statement (SQLite's default limit is 32,766).
 MAX_ARGUMENTS = 32_766
-# The company fields `build_search_text` reads.
-SEARCHED_COMPANY_FIELDS = {"name", "legal_name", "tax_id"}
 
 
 class Run:
@@ -382,7 +378,7 @@ class Run:
         activities: list[tuple[int, str, str, int, dict | str]] = []
         if creates:
             for create in creates:
-                create.client.search_text = join_search_parts(create.row.search_parts, link(create))
+                set_client_keys(create.client, link(create), create.row.keys)
             await write.insert_clients([create.client for create in creates])
             ids = (
                 await Client.filter(import_job_id=job_id, id__gt=self.last_client_id)
@@ -405,26 +401,13 @@ class Run:
         unchanged = 0
         for update in updates:
             client = update.client
-            searched_before = client.search_text
-            client.name_key = fold(client.name)[:200]
-            client.search_text = join_search_parts(
-                client_search_parts(client.name, client.email, client.mobile), link(update)
-            )
+            keys_changed = set_client_keys(client, link(update))
             after = {name: getattr(client, name) for name in UPDATABLE}
             diff = activity.diff(update.before, after)
             if not diff:
                 unchanged += update.row.number not in plan.changed_company
                 continue
-            columns = [*diff, "updated_at"]
-            if "name" in diff:
-                columns.append("name_key")
-            if "email" in diff:
-                client.active_email_key = (
-                    email_key(client.email) if client.status == ClientStatus.ACTIVE else None
-                )
-                columns.append("active_email_key")
-            if client.search_text != searched_before:
-                columns.append("search_text")
+            columns = [*diff, *keys_changed, "updated_at"]
             client.updated_at = stamp
             changed.append((client, columns))
             activities.append((client.id, VERB_UPDATED, "Client", client.id, diff))
@@ -495,7 +478,7 @@ async def refresh_search_text(
         for client in clients:
             if client.id in skip:
                 continue
-            client.search_text = build_search_text(client, companies[client.company_id])
+            client.search_text = client_search_text(client, companies[client.company_id])
             stale.append((client, ("search_text",)))
         await writer.update(connection, Client, stale)
 

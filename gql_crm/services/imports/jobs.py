@@ -39,7 +39,6 @@ from gql_crm.config import Settings
 from gql_crm.models import (
     Activity,
     Client,
-    ClientStatus,
     Company,
     Gender,
     ImportJob,
@@ -49,7 +48,6 @@ from gql_crm.models import (
 )
 from gql_crm.services import queue, storage
 from gql_crm.services.auth import Actor
-from gql_crm.services.clients import build_search_text
 from gql_crm.services.errors import ErrorCode, UserError, UserErrors
 from gql_crm.services.imports import mapping as mappings
 from gql_crm.services.imports import progress, readers
@@ -67,10 +65,10 @@ from gql_crm.services.imports.options import (
     ImportOptions,
     MatchOn,
 )
+from gql_crm.services.keys import company_name_key, company_search_parts, set_client_keys
 from gql_crm.services.messages import message
 from gql_crm.services.storage import CHUNK_SIZE, storage_for
-from gql_crm.services.text import fold
-from gql_crm.services.validation import FieldInvalid, email_key, normalize_country
+from gql_crm.services.validation import FieldInvalid, normalize_country
 
 __all__ = [
     "ImportMode",
@@ -466,11 +464,7 @@ async def roll_back(job_id: int) -> None:
                 c.id: c for c in await Company.filter(id__in=list(company_ids))
             }
             for client in clients.values():
-                client.active_email_key = (
-                    email_key(client.email) if client.status == ClientStatus.ACTIVE else None
-                )
-                client.name_key = fold(client.name)[:200]
-                client.search_text = build_search_text(client, companies.get(client.company_id))
+                set_client_keys(client, company_search_parts(companies.get(client.company_id)))
             if clients:
                 await bulk_update(
                     Client,
@@ -520,7 +514,7 @@ async def _restore_companies(job_id: int) -> set[int]:
                 if entry.changes.keys() & SEARCHED_COMPANY_FIELDS:
                     restored.add(company.id)
             for company in companies.values():
-                company.name_key = fold(company.name)[:200]
+                company.name_key = company_name_key(company.name)
             if companies and fields:
                 await bulk_update(Company, list(companies.values()), [*sorted(fields), "name_key"])
             await Activity.filter(id__in=[entry.id for entry in entries]).delete()

@@ -16,7 +16,7 @@ from gql_crm.services.errors import ErrorCode, UserError
 from gql_crm.services.imports.options import UPDATABLE, ImportMode, ImportOptions, MatchOn
 from gql_crm.services.imports.rows import Row
 from gql_crm.services.imports.writer import CompanyRow, NewClient
-from gql_crm.services.text import fold
+from gql_crm.services.keys import company_name_key
 
 # An existing company's id, or the key of a company the batch creates:
 # ("tax", tax ID) or ("name", folded name).
@@ -226,7 +226,7 @@ class _Planner:
             # As if the rows were applied one after the other: the last value wins.
             for name, value in company_values(row).items():
                 setattr(new, name, value)
-            new.name_key = fold(new.name)[:200]
+            new.name_key = company_name_key(new.name)
         return key
 
     def _change_company(
@@ -241,7 +241,7 @@ class _Planner:
             return
         for name in changes:
             setattr(company, name, values[name])
-        company.name_key = fold(company.name)[:200]
+        company.name_key = company_name_key(company.name)
         self.plan.company_changes.append(CompanyChange(client, company, changes))
         self.plan.changed_company.add(row.number)
 

@@ -4,12 +4,13 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from gql_crm.services.clients import CleanInput, clean_client_fields, client_search_parts
+from gql_crm.services.clients import CleanInput, clean_client_fields
 from gql_crm.services.errors import ErrorCode, UserError
 from gql_crm.services.imports.mapping import Mapping
+from gql_crm.services.keys import ClientKeys, category_name_key, client_keys, company_name_key
 from gql_crm.services.spreadsheet import client_pk
 from gql_crm.services.text import fold
-from gql_crm.services.validation import Validator, email_key, optional_text
+from gql_crm.services.validation import Validator, category_name
 
 # Words spreadsheets use for the gender choices, in English and Spanish.
 _GENDER_WORDS = {
@@ -86,14 +87,20 @@ class Row:
     # (field key, error)
     errors: list[tuple[str | None, UserError]] = field(default_factory=list)
     # Derived from a valid row in the cleaning worker, so the writer only reads them.
-    email_key: str | None = None
+    keys: ClientKeys | None = None
     tax_id: str | None = None
-    name_key: str = ""
-    search_parts: tuple[str, ...] = ()
     company_key: str | None = None
     category_key: str | None = None
     # The "imported" entry's changes of the client's own fields, encoded (see writer.py).
     created_changes: str = ""
+
+    @property
+    def email_key(self) -> str | None:
+        return self.keys.active_email_key if self.keys else None
+
+    @property
+    def name_key(self) -> str:
+        return self.keys.name_key if self.keys else ""
 
     def fail(self, key: str | None, code: ErrorCode, **params) -> None:
         self.errors.append((key, UserError(code, (key,) if key else None, params)))
@@ -151,7 +158,7 @@ def clean_row(number: int, cells: list[str], mapping: Mapping, default_country: 
     values = values_of(cells, mapping)
     checks = Validator()
     row.clean = clean_client_fields(checks, to_input(values), default_country=default_country)
-    row.category = checks.check("category", optional_text, values.get("category"), 100)
+    row.category = checks.check("category", category_name, values.get("category"))
     row.names_company = "company" in values
     if "id" in values:
         row.client_id = client_pk(values["id"])
@@ -165,14 +172,10 @@ def clean_row(number: int, cells: list[str], mapping: Mapping, default_country: 
         row.errors.append((key, UserError(error.code, (key,) if key else None, error.params)))
     if not row.errors:
         client, company = row.clean.client, row.clean.company
-        row.email_key = email_key(client.get("email"))
-        row.name_key = fold(client["name"])[:200]
-        row.search_parts = client_search_parts(
-            client["name"], client.get("email"), client.get("mobile")
-        )
+        row.keys = client_keys(client["name"], client.get("email"), client.get("mobile"), True)
         if company:
             row.tax_id = company.get("tax_id")
-            row.company_key = fold(company["name"])[:200]
+            row.company_key = company_name_key(company["name"])
         if row.category:
-            row.category_key = fold(row.category)
+            row.category_key = category_name_key(row.category)
     return row
