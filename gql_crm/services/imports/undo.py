@@ -51,14 +51,18 @@ from gql_crm.models import (
 )
 from gql_crm.services import activity, queue
 from gql_crm.services.auth import Actor
-from gql_crm.services.clients import build_search_text
 from gql_crm.services.errors import ErrorCode, UserErrors
 from gql_crm.services.imports import jobs, progress, writer
-from gql_crm.services.imports.batches import SEARCHED_COMPANY_FIELDS, refresh_search_text
+from gql_crm.services.imports.batches import refresh_search_text
 from gql_crm.services.imports.options import VERB_COMPANY_UPDATED, VERB_UPDATED
+from gql_crm.services.keys import (
+    SEARCHED_COMPANY_FIELDS,
+    company_name_key,
+    company_search_parts,
+    email_key,
+    set_client_keys,
+)
 from gql_crm.services.records import write_transaction
-from gql_crm.services.text import fold
-from gql_crm.services.validation import email_key
 
 # A batch's transaction, or None in a dry run.
 Connection = BaseDBAsyncClient | None
@@ -211,16 +215,7 @@ class Undo:
             before = {name: getattr(client, name) for name in values}
             for name, value in values.items():
                 setattr(client, name, _stored(name, value))
-            columns = [*values, "updated_at"]
-            if "name" in values:
-                client.name_key = fold(client.name)[:200]
-                columns.append("name_key")
-            if "email" in values:
-                client.active_email_key = (
-                    email_key(client.email) if client.status == ClientStatus.ACTIVE else None
-                )
-                columns.append("active_email_key")
-            changed.append((client, columns))
+            changed.append((client, [*values, "updated_at"]))
             notes.append((client.id, "Client", client.id, activity.diff(before, values)))
             if "company_id" in values:
                 self.company_of[client.id] = client.company_id
@@ -236,8 +231,8 @@ class Undo:
             stamp = now()
             for client, columns in changed:
                 client.updated_at = stamp
-                client.search_text = build_search_text(client, companies.get(client.company_id))
-                columns.append("search_text")
+                company_parts = company_search_parts(companies.get(client.company_id))
+                columns.extend(set_client_keys(client, company_parts))
             await writer.update(connection, Client, changed)
             await self._note(connection, notes)
         return entries[-1].id
@@ -359,7 +354,7 @@ class Undo:
             before = {name: getattr(company, name) for name in values}
             for name, value in values.items():
                 setattr(company, name, value)
-            company.name_key = fold(company.name)[:200]
+            company.name_key = company_name_key(company.name)
             changed[company.id].update(values)
             notes.append((entry.client_id, "Company", company.id, activity.diff(before, values)))
         self.outcome.add("restored_companies", len(changed))
