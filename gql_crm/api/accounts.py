@@ -7,8 +7,9 @@ from strawberry.types import Info
 
 from gql_crm import models
 from gql_crm.api import docs
+from gql_crm.api.core.loaders import load_node
+from gql_crm.api.core.relay import ModelNode, record_id
 from gql_crm.api.errors import UserError, mutate
-from gql_crm.api.relay import ModelNode, decode_id
 from gql_crm.services import auth
 
 Role = docs.described(
@@ -55,8 +56,7 @@ class ApiToken(ModelNode):
 
     @strawberry.field(description="Whose token it is; null once the user is gone.")
     async def user(self, info: Info) -> User | None:
-        row = await info.context.loaders.by_id(models.User).load(self.user_id)
-        return User.from_model(row) if row else None
+        return await load_node(info, User, self.user_id)
 
 
 @strawberry.type(description="The caller's organization.")
@@ -106,11 +106,6 @@ class IssueApiTokenPayload:
         description="The token and its secret; null on errors."
     )
     errors: list[UserError] = strawberry.field(description=docs.ERRORS)
-
-
-def _id(global_id: relay.GlobalID, type_name: str) -> int:
-    # 0 matches no row, so a foreign or malformed ID reads as "not found".
-    return decode_id(global_id, type_name) or 0
 
 
 @strawberry.type
@@ -164,7 +159,7 @@ class AccountMutations:
             UserPayload,
             "user",
             User.from_model,
-            lambda: auth.set_user_role(info.context.actor, _id(id, "User"), role),
+            lambda: auth.set_user_role(info.context.actor, record_id(id, "User"), role),
         )
 
     @strawberry.mutation(description="A new token for a user; needs ADMIN.")
@@ -180,7 +175,7 @@ class AccountMutations:
             IssueApiTokenPayload,
             "issued_token",
             lambda issued: IssuedToken(api_token=ApiToken.from_model(issued[0]), token=issued[1]),
-            lambda: auth.issue_token_for(info.context.actor, _id(user_id, "User")),
+            lambda: auth.issue_token_for(info.context.actor, record_id(user_id, "User", "user_id")),
         )
 
     @strawberry.mutation(description="Needs ADMIN; the token stops working at once.")
@@ -190,5 +185,5 @@ class AccountMutations:
             ApiTokenPayload,
             "api_token",
             ApiToken.from_model,
-            lambda: auth.revoke_token(info.context.actor, _id(id, "ApiToken")),
+            lambda: auth.revoke_token(info.context.actor, record_id(id, "ApiToken")),
         )

@@ -4,7 +4,7 @@ from functools import cached_property
 
 from starlette.requests import HTTPConnection
 
-from gql_crm.api.dataloaders import Loaders
+from gql_crm.api.core.loaders import Loaders
 from gql_crm.config import Settings
 from gql_crm.services import records
 from gql_crm.services.auth import Actor

@@ -9,9 +9,10 @@ from strawberry.types import Info
 
 from gql_crm.api import docs
 from gql_crm.api.clients.types import Client, ClientPayload
+from gql_crm.api.core.loaders import load_node
+from gql_crm.api.core.relay import decode_id
 from gql_crm.api.docs import After, First
 from gql_crm.api.errors import mutate
-from gql_crm.api.relay import decode_id
 from gql_crm.services import duplicates, merge
 
 DuplicateReason = docs.described(
@@ -68,13 +69,11 @@ class ClientDuplicate:
 
     @strawberry.field(description="The newer client of the pair.")
     async def client(self, info: Info) -> Client | None:
-        row = await info.context.loaders.by_id(Client._model).load(self.client_id)
-        return Client.from_model(row) if row else None
+        return await load_node(info, Client, self.client_id)
 
     @strawberry.field(description="The older client of the pair.")
     async def other(self, info: Info) -> Client | None:
-        row = await info.context.loaders.by_id(Client._model).load(self.other_id)
-        return Client.from_model(row) if row else None
+        return await load_node(info, Client, self.other_id)
 
 
 @strawberry.type(description="A page of likely duplicate pairs, newest pairs first.")

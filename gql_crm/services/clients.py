@@ -28,7 +28,7 @@ from gql_crm.services.keys import (
     set_client_keys,
 )
 from gql_crm.services.pagination import SortKey, datetime_key
-from gql_crm.services.records import lock_row, save_changed, write_transaction
+from gql_crm.services.records import lock_row, require_client, save_changed, write_transaction
 from gql_crm.services.text import fold
 from gql_crm.services.validation import (
     CONTROL_CHARACTERS,
@@ -216,17 +216,6 @@ async def refresh_company_clients(company: Company, exclude_client_id: int | Non
         await other.save(update_fields=["search_text"])
 
 
-async def get_client(org_id: int, client_id: int) -> Client | None:
-    return await Client.get_or_none(organization_id=org_id, id=client_id)
-
-
-async def _require_client(actor: Actor, client_id: int) -> Client:
-    client = await get_client(actor.org_id, client_id)
-    if client is None:
-        raise UserErrors.single(ErrorCode.NOT_FOUND, "id")
-    return client
-
-
 async def save_client(
     client: Client, company: Company | None, fields: Iterable[str] | None = None
 ) -> None:
@@ -280,7 +269,7 @@ def _prefixed(company_values: dict[str, Any] | None) -> dict[str, Any]:
 
 async def update_client(actor: Actor, client_id: int, data: dict[str, Any]) -> Client:
     actor.require(Role.MEMBER)
-    client = await _require_client(actor, client_id)
+    client = await require_client(actor, client_id, "id")
     current_company = await Company.get_or_none(id=client.company_id) if client.company_id else None
     clean = await clean_client_input(
         actor.org_id,

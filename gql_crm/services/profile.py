@@ -2,7 +2,7 @@
 API pages them with keyset cursors and counts them with one grouped query per page."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 
 from tortoise.expressions import Q
@@ -33,9 +33,15 @@ from gql_crm.models import (
 from gql_crm.services.deals import EXPIRING, QuoteState
 from gql_crm.services.pagination import SortKey, date_key, datetime_key
 from gql_crm.services.records import of_clients
-from gql_crm.services.summary import UPCOMING_DAYS, InvoiceState
-
-OPEN_TASK_STATUSES = [status for status in TaskStatus if status != TaskStatus.DONE]
+from gql_crm.services.summary import (
+    OPEN_TASK_STATUSES,
+    InvoiceState,
+    due_soon,
+    expired,
+    not_expired,
+    not_past_due,
+    past_due,
+)
 
 
 class TaskDue(StrEnum):
@@ -72,29 +78,27 @@ def _any(conditions: list[Q]) -> Q:
 
 def invoice_state_q(state: InvoiceState, today: date) -> Q:
     if state == InvoiceState.PENDING:
-        return Q(
-            Q(status=InvoiceStatus.AUTHORIZED), Q(due_date__gte=today) | Q(due_date__isnull=True)
-        )
+        return Q(Q(status=InvoiceStatus.AUTHORIZED), not_past_due(today))
     if state == InvoiceState.OVERDUE:
-        return Q(status=InvoiceStatus.AUTHORIZED, due_date__lt=today)
+        return Q(Q(status=InvoiceStatus.AUTHORIZED), past_due(today))
     return Q(status=InvoiceStatus(state.value))
 
 
 def quote_state_q(state: QuoteState, today: date) -> Q:
     if state == QuoteState.EXPIRED:
-        return Q(status__in=list(EXPIRING), valid_until__lt=today)
+        return expired(today)
     status = QuoteStatus(state.value)
     if status in EXPIRING:
-        return Q(Q(status=status), Q(valid_until__gte=today) | Q(valid_until__isnull=True))
+        return Q(Q(status=status), not_expired(today))
     return Q(status=status)
 
 
 def task_due_q(due: TaskDue, today: date) -> Q:
     if due == TaskDue.OVERDUE:
-        return Q(due_date__lt=today)
+        return past_due(today)
     if due == TaskDue.UPCOMING:
-        return Q(due_date__gte=today, due_date__lte=today + timedelta(days=UPCOMING_DAYS))
-    return Q(due_date__gte=today) | Q(due_date__isnull=True)
+        return due_soon(today)
+    return not_past_due(today)
 
 
 class Tab(StrEnum):

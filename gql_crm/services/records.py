@@ -128,12 +128,7 @@ def of_clients(model: type[ModelT], org_id: int, client_ids: list[int]) -> Query
 
 
 async def require_client(actor: Actor, client_id: int | None, field: str = "client_id") -> Client:
-    client = None
-    if client_id:
-        client = await Client.get_or_none(organization_id=actor.org_id, id=client_id)
-    if client is None:
-        raise UserErrors.single(ErrorCode.NOT_FOUND, field)
-    return client
+    return await require_row(Client, actor, client_id, field)
 
 
 async def require_row(

@@ -38,6 +38,35 @@ from gql_crm.services.pagination import SortKey, date_key, first_pages
 from gql_crm.services.records import CENT, money, of_clients
 
 UPCOMING_DAYS = 7
+OPEN_TASK_STATUSES = [status for status in TaskStatus if status != TaskStatus.DONE]
+
+
+# When a task or an invoice is late, and when a quote has expired: the summary's cards count
+# with these conditions, and the profile's lists filter with them, so both always agree.
+def past_due(today: date) -> Q:
+    """An open task, or an AUTHORIZED invoice, that reads OVERDUE."""
+    return Q(due_date__lt=today)
+
+
+def not_past_due(today: date) -> Q:
+    """Due today or later, or with no due date: PENDING."""
+    return Q(due_date__gte=today) | Q(due_date__isnull=True)
+
+
+def due_soon(today: date) -> Q:
+    """Due from today to UPCOMING_DAYS ahead, both included."""
+    return Q(due_date__gte=today, due_date__lte=today + timedelta(days=UPCOMING_DAYS))
+
+
+def expired(today: date) -> Q:
+    """A quote still waiting for an answer past its validUntil: EXPIRED."""
+    return Q(status__in=list(EXPIRING), valid_until__lt=today)
+
+
+def not_expired(today: date) -> Q:
+    return Q(valid_until__gte=today) | Q(valid_until__isnull=True)
+
+
 CENTS_SUFFIX = "_cents"
 
 
@@ -247,14 +276,13 @@ async def hours_logged(org_id: int, client_ids: list[int]) -> dict[int, Decimal]
 
 
 async def task_figures(org_id: int, client_ids: list[int], today: date) -> dict[int, TaskFigures]:
-    horizon = today + timedelta(days=UPCOMING_DAYS)
     rows = await (
         of_clients(Task, org_id, client_ids)
-        .filter(status__in=[status for status in TaskStatus if status != TaskStatus.DONE])
+        .filter(status__in=OPEN_TASK_STATUSES)
         .annotate(
-            overdue=Count("id", _filter=Q(due_date__lt=today)),
-            pending=Count("id", _filter=Q(due_date__gte=today) | Q(due_date__isnull=True)),
-            upcoming=Count("id", _filter=Q(due_date__gte=today, due_date__lte=horizon)),
+            overdue=Count("id", _filter=past_due(today)),
+            pending=Count("id", _filter=not_past_due(today)),
+            upcoming=Count("id", _filter=due_soon(today)),
         )
         .group_by("client_id")
         .values("client_id", "overdue", "pending", "upcoming")
@@ -285,7 +313,7 @@ async def purchase_order_figures(
 async def invoice_figures(
     org_id: int, client_ids: list[int], kind: InvoiceKind, today: date
 ) -> dict[int, InvoiceFigures]:
-    late = Q(due_date__lt=today)
+    late = past_due(today)
     sums = exact_sums(Invoice, amount="total", paid="amount_paid", late_amount=("total", late))
     rows = await (
         of_clients(Invoice, org_id, client_ids)
@@ -348,11 +376,11 @@ async def deal_figures(org_id: int, client_ids: list[int]) -> dict[int, DealFigu
 
 
 async def quote_figures(org_id: int, client_ids: list[int], today: date) -> dict[int, QuoteFigures]:
-    expired = Q(valid_until__lt=today, status__in=list(EXPIRING))
-    sums = exact_sums(Quote, amount="total", expired_amount=("total", expired))
+    late = expired(today)
+    sums = exact_sums(Quote, amount="total", expired_amount=("total", late))
     rows = await (
         of_clients(Quote, org_id, client_ids)
-        .annotate(n=Count("id"), expired_n=Count("id", _filter=expired), **sums)
+        .annotate(n=Count("id"), expired_n=Count("id", _filter=late), **sums)
         .group_by("client_id", "status", "currency")
         .values("client_id", "status", "currency", "n", "expired_n", *sums)
     )

@@ -11,11 +11,12 @@ from gql_crm import models
 from gql_crm.api import docs
 from gql_crm.api.accounts import User
 from gql_crm.api.billing.types import Invoice, PurchaseOrder
+from gql_crm.api.core.loaders import load_node
+from gql_crm.api.core.relay import ModelNode, OrderDirection, counted_connection
 from gql_crm.api.deals.types import Deal, Quote
 from gql_crm.api.files.types import File
 from gql_crm.api.imports.types import ImportJob
 from gql_crm.api.projects.types import Project, Task, TimeLog
-from gql_crm.api.relay import ModelNode, OrderDirection, counted_connection
 from gql_crm.services import activity
 
 RECORD_TYPES: dict[str, type[ModelNode]] = {
@@ -152,17 +153,11 @@ class Activity(ModelNode):
 
     @strawberry.field(description="Who did it; null for the system (imports, CLI).")
     async def actor(self, info: Info) -> User | None:
-        if self.row.actor_id is None:
-            return None
-        found = await info.context.loaders.by_id(models.User).load(self.row.actor_id)
-        return User.from_model(found) if found else None
+        return await load_node(info, User, self.row.actor_id)
 
     @strawberry.field(description="The import that wrote this entry, if one did.")
     async def import_job(self, info: Info) -> ImportJob | None:
-        if self.row.import_job_id is None:
-            return None
-        found = await info.context.loaders.by_id(models.ImportJob).load(self.row.import_job_id)
-        return ImportJob.from_model(found) if found else None
+        return await load_node(info, ImportJob, self.row.import_job_id)
 
 
 ActivityConnection = counted_connection(Activity, "A client's history, newest first.")

@@ -16,8 +16,8 @@ from gql_crm.api.billing.types import (
     PurchaseOrder,
     PurchaseOrderPayload,
 )
+from gql_crm.api.core.relay import input_to_data, record_id
 from gql_crm.api.errors import mutate
-from gql_crm.api.relay import input_to_data, record_id
 from gql_crm.models import PurchaseOrderStatus
 from gql_crm.services import billing
 

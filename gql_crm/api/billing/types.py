@@ -9,10 +9,11 @@ from strawberry.types import Info
 
 from gql_crm import models
 from gql_crm.api import docs
+from gql_crm.api.core.loaders import load_client
+from gql_crm.api.core.money import Money
+from gql_crm.api.core.relay import ModelNode, OrderDirection, counted_connection
 from gql_crm.api.errors import UserError
-from gql_crm.api.profile.tabs import Money
-from gql_crm.api.projects.types import ClientRef, load_client
-from gql_crm.api.relay import ModelNode, OrderDirection, counted_connection
+from gql_crm.api.projects.types import ClientRef
 from gql_crm.models.base import OrgScoped
 from gql_crm.services import profile, summary
 

@@ -6,7 +6,7 @@ from strawberry import relay
 
 from gql_crm.api import docs
 from gql_crm.api.clients.types import ClientStatus, Gender
-from gql_crm.api.relay import OrderDirection
+from gql_crm.api.core.relay import OrderDirection
 from gql_crm.services.clients import ClientOrderField as OrderField
 
 

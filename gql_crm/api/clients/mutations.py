@@ -17,20 +17,12 @@ from gql_crm.api.clients.types import (
     ClientID,
     ClientPayload,
 )
+from gql_crm.api.core.relay import input_to_data, record_id
 from gql_crm.api.errors import mutate
-from gql_crm.api.relay import decode_id, input_to_data
 from gql_crm.models import ClientStatus
 from gql_crm.services import categories, clients
-from gql_crm.services.errors import ErrorCode, UserErrors
 
 ID_TYPES = {"category_id": "ClientCategory"}
-
-
-def _client_id(id: GlobalID) -> int:
-    client_id = decode_id(id, "Client")
-    if client_id is None:
-        raise UserErrors.single(ErrorCode.NOT_FOUND, "id")
-    return client_id
 
 
 def _client_payload(info: Info, action: Callable[[], Awaitable[Any]]) -> Awaitable[ClientPayload]:
@@ -59,21 +51,25 @@ class ClientMutations:
     ) -> ClientPayload:
         data = input_to_data(input, ID_TYPES)
         return await _client_payload(
-            info, lambda: clients.update_client(info.context.actor, _client_id(id), data)
+            info, lambda: clients.update_client(info.context.actor, record_id(id, "Client"), data)
         )
 
     @strawberry.mutation(description="Takes the client out of the list; needs MANAGER.")
     async def archive_client(self, info: Info, id: ClientID) -> ClientPayload:
         return await _client_payload(
             info,
-            lambda: clients.set_status(info.context.actor, _client_id(id), ClientStatus.ARCHIVED),
+            lambda: clients.set_status(
+                info.context.actor, record_id(id, "Client"), ClientStatus.ARCHIVED
+            ),
         )
 
     @strawberry.mutation(description="Brings an archived client back; needs MANAGER.")
     async def restore_client(self, info: Info, id: ClientID) -> ClientPayload:
         return await _client_payload(
             info,
-            lambda: clients.set_status(info.context.actor, _client_id(id), ClientStatus.ACTIVE),
+            lambda: clients.set_status(
+                info.context.actor, record_id(id, "Client"), ClientStatus.ACTIVE
+            ),
         )
 
     @strawberry.mutation(description="A new category for clients. Needs ADMIN.")

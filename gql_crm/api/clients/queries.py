@@ -9,9 +9,9 @@ from gql_crm.api.clients.inputs import (
     ClientSearch,
 )
 from gql_crm.api.clients.types import Client, ClientCategory, ClientConnection, ClientID
+from gql_crm.api.core.loaders import load_node
+from gql_crm.api.core.relay import OrderDirection, connection, decode_id, decode_ids
 from gql_crm.api.docs import After, Before, First, Last
-from gql_crm.api.relay import OrderDirection, connection, decode_id, decode_ids
-from gql_crm.models import Client as StoredClient
 from gql_crm.services import categories, clients
 from gql_crm.services.pagination import paginate
 
@@ -41,11 +41,7 @@ def order_of(order_by: list[ClientOrder] | None) -> list[tuple[clients.ClientOrd
 class ClientQueries:
     @strawberry.field(description="A client of your organization, archived ones included.")
     async def client(self, info: Info, id: ClientID) -> Client | None:
-        client_id = decode_id(id, "Client")
-        if client_id is None:
-            return None
-        row = await info.context.loaders.by_id(StoredClient).load(client_id)
-        return Client.from_model(row) if row else None
+        return await load_node(info, Client, decode_id(id, "Client"))
 
     @strawberry.field(
         description="The clients list. `search` matches name, email, phone, company name, "

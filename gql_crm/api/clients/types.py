@@ -7,11 +7,12 @@ from strawberry.types import Info
 
 from gql_crm import models
 from gql_crm.api import docs
+from gql_crm.api.core.loaders import load_node
+from gql_crm.api.core.relay import ModelNode, counted_connection
 from gql_crm.api.errors import UserError
 from gql_crm.api.files.types import ClientPhoto, client_photo
 from gql_crm.api.profile import client_tabs
 from gql_crm.api.profile.summary import ClientSummary
-from gql_crm.api.relay import ModelNode, counted_connection
 from gql_crm.services import profile
 
 ClientStatus = docs.described(
@@ -169,17 +170,11 @@ class Client(ModelNode):
 
     @strawberry.field(description="null when the client has no category.")
     async def category(self, info: Info) -> ClientCategory | None:
-        if self.category_id is None:
-            return None
-        row = await info.context.loaders.by_id(models.ClientCategory).load(self.category_id)
-        return ClientCategory.from_model(row) if row else None
+        return await load_node(info, ClientCategory, self.category_id)
 
     @strawberry.field(description="null when the client is not linked to a company.")
     async def company(self, info: Info) -> Company | None:
-        if self.company_id is None:
-            return None
-        row = await info.context.loaders.by_id(models.Company).load(self.company_id)
-        return Company.from_model(row) if row else None
+        return await load_node(info, Company, self.company_id)
 
 
 ClientConnection = counted_connection(Client, "A page of clients.")

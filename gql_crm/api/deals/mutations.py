@@ -5,10 +5,10 @@ import strawberry
 from strawberry.types import Info
 
 from gql_crm.api import docs
+from gql_crm.api.core.relay import input_to_data, record_id
 from gql_crm.api.deals.inputs import CreateDealInput, CreateQuoteInput, UpdateDealInput
 from gql_crm.api.deals.types import Deal, DealPayload, DealStage, Quote, QuotePayload
 from gql_crm.api.errors import mutate
-from gql_crm.api.relay import input_to_data, record_id
 from gql_crm.models import DealStage as StoredDealStage
 from gql_crm.services import deals
 

@@ -11,11 +11,13 @@ from gql_crm import models
 from gql_crm.api import docs
 from gql_crm.api.accounts import User
 from gql_crm.api.billing.types import lines_of
+from gql_crm.api.core.loaders import load_client, load_node
+from gql_crm.api.core.money import Money
+from gql_crm.api.core.nested import tab_connection, tab_order
+from gql_crm.api.core.relay import ModelNode, OrderDirection, counted_connection
 from gql_crm.api.docs import After, Before, First, Last
 from gql_crm.api.errors import UserError
-from gql_crm.api.profile.tabs import Money, tab_connection, tab_order
-from gql_crm.api.projects.types import ClientRef, load_client
-from gql_crm.api.relay import ModelNode, OrderDirection, counted_connection
+from gql_crm.api.projects.types import ClientRef
 from gql_crm.services import deals, profile
 
 DealStage = docs.described(
@@ -176,10 +178,7 @@ class Quote(ModelNode):
 
     @strawberry.field(description="The deal it was made for; null if none.")
     async def deal(self, info: Info) -> "Deal | None":
-        if self.row.deal_id is None:
-            return None
-        found = await info.context.loaders.by_id(models.Deal).load(self.row.deal_id)
-        return Deal.from_model(found) if found else None
+        return await load_node(info, Deal, self.row.deal_id)
 
     @strawberry.field(description="In position order.")
     async def lines(self, info: Info) -> list[QuoteLine]:
@@ -270,10 +269,7 @@ class Deal(ModelNode):
 
     @strawberry.field(description="The user in charge of the deal; null when nobody is.")
     async def owner(self, info: Info) -> User | None:
-        if self.row.owner_id is None:
-            return None
-        found = await info.context.loaders.by_id(models.User).load(self.row.owner_id)
-        return User.from_model(found) if found else None
+        return await load_node(info, User, self.row.owner_id)
 
     @strawberry.field(description="Quotes sent for this deal, newest first unless orderBy says.")
     async def quotes(

@@ -4,6 +4,7 @@ from strawberry.types import Info
 from gql_crm.api import docs
 from gql_crm.api.clients.inputs import ClientFilterArgument, ClientOrderArgument, ClientSearch
 from gql_crm.api.clients.queries import filter_of, order_of
+from gql_crm.api.core.urls import absolute_url
 from gql_crm.api.errors import user_errors
 from gql_crm.api.exports.types import (
     CsvDelimiter,
@@ -12,7 +13,6 @@ from gql_crm.api.exports.types import (
     ExportFormat,
     ExportLanguage,
 )
-from gql_crm.api.files.types import absolute_url
 from gql_crm.services import exports, spreadsheet
 from gql_crm.services.errors import UserErrors
 

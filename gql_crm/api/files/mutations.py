@@ -5,18 +5,10 @@ from strawberry.types import Info
 
 from gql_crm.api import docs
 from gql_crm.api.clients.types import Client, ClientID, ClientPayload
+from gql_crm.api.core.relay import record_id
 from gql_crm.api.errors import mutate
 from gql_crm.api.files.types import DeleteFilePayload, File, FilePayload
-from gql_crm.api.relay import decode_id
-from gql_crm.services.errors import ErrorCode, UserErrors
 from gql_crm.services.files import attachments, photos
-
-
-def _id(global_id: relay.GlobalID, type_name: str, field: str) -> int:
-    pk = decode_id(global_id, type_name)
-    if pk is None:
-        raise UserErrors.single(ErrorCode.NOT_FOUND, field)
-    return pk
 
 
 @strawberry.type
@@ -41,7 +33,7 @@ class FileMutations:
             lambda: attachments.attach_file(
                 context.actor,
                 context.settings,
-                _id(client_id, "Client", "client_id"),
+                record_id(client_id, "Client", "client_id"),
                 file,
                 description,
             ),
@@ -55,7 +47,7 @@ class FileMutations:
             DeleteFilePayload,
             "deleted_id",
             lambda row: relay.GlobalID("File", str(row.id)),
-            lambda: attachments.delete_file(context.actor, context.settings, _id(id, "File", "id")),
+            lambda: attachments.delete_file(context.actor, context.settings, record_id(id, "File")),
         )
 
     @strawberry.mutation(
@@ -75,7 +67,7 @@ class FileMutations:
             "client",
             Client.from_model,
             lambda: photos.set_photo(
-                context.actor, context.settings, _id(client_id, "Client", "client_id"), file
+                context.actor, context.settings, record_id(client_id, "Client", "client_id"), file
             ),
         )
 
@@ -88,6 +80,6 @@ class FileMutations:
             "client",
             Client.from_model,
             lambda: photos.remove_photo(
-                context.actor, context.settings, _id(client_id, "Client", "client_id")
+                context.actor, context.settings, record_id(client_id, "Client", "client_id")
             ),
         )

@@ -8,13 +8,11 @@ from strawberry.types import Info
 from gql_crm import models
 from gql_crm.api import docs
 from gql_crm.api.accounts import User
+from gql_crm.api.core.loaders import load_node
+from gql_crm.api.core.relay import ModelNode, OrderDirection, counted_connection
+from gql_crm.api.core.urls import absolute_url
 from gql_crm.api.errors import UserError
-from gql_crm.api.relay import ModelNode, OrderDirection, counted_connection
 from gql_crm.services.files import downloads, photos
-
-
-def absolute_url(info: Info, path: str) -> str:
-    return str(info.context.request.base_url).rstrip("/") + path
 
 
 @strawberry.enum(description="What a client's files can be sorted by.")
@@ -72,10 +70,7 @@ class File(ModelNode):
 
     @strawberry.field(description="Who attached it; null for the system or a deleted user.")
     async def uploaded_by(self, info: Info) -> User | None:
-        if self.row.uploaded_by_id is None:
-            return None
-        user = await info.context.loaders.by_id(models.User).load(self.row.uploaded_by_id)
-        return User.from_model(user) if user else None
+        return await load_node(info, User, self.row.uploaded_by_id)
 
 
 @strawberry.type(description="A client's profile photo, stored without its metadata.")

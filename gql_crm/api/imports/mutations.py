@@ -3,6 +3,7 @@ from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from gql_crm.api import docs
+from gql_crm.api.core.relay import record_id
 from gql_crm.api.errors import mutate, user_errors
 from gql_crm.api.imports.types import (
     ImportJob,
@@ -11,7 +12,6 @@ from gql_crm.api.imports.types import (
     ImportUndoReport,
     UndoImportJobPayload,
 )
-from gql_crm.api.relay import decode_id
 from gql_crm.services.errors import UserErrors
 from gql_crm.services.imports import jobs, undo
 
@@ -56,7 +56,7 @@ class ImportMutations:
             ImportJobPayload,
             "import_job",
             ImportJob.from_model,
-            lambda: jobs.cancel(context.actor, decode_id(id, "ImportJob") or 0),
+            lambda: jobs.cancel(context.actor, record_id(id, "ImportJob")),
         )
 
     @strawberry.mutation(
@@ -75,8 +75,8 @@ class ImportMutations:
         dry_run: docs.argument(bool, "true: report what would happen, change nothing.") = False,
     ) -> UndoImportJobPayload:
         context = info.context
-        job_id = decode_id(id, "ImportJob") or 0
         try:
+            job_id = record_id(id, "ImportJob")
             if dry_run:
                 outcome = await undo.preview(context.actor, job_id)
                 job = await jobs.get_job(context.org_id, job_id)

@@ -3,9 +3,10 @@ from strawberry.types import Info
 
 from gql_crm import models
 from gql_crm.api import docs
+from gql_crm.api.core.loaders import load_node
+from gql_crm.api.core.relay import connection, decode_id
 from gql_crm.api.docs import After, Before, First, Last
 from gql_crm.api.imports.types import ImportJob, ImportJobConnection, ImportJobStatus
-from gql_crm.api.relay import connection, decode_id
 from gql_crm.services.pagination import SortKey, datetime_key, paginate
 
 JOB_KEYS = [datetime_key("created_at", True), SortKey("id", True, int)]
@@ -15,11 +16,7 @@ JOB_KEYS = [datetime_key("created_at", True), SortKey("id", True, int)]
 class ImportQueries:
     @strawberry.field(description="An import job of your organization.")
     async def import_job(self, info: Info, id: docs.record_id("ImportJob")) -> ImportJob | None:
-        job_id = decode_id(id, "ImportJob")
-        if job_id is None:
-            return None
-        row = await info.context.loaders.by_id(models.ImportJob).load(job_id)
-        return ImportJob.from_model(row) if row else None
+        return await load_node(info, ImportJob, decode_id(id, "ImportJob"))
 
     @strawberry.field(description="Your organization's import jobs, newest first.")
     async def import_jobs(

@@ -6,8 +6,8 @@ import strawberry
 from strawberry.types import Info
 
 from gql_crm.api import docs
+from gql_crm.api.core.relay import decode_id
 from gql_crm.api.imports.types import ImportJob
-from gql_crm.api.relay import decode_id
 from gql_crm.services.imports import jobs, progress
 
 # Without PostgreSQL's NOTIFYs a job run by another process (a CLI import on the same

@@ -8,12 +8,13 @@ from strawberry.utils.str_converters import to_camel_case
 
 from gql_crm import models
 from gql_crm.api import docs
+from gql_crm.api.core.loaders import load_client
+from gql_crm.api.core.relay import ModelNode, connection, counted_connection
+from gql_crm.api.core.urls import absolute_url
 from gql_crm.api.docs import After, Before, First, Last
 from gql_crm.api.errors import UserError, UserErrorCode
 from gql_crm.api.exports.types import column_descriptions
-from gql_crm.api.files.types import absolute_url
-from gql_crm.api.projects.types import ClientRef, load_client
-from gql_crm.api.relay import ModelNode, connection, counted_connection
+from gql_crm.api.projects.types import ClientRef
 from gql_crm.services import messages
 from gql_crm.services.imports import failed_rows, jobs, mapping, undo
 from gql_crm.services.pagination import SortKey, paginate

@@ -24,8 +24,8 @@ from graphql.execution.values import get_argument_values
 from strawberry.types.arguments import convert_arguments
 
 from gql_crm.api.clients.queries import filter_of, order_of
+from gql_crm.api.core.relay import decode_id
 from gql_crm.api.planned.sql import Dialect, literal
-from gql_crm.api.relay import decode_id
 from gql_crm.models import Client, ClientCategory, Company
 from gql_crm.services import clients
 from gql_crm.services.pagination import PaginationError, encode_cursor, page_query

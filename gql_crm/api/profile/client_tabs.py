@@ -25,6 +25,8 @@ from gql_crm.api.billing.types import (
     PurchaseOrderStatus,
     invoice_filters,
 )
+from gql_crm.api.core.nested import enum_values, tab_connection, tab_order
+from gql_crm.api.core.relay import decode_id
 from gql_crm.api.deals.types import (
     Deal,
     DealConnection,
@@ -39,7 +41,6 @@ from gql_crm.api.deals.types import (
 from gql_crm.api.docs import After, Before, First, Last
 from gql_crm.api.files.types import File, FileConnection, FileOrder
 from gql_crm.api.profile.summary import ClientSummary
-from gql_crm.api.profile.tabs import enum_values, tab_connection, tab_order
 from gql_crm.api.projects.types import (
     Project,
     ProjectConnection,
@@ -52,7 +53,6 @@ from gql_crm.api.projects.types import (
     TaskStatuses,
     task_filters,
 )
-from gql_crm.api.relay import decode_id
 from gql_crm.models import DealStage as StoredDealStage
 from gql_crm.models import ProjectStatus as StoredProjectStatus
 from gql_crm.models import PurchaseOrderStatus as StoredPurchaseOrderStatus

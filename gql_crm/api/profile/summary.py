@@ -11,8 +11,8 @@ from strawberry.types import Info
 from gql_crm import models
 from gql_crm.api import docs
 from gql_crm.api.billing.types import Invoice, InvoiceKind, InvoiceStatus, PurchaseOrderStatus
+from gql_crm.api.core.money import Money, money_list
 from gql_crm.api.deals.types import DealStage, QuoteStatus
-from gql_crm.api.profile.tabs import Money, money_list
 from gql_crm.api.projects.types import ProjectStatus, UserHours
 from gql_crm.services import projects, summary
 

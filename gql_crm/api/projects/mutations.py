@@ -2,6 +2,7 @@ import strawberry
 from strawberry.types import Info
 
 from gql_crm.api import docs
+from gql_crm.api.core.relay import input_to_data, record_id
 from gql_crm.api.errors import mutate
 from gql_crm.api.projects.inputs import (
     CreateProjectInput,
@@ -19,7 +20,6 @@ from gql_crm.api.projects.types import (
     TimeLog,
     TimeLogPayload,
 )
-from gql_crm.api.relay import input_to_data, record_id
 from gql_crm.models import TaskStatus as StoredTaskStatus
 from gql_crm.services import projects
 

@@ -10,14 +10,12 @@ from strawberry.types import Info
 from gql_crm import models
 from gql_crm.api import docs
 from gql_crm.api.accounts import User
+from gql_crm.api.core.loaders import load_client, load_node
+from gql_crm.api.core.money import Money
+from gql_crm.api.core.nested import tab_connection, tab_order
+from gql_crm.api.core.relay import ModelNode, OrderDirection, counted_connection
 from gql_crm.api.docs import After, Before, First, Last
 from gql_crm.api.errors import UserError
-from gql_crm.api.profile.tabs import (
-    Money,
-    tab_connection,
-    tab_order,
-)
-from gql_crm.api.relay import ModelNode, OrderDirection, counted_connection
 from gql_crm.services import profile, projects, summary
 
 if TYPE_CHECKING:
@@ -74,16 +72,6 @@ TaskDueArgument = Annotated[
     TaskDue | None,
     strawberry.argument(description="Only tasks not DONE, by due date (the summary's task cards)."),
 ]
-
-
-async def load_client(info: Info, client_id: int | None):
-    from gql_crm.api.clients.types import Client
-
-    if client_id is None:
-        return None
-
-    row = await info.context.loaders.by_id(models.Client).load(client_id)
-    return Client.from_model(row) if row else None
 
 
 @strawberry.enum(description="What a list of projects can be sorted by.")
@@ -147,22 +135,15 @@ class TimeLog(ModelNode):
 
     @strawberry.field(description="The project worked on.")
     async def project(self, info: Info) -> "Project | None":
-        found = await info.context.loaders.by_id(models.Project).load(self.row.project_id)
-        return Project.from_model(found) if found else None
+        return await load_node(info, Project, self.row.project_id)
 
     @strawberry.field(description="The task worked on; null for the project as a whole.")
     async def task(self, info: Info) -> "Task | None":
-        if self.row.task_id is None:
-            return None
-        found = await info.context.loaders.by_id(models.Task).load(self.row.task_id)
-        return Task.from_model(found) if found else None
+        return await load_node(info, Task, self.row.task_id)
 
     @strawberry.field(description="Who logged the hours.")
     async def user(self, info: Info) -> User | None:
-        if self.row.user_id is None:
-            return None
-        found = await info.context.loaders.by_id(models.User).load(self.row.user_id)
-        return User.from_model(found) if found else None
+        return await load_node(info, User, self.row.user_id)
 
 
 TimeLogConnection = counted_connection(TimeLog, "Hours logged, newest day first.")
@@ -210,15 +191,11 @@ class Task(ModelNode):
 
     @strawberry.field(description="The project it belongs to.")
     async def project(self, info: Info) -> "Project | None":
-        found = await info.context.loaders.by_id(models.Project).load(self.row.project_id)
-        return Project.from_model(found) if found else None
+        return await load_node(info, Project, self.row.project_id)
 
     @strawberry.field(description="Who is to do it; null when unassigned.")
     async def assignee(self, info: Info) -> User | None:
-        if self.row.assignee_id is None:
-            return None
-        found = await info.context.loaders.by_id(models.User).load(self.row.assignee_id)
-        return User.from_model(found) if found else None
+        return await load_node(info, User, self.row.assignee_id)
 
 
 TaskConnection = counted_connection(Task, "A page of tasks.")

@@ -15,9 +15,9 @@ from gql_crm.services.files.uploads import (
     chunks,
     read_head,
     release_blobs,
-    require_client,
     unsupported,
 )
+from gql_crm.services.records import require_client
 from gql_crm.services.storage import storage_for
 from gql_crm.services.validation import Validator, optional_text
 

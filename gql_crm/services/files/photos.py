@@ -25,9 +25,9 @@ from gql_crm.services.files.uploads import (
     chunks,
     read_head,
     release_blobs,
-    require_client,
     unsupported,
 )
+from gql_crm.services.records import require_client
 from gql_crm.services.storage import storage_for
 
 # Pillow format -> (format written, content type, extension). GIFs become PNG stills.

@@ -6,8 +6,7 @@ from contextlib import asynccontextmanager
 from typing import Protocol
 
 from gql_crm.config import Settings
-from gql_crm.models import Client, File
-from gql_crm.services.auth import Actor
+from gql_crm.models import File
 from gql_crm.services.errors import ErrorCode, UserErrors
 from gql_crm.services.files.sniffing import SNIFF_BYTES, guessed_type
 from gql_crm.services.messages import Phrase
@@ -21,13 +20,6 @@ class Upload(Protocol):
     filename: str | None
 
     async def read(self, size: int = -1) -> bytes: ...
-
-
-async def require_client(actor: Actor, client_id: int) -> Client:
-    client = await Client.get_or_none(organization_id=actor.org_id, id=client_id)
-    if client is None:
-        raise UserErrors.single(ErrorCode.NOT_FOUND, "client_id")
-    return client
 
 
 def unsupported(head: bytes) -> UserErrors:

@@ -1,9 +1,10 @@
 """Per-request DataLoaders: one SQL statement per batch of nested fields, whatever the page."""
 
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Any
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from strawberry.dataloader import DataLoader
+from strawberry.types import Info
 from tortoise.models import Model
 
 
@@ -49,3 +50,33 @@ class Loaders:
             return [found[i] for i in ids]
 
         return self.get(("figures", name), batch)
+
+
+class LoadedNode(Protocol):
+    """A node type built from one row of its model (see `relay.ModelNode`)."""
+
+    _model: ClassVar[type[Model]]
+
+    @classmethod
+    def from_model(cls, row: Any) -> Any: ...
+
+
+NodeT = TypeVar("NodeT", bound=LoadedNode)
+
+
+async def load_node(info: Info, node_type: type[NodeT], pk: int | None) -> NodeT | None:
+    """The `node_type` of the row of its model with primary key `pk`, batched with every
+    other one the request loads; None when `pk` is None or names no row of the caller's
+    organization."""
+    if pk is None:
+        return None
+    row = await info.context.loaders.by_id(node_type._model).load(pk)
+    return node_type.from_model(row) if row is not None else None
+
+
+async def load_client(info: Info, client_id: int | None) -> Any:
+    """The Client node, for the records that belong to one."""
+    # Imported here: the clients' types show the records that refer back to them.
+    from gql_crm.api.clients.types import Client
+
+    return await load_node(info, Client, client_id)

@@ -1,15 +1,14 @@
-"""Plumbing shared by the profile's tabs and records: money, and connections whose
-totalCount and first page are one grouped query for every parent of the request."""
+"""Connections nested under a parent (a client's profile tabs, a project's tasks, a deal's
+quotes...), whose totalCount and first page are one grouped query for every parent of the
+request."""
 
 from collections.abc import Callable
-from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-import strawberry
 from strawberry.types import Info
 
-from gql_crm.api.relay import OrderDirection, connection
+from gql_crm.api.core.relay import OrderDirection, connection
 from gql_crm.services import profile
 from gql_crm.services.pagination import (
     first_page,
@@ -17,20 +16,6 @@ from gql_crm.services.pagination import (
     page_size,
     paginate,
 )
-
-
-@strawberry.type(
-    description="An amount in one currency. Amounts of different currencies are "
-    "never added together."
-)
-class Money:
-    amount: Decimal = strawberry.field(description="Exact, two decimal places.")
-    currency: str = strawberry.field(description="ISO 4217, e.g. EUR.")
-
-
-def money_list(amounts: dict[str, Decimal]) -> list[Money]:
-    """One Money per currency, by currency code."""
-    return [Money(amount=amounts[code], currency=code) for code in sorted(amounts)]
 
 
 def tab_order(order_by: Any, default: str = "CREATED_AT") -> tuple:
