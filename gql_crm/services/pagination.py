@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
+from tortoise import connections
 from tortoise.expressions import Q, RawSQL
 from tortoise.queryset import QuerySet
 
@@ -209,14 +210,16 @@ async def first_pages(
     ranked = queryset.annotate(
         page_rank=RawSQL(f'ROW_NUMBER() OVER (PARTITION BY "{group_field}" ORDER BY {order})')
     ).values("id", "page_rank")
-    # Tortoise has no public way to wrap a query in another, so it is built the way
-    # QuerySet.sql() builds it, keeping its parameters (inlining misses subqueries').
-    ranked._choose_db_if_not_chosen()
-    ranked._make_query()
+    # A window function's rank can only be filtered on from an enclosing query, which
+    # Tortoise cannot write: the ranked query is wrapped in raw SQL run on the connection.
+    # `sql()` builds it (its text alone: inlining its values would miss the subqueries');
+    # its pypika query then gives the text with its parameters.
+    ranked.sql()
     inner, params = ranked.query.get_parameterized_sql()
     sql = f'SELECT "id" FROM ({inner}) "ranked" WHERE "page_rank" <= {int(size) + 1}'
     model = queryset.model
-    ids = [row["id"] for row in await ranked._db.execute_query_dict(sql, params)]
+    connection = connections.get("default")
+    ids = [row["id"] for row in await connection.execute_query_dict(sql, params)]
     grouped: dict[Any, list] = {}
     if ids:
         for row in await model.filter(id__in=ids).order_by(*_order(keys, False)):
