@@ -52,10 +52,6 @@ class UserError:
     field: tuple[str, ...] | None = None
     params: dict = dataclasses.field(default_factory=dict)
 
-    def under(self, *prefix: str) -> "UserError":
-        """The same error, its field path nested under `prefix` (e.g. ("company",))."""
-        return UserError(self.code, (*prefix, *(self.field or ())), self.params)
-
 
 class UserErrors(Exception):
     """Raised by services when input is refused; the API turns it into payload errors."""

@@ -19,20 +19,6 @@ UPDATABLE = (
     "category_id",
     "company_id",
 )
-# The company fields a row may change (UPDATE_EXISTING only), restored the same way.
-COMPANY_UPDATABLE = (
-    "name",
-    "legal_name",
-    "tax_id",
-    "website",
-    "office_phone",
-    "street",
-    "city",
-    "state",
-    "postal_code",
-    "country",
-)
-
 
 class ImportMode(StrEnum):
     CREATE_ONLY = "CREATE_ONLY"
