@@ -47,7 +47,10 @@ class ErrorCode(StrEnum):
 
 
 @dataclass(frozen=True)
-class UserError:
+class InputError:
+    """One problem with a caller's input: a stable code, the path of the field at fault,
+    and the parameters of its message (the API shows it as a GraphQL `UserError`)."""
+
     code: ErrorCode
     field: tuple[str, ...] | None = None
     params: dict = dataclasses.field(default_factory=dict)
@@ -56,13 +59,13 @@ class UserError:
 class UserErrors(Exception):
     """Raised by services when input is refused; the API turns it into payload errors."""
 
-    def __init__(self, errors: list[UserError]):
+    def __init__(self, errors: list[InputError]):
         super().__init__(", ".join(f"{e.code}@{'.'.join(e.field or ())}" for e in errors))
         self.errors = errors
 
     @classmethod
     def single(cls, code: ErrorCode, *path: str, **params) -> "UserErrors":
-        return cls([UserError(code, path or None, params)])
+        return cls([InputError(code, path or None, params)])
 
 
 def database_busy(exc: BaseException | None) -> bool:

@@ -17,7 +17,7 @@ from gql_crm.services import activity
 from gql_crm.services.activity import TargetType, Verb
 from gql_crm.services.auth import Actor
 from gql_crm.services.clients import save_client
-from gql_crm.services.errors import ErrorCode, UserError, UserErrors
+from gql_crm.services.errors import ErrorCode, InputError, UserErrors
 from gql_crm.services.exports import client_global_id
 from gql_crm.services.files.photos import photos_by_client
 from gql_crm.services.files.uploads import release_blobs
@@ -77,23 +77,23 @@ def _check_request(request: MergeRequest) -> None:
     """The request's own consistency, before any row is read."""
     errors = []
     if not request.merge_ids:
-        errors.append(UserError(ErrorCode.REQUIRED, ("merge_ids",)))
+        errors.append(InputError(ErrorCode.REQUIRED, ("merge_ids",)))
     seen: set[int] = set()
     for i, merge_id in enumerate(request.merge_ids):
         if merge_id and merge_id == request.keep_id:
-            errors.append(UserError(ErrorCode.SAME_CLIENT, ("merge_ids", str(i))))
+            errors.append(InputError(ErrorCode.SAME_CLIENT, ("merge_ids", str(i))))
         elif merge_id and merge_id in seen:
-            errors.append(UserError(ErrorCode.DUPLICATE, ("merge_ids", str(i))))
+            errors.append(InputError(ErrorCode.DUPLICATE, ("merge_ids", str(i))))
         seen.add(merge_id)
     chosen: set[MergeField] = set()
     allowed = {request.keep_id, *request.merge_ids} - {0}
     for i, (field, client_id) in enumerate(request.choices):
         if field in chosen:
-            errors.append(UserError(ErrorCode.DUPLICATE, ("field_choices", str(i), "field")))
+            errors.append(InputError(ErrorCode.DUPLICATE, ("field_choices", str(i), "field")))
         chosen.add(field)
         if client_id not in allowed:
             # Only the clients of this merge can give a value.
-            errors.append(UserError(ErrorCode.INVALID, ("field_choices", str(i), "client_id")))
+            errors.append(InputError(ErrorCode.INVALID, ("field_choices", str(i), "client_id")))
     if errors:
         raise UserErrors(errors)
 
@@ -113,17 +113,17 @@ async def _lock_clients(actor: Actor, request: MergeRequest) -> tuple[Client, li
     errors = []
     keep = found.get(request.keep_id)
     if keep is None:
-        errors.append(UserError(ErrorCode.NOT_FOUND, ("keep_id",)))
+        errors.append(InputError(ErrorCode.NOT_FOUND, ("keep_id",)))
     elif keep.status != ClientStatus.ACTIVE:
-        errors.append(UserError(ErrorCode.INVALID_STATE, ("keep_id",), {"state": keep.status}))
+        errors.append(InputError(ErrorCode.INVALID_STATE, ("keep_id",), {"state": keep.status}))
     merged = []
     for i, merge_id in enumerate(request.merge_ids):
         row = found.get(merge_id)
         if row is None:
-            errors.append(UserError(ErrorCode.NOT_FOUND, ("merge_ids", str(i))))
+            errors.append(InputError(ErrorCode.NOT_FOUND, ("merge_ids", str(i))))
         elif row.merged_into_id is not None and row.status == ClientStatus.ARCHIVED:
             errors.append(
-                UserError(ErrorCode.INVALID_STATE, ("merge_ids", str(i)), {"state": "MERGED"})
+                InputError(ErrorCode.INVALID_STATE, ("merge_ids", str(i)), {"state": "MERGED"})
             )
         else:
             merged.append(row)

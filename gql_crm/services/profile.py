@@ -1,5 +1,6 @@
-"""The rows of a client's profile tabs: each tab's filters and orders as querysets, so the
-API pages them with keyset cursors and counts them with one grouped query per page."""
+"""The lists nested under a parent: a client's profile tabs, a project's tasks and time
+logs, a deal's quotes. Each kind's filters and orders are querysets, so the API pages them
+with keyset cursors and counts them with one grouped query per page (api/core/nested.py)."""
 
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -53,8 +54,8 @@ class TaskDue(StrEnum):
 
 
 @dataclass(frozen=True)
-class TabFilter:
-    """The filters any tab may take; each tab reads the ones that apply to it."""
+class NestedFilter:
+    """The filters any nested list may take; each kind reads the ones that apply to it."""
 
     project_statuses: tuple[ProjectStatus, ...] | None = None
     task_statuses: tuple[TaskStatus, ...] | None = None
@@ -101,7 +102,7 @@ def task_due_q(due: TaskDue, today: date) -> Q:
     return not_past_due(today)
 
 
-class Tab(StrEnum):
+class NestedList(StrEnum):
     PROJECTS = "PROJECTS"
     TASKS = "TASKS"
     INVOICES = "INVOICES"
@@ -113,16 +114,17 @@ class Tab(StrEnum):
     TIME_LOGS = "TIME_LOGS"
 
 
-def tab_queryset(
-    tab: Tab,
+def nested_queryset(
+    kind: NestedList,
     org_id: int,
     parent_ids: list[int],
-    filters: TabFilter,
+    filters: NestedFilter,
     today: date,
     parent: str = "client_id",
 ) -> QuerySet:
-    """The rows of `tab` under the given parents: clients for the profile's tabs, projects
-    or deals for their own lists (one parent for a page, several for batched pages)."""
+    """The rows of the `kind` of list under the given parents: clients for the profile's
+    tabs, projects or deals for their own lists (one parent for a page, several for batched
+    pages)."""
     f = filters
 
     def rows(model: type[Model]) -> QuerySet:
@@ -130,37 +132,37 @@ def tab_queryset(
             return of_clients(model, org_id, parent_ids)
         return model.filter(organization_id=org_id, **{f"{parent}__in": parent_ids})
 
-    if tab == Tab.PROJECTS:
+    if kind == NestedList.PROJECTS:
         qs = rows(Project)
         if f.project_statuses is not None:
             qs = qs.filter(status__in=list(f.project_statuses))
-    elif tab == Tab.TASKS:
+    elif kind == NestedList.TASKS:
         qs = rows(Task)
         if f.task_statuses is not None:
             qs = qs.filter(status__in=list(f.task_statuses))
         if f.task_due is not None:
             qs = qs.filter(status__in=OPEN_TASK_STATUSES).filter(task_due_q(f.task_due, today))
-    elif tab == Tab.INVOICES:
+    elif kind == NestedList.INVOICES:
         qs = rows(Invoice)
         if f.invoice_kind is not None:
             qs = qs.filter(kind=f.invoice_kind)
         if f.invoice_states is not None:
             qs = qs.filter(_any([invoice_state_q(s, today) for s in f.invoice_states]))
-    elif tab == Tab.PURCHASE_ORDERS:
+    elif kind == NestedList.PURCHASE_ORDERS:
         qs = rows(PurchaseOrder)
         if f.purchase_order_statuses is not None:
             qs = qs.filter(status__in=list(f.purchase_order_statuses))
-    elif tab == Tab.DEALS:
+    elif kind == NestedList.DEALS:
         qs = rows(Deal)
         if f.deal_stages is not None:
             qs = qs.filter(stage__in=list(f.deal_stages))
-    elif tab == Tab.QUOTES:
+    elif kind == NestedList.QUOTES:
         qs = rows(Quote)
         if f.quote_states is not None:
             qs = qs.filter(_any([quote_state_q(s, today) for s in f.quote_states]))
-    elif tab == Tab.FILES:
+    elif kind == NestedList.FILES:
         qs = rows(File).filter(deleted_at__isnull=True, purpose=FilePurpose.ATTACHMENT)
-    elif tab == Tab.TIME_LOGS:
+    elif kind == NestedList.TIME_LOGS:
         qs = rows(TimeLog)
     else:
         qs = rows(Activity)
@@ -177,17 +179,18 @@ def tab_queryset(
     return qs
 
 
-async def tab_counts(
-    tab: Tab,
+async def nested_counts(
+    kind: NestedList,
     org_id: int,
     parent_ids: list[int],
-    filters: TabFilter,
+    filters: NestedFilter,
     today: date,
     parent: str = "client_id",
 ) -> dict[int, int]:
-    """Each parent's number of rows in `tab`: one grouped query for a whole page of them."""
+    """Each parent's number of rows in the `kind` of list: one grouped query for a whole
+    page of them."""
     rows = await (
-        tab_queryset(tab, org_id, parent_ids, filters, today, parent)
+        nested_queryset(kind, org_id, parent_ids, filters, today, parent)
         .annotate(n=Count("id"))
         .group_by(parent)
         .values(parent, "n")
@@ -196,8 +199,8 @@ async def tab_counts(
     return {parent_id: found.get(parent_id, 0) for parent_id in parent_ids}
 
 
-class TabOrderField(StrEnum):
-    """Sort fields a tab may offer: non-null columns only (keyset cursors need values), and
+class NestedOrderField(StrEnum):
+    """Sort fields a nested list may offer: non-null columns only (keyset cursors need values), and
     no amounts (SQLite keeps decimals as text, so ORDER BY and cursors would compare text)."""
 
     CREATED_AT = "created_at"
@@ -210,12 +213,12 @@ class TabOrderField(StrEnum):
     PRIORITY = "priority"
 
 
-def tab_sort_keys(field: TabOrderField, descending: bool) -> list[SortKey]:
-    if field in (TabOrderField.CREATED_AT, TabOrderField.UPDATED_AT):
+def nested_sort_keys(field: NestedOrderField, descending: bool) -> list[SortKey]:
+    if field in (NestedOrderField.CREATED_AT, NestedOrderField.UPDATED_AT):
         key = datetime_key(field.value, descending)
-    elif field in (TabOrderField.ISSUE_DATE, TabOrderField.DATE):
+    elif field in (NestedOrderField.ISSUE_DATE, NestedOrderField.DATE):
         key = date_key(field.value, descending)
-    elif field == TabOrderField.PRIORITY:
+    elif field == NestedOrderField.PRIORITY:
         # A cursor's value must be a priority's number: anything else is a bad cursor.
         key = SortKey(field.value, descending, lambda value: TaskPriority(int(value)).value)
     else:

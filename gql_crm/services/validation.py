@@ -21,7 +21,7 @@ from stdnum import util as stdnum_util
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
-from gql_crm.services.errors import ErrorCode, UserError, UserErrors
+from gql_crm.services.errors import ErrorCode, InputError, UserErrors
 from gql_crm.services.keys import (
     CATEGORY_NAME_KEY_LENGTH,
     EMAIL_KEY_LENGTH,
@@ -45,18 +45,18 @@ class Validator:
 
     def __init__(self, prefix: tuple[str, ...] = ()):
         self.prefix = prefix
-        self.errors: list[UserError] = []
+        self.errors: list[InputError] = []
 
     def check(self, path: str | tuple[str, ...], normalize: Callable[..., Any], *args) -> Any:
         try:
             return normalize(*args)
         except FieldInvalid as exc:
             path = (path,) if isinstance(path, str) else path
-            self.errors.append(UserError(exc.code, (*self.prefix, *path), exc.params))
+            self.errors.append(InputError(exc.code, (*self.prefix, *path), exc.params))
             return None
 
     def add(self, code: ErrorCode, *path: str, **params) -> None:
-        self.errors.append(UserError(code, (*self.prefix, *path), params))
+        self.errors.append(InputError(code, (*self.prefix, *path), params))
 
     def raise_if_errors(self) -> None:
         if self.errors:

@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from gql_crm import models
 from gql_crm.api import docs
-from gql_crm.api.core.loaders import load_client
+from gql_crm.api.core.loaders import load_children, load_client
 from gql_crm.api.core.money import Money
 from gql_crm.api.core.relay import ModelNode, OrderDirection, counted_connection
 from gql_crm.api.errors import UserError
@@ -125,28 +125,6 @@ class InvoicePayment:
     created_at: datetime = strawberry.field(description="When it was recorded.")
 
 
-async def lines_of(
-    info: Info,
-    model: type[OrgScoped],
-    parent_field: str,
-    parent_id: int,
-    order: str = "position",
-) -> list:
-    """Lines (or payments) of a parent, batched across every parent the request shows."""
-    org_id = info.context.org_id
-
-    async def batch(parent_ids: list[int]) -> list[list]:
-        rows = await model.filter(
-            organization_id=org_id, **{f"{parent_field}__in": parent_ids}
-        ).order_by(parent_field, order, "id")
-        grouped: dict[int, list] = {pid: [] for pid in parent_ids}
-        for row in rows:
-            grouped[getattr(row, parent_field)].append(row)
-        return [grouped[pid] for pid in parent_ids]
-
-    return await info.context.loaders.get(("lines", model), batch).load(parent_id)
-
-
 @strawberry.type(
     description="A sales invoice (we bill the client) or a purchase invoice (the "
     "client bills us), with its lines and payments."
@@ -218,12 +196,12 @@ class Invoice(ModelNode):
 
     @strawberry.field(description="In position order.")
     async def lines(self, info: Info) -> list[InvoiceLine]:
-        rows = await lines_of(info, models.InvoiceLine, "invoice_id", self.row.id)
+        rows = await load_children(info, models.InvoiceLine, "invoice_id", self.row.id)
         return [InvoiceLine.from_model(row, self.row.currency) for row in rows]
 
     @strawberry.field(description="Oldest first.")
     async def payments(self, info: Info) -> list[InvoicePayment]:
-        rows = await lines_of(info, models.InvoicePayment, "invoice_id", self.row.id, "date")
+        rows = await load_children(info, models.InvoicePayment, "invoice_id", self.row.id, "date")
         return [
             InvoicePayment(
                 amount=Money(amount=r.amount, currency=self.row.currency),
@@ -295,15 +273,15 @@ class PurchaseOrder(ModelNode):
 
     @strawberry.field(description="In position order; empty for an order without lines.")
     async def lines(self, info: Info) -> list[PurchaseOrderLine]:
-        rows = await lines_of(info, models.PurchaseOrderLine, "purchase_order_id", self.row.id)
+        rows = await load_children(info, models.PurchaseOrderLine, "purchase_order_id", self.row.id)
         return [PurchaseOrderLine.from_model(row, self.row.currency) for row in rows]
 
 
 PurchaseOrderConnection = counted_connection(PurchaseOrder, "A page of purchase orders.")
 
 
-def invoice_filters(kind, states) -> profile.TabFilter:
-    return profile.TabFilter(
+def invoice_filters(kind, states) -> profile.NestedFilter:
+    return profile.NestedFilter(
         invoice_kind=models.InvoiceKind(kind.value) if kind else None,
         invoice_states=None
         if states is None

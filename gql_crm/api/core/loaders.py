@@ -74,6 +74,25 @@ async def load_node(info: Info, node_type: type[NodeT], pk: int | None) -> NodeT
     return node_type.from_model(row) if row is not None else None
 
 
+async def load_children(
+    info: Info, model: type[Model], parent_field: str, parent_id: int, order: str = "position"
+) -> list:
+    """The rows of `model` under a parent (an invoice's lines or payments, a quote's lines),
+    in `order`, batched across every parent the request shows."""
+    org_id = info.context.org_id
+
+    async def batch(parent_ids: list[int]) -> list[list]:
+        rows = await model.filter(
+            organization_id=org_id, **{f"{parent_field}__in": parent_ids}
+        ).order_by(parent_field, order, "id")
+        grouped: dict[int, list] = {pid: [] for pid in parent_ids}
+        for row in rows:
+            grouped[getattr(row, parent_field)].append(row)
+        return [grouped[pid] for pid in parent_ids]
+
+    return await info.context.loaders.get(("lines", model), batch).load(parent_id)
+
+
 async def load_client(info: Info, client_id: int | None) -> Any:
     """The Client node, for the records that belong to one."""
     # Imported here: the clients' types show the records that refer back to them.

@@ -18,20 +18,20 @@ from gql_crm.services.pagination import (
 )
 
 
-def tab_order(order_by: Any, default: str = "CREATED_AT") -> tuple:
-    """(sort field, descending) of a tab's `orderBy` input; newest first by default."""
+def nested_order(order_by: Any, default: str = "CREATED_AT") -> tuple:
+    """(sort field, descending) of a nested list's `orderBy` input; newest first by default."""
     if order_by is None:
-        return profile.TabOrderField[default], True
-    return profile.TabOrderField[order_by.field.value], order_by.direction == OrderDirection.DESC
+        return profile.NestedOrderField[default], True
+    return profile.NestedOrderField[order_by.field.value], order_by.direction == OrderDirection.DESC
 
 
-async def tab_connection(
+async def nested_connection(
     info: Info,
     connection_type: type,
     to_node: Callable[[Any], Any],
-    tab: profile.Tab,
+    kind: profile.NestedList,
     parent_id: int,
-    filters: profile.TabFilter,
+    filters: profile.NestedFilter,
     order: tuple,
     first: int | None,
     after: str | None,
@@ -47,20 +47,20 @@ async def tab_connection(
     """
     context = info.context
     org_id, today = context.org_id, context.today
-    keys = profile.tab_sort_keys(*order)
+    keys = profile.nested_sort_keys(*order)
 
     async def count_batch(parent_ids: list[int]) -> list[int]:
-        counts = await profile.tab_counts(tab, org_id, parent_ids, filters, today, parent)
+        counts = await profile.nested_counts(kind, org_id, parent_ids, filters, today, parent)
         return [counts[pid] for pid in parent_ids]
 
-    counter = context.loaders.get(("tab_count", tab, parent, filters), count_batch)
+    counter = context.loaders.get(("nested_count", kind, parent, filters), count_batch)
 
     def count() -> Any:
         return counter.load(parent_id)
 
     size = page_size(first, after, last, before, context.settings.max_page_size)
     if after or before or last is not None:
-        queryset = profile.tab_queryset(tab, org_id, [parent_id], filters, today, parent)
+        queryset = profile.nested_queryset(kind, org_id, [parent_id], filters, today, parent)
         page = await paginate(
             queryset,
             keys,
@@ -74,11 +74,13 @@ async def tab_connection(
         return connection(connection_type, page, to_node)
 
     async def page_batch(parent_ids: list[int]) -> list[list]:
-        queryset = profile.tab_queryset(tab, org_id, parent_ids, filters, today, parent)
+        queryset = profile.nested_queryset(kind, org_id, parent_ids, filters, today, parent)
         grouped = await first_pages(queryset, parent, keys, size)
         return [grouped.get(pid, []) for pid in parent_ids]
 
-    page_loader = context.loaders.get(("tab_page", tab, parent, filters, order, size), page_batch)
+    page_loader = context.loaders.get(
+        ("nested_page", kind, parent, filters, order, size), page_batch
+    )
     rows = await page_loader.load(parent_id)
     return connection(connection_type, first_page(rows, keys, size, count), to_node)
 

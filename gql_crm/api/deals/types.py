@@ -10,10 +10,9 @@ from strawberry.types import Info
 from gql_crm import models
 from gql_crm.api import docs
 from gql_crm.api.accounts import User
-from gql_crm.api.billing.types import lines_of
-from gql_crm.api.core.loaders import load_client, load_node
+from gql_crm.api.core.loaders import load_children, load_client, load_node
 from gql_crm.api.core.money import Money
-from gql_crm.api.core.nested import tab_connection, tab_order
+from gql_crm.api.core.nested import nested_connection, nested_order
 from gql_crm.api.core.relay import ModelNode, OrderDirection, counted_connection
 from gql_crm.api.docs import After, Before, First, Last
 from gql_crm.api.errors import UserError
@@ -91,8 +90,8 @@ QuoteOrderArgument = Annotated[
 ]
 
 
-def quote_filters(status) -> profile.TabFilter:
-    return profile.TabFilter(
+def quote_filters(status) -> profile.NestedFilter:
+    return profile.NestedFilter(
         quote_states=None if status is None else tuple(deals.QuoteState(s.value) for s in status),
     )
 
@@ -182,7 +181,7 @@ class Quote(ModelNode):
 
     @strawberry.field(description="In position order.")
     async def lines(self, info: Info) -> list[QuoteLine]:
-        rows = await lines_of(info, models.QuoteLine, "quote_id", self.row.id)
+        rows = await load_children(info, models.QuoteLine, "quote_id", self.row.id)
         return [QuoteLine.from_model(row, self.row.currency) for row in rows]
 
 
@@ -282,14 +281,14 @@ class Deal(ModelNode):
         last: Last = None,
         before: Before = None,
     ) -> QuoteConnection:
-        return await tab_connection(
+        return await nested_connection(
             info,
             QuoteConnection,
             Quote.from_model,
-            profile.Tab.QUOTES,
+            profile.NestedList.QUOTES,
             self.row.id,
             quote_filters(status),
-            tab_order(order_by),
+            nested_order(order_by),
             first,
             after,
             last,

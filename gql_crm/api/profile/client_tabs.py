@@ -25,7 +25,7 @@ from gql_crm.api.billing.types import (
     PurchaseOrderStatus,
     invoice_filters,
 )
-from gql_crm.api.core.nested import enum_values, tab_connection, tab_order
+from gql_crm.api.core.nested import enum_values, nested_connection, nested_order
 from gql_crm.api.core.relay import decode_id
 from gql_crm.api.deals.types import (
     Deal,
@@ -56,7 +56,7 @@ from gql_crm.api.projects.types import (
 from gql_crm.models import DealStage as StoredDealStage
 from gql_crm.models import ProjectStatus as StoredProjectStatus
 from gql_crm.models import PurchaseOrderStatus as StoredPurchaseOrderStatus
-from gql_crm.services.profile import Tab, TabFilter
+from gql_crm.services.profile import NestedFilter, NestedList
 from gql_crm.services.records import day_bounds
 
 ProjectStatuses = docs.argument(
@@ -99,7 +99,7 @@ ActivityUntil = docs.argument(
 
 
 def issue_date_order(order_by) -> tuple:
-    return tab_order(order_by, "ISSUE_DATE")
+    return nested_order(order_by, "ISSUE_DATE")
 
 
 def client_summary(root) -> ClientSummary:
@@ -116,15 +116,15 @@ async def client_projects(
     last: Last = None,
     before: Before = None,
 ) -> ProjectConnection:
-    filters = TabFilter(project_statuses=enum_values(status, StoredProjectStatus))
-    return await tab_connection(
+    filters = NestedFilter(project_statuses=enum_values(status, StoredProjectStatus))
+    return await nested_connection(
         info,
         ProjectConnection,
         Project.from_model,
-        Tab.PROJECTS,
+        NestedList.PROJECTS,
         root.id,
         filters,
-        tab_order(order_by),
+        nested_order(order_by),
         first,
         after,
         last,
@@ -143,14 +143,14 @@ async def client_tasks(
     last: Last = None,
     before: Before = None,
 ) -> TaskConnection:
-    return await tab_connection(
+    return await nested_connection(
         info,
         TaskConnection,
         Task.from_model,
-        Tab.TASKS,
+        NestedList.TASKS,
         root.id,
         task_filters(status, due),
-        tab_order(order_by),
+        nested_order(order_by),
         first,
         after,
         last,
@@ -169,11 +169,11 @@ async def client_invoices(
     last: Last = None,
     before: Before = None,
 ) -> InvoiceConnection:
-    return await tab_connection(
+    return await nested_connection(
         info,
         InvoiceConnection,
         Invoice.from_model,
-        Tab.INVOICES,
+        NestedList.INVOICES,
         root.id,
         invoice_filters(kind, status),
         issue_date_order(order_by),
@@ -194,12 +194,12 @@ async def client_purchase_orders(
     last: Last = None,
     before: Before = None,
 ) -> PurchaseOrderConnection:
-    filters = TabFilter(purchase_order_statuses=enum_values(status, StoredPurchaseOrderStatus))
-    return await tab_connection(
+    filters = NestedFilter(purchase_order_statuses=enum_values(status, StoredPurchaseOrderStatus))
+    return await nested_connection(
         info,
         PurchaseOrderConnection,
         PurchaseOrder.from_model,
-        Tab.PURCHASE_ORDERS,
+        NestedList.PURCHASE_ORDERS,
         root.id,
         filters,
         issue_date_order(order_by),
@@ -220,15 +220,15 @@ async def client_deals(
     last: Last = None,
     before: Before = None,
 ) -> DealConnection:
-    filters = TabFilter(deal_stages=enum_values(stage, StoredDealStage))
-    return await tab_connection(
+    filters = NestedFilter(deal_stages=enum_values(stage, StoredDealStage))
+    return await nested_connection(
         info,
         DealConnection,
         Deal.from_model,
-        Tab.DEALS,
+        NestedList.DEALS,
         root.id,
         filters,
-        tab_order(order_by),
+        nested_order(order_by),
         first,
         after,
         last,
@@ -246,14 +246,14 @@ async def client_quotes(
     last: Last = None,
     before: Before = None,
 ) -> QuoteConnection:
-    return await tab_connection(
+    return await nested_connection(
         info,
         QuoteConnection,
         Quote.from_model,
-        Tab.QUOTES,
+        NestedList.QUOTES,
         root.id,
         quote_filters(status),
-        tab_order(order_by),
+        nested_order(order_by),
         first,
         after,
         last,
@@ -270,14 +270,14 @@ async def client_files(
     last: Last = None,
     before: Before = None,
 ) -> FileConnection:
-    return await tab_connection(
+    return await nested_connection(
         info,
         FileConnection,
         File.from_model,
-        Tab.FILES,
+        NestedList.FILES,
         root.id,
-        TabFilter(),
-        tab_order(order_by),
+        NestedFilter(),
+        nested_order(order_by),
         first,
         after,
         last,
@@ -285,9 +285,9 @@ async def client_files(
     )
 
 
-def activity_filters(info: Info, target_type, verb, actor_id, since, until) -> TabFilter:
+def activity_filters(info: Info, target_type, verb, actor_id, since, until) -> NestedFilter:
     start, end = day_bounds(info.context.actor.organization, since, until)
-    return TabFilter(
+    return NestedFilter(
         activity_target_types=enum_values(target_type, str),
         activity_verbs=enum_values(verb, str),
         activity_actor_id=None if actor_id is None else decode_id(actor_id, "User") or 0,
@@ -310,14 +310,14 @@ async def client_activity(
     last: Last = None,
     before: Before = None,
 ) -> ActivityConnection:
-    return await tab_connection(
+    return await nested_connection(
         info,
         ActivityConnection,
         Activity.from_model,
-        Tab.ACTIVITY,
+        NestedList.ACTIVITY,
         root.id,
         activity_filters(info, target_type, verb, actor_id, since, until),
-        tab_order(order_by),
+        nested_order(order_by),
         first,
         after,
         last,

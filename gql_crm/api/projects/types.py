@@ -12,7 +12,7 @@ from gql_crm.api import docs
 from gql_crm.api.accounts import User
 from gql_crm.api.core.loaders import load_client, load_node
 from gql_crm.api.core.money import Money
-from gql_crm.api.core.nested import tab_connection, tab_order
+from gql_crm.api.core.nested import nested_connection, nested_order
 from gql_crm.api.core.relay import ModelNode, OrderDirection, counted_connection
 from gql_crm.api.docs import After, Before, First, Last
 from gql_crm.api.errors import UserError
@@ -201,8 +201,8 @@ class Task(ModelNode):
 TaskConnection = counted_connection(Task, "A page of tasks.")
 
 
-def task_filters(status: list[TaskStatus] | None, due: TaskDue | None) -> profile.TabFilter:
-    return profile.TabFilter(
+def task_filters(status: list[TaskStatus] | None, due: TaskDue | None) -> profile.NestedFilter:
+    return profile.NestedFilter(
         task_statuses=None if status is None else tuple(status),
         task_due=due,
     )
@@ -314,14 +314,14 @@ class Project(ModelNode):
         last: Last = None,
         before: Before = None,
     ) -> TaskConnection:
-        return await tab_connection(
+        return await nested_connection(
             info,
             TaskConnection,
             Task.from_model,
-            profile.Tab.TASKS,
+            profile.NestedList.TASKS,
             self.row.id,
             task_filters(status, due),
-            tab_order(order_by),
+            nested_order(order_by),
             first,
             after,
             last,
@@ -338,14 +338,14 @@ class Project(ModelNode):
         last: Last = None,
         before: Before = None,
     ) -> TimeLogConnection:
-        return await tab_connection(
+        return await nested_connection(
             info,
             TimeLogConnection,
             TimeLog.from_model,
-            profile.Tab.TIME_LOGS,
+            profile.NestedList.TIME_LOGS,
             self.row.id,
-            profile.TabFilter(),
-            (profile.TabOrderField.DATE, True),
+            profile.NestedFilter(),
+            (profile.NestedOrderField.DATE, True),
             first,
             after,
             last,

@@ -48,7 +48,7 @@ from gql_crm.models import (
 )
 from gql_crm.services import queue, storage
 from gql_crm.services.auth import Actor
-from gql_crm.services.errors import ErrorCode, UserError, UserErrors
+from gql_crm.services.errors import ErrorCode, InputError, UserErrors
 from gql_crm.services.imports import mapping as mappings
 from gql_crm.services.imports import progress, readers
 from gql_crm.services.imports.batches import (
@@ -239,7 +239,7 @@ def validate_options(options: ImportOptions) -> ImportOptions:
         country = normalize_country(options.default_country)
     except FieldInvalid as exc:
         raise UserErrors(
-            [UserError(exc.code, ("options", "default_country"), exc.params)]
+            [InputError(exc.code, ("options", "default_country"), exc.params)]
         ) from None
     return ImportOptions(**{**options.__dict__, "default_country": country})
 

@@ -20,6 +20,7 @@ UPDATABLE = (
     "company_id",
 )
 
+
 class ImportMode(StrEnum):
     CREATE_ONLY = "CREATE_ONLY"
     SKIP_EXISTING = "SKIP_EXISTING"

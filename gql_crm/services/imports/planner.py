@@ -12,7 +12,7 @@ from typing import Any, Literal
 from gql_crm.models import Client, Company
 from gql_crm.services import activity
 from gql_crm.services.clients import CleanInput
-from gql_crm.services.errors import ErrorCode, UserError
+from gql_crm.services.errors import ErrorCode, InputError
 from gql_crm.services.imports.options import UPDATABLE, ImportMode, ImportOptions, MatchOn
 from gql_crm.services.imports.rows import Row
 from gql_crm.services.imports.writer import CompanyRow, NewClient
@@ -81,7 +81,7 @@ class Plan:
     updates: list[Update] = field(default_factory=list)
     skipped: int = 0
     # Row number -> (field key, error)
-    errors: dict[int, list[tuple[str | None, UserError]]] = field(default_factory=dict)
+    errors: dict[int, list[tuple[str | None, InputError]]] = field(default_factory=dict)
     new_companies: dict[tuple[str, str], CompanyRow] = field(default_factory=dict)
     # Folded name -> name, of the categories to create.
     new_categories: dict[str, str] = field(default_factory=dict)
@@ -94,7 +94,7 @@ class Plan:
 
     def fail(self, row: Row, key: str, code: ErrorCode, /, **params: Any) -> None:
         # Positional-only: DUPLICATE_IN_FILE's own parameter is called `row` too.
-        self.errors.setdefault(row.number, []).append((key, UserError(code, (key,), params)))
+        self.errors.setdefault(row.number, []).append((key, InputError(code, (key,), params)))
 
 
 def plan(rows: list[Row], lookups: Lookups, options: ImportOptions) -> Plan:

@@ -5,7 +5,7 @@ from functools import cache
 from typing import Any
 
 from gql_crm.services.clients import CleanInput, clean_client_fields
-from gql_crm.services.errors import ErrorCode, UserError
+from gql_crm.services.errors import ErrorCode, InputError
 from gql_crm.services.imports.mapping import Mapping
 from gql_crm.services.keys import ClientKeys, category_name_key, client_keys, company_name_key
 from gql_crm.services.spreadsheet import client_pk
@@ -85,7 +85,7 @@ class Row:
     # The client the row's ID column names (an exported file carries it).
     client_id: int | None = None
     # (field key, error)
-    errors: list[tuple[str | None, UserError]] = field(default_factory=list)
+    errors: list[tuple[str | None, InputError]] = field(default_factory=list)
     # Derived from a valid row in the cleaning worker, so the writer only reads them.
     keys: ClientKeys | None = None
     tax_id: str | None = None
@@ -103,7 +103,7 @@ class Row:
         return self.keys.name_key if self.keys else ""
 
     def fail(self, key: str | None, code: ErrorCode, **params) -> None:
-        self.errors.append((key, UserError(code, (key,) if key else None, params)))
+        self.errors.append((key, InputError(code, (key,) if key else None, params)))
 
 
 @cache
@@ -169,7 +169,7 @@ def clean_row(number: int, cells: list[str], mapping: Mapping, default_country: 
         if key == "company" and "company" not in values:
             # The company was to be named after the client, whose name is missing.
             continue
-        row.errors.append((key, UserError(error.code, (key,) if key else None, error.params)))
+        row.errors.append((key, InputError(error.code, (key,) if key else None, error.params)))
     if not row.errors:
         client, company = row.clean.client, row.clean.company
         row.keys = client_keys(client["name"], client.get("email"), client.get("mobile"), True)
