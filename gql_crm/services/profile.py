@@ -2,9 +2,11 @@
 logs, a deal's quotes. Each kind's filters and orders are querysets, so the API pages them
 with keyset cursors and counts them with one grouped query per page (api/core/nested.py)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from tortoise.expressions import Q
 from tortoise.functions import Count, Max
@@ -114,6 +116,62 @@ class NestedList(StrEnum):
     TIME_LOGS = "TIME_LOGS"
 
 
+def _among(field: str) -> Callable[[tuple, date], Q]:
+    return lambda values, today: Q(**{f"{field}__in": list(values)})
+
+
+def _any_state(state_q: Callable[[Any, date], Q]) -> Callable[[tuple, date], Q]:
+    return lambda states, today: _any([state_q(state, today) for state in states])
+
+
+def _open_tasks_due(due: TaskDue, today: date) -> Q:
+    return Q(Q(status__in=OPEN_TASK_STATUSES), task_due_q(due, today))
+
+
+# Each kind of list: its model, the condition of the rows it shows (None: all of them), and
+# its filters, by the NestedFilter field each reads, with the condition the value makes.
+_LISTS: dict[NestedList, tuple[type[Model], Q | None, dict[str, Callable[[Any, date], Q]]]] = {
+    NestedList.PROJECTS: (Project, None, {"project_statuses": _among("status")}),
+    NestedList.TASKS: (
+        Task,
+        None,
+        {"task_statuses": _among("status"), "task_due": _open_tasks_due},
+    ),
+    NestedList.INVOICES: (
+        Invoice,
+        None,
+        {
+            "invoice_kind": lambda kind, today: Q(kind=kind),
+            "invoice_states": _any_state(invoice_state_q),
+        },
+    ),
+    NestedList.PURCHASE_ORDERS: (
+        PurchaseOrder,
+        None,
+        {"purchase_order_statuses": _among("status")},
+    ),
+    NestedList.DEALS: (Deal, None, {"deal_stages": _among("stage")}),
+    NestedList.QUOTES: (Quote, None, {"quote_states": _any_state(quote_state_q)}),
+    NestedList.FILES: (
+        File,
+        Q(deleted_at__isnull=True, purpose=FilePurpose.ATTACHMENT),
+        {},
+    ),
+    NestedList.TIME_LOGS: (TimeLog, None, {}),
+    NestedList.ACTIVITY: (
+        Activity,
+        None,
+        {
+            "activity_target_types": _among("target_type"),
+            "activity_verbs": _among("verb"),
+            "activity_actor_id": lambda actor_id, today: Q(actor_id=actor_id),
+            "activity_from": lambda moment, today: Q(created_at__gte=moment),
+            "activity_before": lambda moment, today: Q(created_at__lt=moment),
+        },
+    ),
+}
+
+
 def nested_queryset(
     kind: NestedList,
     org_id: int,
@@ -125,57 +183,17 @@ def nested_queryset(
     """The rows of the `kind` of list under the given parents: clients for the profile's
     tabs, projects or deals for their own lists (one parent for a page, several for batched
     pages)."""
-    f = filters
-
-    def rows(model: type[Model]) -> QuerySet:
-        if parent == "client_id":
-            return of_clients(model, org_id, parent_ids)
-        return model.filter(organization_id=org_id, **{f"{parent}__in": parent_ids})
-
-    if kind == NestedList.PROJECTS:
-        qs = rows(Project)
-        if f.project_statuses is not None:
-            qs = qs.filter(status__in=list(f.project_statuses))
-    elif kind == NestedList.TASKS:
-        qs = rows(Task)
-        if f.task_statuses is not None:
-            qs = qs.filter(status__in=list(f.task_statuses))
-        if f.task_due is not None:
-            qs = qs.filter(status__in=OPEN_TASK_STATUSES).filter(task_due_q(f.task_due, today))
-    elif kind == NestedList.INVOICES:
-        qs = rows(Invoice)
-        if f.invoice_kind is not None:
-            qs = qs.filter(kind=f.invoice_kind)
-        if f.invoice_states is not None:
-            qs = qs.filter(_any([invoice_state_q(s, today) for s in f.invoice_states]))
-    elif kind == NestedList.PURCHASE_ORDERS:
-        qs = rows(PurchaseOrder)
-        if f.purchase_order_statuses is not None:
-            qs = qs.filter(status__in=list(f.purchase_order_statuses))
-    elif kind == NestedList.DEALS:
-        qs = rows(Deal)
-        if f.deal_stages is not None:
-            qs = qs.filter(stage__in=list(f.deal_stages))
-    elif kind == NestedList.QUOTES:
-        qs = rows(Quote)
-        if f.quote_states is not None:
-            qs = qs.filter(_any([quote_state_q(s, today) for s in f.quote_states]))
-    elif kind == NestedList.FILES:
-        qs = rows(File).filter(deleted_at__isnull=True, purpose=FilePurpose.ATTACHMENT)
-    elif kind == NestedList.TIME_LOGS:
-        qs = rows(TimeLog)
+    model, shown, conditions = _LISTS[kind]
+    if parent == "client_id":
+        qs = of_clients(model, org_id, parent_ids)
     else:
-        qs = rows(Activity)
-        if f.activity_target_types is not None:
-            qs = qs.filter(target_type__in=list(f.activity_target_types))
-        if f.activity_verbs is not None:
-            qs = qs.filter(verb__in=list(f.activity_verbs))
-        if f.activity_actor_id is not None:
-            qs = qs.filter(actor_id=f.activity_actor_id)
-        if f.activity_from is not None:
-            qs = qs.filter(created_at__gte=f.activity_from)
-        if f.activity_before is not None:
-            qs = qs.filter(created_at__lt=f.activity_before)
+        qs = model.filter(organization_id=org_id, **{f"{parent}__in": parent_ids})
+    if shown is not None:
+        qs = qs.filter(shown)
+    for name, condition in conditions.items():
+        value = getattr(filters, name)
+        if value is not None:
+            qs = qs.filter(condition(value, today))
     return qs
 
 
