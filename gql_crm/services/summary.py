@@ -328,11 +328,7 @@ async def invoice_figures(
         status, currency = InvoiceStatus(row["status"]), row["currency"]
         amount = summed(row, "amount")
         if status == InvoiceStatus.AUTHORIZED:
-            late_amount = summed(row, "late_amount")
-            figures.by_state[InvoiceState.OVERDUE].add(row["late_n"], currency, late_amount)
-            figures.by_state[InvoiceState.PENDING].add(
-                row["n"] - row["late_n"], currency, amount - late_amount
-            )
+            _split_late(figures.by_state, InvoiceState.OVERDUE, InvoiceState.PENDING, row)
             due = amount - summed(row, "paid")
             if due:
                 figures.amount_due[currency] = figures.amount_due.get(currency, 0) + due
@@ -377,21 +373,25 @@ async def deal_figures(org_id: int, client_ids: list[int]) -> dict[int, DealFigu
 
 async def quote_figures(org_id: int, client_ids: list[int], today: date) -> dict[int, QuoteFigures]:
     late = expired(today)
-    sums = exact_sums(Quote, amount="total", expired_amount=("total", late))
+    sums = exact_sums(Quote, amount="total", late_amount=("total", late))
     rows = await (
         of_clients(Quote, org_id, client_ids)
-        .annotate(n=Count("id"), expired_n=Count("id", _filter=late), **sums)
+        .annotate(n=Count("id"), late_n=Count("id", _filter=late), **sums)
         .group_by("client_id", "status", "currency")
-        .values("client_id", "status", "currency", "n", "expired_n", *sums)
+        .values("client_id", "status", "currency", "n", "late_n", *sums)
     )
     result = {client_id: QuoteFigures() for client_id in client_ids}
     for row in rows:
-        figures, currency = result[row["client_id"]], row["currency"]
-        expired_amount = summed(row, "expired_amount")
-        figures.by_state[QuoteState.EXPIRED].add(row["expired_n"], currency, expired_amount)
-        figures.by_state[QuoteState(row["status"])].add(
-            row["n"] - row["expired_n"],
-            currency,
-            summed(row, "amount") - expired_amount,
-        )
+        by_state = result[row["client_id"]].by_state
+        _split_late(by_state, QuoteState.EXPIRED, QuoteState(row["status"]), row)
     return result
+
+
+def _split_late(by_state: dict, late_state: StrEnum, other_state: StrEnum, row: dict) -> None:
+    """A group's rows and amounts (`n`, `amount`), of which `late_n` and `late_amount` are
+    late, counted in the late state and the rest in the other."""
+    currency, late_amount = row["currency"], summed(row, "late_amount")
+    by_state[late_state].add(row["late_n"], currency, late_amount)
+    by_state[other_state].add(
+        row["n"] - row["late_n"], currency, summed(row, "amount") - late_amount
+    )
