@@ -35,6 +35,7 @@ from gql_crm.db import migrate, tortoise_config
 from gql_crm.models import Role
 from gql_crm.services import auth
 from gql_crm.services.clients import ClientFilter, client_sort_keys, clients_queryset
+from gql_crm.services.imports.writer import CLIENT_INSERT
 from gql_crm.services.keys import client_keys, company_name_key, join_search_parts
 from gql_crm.services.text import fold
 
@@ -138,6 +139,7 @@ def clients(n: int, org_id: int, start: datetime):
         moment = start + timedelta(seconds=i)
         yield (
             org_id,
+            moment,
             name,
             keys.name_key,
             email,
@@ -152,28 +154,11 @@ def clients(n: int, org_id: int, start: datetime):
             join_search_parts(keys.search_parts, company_parts),
             None,
             moment,
-            moment,
         )
 
 
-CLIENT_COLUMNS = [
-    "organization_id",
-    "name",
-    "name_key",
-    "email",
-    "active_email_key",
-    "mobile",
-    "country",
-    "gender",
-    "language",
-    "category_id",
-    "company_id",
-    "status",
-    "search_text",
-    "import_job_id",
-    "created_at",
-    "updated_at",
-]
+# The order of the tuples `clients` yields.
+CLIENT_COLUMNS = list(CLIENT_INSERT)
 COMPANY_COLUMNS = ["id", "name", "name_key", "legal_name", "tax_id"]
 CHUNK = 50_000
 
@@ -230,7 +215,8 @@ def load_sqlite(path: str, n: int, org_id: int) -> None:
         for done, chunk in enumerate(chunks(clients(n, org_id, start)), 1):
             # The triggers of migration 0005 fill the FTS5 table as they do for the app.
             connection.executemany(
-                insert, [(*row[:-2], row[-2].isoformat(), row[-1].isoformat()) for row in chunk]
+                insert,
+                [(row[0], row[1].isoformat(), *row[2:-1], row[-1].isoformat()) for row in chunk],
             )
             connection.commit()
             print(f"\rloaded {min(done * CHUNK, n):,} clients", end="", flush=True)
