@@ -30,7 +30,7 @@ from gql_crm.services.clients import (
     client_sort_keys,
     clients_queryset,
 )
-from gql_crm.services.text import fold
+from gql_crm.services.keys import client_keys
 
 QUERY = """query($search: String) { clients(first: 50, search: $search,
     orderBy: [{field: NAME, direction: ASC}]) { totalCount edges { cursor node {
@@ -69,14 +69,12 @@ async def build(n: int) -> tuple[int, str]:
             Client(
                 organization=org,
                 name=name,
-                name_key=fold(name),
                 email=email,
-                active_email_key=email,
                 mobile=f"+3461{i:07d}",
                 country="ES",
                 category_id=rng.choice(categories).id,
                 company_id=company_ids[i // 2] if i % 2 == 0 else None,
-                search_text=fold(f"{name}\n{email}"),
+                **client_keys(name, email, f"+3461{i:07d}", active=True).columns(),
             )
         )
     await Client.bulk_create(rows, batch_size=1000)

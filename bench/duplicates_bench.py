@@ -27,6 +27,7 @@ from tortoise.migrations.executor import MigrationExecutor
 from gql_crm.db import tortoise_config
 from gql_crm.models import Client, ClientStatus, Company, Organization
 from gql_crm.services import duplicates
+from gql_crm.services.keys import client_keys, company_name_key
 
 
 def _nif(number: int) -> str:
@@ -44,7 +45,7 @@ async def load(n: int) -> int:
         Company(
             organization_id=org_id,
             name=f"Company {i}",
-            name_key=f"company {i}",
+            name_key=company_name_key(f"Company {i}"),
             tax_id=("ES" if i % 3 == 0 else "") + _nif(i),
         )
         for i in range(max(n // 10, 1))
@@ -54,17 +55,18 @@ async def load(n: int) -> int:
     clients = []
     for i in range(n):
         repeated = i % 100 == 0 and i > 0
+        name = f"Client {i % (n // 2 or 1)}"
+        email = f"c{i - 1 if repeated else i}@example.com"
+        mobile = f"+3461{(i - 1 if i % 100 == 50 else i):07d}"
         clients.append(
             Client(
                 organization_id=org_id,
-                name=f"Client {i % (n // 2 or 1)}",
-                name_key=f"client {i % (n // 2 or 1)}",
-                email=f"c{i - 1 if repeated else i}@example.com",
-                active_email_key=None if repeated else f"c{i}@example.com",
+                name=name,
+                email=email,
                 status=ClientStatus.ACTIVE if not repeated else ClientStatus.ARCHIVED,
-                mobile=f"+3461{(i - 1 if i % 100 == 50 else i):07d}",
+                mobile=mobile,
                 company_id=company_ids[i % len(company_ids)] if i % 10 == 0 else None,
-                search_text="",
+                **client_keys(name, email, mobile, active=not repeated).columns(),
             )
         )
     await Client.bulk_create(clients, batch_size=1000)

@@ -21,7 +21,7 @@ from pathlib import Path
 from gql_crm import db
 from gql_crm.models import Client, Company, Organization
 from gql_crm.services import exports
-from gql_crm.services.text import fold
+from gql_crm.services.keys import client_keys
 
 SEED_BATCH = 10_000
 
@@ -47,17 +47,17 @@ async def seed(url: str, rows: int) -> None:
             batch = []
             for i in range(start, min(start + SEED_BATCH, rows)):
                 name = f"Cliente Número {i}" if i % 50 else f'=HYPERLINK("x","{i}")'
+                email, mobile = f"cliente{i}@example.com", f"+3461{i:07d}"
                 batch.append(
                     Client(
                         organization_id=org.id,
                         name=name,
-                        name_key=fold(name),
-                        email=f"cliente{i}@example.com",
-                        mobile=f"+3461{i:07d}",
+                        email=email,
+                        mobile=mobile,
                         country="ES",
                         language="es",
                         company_id=company_ids[i % 1000] if i % 3 else None,
-                        search_text=fold(name),
+                        **client_keys(name, email, mobile, active=True).columns(),
                     )
                 )
             await Client.bulk_create(batch)

@@ -35,8 +35,8 @@ from gql_crm.config import Settings
 from gql_crm.models import Client, ImportJob, Organization
 from gql_crm.services import auth
 from gql_crm.services.imports import jobs
+from gql_crm.services.keys import client_keys
 from gql_crm.services.storage import serving_jobs
-from gql_crm.services.text import fold
 
 HEADER = [
     "Nombre",
@@ -146,12 +146,10 @@ async def run_floor(url: str, path: Path) -> None:
                     Client(
                         organization_id=org.id,
                         name=row[0],
-                        name_key=fold(row[0]),
                         email=row[1],
-                        active_email_key=row[1],
                         mobile="+34" + row[2],
                         country="ES",
-                        search_text=fold(row[0]),
+                        **client_keys(row[0], row[1], "+34" + row[2], active=True).columns(),
                     )
                 )
                 if len(batch) == jobs.BATCH_SIZE:

@@ -54,7 +54,7 @@ from gql_crm.models import (
     TimeLog,
 )
 from gql_crm.services import auth
-from gql_crm.services.text import fold
+from gql_crm.services.keys import client_keys, company_name_key
 
 FIGURE = "count amounts { amount currency }"
 SUMMARY = f"""summary {{
@@ -95,7 +95,7 @@ async def build(n: int) -> tuple[str, int]:
     rng = random.Random(11)
     today = date.today()
     companies = [
-        Company(organization=org, name=f"Empresa {i}", name_key=f"empresa {i}")
+        Company(organization=org, name=f"Empresa {i}", name_key=company_name_key(f"Empresa {i}"))
         for i in range(n // 2)
     ]
     await Company.bulk_create(companies, batch_size=1000)
@@ -105,9 +105,8 @@ async def build(n: int) -> tuple[str, int]:
             Client(
                 organization=org,
                 name=f"Cliente {i}",
-                name_key=f"cliente {i}",
                 company_id=company_ids[i // 2] if i % 2 == 0 else None,
-                search_text=fold(f"Cliente {i}"),
+                **client_keys(f"Cliente {i}", None, None, active=True).columns(),
             )
             for i in range(n)
         ],

@@ -63,6 +63,14 @@ class ClientKeys:
     # The client's own half of `search_text`; the other half is its company's.
     search_parts: tuple[str, ...]
 
+    def columns(self, company_parts: tuple[str, ...] = ()) -> dict[str, Any]:
+        """The client's derived columns, with its company's search parts."""
+        return {
+            "name_key": self.name_key,
+            "active_email_key": self.active_email_key,
+            "search_text": join_search_parts(self.search_parts, company_parts),
+        }
+
 
 def client_keys(name: str, email: str | None, mobile: str | None, active: bool) -> ClientKeys:
     """An import computes these in its cleaning worker, and each company's search parts
@@ -86,11 +94,7 @@ def set_client_keys(
         keys = client_keys(
             client.name, client.email, client.mobile, client.status == ClientStatus.ACTIVE
         )
-    values: dict[str, Any] = {
-        "name_key": keys.name_key,
-        "active_email_key": keys.active_email_key,
-        "search_text": join_search_parts(keys.search_parts, company_parts),
-    }
+    values = keys.columns(company_parts)
     changed = [name for name, value in values.items() if getattr(client, name, None) != value]
     for name in changed:
         setattr(client, name, values[name])
