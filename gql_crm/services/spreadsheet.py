@@ -5,9 +5,9 @@ delimiters), how the ID column names a client, and how a cell is kept from runni
 formula. An exported file imports again because both sides read them from here.
 """
 
-import base64
-import binascii
 from dataclasses import dataclass
+
+from gql_crm.services import global_ids
 
 
 @dataclass(frozen=True)
@@ -56,26 +56,16 @@ DEFAULT_DELIMITER = {"en": ",", "es": ";"}
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 NEUTRALIZER = "'"
 
-# The largest primary key (PostgreSQL's integer): a bigger number names no client.
-MAX_ID = 2**31 - 1
-
 
 def client_global_id(pk: int) -> str:
     """The client's ID as the API spells it (a Relay global ID, base64 of "Client:<pk>"),
     so a file and the API name a client alike."""
-    return base64.b64encode(f"Client:{pk}".encode()).decode()
+    return global_ids.encode("Client", pk)
 
 
 def client_pk(global_id: str) -> int | None:
     """The primary key a client's global ID names; None for anything else."""
-    try:
-        decoded = base64.b64decode(global_id.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    type_name, _, pk = decoded.partition(":")
-    if type_name != "Client" or not (pk.isascii() and pk.isdigit()):
-        return None
-    return int(pk) if 0 < int(pk) <= MAX_ID else None
+    return global_ids.decode(global_id, "Client")
 
 
 def neutralize(cell: str) -> str:

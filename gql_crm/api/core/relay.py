@@ -10,13 +10,10 @@ from strawberry.types import Info
 from tortoise.models import Model
 
 from gql_crm.services.errors import ErrorCode, UserErrors
+from gql_crm.services.global_ids import parse_pk
 from gql_crm.services.pagination import Page
 
 ConnectionT = TypeVar("ConnectionT")
-
-# Primary keys are 32-bit on PostgreSQL (serial) and SQLite refuses integers past 64 bits:
-# a bigger number in an ID is sent to neither, it names no row.
-MAX_PK = 2**31 - 1
 
 
 @strawberry.enum(
@@ -35,15 +32,6 @@ def decode_id(global_id: relay.GlobalID | None, *type_names: str) -> int | None:
     if global_id is None or global_id.type_name not in type_names:
         return None
     return parse_pk(global_id.node_id)
-
-
-def parse_pk(node_id: str) -> int | None:
-    """The primary key a global ID's number can be, else None."""
-    try:
-        pk = int(node_id)
-    except ValueError:
-        return None
-    return pk if 0 < pk <= MAX_PK else None
 
 
 def decode_ids(global_ids: Iterable[relay.GlobalID], type_name: str) -> tuple[int, ...]:

@@ -263,18 +263,11 @@ class ClientByID(RootField):
 
     async def run(self, dialect: Dialect, request: Request) -> str:
         global_id = self.arguments(request)["id"]
-        if self.key_field == "node":
-            if global_id.type_name != "Client":
-                raise Unplannable("node of another type")
-            try:
-                client_id = int(global_id.node_id)
-            except ValueError:
-                return "null"
-        else:
-            decoded = decode_id(global_id, "Client")
-            if decoded is None:
-                return "null"
-            client_id = decoded
+        if self.key_field == "node" and global_id.type_name != "Client":
+            raise Unplannable("node of another type")
+        client_id = decode_id(global_id, "Client")
+        if client_id is None:
+            return "null"
         sql = (
             f'SELECT {dialect.as_text(self.node_sql)} FROM {_table(Client)} "c" {self.joins} '
             f'WHERE "c"."organization_id" = {dialect.placeholder(1)} '

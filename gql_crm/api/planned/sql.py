@@ -1,6 +1,5 @@
 """The SQL each dialect needs to build a response's JSON exactly as the executor writes it."""
 
-import base64
 import re
 import weakref
 from collections.abc import Sequence
@@ -10,12 +9,13 @@ from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from gql_crm.models import Client
+from gql_crm.services import global_ids
 
 _to_datetime = Client._meta.fields_map["created_at"].to_python_value
 
 
 def _sqlite_global_id(type_name: str, pk: int | None) -> str | None:
-    return None if pk is None else base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+    return None if pk is None else global_ids.encode(type_name, pk)
 
 
 def _sqlite_datetime(value: str | None) -> str | None:
