@@ -58,18 +58,12 @@ async def nested_connection(
     def count() -> Any:
         return counter.load(parent_id)
 
-    size = page_size(first, after, last, before, context.settings.max_page_size)
+    window = {"first": first, "after": after, "last": last, "before": before}
+    max_page_size = context.settings.max_page_size
+    size = page_size(**window, max_page_size=max_page_size)
     if after or before or last is not None:
         queryset = profile.nested_queryset(kind, org_id, [parent_id], filters, today, parent)
-        page = await paginate(
-            queryset,
-            keys,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            max_page_size=context.settings.max_page_size,
-        )
+        page = await paginate(queryset, keys, **window, max_page_size=max_page_size)
         page.count = count
         return connection(connection_type, page, to_node)
 
