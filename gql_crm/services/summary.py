@@ -296,18 +296,25 @@ async def task_figures(org_id: int, client_ids: list[int], today: date) -> dict[
 async def purchase_order_figures(
     org_id: int, client_ids: list[int]
 ) -> dict[int, PurchaseOrderFigures]:
-    sums = exact_sums(PurchaseOrder, amount="total")
-    rows = await (
-        of_clients(PurchaseOrder, org_id, client_ids)
-        .annotate(n=Count("id"), **sums)
-        .group_by("client_id", "status", "currency")
-        .values("client_id", "status", "currency", "n", *sums)
-    )
     result = {client_id: PurchaseOrderFigures() for client_id in client_ids}
-    for row in rows:
+    for row in await _counted(PurchaseOrder, "status", org_id, client_ids, amount="total"):
         figures = result[row["client_id"]].by_status[PurchaseOrderStatus(row["status"])]
         figures.add(row["n"], row["currency"], summed(row, "amount"))
     return result
+
+
+async def _counted(
+    model: type[Model], group: str, org_id: int, client_ids: list[int], **amounts: str
+) -> list[dict]:
+    """Each client's rows of `model` by `group` and currency: `n` of them, and the sums of
+    the columns `amounts` names (see `exact_sums`)."""
+    sums = exact_sums(model, **amounts)
+    return await (
+        of_clients(model, org_id, client_ids)
+        .annotate(n=Count("id"), **sums)
+        .group_by("client_id", group, "currency")
+        .values("client_id", group, "currency", "n", *sums)
+    )
 
 
 async def invoice_figures(
@@ -343,22 +350,17 @@ async def oldest_overdue(
     """Each client's OVERDUE invoice of `kind` with the earliest due date (the lowest id
     among equals): two statements for the whole batch of clients."""
     overdue = of_clients(Invoice, org_id, client_ids).filter(
-        kind=kind, status=InvoiceStatus.AUTHORIZED, due_date__lt=today
+        past_due(today), kind=kind, status=InvoiceStatus.AUTHORIZED
     )
     firsts = await first_pages(overdue, "client_id", [date_key("due_date"), SortKey("id")], 0)
     return {client_id: (firsts.get(client_id) or [None])[0] for client_id in client_ids}
 
 
 async def deal_figures(org_id: int, client_ids: list[int]) -> dict[int, DealFigures]:
-    sums = exact_sums(Deal, amount="value", weighted="weighted_value")
-    rows = await (
-        of_clients(Deal, org_id, client_ids)
-        .annotate(n=Count("id"), **sums)
-        .group_by("client_id", "stage", "currency")
-        .values("client_id", "stage", "currency", "n", *sums)
-    )
     result = {client_id: DealFigures() for client_id in client_ids}
-    for row in rows:
+    for row in await _counted(
+        Deal, "stage", org_id, client_ids, amount="value", weighted="weighted_value"
+    ):
         figures, stage, currency = (
             result[row["client_id"]],
             DealStage(row["stage"]),
