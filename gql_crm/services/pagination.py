@@ -11,7 +11,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar
 
 from tortoise import connections
 from tortoise.expressions import Q, RawSQL
@@ -90,6 +90,15 @@ def _beyond(keys: list[SortKey], values: list[Any], backwards: bool) -> Q:
 
 def _order(keys: list[SortKey], backwards: bool) -> list[str]:
     return [("-" if key.descending != backwards else "") + key.field for key in keys]
+
+
+class Window(TypedDict):
+    """A connection's page arguments, as `page_size` and `paginate` take them."""
+
+    first: int | None
+    after: str | None
+    last: int | None
+    before: str | None
 
 
 def page_size(

@@ -11,6 +11,7 @@ from strawberry.types import Info
 from gql_crm.api.core.relay import OrderDirection, connection
 from gql_crm.services import profile
 from gql_crm.services.pagination import (
+    Window,
     first_page,
     first_pages,
     page_size,
@@ -58,7 +59,7 @@ async def nested_connection(
     def count() -> Any:
         return counter.load(parent_id)
 
-    window = {"first": first, "after": after, "last": last, "before": before}
+    window = Window(first=first, after=after, last=last, before=before)
     max_page_size = context.settings.max_page_size
     size = page_size(**window, max_page_size=max_page_size)
     if after or before or last is not None:
