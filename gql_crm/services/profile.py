@@ -197,22 +197,10 @@ def nested_queryset(
     return qs
 
 
-async def nested_counts(
-    kind: NestedList,
-    org_id: int,
-    parent_ids: list[int],
-    filters: NestedFilter,
-    today: date,
-    parent: str = "client_id",
-) -> dict[int, int]:
-    """Each parent's number of rows in the `kind` of list: one grouped query for a whole
-    page of them."""
-    rows = await (
-        nested_queryset(kind, org_id, parent_ids, filters, today, parent)
-        .annotate(n=Count("id"))
-        .group_by(parent)
-        .values(parent, "n")
-    )
+async def nested_counts(queryset: QuerySet, parent: str, parent_ids: list[int]) -> dict[int, int]:
+    """Each parent's number of rows of `queryset` (a `nested_queryset` of those parents):
+    one grouped query for a whole page of them."""
+    rows = await queryset.annotate(n=Count("id")).group_by(parent).values(parent, "n")
     found = {row[parent]: row["n"] for row in rows}
     return {parent_id: found.get(parent_id, 0) for parent_id in parent_ids}
 

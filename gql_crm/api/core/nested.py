@@ -51,7 +51,8 @@ async def nested_connection(
     keys = profile.nested_sort_keys(*order)
 
     async def count_batch(parent_ids: list[int]) -> list[int]:
-        counts = await profile.nested_counts(kind, org_id, parent_ids, filters, today, parent)
+        queryset = profile.nested_queryset(kind, org_id, parent_ids, filters, today, parent)
+        counts = await profile.nested_counts(queryset, parent, parent_ids)
         return [counts[pid] for pid in parent_ids]
 
     counter = context.loaders.get(("nested_count", kind, parent, filters), count_batch)
