@@ -117,7 +117,11 @@ class NestedList(StrEnum):
 
 
 def _among(field: str) -> Callable[[tuple, date], Q]:
-    return lambda values, today: Q(**{f"{field}__in": list(values)})
+    def condition(values: tuple, today: date) -> Q:
+        lookup: dict[str, Any] = {f"{field}__in": list(values)}
+        return Q(**lookup)
+
+    return condition
 
 
 def _any_state(state_q: Callable[[Any, date], Q]) -> Callable[[tuple, date], Q]:

@@ -14,7 +14,6 @@ from gql_crm.api.core.money import Money
 from gql_crm.api.core.relay import ModelNode, OrderDirection, counted_connection
 from gql_crm.api.errors import UserError
 from gql_crm.api.projects.types import ClientRef
-from gql_crm.models.base import OrgScoped
 from gql_crm.services import profile, summary
 
 # A field named `date` hides the type inside its class.

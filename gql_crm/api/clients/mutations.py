@@ -2,7 +2,6 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import strawberry
-from strawberry.relay import GlobalID
 from strawberry.types import Info
 
 from gql_crm.api.clients.inputs import (

@@ -1,11 +1,13 @@
 """Per-request DataLoaders: one SQL statement per batch of nested fields, whatever the page."""
 
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 from tortoise.models import Model
+
+from gql_crm.api.core.relay import ModelNode
 
 
 class Loaders:
@@ -52,16 +54,7 @@ class Loaders:
         return self.get(("figures", name), batch)
 
 
-class LoadedNode(Protocol):
-    """A node type built from one row of its model (see `relay.ModelNode`)."""
-
-    _model: ClassVar[type[Model]]
-
-    @classmethod
-    def from_model(cls, row: Any) -> Any: ...
-
-
-NodeT = TypeVar("NodeT", bound=LoadedNode)
+NodeT = TypeVar("NodeT", bound=ModelNode)
 
 
 async def load_node(info: Info, node_type: type[NodeT], pk: int | None) -> NodeT | None:
