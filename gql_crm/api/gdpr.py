@@ -7,9 +7,9 @@ from strawberry import relay
 from strawberry.types import Info
 
 from gql_crm.api import docs
+from gql_crm.api.core.relay import decode_id
 from gql_crm.api.errors import UserError, user_errors
 from gql_crm.api.files.types import absolute_url
-from gql_crm.api.relay import decode_id
 from gql_crm.services import gdpr
 from gql_crm.services.errors import UserErrors
 

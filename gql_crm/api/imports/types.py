@@ -8,7 +8,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from gql_crm import models
 from gql_crm.api import docs
-from gql_crm.api.core.loaders import load_client
+from gql_crm.api.core.loaders import load_client, load_node
 from gql_crm.api.core.relay import ModelNode, connection, counted_connection
 from gql_crm.api.core.urls import absolute_url
 from gql_crm.api.docs import After, Before, First, Last
@@ -223,8 +223,7 @@ class ImportUndoIssue:
 
         if self.target_type != "Company":
             return None
-        row = await info.context.loaders.by_id(models.Company).load(self.target_id)
-        return Company.from_model(row) if row else None
+        return await load_node(info, Company, self.target_id)
 
 
 ImportUndoIssueConnection = counted_connection(ImportUndoIssue, "Undo issues in order found.")
