@@ -15,6 +15,9 @@ MODELS = ["gql_crm.models"]
 # SQLite retries a locked write for this long before failing with "database is locked"
 # (answered DATABASE_BUSY, HTTP 503).
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# The key of the PostgreSQL advisory lock held while migrating (any constant the
+# application uses for nothing else).
+MIGRATION_LOCK = 0x67716C2D63726D  # "gql-crm"
 
 
 def tortoise_config(db_url: str) -> dict:
@@ -45,11 +48,21 @@ def tortoise_config(db_url: str) -> dict:
 
 async def migrate(db_url: str) -> None:
     """Apply every pending migration, then release the connections migrate opened. On
-    PostgreSQL the job queue's tables come from the queue engine's own schema applier."""
+    PostgreSQL the job queue's tables come from the queue engine's own schema applier, and
+    the whole runs under an advisory lock: processes started together (`serve`, `worker`,
+    `migrate` on several hosts) migrate one after the other, the later ones finding nothing
+    left to apply, instead of racing to create the same tables."""
+    if not queue.is_postgres(db_url):
+        await _apply_migrations(db_url)
+        return
+    async with queue.advisory_lock(db_url, MIGRATION_LOCK):
+        await _apply_migrations(db_url)
+        await queue.install_schema(db_url)
+
+
+async def _apply_migrations(db_url: str) -> None:
     await run_migrations(config=tortoise_config(db_url))
     await Tortoise.close_connections()
-    if queue.is_postgres(db_url):
-        await queue.install_schema(db_url)
 
 
 @asynccontextmanager

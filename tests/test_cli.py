@@ -6,11 +6,14 @@ import socket
 import subprocess
 import sys
 import time
+from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import httpx
 import pytest
 
 from tests.cli import ROOT, gql_crm
+from tests.conftest import TEST_DATABASE_URL
 
 # Each test runs the gql-crm command in processes of its own.
 pytestmark = pytest.mark.slow
@@ -32,6 +35,37 @@ def test_migrations_match_the_models():
         timeout=60,
     )
     assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+@pytest.mark.skipif(
+    TEST_DATABASE_URL.startswith("sqlite"),
+    reason="the migration lock is PostgreSQL's advisory lock; a SQLite file has one process",
+)
+async def test_concurrent_migrate_runs_apply_each_migration_once(empty_database_url, tmp_path):
+    # Processes started together (serve and workers on several hosts) all migrate first.
+    runs = await asyncio.gather(
+        *(
+            asyncio.to_thread(gql_crm, "migrate", db=empty_database_url, cwd=tmp_path)
+            for _ in range(3)
+        )
+    )
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+        assert "migrations applied" in run.stdout
+    connection = await asyncpg.connect(
+        urlunsplit(urlsplit(empty_database_url)._replace(scheme="postgresql"))
+    )
+    try:
+        applied = await connection.fetch(
+            "SELECT name, count(*) AS times FROM tortoise_migrations GROUP BY name"
+        )
+        queue_tables = await connection.fetchval("SELECT to_regclass('pgqueuer') IS NOT NULL")
+    finally:
+        await connection.close()
+    files = {path.stem for path in (ROOT / "gql_crm" / "migrations").glob("0*.py")}
+    assert {row["name"] for row in applied} == files
+    assert {row["times"] for row in applied} == {1}
+    assert queue_tables
 
 
 async def test_create_org_and_token(empty_database_url, tmp_path):

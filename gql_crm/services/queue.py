@@ -147,6 +147,22 @@ async def install_schema(db_url: str) -> None:
 
 
 @asynccontextmanager
+async def advisory_lock(db_url: str, key: int):
+    """Holds PostgreSQL's session advisory lock `key` for the block, waiting for it. On a
+    connection of its own, so the lock lasts however the block uses the database; closing
+    that connection releases it even if the unlock could not run."""
+    connection = await asyncpg.connect(**connect_kwargs(db_url))
+    try:
+        await connection.execute("SELECT pg_advisory_lock($1)", key)
+        try:
+            yield
+        finally:
+            await connection.execute("SELECT pg_advisory_unlock($1)", key)
+    finally:
+        await connection.close()
+
+
+@asynccontextmanager
 async def using_pg_queue(db_url: str):
     """For a process's lifetime: jobs it enqueues go to pgqueuer's queue."""
     global _current
@@ -213,3 +229,4 @@ async def run_worker(
         with suppress(asyncio.CancelledError):
             await stopper
         await connection.close()
+
