@@ -307,7 +307,7 @@ async def job_services(settings: Settings):
             return
         stop = asyncio.Event()
         worker = asyncio.create_task(
-            queue.run_worker(
+            queue.run_worker_restarting(
                 settings.database_url,
                 heartbeat_timeout=settings.job_heartbeat_timeout,
                 concurrency=settings.worker_concurrency,

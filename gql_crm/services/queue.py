@@ -230,3 +230,35 @@ async def run_worker(
             await stopper
         await connection.close()
 
+
+# How long an embedded worker that crashed waits before it starts again (a database that
+# went away is not hammered with reconnects).
+RESTART_DELAY_SECONDS = 5.0
+
+
+async def run_worker_restarting(
+    db_url: str,
+    *,
+    heartbeat_timeout: float,
+    concurrency: int,
+    shutdown: asyncio.Event,
+    restart_delay: float = RESTART_DELAY_SECONDS,
+) -> None:
+    """`run_worker` for the worker embedded in `serve`: a crash is logged at once and the
+    worker starts again after `restart_delay`, until `shutdown` is set. The API of that
+    process keeps serving meanwhile; the jobs the crashed worker held go to another worker
+    (or to this one once restarted) when their heartbeat is stale."""
+    while not shutdown.is_set():
+        try:
+            await run_worker(
+                db_url,
+                heartbeat_timeout=heartbeat_timeout,
+                concurrency=concurrency,
+                shutdown=shutdown,
+            )
+        except Exception:
+            logger.exception(
+                "the embedded queue worker crashed; it restarts in %s s", restart_delay
+            )
+        with suppress(TimeoutError):
+            await asyncio.wait_for(shutdown.wait(), restart_delay)
