@@ -79,3 +79,6 @@ async def test_an_embedded_worker_that_crashes_is_logged_and_restarted(
         stop.set()
         await asyncio.wait_for(worker, 60)
         await admin.close()
+        # A worker that stops marks this process as stopping (`queue.stopping`), which
+        # would release the in-process jobs of the tests that follow.
+        queue.stopping.clear()
