@@ -10,7 +10,7 @@ from strawberry.types import Info
 from gql_crm.api import docs
 from gql_crm.api.clients.types import Client, ClientPayload
 from gql_crm.api.core.loaders import load_node
-from gql_crm.api.core.relay import decode_id
+from gql_crm.api.core.relay import connection, decode_id
 from gql_crm.api.docs import After, First
 from gql_crm.api.errors import mutate
 from gql_crm.services import duplicates, merge
@@ -137,23 +137,12 @@ class DuplicateQueries:
             after=after,
             max_page_size=info.context.settings.max_page_size,
         )
-        return ClientDuplicateConnection(
-            edges=[
-                relay.Edge(  # type: ignore[type-var]  # (see ClientDuplicateConnection)
-                    cursor=cursor,
-                    node=ClientDuplicate(
-                        client_id=pair.client_id, other_id=pair.other_id, reasons=list(pair.reasons)
-                    ),
-                )
-                for pair, cursor in zip(page.items, page.cursors, strict=True)
-            ],
-            page_info=relay.PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=page.has_previous_page,
-                start_cursor=page.cursors[0] if page.cursors else None,
-                end_cursor=page.cursors[-1] if page.cursors else None,
+        return connection(
+            ClientDuplicateConnection,
+            page,
+            lambda pair: ClientDuplicate(
+                client_id=pair.client_id, other_id=pair.other_id, reasons=list(pair.reasons)
             ),
-            count=page.count,
         )
 
 
