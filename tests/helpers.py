@@ -1,6 +1,9 @@
 """GraphQL documents and small helpers shared by the tests."""
 
+import asyncio
 import base64
+from collections.abc import AsyncIterator
+from typing import Any
 
 CLIENT_FIELDS = """
     id name email mobile country gender language status createdAt updatedAt
@@ -71,3 +74,21 @@ async def create_client(org, **input) -> dict:
 
 def names(connection: dict) -> list[str]:
     return [edge["node"]["name"] for edge in connection["edges"]]
+
+
+async def subscription_data(
+    ws: Any, token: str, query: str, variables: dict[str, Any], timeout: float = 30
+) -> AsyncIterator[dict[str, Any]]:
+    """Over an open graphql-transport-ws socket: authenticates with the token, subscribes,
+    then yields each event's data until the server completes the subscription."""
+    await ws.send_json({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+    assert (await ws.receive_json())["type"] == "connection_ack"
+    await ws.send_json(
+        {"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}}
+    )
+    while True:
+        message = await asyncio.wait_for(ws.receive_json(), timeout)
+        if message["type"] == "complete":
+            return
+        assert message["type"] == "next", message
+        yield message["payload"]["data"]

@@ -10,7 +10,7 @@ from httpx_ws.transport import ASGIWebSocketTransport
 
 from gql_crm.models import Activity, Client, Company, ImportJob, Role
 from gql_crm.services.imports import jobs
-from tests.helpers import create_client, pk_of
+from tests.helpers import create_client, pk_of, subscription_data
 from tests.imports import CANCEL, IMPORT_JOB, csv_bytes, run_import, start, task_ended, wait
 
 HEADER = ["Name", "Email", "Company", "Category"]
@@ -71,26 +71,8 @@ async def test_progress_streams_over_graphql_transport_ws(org, app, slow_batches
         httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
         aconnect_ws("/graphql", client, subprotocols=["graphql-transport-ws"]) as ws,
     ):
-        await ws.send_json(
-            {
-                "type": "connection_init",
-                "payload": {"Authorization": f"Bearer {org.tokens[Role.VIEWER]}"},
-            }
-        )
-        assert (await ws.receive_json())["type"] == "connection_ack"
-        await ws.send_json(
-            {
-                "id": "1",
-                "type": "subscribe",
-                "payload": {"query": SUBSCRIBE, "variables": {"id": job_id}},
-            }
-        )
-        while True:
-            message = await asyncio.wait_for(ws.receive_json(), 30)
-            if message["type"] == "complete":
-                break
-            assert message["type"] == "next", message
-            updates.append(message["payload"]["data"]["importJobUpdated"])
+        async for data in subscription_data(ws, org.tokens[Role.VIEWER], SUBSCRIBE, {"id": job_id}):
+            updates.append(data["importJobUpdated"])
     processed = [update["processedRows"] for update in updates]
     assert processed == sorted(processed) and len(set(processed)) > 2
     assert updates[-1]["status"] == "SUCCEEDED" and updates[-1]["created"] == 10

@@ -21,7 +21,7 @@ from gql_crm.models import (
     Role,
 )
 from gql_crm.services.imports import jobs, undo
-from tests.helpers import UPDATE_CLIENT, create_client, global_id, pk_of
+from tests.helpers import UPDATE_CLIENT, create_client, global_id, pk_of, subscription_data
 from tests.imports import CANCEL, csv_bytes, run_import
 from tests.profile_helpers import invoice
 
@@ -223,25 +223,8 @@ async def test_progress_streams_and_a_cancel_stops_the_undo_which_resumes(org, a
         httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
         aconnect_ws("/graphql", client, subprotocols=["graphql-transport-ws"]) as ws,
     ):
-        await ws.send_json(
-            {
-                "type": "connection_init",
-                "payload": {"Authorization": f"Bearer {org.tokens[Role.VIEWER]}"},
-            }
-        )
-        assert (await ws.receive_json())["type"] == "connection_ack"
-        await ws.send_json(
-            {
-                "id": "1",
-                "type": "subscribe",
-                "payload": {"query": SUBSCRIBE, "variables": {"id": job_id}},
-            }
-        )
-        while True:
-            message = await asyncio.wait_for(ws.receive_json(), 30)
-            if message["type"] == "complete":
-                break
-            updates.append(message["payload"]["data"]["importJobUpdated"])
+        async for data in subscription_data(ws, org.tokens[Role.VIEWER], SUBSCRIBE, {"id": job_id}):
+            updates.append(data["importJobUpdated"])
             if len(updates) == 3:
                 # Stops the undo after its current batch: back to SUCCEEDED.
                 canceled = await org.data(CANCEL, {"id": job_id}, role=Role.MANAGER)

@@ -28,6 +28,7 @@ from httpx_ws import aconnect_ws
 
 from gql_crm.config import Settings
 from tests.conftest import TEST_DATABASE_URL, throwaway_database_url
+from tests.helpers import subscription_data
 
 pytestmark = [
     pytest.mark.skipif(
@@ -265,23 +266,8 @@ async def subscribe(base: str, token: str, job_id: str, updates: list, subscribe
         httpx.AsyncClient(base_url=base) as client,
         aconnect_ws("/graphql", client, subprotocols=["graphql-transport-ws"]) as ws,
     ):
-        await ws.send_json(
-            {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
-        )
-        assert (await ws.receive_json())["type"] == "connection_ack"
-        await ws.send_json(
-            {
-                "id": "1",
-                "type": "subscribe",
-                "payload": {"query": SUBSCRIBE, "variables": {"id": job_id}},
-            }
-        )
-        while True:
-            message = await asyncio.wait_for(ws.receive_json(), 300)
-            if message["type"] == "complete":
-                return
-            assert message["type"] == "next", message
-            updates.append(message["payload"]["data"]["importJobUpdated"])
+        async for data in subscription_data(ws, token, SUBSCRIBE, {"id": job_id}, timeout=300):
+            updates.append(data["importJobUpdated"])
             subscribed.set()
 
 
