@@ -102,17 +102,7 @@ CLIENT_INSERT = (
 COMPANY_INSERT = (
     "organization_id",
     "created_at",
-    "name",
-    "name_key",
-    "legal_name",
-    "tax_id",
-    "website",
-    "office_phone",
-    "street",
-    "city",
-    "state",
-    "postal_code",
-    "country",
+    *COMPANY_COLUMNS[1:],
     "import_job_id",
     "updated_at",
 )
