@@ -44,8 +44,7 @@ from gql_crm.services.activity import TargetType, Verb
 from gql_crm.services.auth import Actor
 from gql_crm.services.errors import ErrorCode, UserErrors
 from gql_crm.services.files.uploads import release_blobs
-from gql_crm.services.merge import client_record_models
-from gql_crm.services.records import require_client, write_transaction
+from gql_crm.services.records import client_record_models, require_client, write_transaction
 from gql_crm.services.storage import storage_for
 
 SIGNED_PURPOSE = "client-data"

@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from tortoise.models import Model
 from tortoise.timezone import now
 
-from gql_crm import models
 from gql_crm.config import Settings
 from gql_crm.models import Client, ClientStatus, Company, File, Role
 from gql_crm.services import activity
@@ -22,7 +20,7 @@ from gql_crm.services.exports import client_global_id
 from gql_crm.services.files.photos import photos_by_client
 from gql_crm.services.files.uploads import release_blobs
 from gql_crm.services.keys import email_key
-from gql_crm.services.records import snapshot, write_transaction
+from gql_crm.services.records import client_record_models, snapshot, write_transaction
 
 
 class MergeField(StrEnum):
@@ -57,20 +55,6 @@ class MergeRequest:
     # Field -> the client (the kept one or a merged one) whose value the kept client takes.
     choices: Sequence[tuple[MergeField, int]] = ()
     merged: MergedClients = MergedClients.ARCHIVE
-
-
-def client_record_models() -> list[type[Model]]:
-    """Every model whose rows belong to a client (a foreign key named `client`): the records
-    a merge moves, an export writes and an erasure settles. Found from the models, so a new
-    kind of record is never forgotten."""
-    found = []
-    for name in models.__all__:
-        model = getattr(models, name)
-        if isinstance(model, type) and issubclass(model, Model) and model is not Client:
-            field = model._meta.fields_map.get("client")
-            if field is not None and getattr(field, "related_model", None) is Client:
-                found.append(model)
-    return found
 
 
 def _check_request(request: MergeRequest) -> None:

@@ -10,10 +10,12 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tortoise.expressions import Subquery
+from tortoise.fields.relational import ForeignKeyFieldInstance
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from gql_crm import models
 from gql_crm.models import Client, Organization, User
 from gql_crm.models.base import ClientRecord
 from gql_crm.services import activity
@@ -249,3 +251,20 @@ async def transition(
         await save_changed(row, values)
         await record(actor, row, verb, activity.diff(before, snapshot(row, tuple(values))))
     return row
+
+
+def client_record_models() -> list[type[Model]]:
+    """Every model whose rows belong to a client (a foreign key named `client`), activity
+    included: what a merge moves, an export writes, an erasure settles and an import's undo
+    checks. Found from the models, so a new kind of record is never forgotten."""
+    found = []
+    for name in models.__all__:
+        model = getattr(models, name)
+        if (
+            isinstance(model, type)
+            and issubclass(model, Model)
+            and isinstance(client := model._meta.fields_map.get("client"), ForeignKeyFieldInstance)
+            and client.related_model is Client
+        ):
+            found.append(model)
+    return found

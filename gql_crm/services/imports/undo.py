@@ -30,7 +30,6 @@ from typing import Any, cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
-from tortoise.fields.relational import ForeignKeyFieldInstance
 from tortoise.models import Model
 from tortoise.timezone import now
 
@@ -62,7 +61,7 @@ from gql_crm.services.keys import (
     email_key,
     set_client_keys,
 )
-from gql_crm.services.records import write_transaction
+from gql_crm.services.records import client_record_models, write_transaction
 
 # A batch's transaction, or None in a dry run.
 Connection = BaseDBAsyncClient | None
@@ -113,23 +112,6 @@ class Outcome:
 
 
 STEPS = ("client_updates", "company_updates", "created_clients", "created_companies")
-
-
-def _record_models() -> list[type[Model]]:
-    """Every model whose rows belong to one client (projects, invoices, files, ...), so a
-    record type added later is checked too."""
-    found = []
-    for name in models.__all__:
-        model = getattr(models, name)
-        if (
-            isinstance(model, type)
-            and issubclass(model, Model)
-            and model is not Activity
-            and isinstance(client := model._meta.fields_map.get("client"), ForeignKeyFieldInstance)
-            and client.related_model is Client
-        ):
-            found.append(model)
-    return found
 
 
 def _stored(name: str, value: Any) -> Any:
@@ -400,7 +382,9 @@ class Undo:
         edits = ("Client", "Company")
         edited = {client_id for client_id, target in since if target in edits}
         added = {client_id for client_id, target in since if target not in edits}
-        for model in _record_models():
+        for model in client_record_models():
+            if model is Activity:
+                continue  # read above: only another writer's entries count
             added.update(await model.filter(client_id__in=ids).values_list("client_id", flat=True))
         used = edited | added
         for client_id in sorted(used):
