@@ -27,7 +27,7 @@ import pytest
 from httpx_ws import aconnect_ws
 
 from gql_crm.config import Settings
-from tests.conftest import TEST_DATABASE_URL, throwaway_database_url
+from tests.conftest import TEST_DATABASE_URL
 from tests.helpers import subscription_data
 
 pytestmark = [
@@ -79,20 +79,6 @@ def free_ports(count: int) -> list[int]:
         if len(found) == count:
             return found
     pytest.fail(f"no {count} free ports in {PORTS}")
-
-
-@pytest.fixture
-async def database_url():
-    url = throwaway_database_url(TEST_DATABASE_URL)
-    name = urlsplit(url).path.lstrip("/")
-    admin_url = urlunsplit(urlsplit(url)._replace(scheme="postgresql", path="/postgres"))
-    admin = await asyncpg.connect(admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield url
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 class Cluster:
@@ -182,8 +168,8 @@ class Cluster:
 
 
 @pytest.fixture
-async def cluster(tmp_path, database_url, s3_settings):
-    cluster = Cluster(tmp_path, database_url, s3_settings)
+async def cluster(tmp_path, empty_database_url, s3_settings):
+    cluster = Cluster(tmp_path, empty_database_url, s3_settings)
     cluster.run("migrate")
     try:
         yield cluster
@@ -271,7 +257,7 @@ async def subscribe(base: str, token: str, job_id: str, updates: list, subscribe
             subscribed.set()
 
 
-async def test_two_api_processes_and_workers_on_one_database(cluster, database_url):
+async def test_two_api_processes_and_workers_on_one_database(cluster, empty_database_url):
     token = cluster.run("create-org", "Acme").strip().splitlines()[-1]
     a = Api(await cluster.api(), token)
     b = Api(await cluster.api(), token)
@@ -295,7 +281,7 @@ async def test_two_api_processes_and_workers_on_one_database(cluster, database_u
         "created": rows - 2,
         "failed": 2,
     }
-    assert await imported(database_url, "first") == (rows - 2, rows - 2)
+    assert await imported(empty_database_url, "first") == (rows - 2, rows - 2)
 
     # The failed rows and a file attached through A download through B.
     failed = (await b.client.get((await b.job(job_id))["failedRowsUrl"])).text
@@ -317,7 +303,7 @@ async def test_two_api_processes_and_workers_on_one_database(cluster, database_u
     undoing = (await b.data(UNDO, {"id": job_id}))["undoImportJob"]
     assert undoing == {"importJob": {"status": "UNDOING"}, "errors": []}
     await a.wait_until(job_id, lambda job: job["status"] == "UNDONE")
-    assert await imported(database_url, "first") == (0, 0)
+    assert await imported(empty_database_url, "first") == (0, 0)
 
     # The worker is killed mid-import; the next worker imports the file exactly once.
     rows = 30 * BATCH
@@ -325,11 +311,11 @@ async def test_two_api_processes_and_workers_on_one_database(cluster, database_u
     await b.wait_until(job_id, lambda job: job["processedRows"] >= 3 * BATCH)
     worker.send_signal(signal.SIGKILL)
     worker.wait()
-    assert await imported(database_url, "second") != (0, 0)
+    assert await imported(empty_database_url, "second") != (0, 0)
     worker = await cluster.worker()
     job = await b.wait_until(job_id, lambda job: job["finishedAt"] is not None)
     assert (job["status"], job["created"], job["processedRows"]) == ("SUCCEEDED", rows, rows)
-    assert await imported(database_url, "second") == (rows, rows)
+    assert await imported(empty_database_url, "second") == (rows, rows)
 
     # A cancel sent to B stops the job the worker runs, and undoes what it wrote.
     job_id = await a.start_import(clients_csv("third", rows))
@@ -338,4 +324,4 @@ async def test_two_api_processes_and_workers_on_one_database(cluster, database_u
     assert canceled == {"importJob": {"status": "CANCELED"}, "errors": []}
     job = await a.wait_until(job_id, lambda job: job["finishedAt"] is not None)
     assert job["status"] == "CANCELED" and job["processedRows"] < rows
-    assert await imported(database_url, "third") == (0, 0)
+    assert await imported(empty_database_url, "third") == (0, 0)
