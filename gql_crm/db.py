@@ -20,6 +20,15 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 MIGRATION_LOCK = 0x67716C2D63726D  # "gql-crm"
 
 
+async def _keep_session(connection) -> None:
+    """The pool's reset of a released connection: nothing beyond asyncpg's own roll-back of
+    an open transaction. Its default (`RESET ALL`, `UNLISTEN *`, `CLOSE ALL`, releasing
+    advisory locks) costs a round trip after every statement, as many as the statements
+    themselves, for state the application never leaves on a pooled connection: its settings
+    are `SET LOCAL`, its locks `pg_advisory_xact_lock`, and what holds a session lock or
+    LISTENs has a connection of its own (services.queue, services.imports.progress)."""
+
+
 def tortoise_config(db_url: str) -> dict:
     connection = expand_db_url(db_url)
     if connection["engine"] == "tortoise.backends.sqlite":
@@ -32,6 +41,7 @@ def tortoise_config(db_url: str) -> dict:
         # generic plan chosen while a table was small (a seq scan for `IN (...)` look-ups)
         # and keep it as the table grows: an import then slowed down sevenfold.
         connection["credentials"]["server_settings"] = {"plan_cache_mode": "force_custom_plan"}
+        connection["credentials"]["reset"] = _keep_session
     return {
         "connections": {"default": connection},
         "apps": {
