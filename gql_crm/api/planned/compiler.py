@@ -7,8 +7,9 @@ Anything the compiler does not know raises Unplannable, and the executor answers
 """
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
+from cachetools import LRUCache
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -28,7 +29,13 @@ from gql_crm.api.core.relay import decode_id
 from gql_crm.api.planned.sql import Dialect, literal
 from gql_crm.models import Client, ClientCategory, Company
 from gql_crm.services import clients
-from gql_crm.services.pagination import PaginationError, encode_cursor, page_query
+from gql_crm.services.pagination import (
+    PageQuery,
+    PaginationError,
+    SortKey,
+    encode_cursor,
+    page_query,
+)
 
 
 class Unplannable(Exception):
@@ -231,9 +238,16 @@ class RootField:
     field_def: Any
     strawberry_field: Any
 
-    def arguments(self, request: Request) -> dict[str, Any]:
+    def raw_arguments(self, request: Request) -> dict[str, Any]:
         try:
-            raw = get_argument_values(self.field_def, self.nodes[0], request.variables)
+            return get_argument_values(self.field_def, self.nodes[0], request.variables)
+        except Exception as exc:
+            raise Unplannable(f"arguments: {exc!r}") from exc
+
+    def arguments(self, request: Request, raw: dict[str, Any] | None = None) -> dict[str, Any]:
+        if raw is None:
+            raw = self.raw_arguments(request)
+        try:
             schema = request.strawberry_schema
             return convert_arguments(
                 raw,
@@ -290,6 +304,31 @@ def _string(value: str | None) -> str:
     return "null" if value is None else f'"{value}"'
 
 
+class PageStatement(NamedTuple):
+    query: PageQuery
+    keys: list[SortKey]
+    page_sql: str
+    total: str
+    params: list
+
+
+# The page statements of the latest argument values, by dialect, organization and what is
+# selected: building one through the services' querysets (filters, search, cursor, order)
+# costs more than the database's answer to it, and most requests repeat a few arguments
+# (the list's first page, with or without a search). Nothing in them depends on the time
+# or on the data, so an entry holds until it is evicted.
+_page_statements: LRUCache = LRUCache(maxsize=1024)
+
+
+def _frozen(value: Any) -> Any:
+    """Argument values as a hashable key (input objects are dicts, lists are lists)."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
 @dataclass
 class ClientsList(RootField):
     """`clients(...)`: one statement for the page (as JSON nodes) and its total."""
@@ -298,9 +337,60 @@ class ClientsList(RootField):
     node_sql: list[str] = field(default_factory=list)
     joins: str = ""
     counts: bool = False
+    # Whether the selection shows a cursor; encoding them is most of the Python work per row.
+    cursors: bool = False
 
     async def run(self, dialect: Dialect, request: Request) -> str:
-        args = self.arguments(request)
+        raw = self.raw_arguments(request)
+        cache_key = (dialect.name, self.counts, request.org_id, request.max_page_size, _frozen(raw))
+        statement = _page_statements.get(cache_key)
+        if statement is None:
+            statement = self._page_statement(dialect, request, raw)
+            _page_statements[cache_key] = statement
+        query, keys, page_sql, total, params = statement
+        order = ", ".join(
+            f'"p"."{i}" {"DESC" if key.descending != query.backwards else "ASC"}'
+            for i, key in enumerate(keys)
+        )
+        columns = ", ".join(
+            [
+                total,
+                *(f'"p"."{i}"' for i in range(len(keys))),
+                *(dialect.as_text(n) for n in self.node_sql),
+            ]
+        )
+        # The one-row left side keeps the total when the page is empty.
+        sql = (
+            f'SELECT {columns} FROM (SELECT 1 AS "one") "one" '
+            f'LEFT JOIN ({page_sql}) "p" ON 1 = 1 '
+            f'LEFT JOIN {_table(Client)} "c" ON "c"."id" = "p"."{len(keys) - 1}" '
+            f"{self.joins} ORDER BY {order}"
+        )
+        rows = await dialect.execute(sql, params)
+        total_count = rows[0][0]
+        if rows[0][len(keys)] is None:
+            rows = []
+        width = len(keys)
+        cursors = [""] * len(rows)
+        if self.cursors:
+            converters = [Client._meta.fields_map[k.field].to_python_value for k in keys]
+            cursors = [
+                encode_cursor([convert(row[1 + i]) for i, convert in enumerate(converters)])
+                for row in rows
+            ]
+        nodes = [tuple(row[1 + width :]) for row in rows]
+
+        async def no_count() -> int:
+            raise AssertionError("counted in the page's statement")
+
+        page = query.page(nodes, cursors, no_count)
+        return self._render(page, total_count)
+
+    def _page_statement(
+        self, dialect: Dialect, request: Request, raw: dict[str, Any]
+    ) -> PageStatement:
+        """The page's statement and its total's (SQL and parameters) for these arguments."""
+        args = self.arguments(request, raw)
         queryset = clients.clients_queryset(
             request.org_id, args.get("search"), filter_of(args.get("filter"))
         )
@@ -327,41 +417,7 @@ class ClientsList(RootField):
             else:
                 total = f"({count_sql})"
                 params = [*count_params, *params]
-        order = ", ".join(
-            f'"p"."{i}" {"DESC" if key.descending != query.backwards else "ASC"}'
-            for i, key in enumerate(keys)
-        )
-        columns = ", ".join(
-            [
-                total,
-                *(f'"p"."{i}"' for i in range(len(keys))),
-                *(dialect.as_text(n) for n in self.node_sql),
-            ]
-        )
-        # The one-row left side keeps the total when the page is empty.
-        sql = (
-            f'SELECT {columns} FROM (SELECT 1 AS "one") "one" '
-            f'LEFT JOIN ({page_sql}) "p" ON 1 = 1 '
-            f'LEFT JOIN {_table(Client)} "c" ON "c"."id" = "p"."{len(keys) - 1}" '
-            f"{self.joins} ORDER BY {order}"
-        )
-        rows = await dialect.execute(sql, params)
-        total_count = rows[0][0]
-        if rows[0][len(keys)] is None:
-            rows = []
-        converters = [Client._meta.fields_map[k.field].to_python_value for k in keys]
-        width = len(keys)
-        cursors = [
-            encode_cursor([convert(row[1 + i]) for i, convert in enumerate(converters)])
-            for row in rows
-        ]
-        nodes = [tuple(row[1 + width :]) for row in rows]
-
-        async def no_count() -> int:
-            raise AssertionError("counted in the page's statement")
-
-        page = query.page(nodes, cursors, no_count)
-        return self._render(page, total_count)
+        return PageStatement(query, keys, page_sql, total, params)
 
     def _render(self, page, total_count) -> str:
         out = []
@@ -389,6 +445,9 @@ class ClientsList(RootField):
 
 def literal_json(text: str) -> str:
     return f'"{text}"'
+
+
+CURSOR_FIELDS = {"startCursor", "endCursor"}
 
 
 def _page_info(page, name: str) -> str:
@@ -466,7 +525,7 @@ def _clients_list(common: dict[str, Any], selection: Selection, dialect: Dialect
     client = ClientObject(dialect, selection)
     node_sql: list[str] = []
     parts: list[tuple[str, str, Any]] = []
-    counts = False
+    counts = cursors = False
     for key, nodes in selection.sub("ClientConnection", common["nodes"]).items():
         name = _name(nodes)
         if name == "__typename":
@@ -476,6 +535,7 @@ def _clients_list(common: dict[str, Any], selection: Selection, dialect: Dialect
             parts.append((key, "total", None))
         elif name == "pageInfo":
             info = [(k, _name(n)) for k, n in selection.sub("PageInfo", nodes).items()]
+            cursors = cursors or any(name in CURSOR_FIELDS for _, name in info)
             parts.append((key, "pageInfo", info))
         elif name == "edges":
             edge = []
@@ -485,6 +545,7 @@ def _clients_list(common: dict[str, Any], selection: Selection, dialect: Dialect
                 if edge_name == "node":
                     index = len(node_sql)
                     node_sql.append(client.expression(selection.sub("Client", edge_nodes)))
+                cursors = cursors or edge_name == "cursor"
                 edge.append((edge_key, edge_name, index))
             parts.append((key, "edges", edge))
         else:
@@ -495,4 +556,5 @@ def _clients_list(common: dict[str, Any], selection: Selection, dialect: Dialect
         node_sql=node_sql,
         joins=" ".join(client.joins.values()),
         counts=counts,
+        cursors=cursors,
     )
