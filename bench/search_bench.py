@@ -33,7 +33,7 @@ from gql_crm.app import create_app
 from gql_crm.config import Settings
 from gql_crm.db import migrate, tortoise_config
 from gql_crm.models import Role
-from gql_crm.services import auth
+from gql_crm.services import auth, trigrams
 from gql_crm.services.clients import ClientFilter, client_sort_keys, clients_queryset
 from gql_crm.services.imports.writer import CLIENT_INSERT
 from gql_crm.services.keys import client_keys, company_name_key, join_search_parts
@@ -285,6 +285,8 @@ async def run(db_url: str, args: argparse.Namespace) -> None:
         else:
             await load_postgres(db_url, args.clients, org.id)
         print(f"load and analyze: {time.perf_counter() - began:.0f} s\n")
+        # The trigram statistics ANALYZE gathered, for the bare statements too.
+        await trigrams.refresh(force=True)
 
         app = create_app(Settings(database_url=db_url), init_orm=False)
         connection = connections.get("default")

@@ -4,12 +4,14 @@ follows every writer."""
 
 import asyncio
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from gql_crm.models import Client
+from gql_crm.services import trigrams
 from gql_crm.services.clients import search_terms
 from gql_crm.services.imports import jobs
 from tests.conftest import TEST_DATABASE_URL
@@ -183,3 +185,62 @@ async def test_the_list_is_one_statement_whatever_the_words(org, sql_statements)
         assert len(body["clients"]["edges"]) == 1
         selects = [s for s in sql_statements if "LIKE" in s]
         assert len(selects) == 1, sql_statements
+
+
+@pytest.fixture
+def common_trigrams(monkeypatch):
+    """Trigram statistics that call every trigram of the corpus' most shared words common,
+    as PostgreSQL's would where each row holds them (services/trigrams.py): the search then
+    looks up the rest of each word in the index and checks the whole word on the rows."""
+    shares = {
+        word[i : i + 3]: 1.0
+        for word in ("example", "jose", "talleres", "alvarez")
+        for i in range(len(word) - 2)
+    }
+    monkeypatch.setattr(trigrams.frequencies, "shares", shares)
+    monkeypatch.setattr(trigrams.frequencies, "version", trigrams.frequencies.version + 1)
+    # Read again (the real ones) only after the test.
+    monkeypatch.setattr(trigrams.frequencies, "read_at", float("inf"))
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(words=st.lists(term, min_size=1, max_size=3))
+async def test_looking_up_the_rarer_part_of_a_word_answers_what_the_scan_answers(
+    org, common_trigrams, words
+):
+    if not await Client.filter(organization_id=org.id).exists():
+        for client in CORPUS:
+            await create_client(org, **client)
+    search = " ".join(words)
+    assert await searched(org, search) == await plain_scan(org.id, search)
+
+
+async def test_a_word_with_common_trigrams_is_looked_up_by_its_rarer_part(
+    org, common_trigrams, sql_statements
+):
+    for client in CORPUS:
+        await create_client(org, **client)
+    assert trigrams.index_parts("jose.alvarez@example") == []
+    assert trigrams.index_parts("jose7@example") == ["se7"]
+    assert trigrams.index_parts("weiss@example") == ["weiss"]
+    sql_statements.clear()
+    assert len(await searched(org, "JOSÉ.ALVAREZ@EXAMPLE")) == 1
+    assert len(await searched(org, "Weiss@Example")) == 1
+    if not SQLITE:
+        whole, part = [s for s in sql_statements if "LIKE" in s]
+        assert "strpos" not in whole
+        assert "strpos" in part and "'%weiss%'" in part and "'%weiss@example%'" not in part
+
+
+@pytest.mark.skipif(SQLITE, reason="PostgreSQL's statistics")
+async def test_the_trigram_statistics_come_from_analyze(org):
+    await create_client(org, name="Quirógrafo Zulueta", email="quirografo@example.com")
+    await connections.get("default").execute_script('ANALYZE "client"')
+    await trigrams.refresh(force=True)
+    shares = trigrams.frequencies.shares
+    assert shares and all(0 < share <= 1 for share in shares.values())
+    assert "exa" in shares

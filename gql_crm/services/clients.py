@@ -17,7 +17,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from gql_crm.models import Client, ClientCategory, ClientStatus, Company, Gender, Role
-from gql_crm.services import activity
+from gql_crm.services import activity, trigrams
 from gql_crm.services.auth import Actor
 from gql_crm.services.errors import ErrorCode, UserErrors
 from gql_crm.services.keys import (
@@ -396,7 +396,9 @@ def search_condition(
 
     `dialect` is "postgres" or "sqlite"; `param(value)` binds a value and returns its
     placeholder. The list (through clients_queryset) and any statement compiled by hand share
-    this one condition. PostgreSQL's trigram index serves the LIKE itself. On SQLite the FTS5
+    this one condition. PostgreSQL's trigram index serves the LIKE itself; for a word some
+    of whose trigrams most rows hold, it looks up only the word's rarer stretches, and
+    strpos checks the whole word (services/trigrams.py). On SQLite the FTS5
     trigram table narrows the rows to those holding every word of 3 or more characters, and
     the LIKE, the condition proper, checks them: so the answer is the plain scan's whatever
     the words (1-2 letters, which no trigram index can find, are only scanned for).
@@ -414,11 +416,20 @@ def search_condition(
             f'WHERE "client_search" MATCH {param(phrases)})'
         )
     # Placeholders are numbered as `param` is called: in the order they appear.
-    conditions += [
-        f"{table}.\"search_text\" LIKE {param(f'%{escape_like(term)}%')} ESCAPE '\\'"
-        for term in terms
-    ]
+    for term in terms:
+        parts = trigrams.index_parts(term) if dialect == "postgres" else []
+        if not parts:
+            conditions.append(_contains(table, term, param))
+            continue
+        # The index looks up the term's rarer stretches; strpos, which it cannot serve,
+        # checks the whole term on the rows they find.
+        conditions += [_contains(table, part, param) for part in parts]
+        conditions.append(f'strpos({table}."search_text", {param(term)}) > 0')
     return " AND ".join(conditions)
+
+
+def _contains(table: str, term: str, param: Callable[[str], str]) -> str:
+    return f"{table}.\"search_text\" LIKE {param(f'%{escape_like(term)}%')} ESCAPE '\\'"
 
 
 class _SearchCriterion(Criterion):

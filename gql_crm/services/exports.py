@@ -26,7 +26,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from gql_crm.config import Settings
 from gql_crm.models import ClientCategory, ClientStatus, Company, Organization, Role
-from gql_crm.services import signing
+from gql_crm.services import signing, trigrams
 from gql_crm.services.auth import Actor
 from gql_crm.services.clients import (
     ClientFilter,
@@ -251,6 +251,7 @@ async def rows(
     """The export's rows (one value per requested column), a batch at a time."""
     getters = _getters(ZoneInfo(organization.timezone))
     selected = [getters[key] for key in request.columns]
+    await trigrams.refresh()
     queryset = clients_queryset(organization.id, request.search, request.filters)
     keys = client_sort_keys(request.order)
     categories: dict[int, str] = {}

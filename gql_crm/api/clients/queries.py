@@ -12,7 +12,7 @@ from gql_crm.api.clients.types import Client, ClientCategory, ClientConnection, 
 from gql_crm.api.core.loaders import load_node
 from gql_crm.api.core.relay import OrderDirection, connection, decode_id, decode_ids
 from gql_crm.api.docs import After, Before, First, Last
-from gql_crm.services import categories, clients
+from gql_crm.services import categories, clients, trigrams
 from gql_crm.services.pagination import paginate
 
 
@@ -59,6 +59,7 @@ class ClientQueries:
         last: Last = None,
         before: Before = None,
     ) -> ClientConnection:
+        await trigrams.refresh()
         queryset = clients.clients_queryset(info.context.org_id, search, filter_of(filter))
         page = await paginate(
             queryset,

@@ -28,7 +28,7 @@ from gql_crm.api.clients.queries import filter_of, order_of
 from gql_crm.api.core.relay import decode_id
 from gql_crm.api.planned.sql import Dialect, literal
 from gql_crm.models import Client, ClientCategory, Company
-from gql_crm.services import clients
+from gql_crm.services import clients, trigrams
 from gql_crm.services.pagination import (
     PageQuery,
     PaginationError,
@@ -316,7 +316,8 @@ class PageStatement(NamedTuple):
 # selected: building one through the services' querysets (filters, search, cursor, order)
 # costs more than the database's answer to it, and most requests repeat a few arguments
 # (the list's first page, with or without a search). Nothing in them depends on the time
-# or on the data, so an entry holds until it is evicted.
+# or on the data (but the trigram statistics, whose version is in the key), so an entry
+# holds until it is evicted.
 _page_statements: LRUCache = LRUCache(maxsize=1024)
 
 
@@ -342,7 +343,15 @@ class ClientsList(RootField):
 
     async def run(self, dialect: Dialect, request: Request) -> str:
         raw = self.raw_arguments(request)
-        cache_key = (dialect.name, self.counts, request.org_id, request.max_page_size, _frozen(raw))
+        await trigrams.refresh()
+        cache_key = (
+            dialect.name,
+            self.counts,
+            request.org_id,
+            request.max_page_size,
+            trigrams.frequencies.version,
+            _frozen(raw),
+        )
         statement = _page_statements.get(cache_key)
         if statement is None:
             statement = self._page_statement(dialect, request, raw)
