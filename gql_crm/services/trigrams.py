@@ -13,10 +13,13 @@ process reads them at most every REFRESH_SECONDS; without them every word is loo
 whole, as before.
 """
 
+import logging
 import re
 import time
 
 from tortoise import connections
+
+logger = logging.getLogger("gql_crm.search")
 
 STATISTICS = "client_search_trigrams"
 REFRESH_SECONDS = 300.0
@@ -51,11 +54,16 @@ async def refresh(force: bool = False) -> None:
     connection = connections.get("default")
     if connection.capabilities.dialect != "postgres":
         return
-    _, rows = await connection.execute_query(
-        "SELECT most_common_elems::text::text[], most_common_elem_freqs "
-        "FROM pg_stats_ext_exprs WHERE statistics_name = $1",
-        [STATISTICS],
-    )
+    try:
+        _, rows = await connection.execute_query(
+            "SELECT most_common_elems::text::text[], most_common_elem_freqs "
+            "FROM pg_stats_ext_exprs WHERE statistics_name = $1",
+            [STATISTICS],
+        )
+    except Exception:
+        # Only the choice of what to look up depends on them, never an answer.
+        logger.warning("could not read the search's trigram statistics", exc_info=True)
+        return
     shares: dict[str, float] = {}
     if rows and rows[0][0] is not None:
         # The frequencies list ends with three summary numbers, which zip leaves out.
