@@ -126,7 +126,7 @@ async def stuck_job(org, owner: dict, *, heartbeat=None) -> tuple[ImportJob, int
 async def test_a_failing_roll_back_is_logged_marked_and_tried_again(org, monkeypatch, caplog):
     job, client_id = await stuck_job(org, DEAD)
 
-    async def broken(job_id):
+    async def broken(job_id, attempt):
         raise RuntimeError("bind message has 39000 parameter formats")
 
     monkeypatch.setattr(jobs, "roll_back", broken)
@@ -195,7 +195,7 @@ async def crash():
                                      owner_host=socket.gethostname(), owner_pid=2**22 + 7)
         await Client.create(organization=org, name="Half", name_key="half", import_job=job)
 
-async def broken(job_id):
+async def broken(job_id, attempt):
     raise RuntimeError("the roll-back breaks")
 
 async def start():

@@ -66,6 +66,11 @@ class ImportJob(OrgScoped):
     owner_pid = fields.IntField(null=True)
     queue_engine = fields.CharField(max_length=32, null=True)
     heartbeat_at = fields.DatetimeField(null=True)
+    # The fencing token of the job's runner: raised by one whenever a runner takes the job
+    # (starts it, takes it over, rolls it back or finishes it for a runner thought dead).
+    # Every batch writes the job only where the attempt is still its own, in the batch's
+    # transaction, so a runner that was taken for dead and wakes up writes nothing more.
+    attempt = fields.IntField(default=0, db_default=0)
 
 
 class ImportRowError(OrgScoped):

@@ -39,6 +39,7 @@ from gql_crm.services.auth import Actor
 from gql_crm.services.errors import ErrorCode
 from gql_crm.services.imports import mapping as mappings
 from gql_crm.services.imports import planner, readers, writer
+from gql_crm.services.imports.fencing import fence
 from gql_crm.services.imports.options import (
     UPDATABLE,
     VERB_COMPANY_UPDATED,
@@ -308,20 +309,23 @@ class Run:
                 unchanged = len(updates) - updated
             if errors:
                 await ImportRowError.bulk_create(errors)
-            self.processed += len(rows)
-            self.created += created
-            self.updated += updated
-            self.skipped += plan.skipped + unchanged
-            self.failed += len(failed_rows)
-            await ImportJob.filter(id=job_id).update(
-                processed_rows=self.processed,
-                created_count=self.created,
-                updated_count=self.updated,
-                skipped_count=self.skipped,
-                failed_count=self.failed,
-                updated_at=now(),
-                heartbeat_at=now(),
+            # Last, so the job's row is locked only briefly; a runner that lost the job
+            # since it started (see fencing.py) rolls this whole batch back here.
+            await fence(
+                connection,
+                job_id,
+                self.job.attempt,
+                processed_rows=self.processed + len(rows),
+                created_count=self.created + created,
+                updated_count=self.updated + updated,
+                skipped_count=self.skipped + plan.skipped + unchanged,
+                failed_count=self.failed + len(failed_rows),
             )
+        self.processed += len(rows)
+        self.created += created
+        self.updated += updated
+        self.skipped += plan.skipped + unchanged
+        self.failed += len(failed_rows)
         self.categories.update(self._pending.get("categories", {}))
         self.last_company_id = self._pending.get("last_company_id", self.last_company_id)
         self.last_client_id = self._pending.get("last_client_id", self.last_client_id)

@@ -13,7 +13,8 @@ finds it RUNNING: it rolls back what the dead run wrote and imports the file aga
 start. A job run in-process (SQLite, the CLI) is recovered by any server sharing the
 database, at start-up and every RECOVERY_INTERVAL_SECONDS: on the same host its process id
 (`owner_pid`) is gone, anywhere its `heartbeat_at` (written by every batch) is older than
-STALE_AFTER.
+STALE_AFTER. Either way a runner only taken for dead (paused, cut off) may wake up: the
+job's attempt fences it out (fencing.py).
 """
 
 import asyncio
@@ -57,6 +58,7 @@ from gql_crm.services.imports.batches import (
     bulk_update,
     refresh_search_text,
 )
+from gql_crm.services.imports.fencing import Superseded, fence, take
 from gql_crm.services.imports.options import (
     UPDATABLE,
     VERB_COMPANY_UPDATED,
@@ -99,7 +101,7 @@ STALE_AFTER = timedelta(minutes=10)
 RECOVERY_INTERVAL_SECONDS = 30.0
 # Which process runs a job in-process (its owner_host and owner_pid columns): several
 # servers may share a database, and each recovers only the jobs of processes that are gone.
-THIS_PROCESS = {"owner_host": socket.gethostname(), "owner_pid": os.getpid()}
+THIS_PROCESS: dict[str, Any] = {"owner_host": socket.gethostname(), "owner_pid": os.getpid()}
 # The engine that runs a queued job (its queue_engine column), and recovers it itself.
 QUEUE_ENGINE = "pgqueuer"
 KIND = "import"
@@ -306,21 +308,36 @@ async def after_batch(job_id: int) -> None:
 
 @queue.job_kind(KIND)
 async def run_job(job_id: int) -> None:
+    try:
+        await _run(job_id)
+    except Superseded:
+        # This runner was taken for dead (its heartbeat stopped: a paused process, a
+        # network cut) and the job went to another, which redoes what this one wrote.
+        logger.warning("import job %s was taken over by another runner; this one stops", job_id)
+
+
+async def _run(job_id: int) -> None:
     job = await ImportJob.get(id=job_id)
     if job.finished_at is not None:
         return
     if job.status == ImportJobStatus.CANCELED:
         # Canceled while queued (nothing written), or while a run that died was writing.
-        await _finish(job, ImportJobStatus.CANCELED, rolled_back=job.started_at is not None)
+        if await take(job):
+            await _finish(job, ImportJobStatus.CANCELED, rolled_back=job.started_at is not None)
         return
     if job.status == ImportJobStatus.RUNNING:
         # A queue worker took over the job of one that died or stopped: start again.
+        if not await take(job, ImportJobStatus.RUNNING):
+            return
         await _undo_interrupted_run(job)
-    elif not await ImportJob.filter(id=job_id, status=ImportJobStatus.QUEUED).update(
-        status=ImportJobStatus.RUNNING, started_at=now(), updated_at=now(), heartbeat_at=now()
+    elif not await take(
+        job, ImportJobStatus.QUEUED, status=ImportJobStatus.RUNNING, started_at=now()
     ):
         return
+    attempt = job.attempt
     await job.refresh_from_db()
+    # This runner's token, whatever another runner has made of the row since.
+    job.attempt = attempt
     await progress.publish(job_id)
     options = ImportOptions.from_json(job.options)
     run = None
@@ -341,12 +358,13 @@ async def run_job(job_id: int) -> None:
             )
         else:
             await _finish(job, ImportJobStatus.SUCCEEDED)
+    except (Superseded, queue.Released) as exc:
+        if isinstance(exc, queue.Released):
+            # Its rows stay until the worker that takes the job next undoes them.
+            logger.info("import job %s handed back to the queue after a batch", job_id)
+        raise
     except _Canceled:
         await _finish(job, ImportJobStatus.CANCELED, rolled_back=True)
-    except queue.Released:
-        # Its rows stay until the worker that takes the job next undoes them.
-        logger.info("import job %s handed back to the queue after a batch", job_id)
-        raise
     except UserErrors as exc:
         first = exc.errors[0]
         await _finish(
@@ -372,17 +390,19 @@ async def _undo_interrupted_run(job: ImportJob) -> None:
     """What an interrupted run wrote and counted, undone, so that the file is imported
     again from its first row with nothing twice."""
     if not job.dry_run:
-        await roll_back(job.id)
-    await ImportRowError.filter(job_id=job.id).delete()
-    await ImportJob.filter(id=job.id).update(
-        processed_rows=0,
-        created_count=0,
-        updated_count=0,
-        skipped_count=0,
-        failed_count=0,
-        updated_at=now(),
-        heartbeat_at=now(),
-    )
+        await roll_back(job.id, job.attempt)
+    async with in_transaction() as connection:
+        await ImportRowError.filter(job_id=job.id).using_db(connection).delete()
+        await fence(
+            connection,
+            job.id,
+            job.attempt,
+            processed_rows=0,
+            created_count=0,
+            updated_count=0,
+            skipped_count=0,
+            failed_count=0,
+        )
 
 
 async def maintain_tables() -> None:
@@ -409,15 +429,14 @@ async def maintain_tables() -> None:
 async def _finish(
     job: ImportJob, status: ImportJobStatus, *, rolled_back=False, reason: str | None = None
 ) -> None:
+    """The job's end, by its runner (`job.attempt` is the runner's token, see `take`)."""
     if rolled_back and not job.dry_run:
-        await roll_back(job.id)
-    await job.refresh_from_db()
-    job.status = status
-    job.finished_at = now()
-    job.failure_reason = reason
+        await roll_back(job.id, job.attempt)
+    final: dict[str, Any] = {"status": status, "finished_at": now(), "failure_reason": reason}
     if rolled_back:
-        job.created_count = job.updated_count = 0
-    await job.save()
+        final.update(created_count=0, updated_count=0)
+    async with in_transaction() as connection:
+        await fence(connection, job.id, job.attempt, **final)
     await _discard_upload(job.file_path)
     await progress.publish(job.id)
 
@@ -425,12 +444,15 @@ async def _finish(
 # ---- rolling back, canceling, recovering ------------------------------------------------
 
 
-async def roll_back(job_id: int) -> None:
-    """Undoes what a job wrote, batch by batch; running it twice is harmless."""
+async def roll_back(job_id: int, attempt: int) -> None:
+    """Undoes what a job wrote, batch by batch; running it twice is harmless. Each batch is
+    fenced by `attempt`, the token of the runner rolling back (see `take`), and keeps the
+    job's heartbeat fresh."""
     # Companies first: the entries of the clients the job created go with those clients.
-    restored = await _restore_companies(job_id)
+    restored = await _restore_companies(job_id, attempt)
     while True:
-        async with in_transaction():
+        async with in_transaction() as connection:
+            await fence(connection, job_id, attempt)
             ids = (
                 await Client.filter(import_job_id=job_id)
                 .limit(BATCH_SIZE)
@@ -440,7 +462,8 @@ async def roll_back(job_id: int) -> None:
                 break
             await Client.filter(id__in=list(ids)).delete()
     while True:
-        async with in_transaction():
+        async with in_transaction() as connection:
+            await fence(connection, job_id, attempt)
             entries = (
                 await Activity.filter(import_job_id=job_id, verb=VERB_UPDATED)
                 .order_by("-id")
@@ -475,23 +498,27 @@ async def roll_back(job_id: int) -> None:
     created = await Company.filter(import_job_id=job_id).values_list("id", flat=True)
     for start in range(0, len(created), BATCH_SIZE):
         chunk = created[start : start + BATCH_SIZE]
-        used = await Client.filter(company_id__in=chunk).values_list("company_id", flat=True)
-        await Company.filter(id__in=list(set(chunk) - set(used))).delete()
+        async with in_transaction() as connection:
+            await fence(connection, job_id, attempt)
+            used = await Client.filter(company_id__in=chunk).values_list("company_id", flat=True)
+            await Company.filter(id__in=list(set(chunk) - set(used))).delete()
     restored_ids = sorted(restored)
     for start in range(0, len(restored_ids), BATCH_SIZE):
         async with in_transaction() as connection:
+            await fence(connection, job_id, attempt)
             restored_companies = await Company.filter(
                 id__in=restored_ids[start : start + BATCH_SIZE]
             )
             await refresh_search_text(connection, {c.id: c for c in restored_companies}, set())
 
 
-async def _restore_companies(job_id: int) -> set[int]:
+async def _restore_companies(job_id: int, attempt: int) -> set[int]:
     """The old values of the companies the job changed, newest change undone first; the
     ids of those whose searchable fields came back."""
     restored: set[int] = set()
     while True:
-        async with in_transaction():
+        async with in_transaction() as connection:
+            await fence(connection, job_id, attempt)
             entries = (
                 await Activity.filter(import_job_id=job_id, verb=VERB_COMPANY_UPDATED)
                 .order_by("-id")
@@ -552,8 +579,11 @@ async def cancel(actor: Actor, job_id: int) -> ImportJob:
     task = task_of(job.id)
     if task is not None:
         await asyncio.shield(task)
-    elif _owner_is_gone(job):
-        await _finish(job, ImportJobStatus.CANCELED, rolled_back=True)
+    elif _owner_is_gone(job) and await take(job, **THIS_PROCESS):
+        # This process rolls it back in place of the dead one (another runner that takes
+        # it meanwhile supersedes this one and finishes it).
+        with suppress(Superseded):
+            await _finish(job, ImportJobStatus.CANCELED, rolled_back=True)
     return await ImportJob.get(id=job.id)
 
 
@@ -604,6 +634,11 @@ async def recover_interrupted() -> list[int]:
         if not _owner_is_gone(job):
             continue
         try:
+            # The job is this process's from now on (its host and pid, so that the recovery
+            # of other servers leaves it alone while this one lives), and its runner, if it
+            # was only thought dead, is fenced out.
+            if not await take(job, **THIS_PROCESS):
+                continue
             if job.status == ImportJobStatus.CANCELED:
                 # Canceled, but its process died before rolling it back.
                 await _finish(job, ImportJobStatus.CANCELED, rolled_back=True)
@@ -615,6 +650,9 @@ async def recover_interrupted() -> list[int]:
                     rolled_back=True,
                     reason=message("IMPORT_INTERRUPTED", language),
                 )
+        except Superseded:
+            # Another server took the job since: it finishes the roll-back.
+            continue
         except Exception:
             logger.exception("import job %s: rolling back its interrupted run failed", job.id)
             await _mark_roll_back_pending(job)
@@ -627,11 +665,16 @@ async def _mark_roll_back_pending(job: ImportJob) -> None:
     """FAILED without finished_at: no longer shown as running, still rolled back later."""
     language = (job.options or {}).get("language", "en")
     try:
-        await ImportJob.filter(id=job.id).update(
-            status=ImportJobStatus.FAILED,
-            updated_at=now(),
-            failure_reason=message("IMPORT_ROLL_BACK_PENDING", language),
-        )
+        async with in_transaction() as connection:
+            await fence(
+                connection,
+                job.id,
+                job.attempt,
+                status=ImportJobStatus.FAILED,
+                failure_reason=message("IMPORT_ROLL_BACK_PENDING", language),
+            )
+    except Superseded:
+        return
     except Exception:
         logger.exception("import job %s: could not mark it FAILED", job.id)
     await progress.publish(job.id)

@@ -53,6 +53,7 @@ from gql_crm.services.auth import Actor
 from gql_crm.services.errors import ErrorCode, UserErrors
 from gql_crm.services.imports import jobs, progress, writer
 from gql_crm.services.imports.batches import refresh_search_text
+from gql_crm.services.imports.fencing import Superseded, fence, take
 from gql_crm.services.imports.options import VERB_COMPANY_UPDATED, VERB_UPDATED
 from gql_crm.services.keys import (
     SEARCHED_COMPANY_FIELDS,
@@ -489,16 +490,13 @@ class Undo:
         for name in COUNTS:
             setattr(undo, name, getattr(undo, name) + outcome.counts[name])
         undo.processed_items += outcome.processed
+        # The job's heartbeat: its subscribers see the progress, other servers that its
+        # process lives. A runner that lost the job since it started (see fencing.py) rolls
+        # this whole batch back here.
+        await fence(connection, self.job.id, self.job.attempt)
         stamp = now()
         if cursor is not None:
             undo.cursor = cursor
-            # The job's heartbeat: its subscribers see the progress, other servers that its
-            # process lives.
-            await (
-                ImportJob.filter(id=self.job.id)
-                .using_db(connection)
-                .update(updated_at=stamp, heartbeat_at=stamp)
-            )
         elif await (
             ImportJob.filter(id=self.job.id, status=ImportJobStatus.UNDOING)
             .using_db(connection)
@@ -615,6 +613,9 @@ async def after_batch(job_id: int) -> bool:
 @queue.job_kind(jobs.UNDO_KIND)
 async def run_undo(job_id: int) -> None:
     job = await ImportJob.get(id=job_id)
+    # This runner's token: a runner of the undo taken for dead is fenced out from here.
+    if not await take(job, ImportJobStatus.UNDOING):
+        return
     undo = await ImportUndo.get(job_id=job_id)
     organization = await models.Organization.get(id=job.organization_id)
     user = await User.get_or_none(id=undo.created_by_id) if undo.created_by_id else None
@@ -628,6 +629,9 @@ async def run_undo(job_id: int) -> None:
                 return
     except queue.Released:
         raise
+    except Superseded:
+        # Taken for dead and taken over: the new runner goes on from the committed cursor.
+        logger.warning("the undo of import job %s was taken over by another runner", job_id)
     except Exception:
         logger.exception("undo of import job %s failed", job_id)
         # What was undone stays undone; undoImportJob again takes it up where it stopped.
