@@ -51,8 +51,14 @@ def throwaway_database_url(url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-async def database():
-    url = throwaway_database_url(TEST_DATABASE_URL)
+def database_url() -> str:
+    """The URL of the session's database (`database`)."""
+    return throwaway_database_url(TEST_DATABASE_URL)
+
+
+@pytest.fixture(scope="session")
+async def database(database_url):
+    url = database_url
     # Built by the migrations, as a deployment's is: they also create what the models do not
     # describe (the search indexes).
     config = tortoise_config(url)

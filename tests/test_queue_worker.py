@@ -1,4 +1,6 @@
-"""The worker embedded in `serve`: a crash is logged at once and the worker starts again."""
+"""Queue workers inside a process: the one embedded in `serve` is restarted after a crash,
+and a worker that stops hands back its own jobs only, never those of another worker of the
+same process or those that run in-process."""
 
 import asyncio
 import logging
@@ -7,9 +9,13 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
+from gql_crm.models import ImportJob, ImportJobStatus
 from gql_crm.services import queue
+from gql_crm.services.imports import jobs
 from tests.cli import gql_crm
 from tests.conftest import TEST_DATABASE_URL
+from tests.helpers import pk_of
+from tests.imports import csv_bytes, start, task_ended
 
 pytestmark = pytest.mark.skipif(
     TEST_DATABASE_URL.startswith("sqlite"),
@@ -79,6 +85,95 @@ async def test_an_embedded_worker_that_crashes_is_logged_and_restarted(
         stop.set()
         await asyncio.wait_for(worker, 60)
         await admin.close()
-        # A worker that stops marks this process as stopping (`queue.stopping`), which
-        # would release the in-process jobs of the tests that follow.
-        queue.stopping.clear()
+
+
+class FirstBatchGate:
+    """The first job to end a batch waits there until `release`."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.reached = asyncio.Event()
+        self.release = asyncio.Event()
+        original = jobs.after_batch
+
+        async def after_batch(job_id: int) -> None:
+            first = not self.reached.is_set()
+            self.reached.set()
+            if first:
+                await self.release.wait()
+            await original(job_id)
+
+        monkeypatch.setattr(jobs, "BATCH_SIZE", 2)
+        monkeypatch.setattr(jobs, "after_batch", after_batch)
+
+
+def rows(prefix: str, count: int = 6) -> bytes:
+    return csv_bytes(
+        [["Name", "Email"]] + [[f"Client {n}", f"{prefix}{n}@example.com"] for n in range(count)]
+    )
+
+
+async def stopped_worker(database_url: str) -> None:
+    """A worker of this process started, then told to stop, and stopped."""
+    shutdown, ready = asyncio.Event(), asyncio.Event()
+    worker = asyncio.create_task(
+        queue.run_worker(
+            database_url, heartbeat_timeout=5.0, concurrency=1, shutdown=shutdown, ready=ready
+        )
+    )
+    await asyncio.wait_for(ready.wait(), 30)
+    shutdown.set()
+    await asyncio.wait_for(worker, 60)
+
+
+async def test_a_stopping_worker_leaves_the_in_process_jobs_alone(
+    org, database_url, monkeypatch, caplog
+):
+    await queue.install_schema(database_url)
+    gate = FirstBatchGate(monkeypatch)
+    payload = await start(org, rows("inproc"))
+    await asyncio.wait_for(gate.reached.wait(), 30)
+    # A worker of the same process starts and stops (as tests and the restarts of the
+    # embedded worker do) while an in-process import runs.
+    await stopped_worker(database_url)
+    gate.release.set()
+    await task_ended(payload["importJob"]["id"])
+    job = await ImportJob.get(id=pk_of(payload["importJob"]["id"]))
+    assert (job.status, job.created_count) == (ImportJobStatus.SUCCEEDED, 6)
+    assert "handed back" not in caplog.text
+
+
+async def test_a_stopping_worker_hands_back_its_own_jobs_only(
+    org, database_url, monkeypatch, caplog
+):
+    await queue.install_schema(database_url)
+    caplog.set_level(logging.INFO, logger="gql_crm.imports")
+    gate = FirstBatchGate(monkeypatch)
+    shutdown = asyncio.Event()
+    async with queue.using_pg_queue(database_url):
+        running = asyncio.create_task(
+            queue.run_worker(database_url, heartbeat_timeout=5.0, concurrency=1, shutdown=shutdown)
+        )
+        try:
+            payload = await start(org, rows("queued"))
+            job_id = pk_of(payload["importJob"]["id"])
+            await asyncio.wait_for(gate.reached.wait(), 60)
+            # Another worker of this process comes and goes while the first runs the job.
+            await stopped_worker(database_url)
+            gate.release.set()
+
+            async def finished() -> bool:
+                return await ImportJob.filter(id=job_id, finished_at__isnull=False).exists()
+
+            await _until(finished, "the job ends")
+        finally:
+            shutdown.set()
+            await asyncio.wait_for(running, 60)
+    job = await ImportJob.get(id=job_id)
+    assert (job.status, job.created_count, job.queue_engine) == (
+        ImportJobStatus.SUCCEEDED,
+        6,
+        jobs.QUEUE_ENGINE,
+    )
+    # Run once, by the worker that took it: never handed back, never taken over.
+    assert job.attempt == 1
+    assert "handed back" not in caplog.text

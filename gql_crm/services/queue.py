@@ -20,6 +20,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from contextlib import asynccontextmanager, suppress
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -175,8 +176,18 @@ async def using_pg_queue(db_url: str):
         await pool.close()
 
 
-# Set while this process's workers are stopping: a job checks it between batches.
-stopping = asyncio.Event()
+# The stop signal of the worker running the current job, set for each job the worker runs
+# (a job's task is its own context): None for jobs that run outside queue workers.
+_worker_shutdown: ContextVar[asyncio.Event | None] = ContextVar("worker_shutdown", default=None)
+
+
+def stopping() -> bool:
+    """Whether the worker running the current job is stopping: the job then ends its
+    batch and hands itself back (`Released`). Each worker run has its own signal, so a
+    worker stopping (or restarted) never releases the jobs of another worker of the same
+    process, nor the jobs that run in-process."""
+    shutdown = _worker_shutdown.get()
+    return shutdown is not None and shutdown.is_set()
 
 
 async def run_worker(
@@ -198,6 +209,7 @@ async def run_worker(
     def entrypoint(kind: str, handler: JobHandler) -> None:
         @manager.entrypoint(kind)
         async def run(job: Job) -> None:
+            _worker_shutdown.set(shutdown)
             try:
                 await handler(int(job.payload or b"0"))
             except Released as exc:
@@ -208,10 +220,8 @@ async def run_worker(
 
     async def stop_when_told() -> None:
         await shutdown.wait()
-        stopping.set()
         manager.shutdown.set()
 
-    stopping.clear()
     stopper = asyncio.create_task(stop_when_told())
     try:
         if ready is not None:

@@ -300,7 +300,7 @@ async def after_batch(job_id: int) -> None:
     # The request may come to any process serving the API: it is in the database.
     if await ImportJob.filter(id=job_id, status=ImportJobStatus.CANCELED).exists():
         raise _Canceled
-    if queue.stopping.is_set():
+    if queue.stopping():
         raise queue.Released
     # Lets requests in between batches: an import never starves the server.
     await asyncio.sleep(0)

@@ -601,7 +601,7 @@ async def resume_interrupted() -> list[int]:
 async def after_batch(job_id: int) -> bool:
     """Called after each committed batch of an undo: whether to go on."""
     await progress.publish(job_id)
-    if queue.stopping.is_set():
+    if queue.stopping():
         # The worker is stopping: the next one takes the undo up from its cursor.
         raise queue.Released
     # Lets requests in between batches, as an import does.
