@@ -199,6 +199,11 @@ def import_clients(args: argparse.Namespace) -> int:
         return 1
 
     async def run() -> int:
+        # No queue here, on PostgreSQL either: the job runs in this process (the in-process
+        # queue), owned by its host and pid, so it needs no worker and its progress bar and
+        # exit code follow the run itself. A server recovers it if this process dies, and
+        # its attempt fences this process out if it was only paused (README, Importing
+        # clients).
         async with db.orm(settings.database_url), serving_jobs(settings):
             org = await Organization.get_or_none(slug=args.org)
             if org is None:
@@ -297,7 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--concurrency",
         type=int,
-        help="jobs run at once (default: $GQL_CRM_WORKER_CONCURRENCY or 2)",
+        help="jobs run at once (default: $GQL_CRM_WORKER_CONCURRENCY or 1)",
     )
 
     command("migrate", migrate, "apply database migrations")

@@ -86,8 +86,10 @@ class Settings:
     # PostgreSQL: `gql-crm serve` also runs a queue worker in each server process (False:
     # jobs wait for `gql-crm worker` processes).
     embedded_worker: bool = True
-    # Jobs one worker process runs at once (pgqueuer runs at least 2).
-    worker_concurrency: int = 2
+    # Jobs one worker process runs at once. One: an import keeps its process busy (its event
+    # loop and its one cleaning process), so a second job waits for an idle worker rather
+    # than sharing a busy one.
+    worker_concurrency: int = 1
     # Seconds after its worker's last heartbeat that a running job is given to another worker.
     job_heartbeat_timeout: float = 30.0
     # Seconds `gql-crm serve` waits for open requests to end when told to stop.

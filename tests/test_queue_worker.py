@@ -8,6 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
+from tortoise import connections
 
 from gql_crm.models import ImportJob, ImportJobStatus
 from gql_crm.services import queue
@@ -166,6 +167,7 @@ async def test_a_stopping_worker_hands_back_its_own_jobs_only(
 
             await _until(finished, "the job ends")
         finally:
+            gate.release.set()
             shutdown.set()
             await asyncio.wait_for(running, 60)
     job = await ImportJob.get(id=job_id)
@@ -177,3 +179,67 @@ async def test_a_stopping_worker_hands_back_its_own_jobs_only(
     # Run once, by the worker that took it: never handed back, never taken over.
     assert job.attempt == 1
     assert "handed back" not in caplog.text
+
+
+class EveryFirstBatchGate:
+    """Each job waits after its first batch until `release`; `reached` counts them."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.reached: set[int] = set()
+        self.release = asyncio.Event()
+        original = jobs.after_batch
+
+        async def after_batch(job_id: int) -> None:
+            if job_id not in self.reached:
+                self.reached.add(job_id)
+                await self.release.wait()
+            await original(job_id)
+
+        monkeypatch.setattr(jobs, "BATCH_SIZE", 2)
+        monkeypatch.setattr(jobs, "after_batch", after_batch)
+
+
+async def test_a_busy_worker_leaves_the_next_job_to_an_idle_one(org, database_url, monkeypatch):
+    """Two jobs and two workers of concurrency 1: a worker running an import does not
+    dequeue the next one, so the second worker, started later, takes it."""
+    await queue.install_schema(database_url)
+    gate = EveryFirstBatchGate(monkeypatch)
+    shutdowns = [asyncio.Event(), asyncio.Event()]
+
+    def worker(shutdown: asyncio.Event) -> asyncio.Task:
+        return asyncio.create_task(
+            queue.run_worker(database_url, heartbeat_timeout=5.0, concurrency=1, shutdown=shutdown)
+        )
+
+    async def started(job_id: int) -> bool:
+        return job_id in gate.reached
+
+    async with queue.using_pg_queue(database_url):
+        workers = [worker(shutdowns[0])]
+        try:
+            first = pk_of((await start(org, rows("first")))["importJob"]["id"])
+            await _until(lambda: started(first), "the first worker takes the first job")
+            second = pk_of((await start(org, rows("second")))["importJob"]["id"])
+            workers.append(worker(shutdowns[1]))
+            await _until(lambda: started(second), "the second worker takes the second job")
+            # Each job is held by a worker of its own (pgqueuer's queue_manager_id).
+            managers = await connections.get("default").execute_query_dict(
+                "SELECT DISTINCT queue_manager_id FROM pgqueuer WHERE status = 'picked'"
+            )
+            assert len(managers) == 2
+            gate.release.set()
+
+            async def finished() -> bool:
+                return not await ImportJob.filter(
+                    id__in=[first, second], finished_at__isnull=True
+                ).exists()
+
+            await _until(finished, "both jobs end")
+        finally:
+            gate.release.set()
+            for shutdown in shutdowns:
+                shutdown.set()
+            await asyncio.wait_for(asyncio.gather(*workers), 60)
+    for job in await ImportJob.filter(id__in=[first, second]):
+        assert (job.status, job.created_count, job.attempt) == (ImportJobStatus.SUCCEEDED, 6, 1)
+

@@ -203,8 +203,18 @@ async def run_worker(
     from pgqueuer import Queries, QueueManager, RetryRequested
     from pgqueuer.models import Job
 
+    class Manager(QueueManager):
+        def entrypoints_below_capacity_limits(self) -> set:
+            """pgqueuer's hook for the kinds this worker may dequeue now: none once it runs
+            `concurrency` jobs. pgqueuer's own cap per worker (`max_concurrent_tasks`)
+            cannot go below twice its dequeue batch, so a worker would take a second
+            import while another worker is idle; with this one it takes what it can run."""
+            if len(self.job_context) >= concurrency:
+                return set()
+            return super().entrypoints_below_capacity_limits()
+
     connection = await asyncpg.connect(**connect_kwargs(db_url))
-    manager = QueueManager(Queries.from_asyncpg_connection(connection))
+    manager = Manager(Queries.from_asyncpg_connection(connection))
 
     def entrypoint(kind: str, handler: JobHandler) -> None:
         @manager.entrypoint(kind)
@@ -227,8 +237,8 @@ async def run_worker(
         if ready is not None:
             ready.set()
         await manager.run(
-            # A job is a whole import: take one at a time, up to `concurrency` at once
-            # (pgqueuer's cap is at least twice its batch).
+            # A job is a whole import: take one at a time, up to `concurrency` at once (the
+            # Manager's hook; pgqueuer's cap is at least twice its batch).
             batch_size=1,
             max_concurrent_tasks=max(2, concurrency),
             heartbeat_timeout=timedelta(seconds=heartbeat_timeout),
