@@ -4,11 +4,13 @@ same process or those that run in-process."""
 
 import asyncio
 import logging
+from datetime import timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 from tortoise import connections
+from tortoise.timezone import now
 
 from gql_crm.models import ImportJob, ImportJobStatus
 from gql_crm.services import queue
@@ -243,3 +245,43 @@ async def test_a_busy_worker_leaves_the_next_job_to_an_idle_one(org, database_ur
     for job in await ImportJob.filter(id__in=[first, second]):
         assert (job.status, job.created_count, job.attempt) == (ImportJobStatus.SUCCEEDED, 6, 1)
 
+
+async def test_a_silent_job_that_lost_its_queue_entry_is_enqueued_again(org, database_url):
+    """A job whose queue entry was deleted under it (the end of a worker that was taken for
+    dead: pgqueuer's records are not fenced) is enqueued again once it has been silent for
+    ten minutes; a job whose entry is still there keeps that one."""
+    await queue.install_schema(database_url)
+    connection = connections.get("default")
+
+    async def entries(job: ImportJob) -> int:
+        rows = await connection.execute_query_dict(
+            "SELECT count(*) AS n FROM pgqueuer WHERE dedupe_key = $1", [f"{jobs.KIND}:{job.id}"]
+        )
+        return rows[0]["n"]
+
+    def running(heartbeat) -> dict:
+        return {
+            "organization_id": org.id,
+            "file_name": "lost.csv",
+            "status": ImportJobStatus.RUNNING,
+            "queue_engine": jobs.QUEUE_ENGINE,
+            "started_at": now(),
+            "heartbeat_at": heartbeat,
+        }
+
+    lost = await ImportJob.create(**running(now() - timedelta(minutes=11)))
+    alive = await ImportJob.create(**running(now()))
+    try:
+        async with queue.using_pg_queue(database_url):
+            requeued = await jobs.requeue_silent()
+            assert lost.id in requeued and alive.id not in requeued
+            assert (await entries(lost), await entries(alive)) == (1, 0)
+            await jobs.requeue_silent()
+            assert await entries(lost) == 1
+    finally:
+        await connection.execute_query(
+            "DELETE FROM pgqueuer WHERE dedupe_key = $1", [f"{jobs.KIND}:{lost.id}"]
+        )
+        await ImportJob.filter(id__in=[lost.id, alive.id]).update(
+            status=ImportJobStatus.FAILED, finished_at=now()
+        )

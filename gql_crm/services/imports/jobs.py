@@ -33,6 +33,7 @@ from typing import Any
 import aiofiles
 import aiofiles.os
 from tortoise import connections
+from tortoise.expressions import Q
 from tortoise.timezone import now
 from tortoise.transactions import in_transaction
 
@@ -661,6 +662,40 @@ async def recover_interrupted() -> list[int]:
     return recovered
 
 
+async def requeue_silent() -> list[int]:
+    """Jobs of the queue engine silent for STALE_AFTER, enqueued again; their ids. Never
+    raises.
+
+    pgqueuer's own records are not fenced: a worker taken for dead that comes back ends its
+    run quietly (see run_job), and pgqueuer then deletes the queue entry that the worker
+    which took the job over holds. Should that one die too, nothing would take the job up.
+    Enqueueing is deduplicated per job (a queued or running entry stays as it is), so only
+    a job that lost its entry gets a new one, and the next worker takes it over."""
+    if queue.current().runs_here():
+        return []
+    requeued: list[int] = []
+    try:
+        silent = await ImportJob.filter(
+            Q(finished_at__isnull=True) | Q(status=ImportJobStatus.UNDOING),
+            queue_engine=QUEUE_ENGINE,
+            status__in=[
+                ImportJobStatus.QUEUED,
+                ImportJobStatus.RUNNING,
+                ImportJobStatus.CANCELED,
+                ImportJobStatus.UNDOING,
+            ],
+            heartbeat_at__lt=now() - STALE_AFTER,
+        )
+        for job in silent:
+            await queue.enqueue(
+                UNDO_KIND if job.status == ImportJobStatus.UNDOING else KIND, job.id
+            )
+            requeued.append(job.id)
+    except Exception:
+        logger.exception("could not enqueue the silent queued jobs again")
+    return requeued
+
+
 async def _mark_roll_back_pending(job: ImportJob) -> None:
     """FAILED without finished_at: no longer shown as running, still rolled back later."""
     language = (job.options or {}).get("language", "en")
@@ -692,6 +727,7 @@ async def recovery(interval: float = RECOVERY_INTERVAL_SECONDS):
     async def check() -> None:
         await recover_interrupted()
         await undo.resume_interrupted()
+        await requeue_silent()
 
     await check()
 
