@@ -448,12 +448,13 @@ async def _finish(
 async def roll_back(job_id: int, attempt: int) -> None:
     """Undoes what a job wrote, batch by batch; running it twice is harmless. Each batch is
     fenced by `attempt`, the token of the runner rolling back (see `take`), and keeps the
-    job's heartbeat fresh."""
+    job's heartbeat fresh. The job's row is written last in each transaction, as an
+    import's batch does: every transaction locks the job after the rows it writes, so a
+    stale runner's batch and this roll-back cannot wait for each other in a cycle."""
     # Companies first: the entries of the clients the job created go with those clients.
     restored = await _restore_companies(job_id, attempt)
     while True:
         async with in_transaction() as connection:
-            await fence(connection, job_id, attempt)
             ids = (
                 await Client.filter(import_job_id=job_id)
                 .limit(BATCH_SIZE)
@@ -462,9 +463,9 @@ async def roll_back(job_id: int, attempt: int) -> None:
             if not ids:
                 break
             await Client.filter(id__in=list(ids)).delete()
+            await fence(connection, job_id, attempt)
     while True:
         async with in_transaction() as connection:
-            await fence(connection, job_id, attempt)
             entries = (
                 await Activity.filter(import_job_id=job_id, verb=VERB_UPDATED)
                 .order_by("-id")
@@ -496,21 +497,22 @@ async def roll_back(job_id: int, attempt: int) -> None:
                     [*UPDATABLE, "active_email_key", "name_key", "search_text"],
                 )
             await Activity.filter(id__in=[entry.id for entry in entries]).delete()
+            await fence(connection, job_id, attempt)
     created = await Company.filter(import_job_id=job_id).values_list("id", flat=True)
     for start in range(0, len(created), BATCH_SIZE):
         chunk = created[start : start + BATCH_SIZE]
         async with in_transaction() as connection:
-            await fence(connection, job_id, attempt)
             used = await Client.filter(company_id__in=chunk).values_list("company_id", flat=True)
             await Company.filter(id__in=list(set(chunk) - set(used))).delete()
+            await fence(connection, job_id, attempt)
     restored_ids = sorted(restored)
     for start in range(0, len(restored_ids), BATCH_SIZE):
         async with in_transaction() as connection:
-            await fence(connection, job_id, attempt)
             restored_companies = await Company.filter(
                 id__in=restored_ids[start : start + BATCH_SIZE]
             )
             await refresh_search_text(connection, {c.id: c for c in restored_companies}, set())
+            await fence(connection, job_id, attempt)
 
 
 async def _restore_companies(job_id: int, attempt: int) -> set[int]:
@@ -519,7 +521,6 @@ async def _restore_companies(job_id: int, attempt: int) -> set[int]:
     restored: set[int] = set()
     while True:
         async with in_transaction() as connection:
-            await fence(connection, job_id, attempt)
             entries = (
                 await Activity.filter(import_job_id=job_id, verb=VERB_COMPANY_UPDATED)
                 .order_by("-id")
@@ -546,6 +547,7 @@ async def _restore_companies(job_id: int, attempt: int) -> set[int]:
             if companies and fields:
                 await bulk_update(Company, list(companies.values()), [*sorted(fields), "name_key"])
             await Activity.filter(id__in=[entry.id for entry in entries]).delete()
+            await fence(connection, job_id, attempt)
 
 
 async def get_job(org_id: int, job_id: int) -> ImportJob | None:
