@@ -32,6 +32,24 @@ from tests.helpers import (
     global_id,
     pk_of,
 )
+from tests.profile_helpers import (
+    CANCEL_INVOICE,
+    MOVE_DEAL,
+    SET_TASK_STATUS,
+    day,
+    deal,
+    expired_quote,
+    invoice,
+    new_client,
+    ok,
+    pay,
+    project,
+    purchase_order,
+    quote,
+    quote_action,
+    task,
+)
+from tests.uploads import upload
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -467,3 +485,150 @@ async def test_totals_pages_search_filters_and_order_match_the_data(org, make_or
     assert [e["node"]["name"] for e in newest] == ["Álvaro Núñez", "Ana", "ana"]
     assert newest[1]["node"]["company"]["address"]["city"] == "Madrid"
     assert (await org.data(SHAPES[5], {"id": data["stranger"]}))["client"] is None
+
+
+# The profile's tabs: a client with records of every kind and state.
+ATTACH = """
+mutation($clientId: ID!, $file: Upload!) {
+  attachClientFile(clientId: $clientId, file: $file) { file { id } errors { code } }
+}"""
+
+
+async def build_profile_dataset(org, make_org) -> dict:
+    client_id = await new_client(org, "Perfil")
+    empty_id = await new_client(org, "Sin registros")
+    p1 = await project(org, client_id, name="Web", status="ACTIVE", budget="1500.5")
+    await project(org, client_id, name="App", deadline=day(10))
+    for due, priority in ((-1, "HIGH"), (0, None), (3, "URGENT"), (None, "LOW")):
+        extra = {"priority": priority} if priority else {}
+        await task(
+            org, p1["id"], title=f"T{due}", dueDate=None if due is None else day(due), **extra
+        )
+    done = await task(org, p1["id"], title="Done", dueDate=day(-5))
+    await ok(org, SET_TASK_STATUS, {"id": done["id"], "status": "DONE"}, "setTaskStatus", "task")
+    await invoice(org, client_id)
+    late = await invoice(
+        org,
+        client_id,
+        authorize=True,
+        dueDate=day(-3),
+        lines=[
+            {"description": "Uno", "quantity": "2", "unitPrice": "100.125", "taxRate": "21"},
+            {"description": "Dos", "quantity": "0.5", "unitPrice": "10"},
+        ],
+    )
+    await pay(org, late["id"], "50.5", day(-2))
+    await pay(org, late["id"], "10", day(-1))
+    await invoice(org, client_id, authorize=True, kind="PURCHASE", currency="USD", dueDate=day(4))
+    paid = await invoice(org, client_id, authorize=True)
+    await pay(org, paid["id"], "100")
+    canceled = await invoice(org, client_id)
+    await ok(org, CANCEL_INVOICE, {"id": canceled["id"]}, "cancelInvoice", "invoice")
+    await purchase_order(org, client_id, total="99.99", expectedDeliveryDate=day(2))
+    await purchase_order(
+        org,
+        client_id,
+        total=None,
+        lines=[{"description": "Pieza", "quantity": "3", "unitPrice": "1.5"}],
+        currency="USD",
+    )
+    won = await deal(org, client_id, title="Grande", probability=40, expectedCloseDate=day(20))
+    await deal(org, client_id, title="Sin prob")
+    await ok(org, MOVE_DEAL, {"id": won["id"], "stage": "WON"}, "moveDeal", "deal")
+    await ok(org, MOVE_DEAL, {"id": won["id"], "stage": "NEGOTIATION"}, "moveDeal", "deal")
+    await quote(org, client_id, dealId=won["id"], validUntil=day(5))
+    await expired_quote(org, client_id, dealId=won["id"])
+    sent = await quote(org, client_id)
+    await ok(org, quote_action("sendQuote"), {"id": sent["id"]}, "sendQuote", "quote")
+    for name in ("b.txt", "a.txt"):
+        body = await upload(
+            org, ATTACH, {"clientId": client_id}, {"file": (name, b"hello", "text/plain")}
+        )
+        assert not body["data"]["attachClientFile"]["errors"], body
+    other = await make_org()
+    stranger = await new_client(other, "Ajeno")
+    await project(other, stranger, name="Ajeno")
+    return {"client": client_id, "empty": empty_id, "stranger": stranger}
+
+
+MONEY = "{ amount currency __typename }"
+TAB_NODES = {
+    "projects": f"""id __typename name status startDate deadline budget {MONEY}
+        hourlyRate {{ amount }} createdAt updatedAt""",
+    "tasks": """id title description status priority dueDate isOverdue createdAt updatedAt
+        project { id name status __typename } assignee { email role }""",
+    "invoices": f"""id kind number status issueDate dueDate subtotal {MONEY} taxTotal {MONEY}
+        total {{ amount }} amountPaid {MONEY} amountDue {MONEY} authorizedAt paidAt createdAt
+        daysOverdue lines {{ __typename position description quantity unitPrice {MONEY} taxRate
+        subtotal {{ amount }} tax {{ currency }} total {MONEY} }}
+        payments {{ amount {MONEY} date createdAt }}""",
+    "purchaseOrders": f"""id number status issueDate expectedDeliveryDate subtotal {MONEY}
+        taxTotal {{ amount }} total {MONEY} description createdAt
+        lines {{ position quantity unitPrice {{ amount }} total {MONEY} }}""",
+    "deals": f"""id title value {MONEY} stage expectedCloseDate closedAt probability
+        weightedValue {MONEY} createdAt updatedAt owner {{ email }}
+        previousClose {{ stage closedAt value {MONEY} reopenedAt __typename }}
+        quotes {{ totalCount edges {{ cursor node {{ number status }} }} }}""",
+    "quotes": f"""id number validUntil subtotal {MONEY} taxTotal {{ amount }} total {MONEY}
+        sentAt acceptedAt declinedAt createdAt status deal {{ id title stage }}
+        lines {{ description total {{ amount }} }}""",
+    "files": "id name description size contentType sha256 createdAt uploadedBy { email }",
+    "activity": "id verb targetType targetId createdAt actor { id email }",
+}
+
+
+def tab_query(name: str, arguments: str = "", variables: str = "") -> str:
+    args = f"({arguments})" if arguments else ""
+    return f"""query($id: ID!{variables}) {{ client(id: $id) {{ id
+      {name}{args} {{ __typename totalCount
+        pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }}
+        edges {{ __typename cursor node {{ {TAB_NODES[name]} }} }} }} }} }}"""
+
+
+PROFILE = (
+    "query($id: ID!) { c: client(id: $id) { name "
+    + " ".join(
+        f"{name}(first: 20) {{ totalCount edges {{ cursor node {{ {nodes} }} }} }}"
+        for name, nodes in TAB_NODES.items()
+    )
+    + " } }"
+)
+
+
+async def test_profile_tabs_answer_the_same(app, org, make_org, executor_http):
+    data = await build_profile_dataset(org, make_org)
+    before = planner_of(app).counts.copy()
+    planned_queries = [
+        *(tab_query(name) for name in TAB_NODES),
+        *(tab_query(name, "first: 2") for name in TAB_NODES),
+        *(tab_query(name, "first: 0") for name in TAB_NODES),
+        tab_query("tasks", "due: OVERDUE"),
+        tab_query("tasks", "due: PENDING, status: [TODO]"),
+        tab_query("tasks", "due: $due, orderBy: {field: PRIORITY}", ", $due: TaskDue"),
+        tab_query("invoices", "kind: SALE, status: [PENDING, OVERDUE]"),
+        tab_query(
+            "invoices",
+            "kind: $kind, status: $status, first: $first",
+            ", $kind: InvoiceKind, $status: [InvoiceStatus!], $first: Int",
+        ),
+        tab_query("invoices", "orderBy: {field: CREATED_AT, direction: ASC}"),
+        tab_query("projects", "status: [ACTIVE]"),
+        tab_query("purchaseOrders", "status: [OPEN]"),
+        tab_query("deals", "stage: [NEGOTIATION, LEAD], orderBy: {field: UPDATED_AT}"),
+        tab_query("quotes", "status: [EXPIRED, SENT]"),
+        tab_query("activity", "verb: [CREATED], first: 3"),
+        tab_query("activity", "targetType: [INVOICE, DEAL]"),
+        PROFILE,
+        """query($id: ID!) { node(id: $id) { ... on Client { ...T } } }
+           fragment T on Client { a: tasks(first: 1) { edges { node { ... on Node { id } } } }
+             b: tasks { totalCount } }""",
+        """{ clients(first: 3) { edges { node { name projects { totalCount edges { node {
+             name } } } invoices(first: 1) { pageInfo { endCursor hasNextPage } } } } } }""",
+    ]
+    for query in planned_queries:
+        for id_ in (data["client"], data["empty"], data["stranger"]):
+            variables = {"id": id_, "due": "OVERDUE", "kind": "SALE", "first": 1}
+            variables["status"] = ["PENDING", "OVERDUE", "PAID"]
+            await same_answer(org, executor_http, query, variables)
+    answered = planner_of(app).counts - before
+    assert answered == {"planned": 3 * len(planned_queries)}, answered

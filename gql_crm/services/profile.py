@@ -187,11 +187,22 @@ def nested_queryset(
     """The rows of the `kind` of list under the given parents: clients for the profile's
     tabs, projects or deals for their own lists (one parent for a page, several for batched
     pages)."""
-    model, shown, conditions = _LISTS[kind]
+    model = _LISTS[kind][0]
     if parent == "client_id":
         qs = of_clients(model, org_id, parent_ids)
     else:
         qs = model.filter(organization_id=org_id, **{f"{parent}__in": parent_ids})
+    return nested_rows(kind, qs, filters, today)
+
+
+def nested_model(kind: NestedList) -> type[Model]:
+    return _LISTS[kind][0]
+
+
+def nested_rows(kind: NestedList, qs: QuerySet, filters: NestedFilter, today: date) -> QuerySet:
+    """`qs` (rows of the kind's model under some parents) narrowed to what the list shows
+    and its filters; the planned path gives it the parent as a column of its own query."""
+    _, shown, conditions = _LISTS[kind]
     if shown is not None:
         qs = qs.filter(shown)
     for name, condition in conditions.items():

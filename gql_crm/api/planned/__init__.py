@@ -112,6 +112,8 @@ class Planner:
             max_page_size=self.settings.max_page_size,
             variables=coerced,
             strawberry_schema=self.strawberry_schema,
+            today=context.today,
+            organization=context.actor.organization,
         )
         try:
             body = await plan.run(dialect, request)

@@ -6,8 +6,10 @@ the resolvers (filters, search, order, cursors), so both paths page over the sam
 Anything the compiler does not know raises Unplannable, and the executor answers instead.
 """
 
+import re
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from datetime import date
+from typing import Any, NamedTuple, Protocol
 
 from cachetools import LRUCache
 from graphql import (
@@ -123,6 +125,37 @@ def _table(model) -> str:
     return f'"{model._meta.db_table}"'
 
 
+class Fragment(Protocol):
+    """A part of a plan's SQL whose text or parameters depend on the request (a profile
+    tab's filters and page, the organization's today): written into a slot of the
+    compiled text when a request runs."""
+
+    def sql(self, request: "Request") -> tuple[str, list]:
+        """Its text, with placeholders numbered from 1, and their values."""
+        ...
+
+
+SLOT = re.compile(r"@@slot(\d+)@@")
+
+
+def render(dialect: Dialect, pieces: list[tuple[str, list]]) -> tuple[str, list]:
+    """One statement from pieces whose placeholders each number from 1."""
+    text: list[str] = []
+    params: list = []
+    for sql, values in pieces:
+        text.append(dialect.shift_placeholders(sql, len(params)) if values else sql)
+        params.extend(values)
+    return "".join(text), params
+
+
+def expand(sql: str, fragments: list[Fragment], request: "Request") -> list[tuple[str, list]]:
+    """The pieces of compiled text whose slots are filled with this request's fragments."""
+    pieces: list[tuple[str, list]] = []
+    for index, chunk in enumerate(SLOT.split(sql)):
+        pieces.append(fragments[int(chunk)].sql(request) if index % 2 else (chunk, []))
+    return pieces
+
+
 @dataclass
 class ClientObject:
     """A Client's selection as one SQL expression over the alias "c" and the joins it needs."""
@@ -130,6 +163,7 @@ class ClientObject:
     dialect: Dialect
     selection: Selection
     joins: dict[str, str] = field(default_factory=dict)
+    fragments: list[Fragment] = field(default_factory=list)
 
     def expression(self, fields: Fields) -> str:
         d = self.dialect
@@ -149,9 +183,21 @@ class ClientObject:
             elif name == "category":
                 value = self._category(self.selection.sub("ClientCategory", nodes))
             else:
-                raise Unplannable(f"Client.{name}")
+                value = self._profile_part(name, nodes)
             pairs.append((key, value))
         return self._object(pairs)
+
+    def slot(self, fragment: Fragment) -> str:
+        self.fragments.append(fragment)
+        return f"@@slot{len(self.fragments) - 1}@@"
+
+    def _profile_part(self, name: str, nodes: list[FieldNode]) -> str:
+        # The profile's parts build on this module (Selection, Unplannable): imported here.
+        from gql_crm.api.planned import tabs
+
+        if name in tabs.CLIENT_TABS:
+            return self.slot(tabs.client_tab(self.dialect, self.selection, name, nodes))
+        raise Unplannable(f"Client.{name}")
 
     def _object(self, pairs: list[tuple[str, str]]) -> str:
         if len(pairs) > self.dialect.max_object_keys:
@@ -222,6 +268,10 @@ class Request:
     max_page_size: int
     variables: Any
     strawberry_schema: Any
+    # The organization's date (overdue invoices and tasks, expired quotes) and the
+    # organization itself (its time zone bounds the activity's days).
+    today: date
+    organization: Any
 
 
 def _sql(queryset) -> tuple[str, list]:
@@ -229,6 +279,28 @@ def _sql(queryset) -> tuple[str, list]:
     queryset._choose_db_if_not_chosen()
     queryset._make_query()
     return queryset.query.get_parameterized_sql()
+
+
+def raw_arguments(field_def, node: FieldNode, request: Request) -> dict[str, Any]:
+    """A field's argument values, variables and defaults applied (still GraphQL values)."""
+    try:
+        return get_argument_values(field_def, node, request.variables)
+    except Exception as exc:
+        raise Unplannable(f"arguments: {exc!r}") from exc
+
+
+def converted_arguments(strawberry_field, raw: dict[str, Any], request: Request) -> dict:
+    """A field's arguments as its resolver gets them (enums, inputs, global IDs)."""
+    try:
+        schema = request.strawberry_schema
+        return convert_arguments(
+            raw,
+            strawberry_field.arguments,
+            scalar_registry=schema.schema_converter.scalar_registry,
+            config=schema.config,
+        )
+    except Exception as exc:
+        raise Unplannable(f"arguments: {exc!r}") from exc
 
 
 @dataclass
@@ -239,24 +311,12 @@ class RootField:
     strawberry_field: Any
 
     def raw_arguments(self, request: Request) -> dict[str, Any]:
-        try:
-            return get_argument_values(self.field_def, self.nodes[0], request.variables)
-        except Exception as exc:
-            raise Unplannable(f"arguments: {exc!r}") from exc
+        return raw_arguments(self.field_def, self.nodes[0], request)
 
     def arguments(self, request: Request, raw: dict[str, Any] | None = None) -> dict[str, Any]:
         if raw is None:
             raw = self.raw_arguments(request)
-        try:
-            schema = request.strawberry_schema
-            return convert_arguments(
-                raw,
-                self.strawberry_field.arguments,
-                scalar_registry=schema.schema_converter.scalar_registry,
-                config=schema.config,
-            )
-        except Exception as exc:
-            raise Unplannable(f"arguments: {exc!r}") from exc
+        return converted_arguments(self.strawberry_field, raw, request)
 
     async def run(self, dialect: Dialect, request: Request) -> str:
         raise NotImplementedError
@@ -274,6 +334,7 @@ class ClientByID(RootField):
 
     node_sql: str = ""
     joins: str = ""
+    fragments: list[Fragment] = field(default_factory=list)
 
     async def run(self, dialect: Dialect, request: Request) -> str:
         global_id = self.arguments(request)["id"]
@@ -282,12 +343,20 @@ class ClientByID(RootField):
         client_id = decode_id(global_id, "Client")
         if client_id is None:
             return "null"
-        sql = (
-            f'SELECT {dialect.as_text(self.node_sql)} FROM {_table(Client)} "c" {self.joins} '
-            f'WHERE "c"."organization_id" = {dialect.placeholder(1)} '
-            f'AND "c"."id" = {dialect.placeholder(2)}'
+        sql, params = render(
+            dialect,
+            [
+                ("SELECT ", []),
+                *expand(dialect.as_text(self.node_sql), self.fragments, request),
+                (
+                    f' FROM {_table(Client)} "c" {self.joins} '
+                    f'WHERE "c"."organization_id" = {dialect.placeholder(1)} '
+                    f'AND "c"."id" = {dialect.placeholder(2)}',
+                    [request.org_id, client_id],
+                ),
+            ],
         )
-        rows = await dialect.execute(sql, [request.org_id, client_id])
+        rows = await dialect.execute(sql, params)
         return rows[0][0] if rows else "null"
 
     @property
@@ -307,9 +376,9 @@ def _string(value: str | None) -> str:
 class PageStatement(NamedTuple):
     query: PageQuery
     keys: list[SortKey]
-    page_sql: str
-    total: str
-    params: list
+    # Each with its placeholders numbered from 1, and their values.
+    page: tuple[str, list]
+    total: tuple[str, list]
 
 
 # The page statements of the latest argument values, by dialect, organization and what is
@@ -340,6 +409,7 @@ class ClientsList(RootField):
     counts: bool = False
     # Whether the selection shows a cursor; encoding them is most of the Python work per row.
     cursors: bool = False
+    fragments: list[Fragment] = field(default_factory=list)
 
     async def run(self, dialect: Dialect, request: Request) -> str:
         raw = self.raw_arguments(request)
@@ -356,24 +426,33 @@ class ClientsList(RootField):
         if statement is None:
             statement = self._page_statement(dialect, request, raw)
             _page_statements[cache_key] = statement
-        query, keys, page_sql, total, params = statement
+        query, keys, page, total = statement
         order = ", ".join(
             f'"p"."{i}" {"DESC" if key.descending != query.backwards else "ASC"}'
             for i, key in enumerate(keys)
         )
-        columns = ", ".join(
-            [
-                total,
-                *(f'"p"."{i}"' for i in range(len(keys))),
-                *(dialect.as_text(n) for n in self.node_sql),
-            ]
-        )
+        nodes = [
+            piece
+            for node in self.node_sql
+            for piece in [(", ", []), *expand(dialect.as_text(node), self.fragments, request)]
+        ]
+        keys_sql = "".join(f', "p"."{i}"' for i in range(len(keys)))
         # The one-row left side keeps the total when the page is empty.
-        sql = (
-            f'SELECT {columns} FROM (SELECT 1 AS "one") "one" '
-            f'LEFT JOIN ({page_sql}) "p" ON 1 = 1 '
-            f'LEFT JOIN {_table(Client)} "c" ON "c"."id" = "p"."{len(keys) - 1}" '
-            f"{self.joins} ORDER BY {order}"
+        sql, params = render(
+            dialect,
+            [
+                ("SELECT ", []),
+                total,
+                (keys_sql, []),
+                *nodes,
+                (' FROM (SELECT 1 AS "one") "one" LEFT JOIN (', []),
+                page,
+                (
+                    f') "p" ON 1 = 1 LEFT JOIN {_table(Client)} "c" '
+                    f'ON "c"."id" = "p"."{len(keys) - 1}" {self.joins} ORDER BY {order}',
+                    [],
+                ),
+            ],
         )
         rows = await dialect.execute(sql, params)
         total_count = rows[0][0]
@@ -416,17 +495,12 @@ class ClientsList(RootField):
             )
         except PaginationError as exc:
             raise Unplannable("pagination error") from exc
-        page_sql, params = _sql(query.queryset.values_list(*(k.field for k in keys)))
-        total = "NULL"
+        page_sql, page_params = _sql(query.queryset.values_list(*(k.field for k in keys)))
+        total: tuple[str, list] = ("NULL", [])
         if self.counts:
             count_sql, count_params = _sql(queryset.count())
-            if dialect.name == "postgres":
-                total = f"({dialect.shift_placeholders(count_sql, len(params))})"
-                params = [*params, *count_params]
-            else:
-                total = f"({count_sql})"
-                params = [*count_params, *params]
-        return PageStatement(query, keys, page_sql, total, params)
+            total = (f"({count_sql})", count_params)
+        return PageStatement(query, keys, (page_sql, page_params), total)
 
     def _render(self, page, total_count) -> str:
         out = []
@@ -523,7 +597,12 @@ def compile_operation(
             client = ClientObject(dialect, selection)
             node_sql = client.expression(selection.sub("Client", nodes))
             roots.append(
-                ClientByID(**common, node_sql=node_sql, joins=" ".join(client.joins.values()))
+                ClientByID(
+                    **common,
+                    node_sql=node_sql,
+                    joins=" ".join(client.joins.values()),
+                    fragments=client.fragments,
+                )
             )
         elif name == "clients":
             roots.append(_clients_list(common, selection, dialect))
@@ -566,4 +645,5 @@ def _clients_list(common: dict[str, Any], selection: Selection, dialect: Dialect
         joins=" ".join(client.joins.values()),
         counts=counts,
         cursors=cursors,
+        fragments=client.fragments,
     )

@@ -1,8 +1,10 @@
 """The SQL each dialect needs to build a response's JSON exactly as the executor writes it."""
 
+import base64
 import re
 import weakref
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from tortoise import connections
@@ -23,6 +25,20 @@ def _sqlite_datetime(value: str | None) -> str | None:
     return None if value is None else _to_datetime(value).isoformat()
 
 
+def _sqlite_decimal(value: Any, places: int) -> str | None:
+    # Only for a value not stored with its column's places (the ORM quantizes on reading).
+    return None if value is None else str(Decimal(value).quantize(Decimal(1).scaleb(-places)))
+
+
+def _sqlite_difference(a: str, b: str) -> str:
+    # SQLite would subtract decimals stored as text in floating point.
+    return str(Decimal(a) - Decimal(b))
+
+
+def _sqlite_cursor(values: str) -> str:
+    return base64.urlsafe_b64encode(values.encode()).decode().rstrip("=")
+
+
 class Dialect:
     name: str
     max_object_keys = 1000
@@ -37,6 +53,41 @@ class Dialect:
         raise NotImplementedError
 
     def datetime(self, column: str) -> str:
+        raise NotImplementedError
+
+    def global_id_of(self, type_expression: str, column: str) -> str:
+        """A global ID whose type name is read from a column too."""
+        raise NotImplementedError
+
+    def date(self, column: str) -> str:
+        raise NotImplementedError
+
+    def decimal(self, column: str, places: int) -> str:
+        """A decimal column as the API's Decimal string, with the column's places."""
+        raise NotImplementedError
+
+    def money_difference(self, a: str, b: str) -> str:
+        raise NotImplementedError
+
+    def days_between(self, day: str, column: str) -> str:
+        raise NotImplementedError
+
+    def boolean(self, condition: str) -> str:
+        raise NotImplementedError
+
+    def boolean_literal(self, value: bool) -> str:
+        raise NotImplementedError
+
+    def json_list(self, item: str, order: str, condition: str | None = None) -> str:
+        """A JSON array of `item` over the rows (of a FROM already in `order`)."""
+        raise NotImplementedError
+
+    def nested(self, subquery: str) -> str:
+        """A subquery's JSON, to embed as JSON (not text) in an enclosing object."""
+        return subquery
+
+    def cursor(self, values: str) -> str:
+        """pagination.encode_cursor of a JSON array's text: base64url without padding."""
         raise NotImplementedError
 
     def as_text(self, expression: str) -> str:
@@ -87,6 +138,41 @@ class Postgres(Dialect):
             f"ELSE to_char({utc}, '.US') END || '+00:00' END"
         )
 
+    def global_id_of(self, type_expression: str, column: str) -> str:
+        return (
+            f"CASE WHEN {column} IS NULL THEN NULL ELSE "
+            f"encode(convert_to({type_expression} || ':' || {column}::text, 'UTF8'), "
+            f"'base64') END"
+        )
+
+    def date(self, column: str) -> str:
+        return f"to_char({column}, 'YYYY-MM-DD')"
+
+    def decimal(self, column: str, places: int) -> str:
+        return f"({column})::text"
+
+    def money_difference(self, a: str, b: str) -> str:
+        return f"({a} - {b})::text"
+
+    def days_between(self, day: str, column: str) -> str:
+        return f"({day}::date - {column})"
+
+    def boolean(self, condition: str) -> str:
+        return f"({condition})"
+
+    def boolean_literal(self, value: bool) -> str:
+        return "true" if value else "false"
+
+    def json_list(self, item: str, order: str, condition: str | None = None) -> str:
+        only = f" FILTER (WHERE {condition})" if condition else ""
+        return f"COALESCE(json_agg({item} ORDER BY {order}){only}, '[]'::json)"
+
+    def cursor(self, values: str) -> str:
+        # base64 wraps its lines; base64url has - and _ for + and /.
+        return (
+            f"rtrim(translate(encode(convert_to({values}, 'UTF8'), 'base64'), E'+/\\n', '-_'), '=')"
+        )
+
     def as_text(self, expression: str) -> str:
         return f"({expression})::text"
 
@@ -112,10 +198,46 @@ class Sqlite(Dialect):
     def datetime(self, column: str) -> str:
         return f"gql_datetime({column})"
 
+    def global_id_of(self, type_expression: str, column: str) -> str:
+        return f"gql_global_id({type_expression}, {column})"
+
+    def date(self, column: str) -> str:
+        return column
+
+    def decimal(self, column: str, places: int) -> str:
+        # Stored as text, mostly already with the column's places.
+        return (
+            f"CASE WHEN instr({column}, '.') = length({column}) - {places} THEN {column} "
+            f"ELSE gql_decimal({column}, {places}) END"
+        )
+
+    def money_difference(self, a: str, b: str) -> str:
+        return f"gql_difference({a}, {b})"
+
+    def days_between(self, day: str, column: str) -> str:
+        return f"CAST(julianday({day}) - julianday({column}) AS INTEGER)"
+
+    def boolean(self, condition: str) -> str:
+        return f"json(CASE WHEN {condition} THEN 'true' ELSE 'false' END)"
+
+    def boolean_literal(self, value: bool) -> str:
+        return "json('true')" if value else "json('false')"
+
+    def json_list(self, item: str, order: str, condition: str | None = None) -> str:
+        only = f" FILTER (WHERE {condition})" if condition else ""
+        return f"json_group_array(json({item})){only}"
+
+    def nested(self, subquery: str) -> str:
+        # A subquery's value loses its JSON subtype: json() gives it back.
+        return f"json({subquery})"
+
+    def cursor(self, values: str) -> str:
+        return f"gql_cursor({values})"
+
     async def execute(self, sql: str, params: list) -> Sequence[Any]:
         client = self.client()
-        # SQLite has no base64 and stores datetimes as text: two small functions, added to
-        # each connection the first time it serves a planned statement.
+        # SQLite has no base64 nor exact decimals, and stores datetimes as text: small
+        # functions, added to each connection the first time it serves a planned statement.
         async with client.acquire_connection() as connection:
             if connection not in self._prepared:
                 await connection.create_function(
@@ -123,6 +245,15 @@ class Sqlite(Dialect):
                 )
                 await connection.create_function(
                     "gql_datetime", 1, _sqlite_datetime, deterministic=True
+                )
+                await connection.create_function(
+                    "gql_decimal", 2, _sqlite_decimal, deterministic=True
+                )
+                await connection.create_function(
+                    "gql_difference", 2, _sqlite_difference, deterministic=True
+                )
+                await connection.create_function(
+                    "gql_cursor", 1, _sqlite_cursor, deterministic=True
                 )
                 self._prepared.add(connection)
         return await super().execute(sql, params)

@@ -102,6 +102,31 @@ def issue_date_order(order_by) -> tuple:
     return nested_order(order_by, "ISSUE_DATE")
 
 
+# Each tab's arguments as its list's filters: the resolvers below and the planned path
+# (api/planned/tabs.py) read them alike.
+def project_filters(status) -> NestedFilter:
+    return NestedFilter(project_statuses=enum_values(status, StoredProjectStatus))
+
+
+def purchase_order_filters(status) -> NestedFilter:
+    return NestedFilter(purchase_order_statuses=enum_values(status, StoredPurchaseOrderStatus))
+
+
+def deal_filters(stage) -> NestedFilter:
+    return NestedFilter(deal_stages=enum_values(stage, StoredDealStage))
+
+
+def activity_filters(organization, target_type, verb, actor_id, since, until) -> NestedFilter:
+    start, end = day_bounds(organization, since, until)
+    return NestedFilter(
+        activity_target_types=enum_values(target_type, str),
+        activity_verbs=enum_values(verb, str),
+        activity_actor_id=None if actor_id is None else decode_id(actor_id, "User") or 0,
+        activity_from=start,
+        activity_before=end,
+    )
+
+
 def client_summary(root) -> ClientSummary:
     return ClientSummary(client_id=root.id)
 
@@ -116,14 +141,13 @@ async def client_projects(
     last: Last = None,
     before: Before = None,
 ) -> ProjectConnection:
-    filters = NestedFilter(project_statuses=enum_values(status, StoredProjectStatus))
     return await nested_connection(
         info,
         ProjectConnection,
         Project.from_model,
         NestedList.PROJECTS,
         root.id,
-        filters,
+        project_filters(status),
         nested_order(order_by),
         first,
         after,
@@ -194,14 +218,13 @@ async def client_purchase_orders(
     last: Last = None,
     before: Before = None,
 ) -> PurchaseOrderConnection:
-    filters = NestedFilter(purchase_order_statuses=enum_values(status, StoredPurchaseOrderStatus))
     return await nested_connection(
         info,
         PurchaseOrderConnection,
         PurchaseOrder.from_model,
         NestedList.PURCHASE_ORDERS,
         root.id,
-        filters,
+        purchase_order_filters(status),
         issue_date_order(order_by),
         first,
         after,
@@ -220,14 +243,13 @@ async def client_deals(
     last: Last = None,
     before: Before = None,
 ) -> DealConnection:
-    filters = NestedFilter(deal_stages=enum_values(stage, StoredDealStage))
     return await nested_connection(
         info,
         DealConnection,
         Deal.from_model,
         NestedList.DEALS,
         root.id,
-        filters,
+        deal_filters(stage),
         nested_order(order_by),
         first,
         after,
@@ -285,17 +307,6 @@ async def client_files(
     )
 
 
-def activity_filters(info: Info, target_type, verb, actor_id, since, until) -> NestedFilter:
-    start, end = day_bounds(info.context.actor.organization, since, until)
-    return NestedFilter(
-        activity_target_types=enum_values(target_type, str),
-        activity_verbs=enum_values(verb, str),
-        activity_actor_id=None if actor_id is None else decode_id(actor_id, "User") or 0,
-        activity_from=start,
-        activity_before=end,
-    )
-
-
 async def client_activity(
     root,
     info: Info,
@@ -316,7 +327,9 @@ async def client_activity(
         Activity.from_model,
         NestedList.ACTIVITY,
         root.id,
-        activity_filters(info, target_type, verb, actor_id, since, until),
+        activity_filters(
+            info.context.actor.organization, target_type, verb, actor_id, since, until
+        ),
         nested_order(order_by),
         first,
         after,
