@@ -12,7 +12,9 @@ then times two requests through the ASGI app:
 
 Each request's SQL statements are recorded once and replayed directly on the database
 connection: that is the floor (the aggregates themselves). The ratio is the cost of HTTP,
-GraphQL, DataLoaders and the ORM on top of it.
+GraphQL, DataLoaders and the ORM on top of it. Each request is also timed with the planned
+path off (GQL_CRM_FAST_PATH=false), all through Strawberry's executor: the ratio of the two
+is what the planned path gains where it covers the request.
 """
 
 import argparse
@@ -28,7 +30,7 @@ from functools import partial
 from pathlib import Path
 
 import httpx
-from timing import compare
+from timing import compare, timed
 from tortoise import Tortoise, connections
 
 from gql_crm.app import create_app
@@ -71,14 +73,23 @@ SUMMARY = f"""summary {{
 }}"""
 PROFILE = f"query($id: ID!) {{ client(id: $id) {{ id name {SUMMARY} }} }}"
 TABS = """query($id: ID!) { client(id: $id) {
-  projects(first: 10) { totalCount edges { node { name status } } }
-  tasks(first: 10, due: PENDING) { totalCount edges { node { title dueDate } } }
-  invoices(first: 10, kind: SALE, status: [PENDING, OVERDUE]) {
-    totalCount edges { node { number status total { amount currency } amountDue { amount } } } }
-  purchaseOrders(first: 10) { totalCount edges { node { number status } } }
-  deals(first: 10) { totalCount edges { node { title stage } } }
-  quotes(first: 10) { totalCount edges { node { number status } } }
-  activity(first: 10) { totalCount edges { node { verb } } }
+  projects(first: 20) { totalCount edges { cursor node { id name status deadline
+    budget { amount currency } createdAt } } pageInfo { hasNextPage endCursor } }
+  tasks(first: 20, due: PENDING) { totalCount edges { node { id title status dueDate
+    isOverdue project { name } assignee { email } } } pageInfo { hasNextPage endCursor } }
+  invoices(first: 20, kind: SALE, status: [PENDING, OVERDUE]) {
+    totalCount edges { node { id number status issueDate dueDate total { amount currency }
+    amountDue { amount currency } lines { description quantity unitPrice { amount } taxRate
+    total { amount } } payments { amount { amount } date } } } }
+  purchaseOrders(first: 20) { totalCount edges { node { id number status
+    total { amount currency } issueDate } } }
+  deals(first: 20) { totalCount edges { node { id title stage value { amount currency }
+    expectedCloseDate quotes { totalCount } } } }
+  quotes(first: 20) { totalCount edges { node { id number status validUntil
+    total { amount currency } deal { title } } } }
+  files(first: 20) { totalCount edges { node { id name size contentType } } }
+  activity(first: 20) { totalCount edges { node { verb targetType createdAt
+    actor { email } } } }
 } }"""
 LIST = f"""{{ clients(first: 50) {{ edges {{ node {{ id name category {{ name }}
   company {{ name }} {SUMMARY} }} }} }} }}"""
@@ -267,15 +278,22 @@ async def main(args: argparse.Namespace) -> None:
         start = time.perf_counter()
         token, client_pk = await build(args.clients)
         print(f"built {args.clients} clients in {time.perf_counter() - start:.1f} s")
-        app = create_app(Settings(database_url=db_url), init_orm=False)
-        transport = httpx.ASGITransport(app=app)
+        planned = create_app(Settings(database_url=db_url), init_orm=False)
+        executor = create_app(Settings(database_url=db_url, fast_path=False), init_orm=False)
         connection = connections.get("default")
         client_id = base64.b64encode(f"Client:{client_pk}".encode()).decode()
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
+        async with (
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=planned), base_url="http://b"
+            ) as http,
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=executor), base_url="http://b"
+            ) as executor_http,
+        ):
             headers = {"Authorization": f"Bearer {token}"}
 
-            async def api_call(query: str, variables: dict) -> None:
-                response = await http.post(
+            async def api_call(query: str, variables: dict, through=http) -> None:
+                response = await through.post(
                     "/graphql", headers=headers, json={"query": query, "variables": variables}
                 )
                 assert "errors" not in response.json(), response.text
@@ -292,7 +310,13 @@ async def main(args: argparse.Namespace) -> None:
                 call = partial(api_call, query, variables)
                 statements = await recorded(call)
                 print(f"{label}: {len(statements)} SQL statements")
-                await compare(label, args.requests, call, partial(sql_call, statements))
+                api = await compare(label, args.requests, call, partial(sql_call, statements))
+                executed = await timed(
+                    f"executor {label}",
+                    args.requests,
+                    partial(api_call, query, variables, through=executor_http),
+                )
+                print(f"ratio executor / API ({label}): {executed / api:.2f}\n")
     finally:
         await Tortoise.close_connections()
 

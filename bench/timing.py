@@ -21,8 +21,10 @@ async def timed(label: str, requests: int, call) -> float:
     return median
 
 
-async def compare(label: str, requests: int, api_call, sql_call) -> None:
-    """Times a request through the API and its SQL sent bare, and prints their ratio."""
+async def compare(label: str, requests: int, api_call, sql_call) -> float:
+    """Times a request through the API and its SQL sent bare, and prints their ratio;
+    returns the API's median."""
     api = await timed(f"API {label}", requests, api_call)
     bare = await timed(f"bare SQL {label}", requests, sql_call)
     print(f"ratio API / bare SQL ({label}): {api / bare:.2f}\n")
+    return api
