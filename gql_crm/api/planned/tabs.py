@@ -10,7 +10,9 @@ the database as the executor writes it; what is not covered raises Unplannable.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 from graphql import FieldNode, GraphQLList, GraphQLNonNull, GraphQLObjectType
@@ -482,6 +484,76 @@ class Nested:
         return self.dialect.nested(text), params
 
 
+@dataclass(frozen=True)
+class Rows:
+    """The statements of a nested list's page and count, with the page's shape."""
+
+    page_sql: str
+    page_params: tuple
+    count_sql: str
+    count_params: tuple
+    size: int
+    backwards: bool
+    after: str | None
+    before: str | None
+    keys: tuple[SortKey, ...]
+
+
+# Pages of nested lists whose SQL is kept: the ORM takes far longer to write a statement
+# than the database to run it, and the text does not name the parent (a column of the
+# enclosing query), so every client's profile shares it.
+ROWS_CACHE_SIZE = 1024
+
+
+@lru_cache(maxsize=ROWS_CACHE_SIZE)
+def _rows(
+    dialect_name: str,
+    kind: NestedList,
+    parent_row: str,
+    parent_column: str,
+    org_id: int | None,
+    filters: NestedFilter,
+    today: date,
+    order: tuple,
+    window: tuple,
+    max_page_size: int,
+) -> Rows:
+    """The rows of a list under the parent row `parent_row`, through the executor's filters
+    and page_query; `org_id` scopes a list whose parent is not a client."""
+    keys = profile.nested_sort_keys(*order)
+    model = profile.nested_model(kind)
+    base = model.filter(**{parent_column: RawSQL(f'{parent_row}."id"')})
+    if org_id is not None:
+        base = base.filter(organization_id=org_id)
+    rows = profile.nested_rows(kind, base, filters, today)
+    first, after, last, before = window
+    try:
+        query = page_query(
+            rows,
+            keys,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            max_page_size=max_page_size,
+        )
+    except PaginationError as exc:
+        raise Unplannable("pagination error") from exc
+    page_sql, page_params = _sql(query.queryset.values(*_row_columns(model)))
+    count_sql, count_params = _sql(rows.count())
+    return Rows(
+        page_sql,
+        tuple(page_params),
+        count_sql,
+        tuple(count_params),
+        query.size,
+        query.backwards,
+        after,
+        before,
+        tuple(keys),
+    )
+
+
 @dataclass
 class Connection:
     """A page of a nested list, its totalCount and pageInfo, as one scalar subquery."""
@@ -501,6 +573,9 @@ class Connection:
     fragments: list[Fragment]
     connection_type: str
     edge_type: str
+    # The field's definitions, found on the first request (they need Strawberry's schema).
+    strawberry_field: Any = None
+    field_def: Any = None
 
     @classmethod
     def compile(
@@ -565,38 +640,31 @@ class Connection:
 
     def sql(self, request: Request) -> tuple[str, list]:
         d = self.dialect
-        schema = request.strawberry_schema
-        strawberry_type = schema.get_type_by_name(self.parent_type)
-        strawberry_field = next(
-            f
-            for f in strawberry_type.fields
-            if schema.config.name_converter.from_field(f) == self.field_name
-        )
-        field_def = schema._schema.get_type(self.parent_type).fields[self.field_name]
-        raw = raw_arguments(field_def, self.node, request)
-        args = converted_arguments(strawberry_field, raw, request)
-        filters = self.list_kind.filters(args, request)
-        order = nested_order(args.get("order_by"), self.list_kind.default_order)
-        keys = profile.nested_sort_keys(*order)
-        model = profile.nested_model(self.list_kind.kind)
-        base = model.filter(**{self.parent_column: RawSQL(f'{self.parent_row}."id"')})
-        if self.parent_column != "client_id":
-            # The client's rows are scoped through the client; a deal's through its own.
-            base = base.filter(organization_id=request.org_id)
-        rows = profile.nested_rows(self.list_kind.kind, base, filters, request.today)
-        try:
-            query = page_query(
-                rows,
-                keys,
-                first=args.get("first"),
-                after=args.get("after"),
-                last=args.get("last"),
-                before=args.get("before"),
-                max_page_size=request.max_page_size,
+        if self.strawberry_field is None:
+            schema = request.strawberry_schema
+            self.strawberry_field = next(
+                f
+                for f in schema.get_type_by_name(self.parent_type).fields
+                if schema.config.name_converter.from_field(f) == self.field_name
             )
-        except PaginationError as exc:
-            raise Unplannable("pagination error") from exc
-        size, backwards = query.size, query.backwards
+            self.field_def = schema._schema.get_type(self.parent_type).fields[self.field_name]
+        raw = raw_arguments(self.field_def, self.node, request)
+        args = converted_arguments(self.strawberry_field, raw, request)
+        org_id = None if self.parent_column == "client_id" else request.org_id
+        window = tuple(args.get(name) for name in ("first", "after", "last", "before"))
+        rows = _rows(
+            d.name,
+            self.list_kind.kind,
+            self.parent_row,
+            self.parent_column,
+            org_id,
+            self.list_kind.filters(args, request),
+            request.today,
+            nested_order(args.get("order_by"), self.list_kind.default_order),
+            window,
+            request.max_page_size,
+        )
+        size, backwards, keys = rows.size, rows.backwards, rows.keys
         a = self.alias
         fragments: list[Fragment] = [*self.fragments]
 
@@ -615,15 +683,14 @@ class Connection:
             if part == "typename":
                 value = literal(sub)
             elif part == "total":
-                count_sql, count_params = _sql(rows.count())
-                value = slot(f"({count_sql})", count_params)
+                value = slot(f"({rows.count_sql})", list(rows.count_params))
             elif part == "pageInfo":
                 info = []
                 for info_key, name in sub:
                     if name == "hasNextPage":
-                        info_value = d.boolean_literal(bool(query.before)) if backwards else more
+                        info_value = d.boolean_literal(bool(rows.before)) if backwards else more
                     elif name == "hasPreviousPage":
-                        info_value = more if backwards else d.boolean_literal(bool(query.after))
+                        info_value = more if backwards else d.boolean_literal(bool(rows.after))
                     elif name in ("startCursor", "endCursor"):
                         where = first_cursor if name == "startCursor" else last_cursor
                         cursor = self._cursor(keys)
@@ -655,20 +722,18 @@ class Connection:
             # Counts alone: no page to read (and an aggregate-free SELECT over no rows
             # would answer no row, not the object).
             return render(d, expand(f"(SELECT {d.json_object(pairs)})", fragments, request))
-        columns = _row_columns(model)
-        page_sql, page_params = _sql(query.queryset.values(*columns))
         fetch_order = ", ".join(
             f'"p"."{k.field}" {"DESC" if k.descending != backwards else "ASC"}' for k in keys
         )
         text = (
             f'(SELECT {d.json_object(pairs)} FROM (SELECT "p".*, '
             f'ROW_NUMBER() OVER (ORDER BY {fetch_order}) AS "page_rn", '
-            f'COUNT(*) OVER () AS "page_n" FROM ({slot(page_sql, page_params)}) "p" '
+            f'COUNT(*) OVER () AS "page_n" FROM ({slot(rows.page_sql, list(rows.page_params))}) "p" '
             f'ORDER BY "page_rn" {"DESC" if backwards else "ASC"}) {a})'
         )
         return render(d, expand(text, fragments, request))
 
-    def _cursor(self, keys: list[SortKey]) -> str:
+    def _cursor(self, keys: tuple[SortKey, ...]) -> str:
         """The executor's cursor of the row: its sort values as JSON, base64url."""
         a, d = self.alias, self.dialect
         first = keys[0].field
