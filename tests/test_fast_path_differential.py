@@ -632,3 +632,62 @@ async def test_profile_tabs_answer_the_same(app, org, make_org, executor_http):
             await same_answer(org, executor_http, query, variables)
     answered = planner_of(app).counts - before
     assert answered == {"planned": 3 * len(planned_queries)}, answered
+
+    # Every tab page by page, forwards and backwards, in its default order and by date.
+    window = ", $first: Int, $after: String, $last: Int, $before: String, $order: "
+    for name, order in (
+        ("projects", "ProjectOrder"),
+        ("tasks", "TaskOrder"),
+        ("invoices", "InvoiceOrder"),
+        ("deals", "DealOrder"),
+        ("files", "FileOrder"),
+    ):
+        query = tab_query(
+            name,
+            "first: $first, after: $after, last: $last, before: $before, orderBy: $order",
+            window + order,
+        )
+        for sort in (None, {"field": "CREATED_AT", "direction": "ASC"}):
+            for forward in (True, False):
+                cursor = None
+                for _ in range(30):
+                    variables = {"id": data["client"], "order": sort}
+                    variables.update(
+                        {"first": 2, "after": cursor} if forward else {"last": 2, "before": cursor}
+                    )
+                    page = await same_answer(org, executor_http, query, variables)
+                    info = page["data"]["client"][name]["pageInfo"]
+                    if not (info["hasNextPage"] if forward else info["hasPreviousPage"]):
+                        break
+                    cursor = info["endCursor"] if forward else info["startCursor"]
+                else:
+                    pytest.fail("the walk did not end")
+    walked = planner_of(app).counts - before
+    assert set(walked) == {"planned"}, walked
+    # A text order's cursors, and File.url, are the executor's.
+    await same_answer(
+        org, executor_http, tab_query("quotes", "orderBy: {field: NUMBER}"), {"id": data["client"]}
+    )
+    await same_answer(
+        org,
+        executor_http,
+        "query($id: ID!) { client(id: $id) { files { edges { node { url } } } } }",
+        {"id": data["client"]},
+    )
+    assert (planner_of(app).counts - before)["executor"] == 2
+
+
+async def test_profile_tabs_take_one_statement_whatever_the_page_size(
+    org, make_org, sql_statements
+):
+    data = await build_profile_dataset(org, make_org)
+    listed = """{ clients(first: 5) { edges { node { name tasks(first: 20) { totalCount
+        edges { cursor node { title project { name } } } } invoices(first: 20) { edges {
+        node { number lines { description } payments { date } } } } } } } }"""
+    for query, variables in ((PROFILE, {"id": data["client"]}), (listed, {})):
+        counts = []
+        for size in (1, 30):
+            sql_statements.clear()
+            await org.data(query.replace("first: 20", f"first: {size}"), variables)
+            counts.append(len([s for s in sql_statements if '"apitoken"' not in s]))
+        assert counts == [1, 1], counts
