@@ -92,8 +92,6 @@ class Run:
         self.writes = not options.dry_run
         self.seen = SeenKeys()
         self.categories: dict[str, int] = {}
-        self.last_client_id = 0
-        self.last_company_id = 0
         self.processed = self.created = self.updated = self.skipped = self.failed = 0
         self._pending: dict[str, Any] = {}
 
@@ -302,6 +300,7 @@ class Run:
         created, updated, unchanged = len(creates), 0, 0
         self._pending = {}
         async with in_transaction() as connection:
+            await writer.begin_batch(connection)
             if self.writes:
                 updated, unchanged = await self._write(connection, plan, creates, updates)
             else:
@@ -327,8 +326,6 @@ class Run:
         self.skipped += plan.skipped + unchanged
         self.failed += len(failed_rows)
         self.categories.update(self._pending.get("categories", {}))
-        self.last_company_id = self._pending.get("last_company_id", self.last_company_id)
-        self.last_client_id = self._pending.get("last_client_id", self.last_client_id)
 
     async def _write(
         self,
@@ -351,15 +348,8 @@ class Run:
         new_companies = [company for key, company in plan.new_companies.items() if key in needed]
         if new_companies:
             await write.insert_companies(new_companies)
-            ids = (
-                await Company.filter(import_job_id=job_id, id__gt=self.last_company_id)
-                .order_by("id")
-                .values_list("id", flat=True)
-            )
-            for company, pk in zip(new_companies, ids, strict=True):
-                company.id = pk
-                plan.companies[pk] = company
-            self._pending["last_company_id"] = ids[-1]
+            for company in new_companies:
+                plan.companies[company.id] = company
         await _write_company_changes(connection, plan, stamp)
 
         company_parts: dict[int | None, tuple[str, ...]] = {None: ()}
@@ -384,13 +374,8 @@ class Run:
             for create in creates:
                 set_client_keys(create.client, link(create), create.row.keys)
             await write.insert_clients([create.client for create in creates])
-            ids = (
-                await Client.filter(import_job_id=job_id, id__gt=self.last_client_id)
-                .order_by("id")
-                .values_list("id", flat=True)
-            )
-            for create, pk in zip(creates, ids, strict=True):
-                create.client.id = pk
+            for create in creates:
+                pk = create.client.id
                 activities.append(
                     (
                         pk,
@@ -400,7 +385,6 @@ class Run:
                         writer.created_changes(create.row.created_changes, create.client),
                     )
                 )
-            self._pending["last_client_id"] = ids[-1]
         changed: list[tuple[Client, list[str]]] = []
         unchanged = 0
         for update in updates:

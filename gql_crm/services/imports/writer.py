@@ -1,11 +1,17 @@
-"""An import's batch writes: one prepared statement per table and dialect, run by executemany.
+"""An import's batch writes: each table's rows in one statement per batch, per dialect.
 
 Tortoise's bulk_create and bulk_update convert every field of every row through the field
 objects and build a new statement each call; an import's values are already clean and of
-the columns' types, so they go to the driver as tuples, each converted once, through the
-statement the driver prepared for the first batch (asyncpg and sqlite3 both cache it).
-executemany binds one row at a time, so no statement comes near PostgreSQL's 32,767
-arguments whatever the batch size.
+the columns' types, so they go to the driver as tuples, each converted once.
+
+A batch's inserts are one statement per table whatever the batch's size: COPY on
+PostgreSQL (no statement to plan or run per row; the ids are taken from the table's
+sequence first, so no query reads them back), and on SQLite one INSERT ... SELECT over the
+rows sent as one JSON array. One statement matters on SQLite: the FTS5 search table's
+trigger (migration 0005) flushes the index it builds at the end of each statement, so an
+executemany, a statement per row, cost the index a segment per client, four times the
+insert itself. Updates differ row by row in their columns: one executemany per set of
+columns.
 
 `tests/test_import_writer.py` compares what these statements store with what the ORM
 stores for the same input, on both databases.
@@ -19,8 +25,11 @@ from enum import Enum
 from functools import cache
 from typing import Any
 
+import asyncpg
+import orjson
 from tortoise import fields
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
 from tortoise.models import Model
 
 from gql_crm.models import Activity, Client, ClientStatus, Company, Gender
@@ -153,10 +162,33 @@ def _quoted(model: type[Model], field: str) -> str:
 
 
 @cache
-def _insert(model: type[Model], columns: tuple[str, ...], dialect: str) -> str:
-    marks = ", ".join("?" if dialect == "sqlite" else f"${n}" for n in range(1, len(columns) + 1))
+def _insert_from_json(model: type[Model], columns: tuple[str, ...]) -> str:
+    """SQLite: the rows of one JSON array of arrays, inserted in the array's order."""
     names = ", ".join(_quoted(model, column) for column in columns)
-    return f'INSERT INTO "{model._meta.db_table}" ({names}) VALUES ({marks})'
+    values = ", ".join(f"json_extract(value, '$[{n}]')" for n in range(len(columns)))
+    return (
+        f'INSERT INTO "{model._meta.db_table}" ({names}) '
+        f"SELECT {values} FROM json_each(?) ORDER BY key"
+    )
+
+
+@cache
+def _last_ids(model: type[Model]) -> str:
+    """SQLite: the ids of the job's last rows, newest first (index on (import_job_id, id))."""
+    return (
+        f'SELECT "id" FROM "{model._meta.db_table}" WHERE "import_job_id" = ? '
+        'ORDER BY "id" DESC LIMIT ?'
+    )
+
+
+@cache
+def _next_ids(model: type[Model]) -> str:
+    """PostgreSQL: as many ids from the table's sequence as a batch inserts."""
+    table = model._meta.db_table
+    return (
+        f"SELECT nextval(pg_get_serial_sequence('\"{table}\"', 'id')) AS id "
+        "FROM generate_series(1, $1)"
+    )
 
 
 @cache
@@ -187,13 +219,18 @@ class Writer:
     ):
         self.connection = connection
         self.dialect = connection.capabilities.dialect
-        self.org_id, self.job_id, self.actor_id, self.stamp = org_id, job_id, actor_id, stamp
+        self.org_id, self.job_id, self.actor_id = org_id, job_id, actor_id
+        # Converted once: asyncpg takes the datetime, SQLite stores the text sqlite3 makes
+        # of one (what the ORM's inserts store).
+        self.stamp: datetime | str = stamp if self.dialect == "postgres" else stamp.isoformat(" ")
 
     async def insert_clients(self, clients: Sequence[NewClient]) -> None:
+        """Inserts the clients and sets their ids. Gender and status are StrEnums: both
+        drivers take them as the text they are."""
         org_id, job_id, stamp = self.org_id, self.job_id, self.stamp
-        await _execute_many(
-            self.connection,
-            _insert(Client, CLIENT_INSERT, self.dialect),
+        ids = await self._insert(
+            Client,
+            CLIENT_INSERT,
             [
                 (
                     org_id,
@@ -204,24 +241,28 @@ class Writer:
                     c.active_email_key,
                     c.mobile,
                     c.country,
-                    _plain(c.gender),
+                    c.gender,
                     c.language,
                     c.category_id,
                     c.company_id,
-                    _plain(c.status),
+                    c.status,
                     c.search_text,
                     job_id,
                     stamp,
                 )
                 for c in clients
             ],
+            with_ids=True,
         )
+        for client, pk in zip(clients, ids, strict=True):
+            client.id = pk
 
     async def insert_companies(self, companies: Sequence[CompanyRow]) -> None:
+        """Inserts the companies and sets their ids."""
         org_id, job_id, stamp = self.org_id, self.job_id, self.stamp
-        await _execute_many(
-            self.connection,
-            _insert(Company, COMPANY_INSERT, self.dialect),
+        ids = await self._insert(
+            Company,
+            COMPANY_INSERT,
             [
                 (
                     org_id,
@@ -242,7 +283,10 @@ class Writer:
                 )
                 for c in companies
             ],
+            with_ids=True,
         )
+        for company, pk in zip(companies, ids, strict=True):
+            company.id = pk
 
     async def insert_activity(
         self, entries: Iterable[tuple[int, str, str, int, dict | str]]
@@ -263,10 +307,60 @@ class Writer:
             )
             for client_id, verb, target_type, target_id, changes in entries
         ]
-        if rows:
-            await _execute_many(
-                self.connection, _insert(Activity, ACTIVITY_INSERT, self.dialect), rows
+        await self._insert(Activity, ACTIVITY_INSERT, rows, with_ids=False)
+
+    async def _insert(
+        self, model: type[Model], columns: tuple[str, ...], rows: list[tuple], *, with_ids: bool
+    ) -> list[int]:
+        """The rows in one statement; their ids, in the rows' order, when asked."""
+        if not rows:
+            return []
+        connection = self.connection
+        if self.dialect == "sqlite":
+            await connection.execute_query(
+                _insert_from_json(model, columns), [orjson.dumps(rows).decode()]
             )
+            if not with_ids:
+                return []
+            # The batch's rows are the job's newest: no other writer inserts rows of the
+            # job, and SQLite gives an insert's rows increasing ids in the order inserted.
+            found = await connection.execute_query(_last_ids(model), [self.job_id, len(rows)])
+            return [row[0] for row in reversed(found[1])]
+        ids: list[int] = []
+        if with_ids:
+            found = await connection.execute_query(_next_ids(model), [len(rows)])
+            ids = sorted(row["id"] for row in found[1])
+            rows = [(pk, *row) for pk, row in zip(ids, rows, strict=True)]
+            columns = ("id", *columns)
+        names = [model._meta.fields_db_projection[column] for column in columns]
+        # The transaction's own asyncpg connection (acquire_connection returns it inside
+        # a transaction): Tortoise has no COPY of its own.
+        async with connection.acquire_connection() as raw:
+            try:
+                await raw.copy_records_to_table(model._meta.db_table, records=rows, columns=names)
+            except asyncpg.IntegrityConstraintViolationError as exc:
+                # As Tortoise raises it for its own statements: a concurrent request took
+                # an email after the look-up, and the batch is planned again.
+                raise IntegrityError(exc) from exc
+        return ids
+
+
+async def begin_batch(connection: BaseDBAsyncClient) -> None:
+    """Settings for the rest of a batch's transaction, on PostgreSQL (SET LOCAL).
+
+    plan_cache_mode: the connections force custom plans (db.py) so that look-ups by lists
+    of keys are planned for the table as it is now; here that made PostgreSQL plan the
+    foreign-key checks of every inserted row again (the batch's statements are inserts and
+    updates by id, whose generic plans are right whatever the tables' size): twice the
+    insert's cost. synchronous_commit: the commit does not wait for the WAL to reach the
+    disk. A crash may lose the last batches and never half of one, as each batch commits
+    its rows with the job's progress; the job is then found RUNNING and rolled back, and
+    its final status commits synchronously, which flushes every batch before it.
+    """
+    if connection.capabilities.dialect == "postgres":
+        await connection.execute_script(
+            "SET LOCAL plan_cache_mode = auto; SET LOCAL synchronous_commit = off"
+        )
 
 
 async def update(
