@@ -7,6 +7,7 @@ from tortoise import connections
 
 from gql_crm.models import Activity, Client, Company
 from gql_crm.services import activity
+from gql_crm.services.imports import batches
 from gql_crm.services.imports.options import UPDATABLE
 from tests.helpers import CREATE_CATEGORY, UPDATE_CLIENT, create_client, pk_of
 from tests.imports import csv_bytes, run_import
@@ -189,3 +190,28 @@ async def test_a_client_updated_by_import_is_stored_as_one_updated_by_mutation(o
     assert comparable(company_writer) == comparable(company_orm)
     same_kind_of_timestamp(company_writer["updated_at"], company_orm["updated_at"])
     assert await Company.filter(organization_id=other.id).count() == 1
+
+
+async def test_an_email_taken_between_look_up_and_write_is_matched_on_the_retry(org, monkeypatch):
+    """A request creating a client after a batch looked its emails up makes the batch's
+    insert fail on the unique email key (COPY's error on PostgreSQL is translated as the
+    ORM's); the batch is looked up and planned again, and the row then matches that client."""
+    original = batches.Run._look_up
+    look_ups = []
+
+    async def a_request_takes_the_email(self, rows):
+        lookups = await original(self, rows)
+        if not look_ups:
+            await create_client(org, name="Concurrent", email="taken@example.com")
+        look_ups.append(len(rows))
+        return lookups
+
+    monkeypatch.setattr(batches.Run, "_look_up", a_request_takes_the_email)
+    rows = [["Name", "Email"], ["Ana", "ana@example.com"], ["Taken", "TAKEN@example.com"]]
+    job = await run_import(org, csv_bytes(rows))
+    assert (job["created"], job["skipped"], job["failed"]) == (1, 1, 0)
+    assert look_ups == [2, 2]
+    names = (
+        await Client.filter(organization_id=org.id).order_by("name").values_list("name", flat=True)
+    )
+    assert names == ["Ana", "Concurrent"]
