@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -178,6 +178,15 @@ async def app(settings):
 
 @pytest.fixture
 async def http(app, database):
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+async def executor_http(settings, database):
+    """The app with the planned path off: every query through Strawberry's executor."""
+    app = create_app(replace(settings, fast_path=False), init_orm=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client

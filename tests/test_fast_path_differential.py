@@ -9,6 +9,7 @@ schema's covered part by hypothesis-graphql (random arguments, aliases, fragment
 import dataclasses
 import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -22,7 +23,7 @@ from hypothesis_graphql import nodes, queries
 
 from gql_crm.api.schema import build_schema
 from gql_crm.app import GraphQLApp, create_app
-from gql_crm.models import Client
+from gql_crm.models import Client, Invoice
 from tests.helpers import (
     ARCHIVE_CLIENT,
     CLIENT_FIELDS,
@@ -34,14 +35,17 @@ from tests.helpers import (
 )
 from tests.profile_helpers import (
     CANCEL_INVOICE,
+    FIGURE,
     MOVE_DEAL,
     SET_TASK_STATUS,
+    SUMMARY,
     day,
     deal,
     expired_quote,
     invoice,
     new_client,
     ok,
+    org_today,
     pay,
     project,
     purchase_order,
@@ -49,6 +53,7 @@ from tests.profile_helpers import (
     quote_action,
     task,
 )
+from tests.test_profile_summary import build_profile
 from tests.uploads import upload
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -145,14 +150,6 @@ def generated_documents() -> list[str]:
 
     collect()
     return documents
-
-
-@pytest.fixture
-async def executor_http(settings, database):
-    app = create_app(dataclasses.replace(settings, fast_path=False), init_orm=False)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield client
 
 
 async def build_dataset(org, make_org) -> dict:
@@ -691,3 +688,131 @@ async def test_profile_tabs_take_one_statement_whatever_the_page_size(
             await org.data(query.replace("first: 20", f"first: {size}"), variables)
             counts.append(len([s for s in sql_statements if '"apitoken"' not in s]))
         assert counts == [1, 1], counts
+
+
+SUMMARY_EVERYTHING = f"""
+query($id: ID!) {{ client(id: $id) {{ id summary {{ __typename
+  projects {{ __typename count byStatus {{ __typename status count }} hoursLogged }}
+  tasks {{ __typename overdue pending upcoming }}
+  purchaseOrders {{ __typename count total {{ __typename amount currency }} closedCount
+    byStatus {{ __typename status {FIGURE} }} }}
+  sales: invoices(kind: SALE) {{ __typename kind authorized {{ __typename {FIGURE} }}
+    pending {{ {FIGURE} }} overdue {{ {FIGURE} }} paid {{ {FIGURE} }}
+    amountDue {{ amount currency }} byStatus {{ __typename status {FIGURE} }} }}
+  purchases: invoices(kind: PURCHASE) {{ kind authorized {{ {FIGURE} }} pending {{ {FIGURE} }}
+    overdue {{ {FIGURE} }} paid {{ {FIGURE} }} amountDue {{ amount currency }}
+    byStatus {{ status {FIGURE} }} }}
+  deals {{ __typename open {{ {FIGURE} }} won {{ {FIGURE} }} lost {{ {FIGURE} }}
+    weightedOpen {{ amount currency __typename }} byStage {{ __typename stage {FIGURE} }} }}
+  quotes {{ __typename byStatus {{ __typename status {FIGURE} }} }}
+}} }} }}"""
+
+SUMMARY_SHAPES = [
+    SUMMARY,
+    SUMMARY_EVERYTHING,
+    "query($id: ID!) { client(id: $id) { summary { tasks { overdue } } } }",
+    "query($id: ID!) { client(id: $id) { summary { __typename } } }",
+    """query($id: ID!) { client(id: $id) { name a: summary { t: tasks { o: overdue p: pending }
+        d: deals { w: weightedOpen { c: currency a: amount } } }
+        b: summary { sales: invoices(kind: SALE) { due: amountDue { amount } } } } }""",
+    """query($id: ID!) { node(id: $id) { ... on Client { summary { ...Cards } } } }
+       fragment Cards on ClientSummary {
+         projects { ...on ProjectSummary { count } hoursLogged }
+         invoices(kind: PURCHASE) { pending { ...Fig } byStatus { status count ...Fig2 } }
+         quotes { byStatus { ... on QuoteStatusFigure { status count } } }
+       }
+       fragment Fig on CountAndAmounts { count amounts { amount } }
+       fragment Fig2 on InvoiceStatusFigure { amounts { currency } }""",
+    """query($id: ID!, $kind: InvoiceKind!) { client(id: $id) { summary {
+         invoices(kind: $kind) { kind overdue { count amounts { amount currency } }
+           authorized { count } } } } }""",
+    """query($id: ID!) { client(id: $id) { summary {
+         purchaseOrders { count } purchaseOrders { total { currency } closedCount } } } }""",
+]
+# Left to the executor: the hours by user and the oldest overdue invoice.
+SUMMARY_UNCOVERED = [
+    "query($id: ID!) { client(id: $id) { summary { projects { hoursByUser { hours } } } } }",
+    """query($id: ID!) { client(id: $id) { summary { invoices(kind: SALE) {
+         oldestOverdue { daysOverdue } } } } }""",
+]
+SUMMARY_LIST = f"""query($first: Int) {{
+  clients(first: $first, filter: {{ status: null }}, orderBy: [{{ field: NAME }}]) {{
+    totalCount edges {{ cursor node {{ name company {{ name }} summary {{
+      projects {{ count hoursLogged }} tasks {{ overdue pending upcoming }}
+      sales: invoices(kind: SALE) {{ pending {{ {FIGURE} }} overdue {{ {FIGURE} }}
+        amountDue {{ amount currency }} byStatus {{ status count }} }}
+      deals {{ open {{ {FIGURE} }} weightedOpen {{ amount currency }} }}
+      quotes {{ byStatus {{ status {FIGURE} }} }} }} }} }} }} }}"""
+
+
+async def build_summaries(org, make_org) -> list[str]:
+    """Clients whose summaries cover every card: the profile tests' client (tasks, invoices
+    and quotes on both sides of today), one with amounts that test the exact sums and the
+    signs, one with no records, and a client of another organization."""
+    full = await new_client(org, name="Full")
+    await build_profile(org, full)
+    for value, probability, currency in (("999.99", 35, "EUR"), ("10.01", None, "MXN")):
+        await deal(org, full, value=value, probability=probability, currency=currency)
+
+    odd = await new_client(org, name="Odd")
+    today = org_today()
+    rows = [
+        # Overpaid, refunded below zero, the largest amounts: what no mutation makes.
+        ("AUTHORIZED", "10.00", "10.50", today - timedelta(days=1), "EUR"),
+        ("AUTHORIZED", "-12.50", "0", today, "EUR"),
+        ("AUTHORIZED", "0.05", "0.10", None, "USD"),
+        ("AUTHORIZED", "9999999999999999.99", "0.01", today + timedelta(days=1), "COP"),
+        ("AUTHORIZED", "9999999999999999.99", "0", today + timedelta(days=2), "COP"),
+        ("PAID", "-0.30", "-0.30", today, "USD"),
+    ]
+    await Invoice.bulk_create(
+        [
+            Invoice(
+                organization_id=org.id,
+                client_id=pk_of(odd),
+                kind="SALE",
+                number=f"ODD-{n}",
+                status=status,
+                issue_date=today - timedelta(days=30),
+                due_date=due,
+                currency=currency,
+                total=Decimal(total),
+                amount_paid=Decimal(paid),
+            )
+            for n, (status, total, paid, due, currency) in enumerate(rows)
+        ]
+    )
+    empty = await new_client(org, name="Empty")
+    other = await make_org()
+    stranger = await new_client(other, name="Stranger")
+    await build_profile(other, stranger)
+    return [full, odd, empty, stranger]
+
+
+async def test_summaries_answer_the_same(app, org, make_org, executor_http):
+    clients = await build_summaries(org, make_org)
+    before = planner_of(app).counts.copy()
+    for shape in SUMMARY_SHAPES:
+        for client_id in clients:
+            for kind in ("SALE", "PURCHASE"):
+                answer = await same_answer(
+                    org, executor_http, shape, {"id": client_id, "kind": kind}
+                )
+                assert "errors" not in answer, answer
+    for first in (1, 2, 3, 50):
+        await same_answer(org, executor_http, SUMMARY_LIST, {"first": first})
+    answered = planner_of(app).counts - before
+    assert answered == {"planned": len(SUMMARY_SHAPES) * len(clients) * 2 + 4}, answered
+
+    before = planner_of(app).counts.copy()
+    for shape in SUMMARY_UNCOVERED:
+        await same_answer(org, executor_http, shape, {"id": clients[0]})
+    assert planner_of(app).counts - before == {"executor": len(SUMMARY_UNCOVERED)}
+
+
+async def test_summaries_take_one_statement_whatever_the_page(org, make_org, sql_statements):
+    await build_summaries(org, make_org)
+    for first in (1, 3):
+        sql_statements.clear()
+        await org.data(SUMMARY_LIST, {"first": first})
+        assert [s for s in sql_statements if '"apitoken"' not in s] == sql_statements[-1:]

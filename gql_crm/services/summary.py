@@ -198,6 +198,10 @@ class TaskFigures:
     upcoming: int = 0
 
 
+# The orders the card counts and totals: canceled ones never count.
+LIVE_ORDER_STATUSES = (PurchaseOrderStatus.OPEN, PurchaseOrderStatus.CLOSED)
+
+
 @dataclass
 class PurchaseOrderFigures:
     by_status: dict[PurchaseOrderStatus, Figure] = field(
@@ -206,10 +210,11 @@ class PurchaseOrderFigures:
 
     @property
     def live(self) -> Figure:
-        """Open and closed orders; canceled ones never count."""
-        return _combine(
-            self.by_status[PurchaseOrderStatus.OPEN], self.by_status[PurchaseOrderStatus.CLOSED]
-        )
+        return _combine(*(self.by_status[status] for status in LIVE_ORDER_STATUSES))
+
+
+# Every invoice issued (authorized at some point, not canceled): paid or not.
+ISSUED_STATES = (InvoiceState.PENDING, InvoiceState.OVERDUE, InvoiceState.PAID)
 
 
 @dataclass
@@ -221,12 +226,7 @@ class InvoiceFigures:
 
     @property
     def authorized(self) -> Figure:
-        """Every invoice issued (authorized at some point, not canceled): paid or not."""
-        return _combine(
-            self.by_state[InvoiceState.PENDING],
-            self.by_state[InvoiceState.OVERDUE],
-            self.by_state[InvoiceState.PAID],
-        )
+        return _combine(*(self.by_state[state] for state in ISSUED_STATES))
 
 
 @dataclass

@@ -194,9 +194,12 @@ class ClientObject:
     def _profile_part(self, name: str, nodes: list[FieldNode]) -> str:
         # The profile's parts build on this module (Selection, Unplannable): imported here.
         from gql_crm.api.planned import tabs
+        from gql_crm.api.planned.summary import SummaryExpression
 
         if name in tabs.CLIENT_TABS:
             return self.slot(tabs.client_tab(self.dialect, self.selection, name, nodes))
+        if name == "summary":
+            return self.slot(SummaryExpression(self.dialect, self.selection, nodes))
         raise Unplannable(f"Client.{name}")
 
     def _object(self, pairs: list[tuple[str, str]]) -> str:

@@ -52,6 +52,9 @@ class Dialect:
     def global_id(self, type_name: str, column: str) -> str:
         raise NotImplementedError
 
+    def json_array(self, items: list[str]) -> str:
+        raise NotImplementedError
+
     def datetime(self, column: str) -> str:
         raise NotImplementedError
 
@@ -119,6 +122,9 @@ class Postgres(Dialect):
 
     def json_object(self, pairs: list[tuple[str, str]]) -> str:
         return "json_build_object(" + ", ".join(f"{literal(k)}, {v}" for k, v in pairs) + ")"
+
+    def json_array(self, items: list[str]) -> str:
+        return "json_build_array(" + ", ".join(items) + ")"
 
     def global_id(self, type_name: str, column: str) -> str:
         # Short enough ("Type:2147483647") that encode() never wraps the line.
@@ -191,6 +197,9 @@ class Sqlite(Dialect):
 
     def json_object(self, pairs: list[tuple[str, str]]) -> str:
         return "json_object(" + ", ".join(f"{literal(k)}, {v}" for k, v in pairs) + ")"
+
+    def json_array(self, items: list[str]) -> str:
+        return "json_array(" + ", ".join(items) + ")"
 
     def global_id(self, type_name: str, column: str) -> str:
         return f"gql_global_id({literal(type_name)}, {column})"
