@@ -193,7 +193,7 @@ async def test_close_and_cancel_of_a_purchase_order_and_task_moves_at_once(org):
             ],
         )
         entries = await Activity.filter(
-            target_type="Task", target_id=pk_of(todo["id"]), verb="status_changed"
+            target_type="Task", target_id=pk_of(todo["id"]), verb="updated"
         ).order_by("id")
         assert len(entries) == len(succeeded(payloads))
         assert_chain(entries, "status", "TODO")

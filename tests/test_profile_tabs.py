@@ -1,6 +1,7 @@
 """The profile's tabs through HTTP: Relay connections with totalCount, filters, orders and
 cursors; the records as Node types with their client and their own nested lists."""
 
+from gql_crm.models import Role
 from tests.helpers import ATTACH, DELETE
 from tests.profile_helpers import (
     LOG_TIME,
@@ -331,3 +332,27 @@ async def test_lists_nested_in_lists_do_not_multiply_statements(org, sql_stateme
         for edge in data["client"]["deals"]["edges"]:
             assert edge["node"]["quotes"]["totalCount"] == 3
     assert counts[2] == counts[8]
+
+
+TASK_ACTIVITY = """query($id: ID!) { client(id: $id) {
+  activity(targetType: [TASK], verb: [UPDATED]) { edges { node { verb targetType } } } } }"""
+TASK_CHANGES = TASK_ACTIVITY.replace("verb targetType", "changes { field old new }")
+
+
+async def test_a_task_status_change_is_an_update_of_its_status_on_both_paths(org, executor_http):
+    # The entry was once written with a verb outside ActivityVerb, which broke the tab.
+    client_id = await new_client(org)
+    todo = await task(org, (await project(org, client_id))["id"], title="Llamar")
+    await ok(org, SET_TASK_STATUS, {"id": todo["id"], "status": "DONE"}, "setTaskStatus", "task")
+    payload = {"query": TASK_ACTIVITY, "variables": {"id": client_id}}
+    headers = {"Authorization": f"Bearer {org.tokens[Role.ADMIN]}"}
+    planned = (await org.http.post("/graphql", json=payload, headers=headers)).json()
+    executed = (await executor_http.post("/graphql", json=payload, headers=headers)).json()
+    assert planned == executed
+    assert planned["data"]["client"]["activity"]["edges"] == [
+        {"node": {"verb": "UPDATED", "targetType": "TASK"}}
+    ]
+    changes = await org.data(TASK_CHANGES, {"id": client_id})
+    assert changes["client"]["activity"]["edges"] == [
+        {"node": {"changes": [{"field": "status", "old": "TODO", "new": "DONE"}]}}
+    ]

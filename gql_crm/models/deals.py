@@ -84,7 +84,8 @@ class Quote(ClientRecord):
 
     class Meta:
         unique_together = (("organization", "number"),)
-        indexes = (Index(fields=("client_id", "status")),)
+        # A deal's quotes are listed and counted by deal (Deal.quotes).
+        indexes = (Index(fields=("client_id", "status")), Index(fields=("deal_id", "id")))
 
 
 class QuoteLine(DocumentLine):

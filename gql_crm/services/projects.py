@@ -159,7 +159,7 @@ async def update_task(actor: Actor, task_id: int, data: dict[str, Any]) -> Task:
 async def set_task_status(actor: Actor, task_id: int, status: TaskStatus) -> Task:
     actor.require(Role.MEMBER)
     others = tuple(s for s in TaskStatus if s != status)
-    return await transition(actor, Task, task_id, "status", others, status, "status_changed")
+    return await transition(actor, Task, task_id, "status", others, status, activity.Verb.UPDATED)
 
 
 def _hours(value: Any):
