@@ -56,6 +56,14 @@ class ClientValues(Protocol):
     status: ClientStatus
 
 
+class CompanyValues(Protocol):
+    """What a company's search parts are derived from: a `Company`, or an import's row."""
+
+    name: str
+    legal_name: str | None
+    tax_id: str | None
+
+
 @dataclass(frozen=True, slots=True)
 class ClientKeys:
     name_key: str
@@ -101,7 +109,7 @@ def set_client_keys(
     return changed
 
 
-def company_search_parts(company: Company | None) -> tuple[str, ...]:
+def company_search_parts(company: CompanyValues | None) -> tuple[str, ...]:
     """A company's name, legal name and tax ID are searchable on each of its clients."""
     if company is None:
         return ()
@@ -116,7 +124,7 @@ def join_search_parts(client_parts: tuple[str, ...], company_parts: tuple[str, .
     return "\n".join((*client_parts, *company_parts))
 
 
-def client_search_text(client: ClientValues, company: Company | None) -> str:
+def client_search_text(client: ClientValues, company: CompanyValues | None) -> str:
     keys = client_keys(client.name, client.email, client.mobile, active=False)
     return join_search_parts(keys.search_parts, company_search_parts(company))
 

@@ -10,7 +10,7 @@ short transaction. Keys met earlier in the file live in a temporary SQLite file
 import asyncio
 import functools
 import multiprocessing
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -54,6 +54,7 @@ from gql_crm.services.imports.seen import SeenKeys
 from gql_crm.services.imports.writer import CompanyRow
 from gql_crm.services.keys import (
     SEARCHED_COMPANY_FIELDS,
+    CompanyValues,
     client_search_text,
     company_search_parts,
     set_client_keys,
@@ -204,13 +205,13 @@ class Run:
         if emails:
             # Most emails of a file are new: only the few found are read as models.
             found = await writer.select_in(
-                connection, Client, ("id",), "active_email_key", emails, org_id
+                connection, Client, ("id", "active_email_key"), "active_email_key", emails, org_id
             )
             if found:
-                by_email = {
-                    c.active_email_key: c
-                    for c in await Client.filter(id__in=[client["id"] for client in found])
+                clients = {
+                    c.id: c for c in await Client.filter(id__in=[client["id"] for client in found])
                 }
+                by_email = {client["active_email_key"]: clients[client["id"]] for client in found}
         tax_ids = list({row.tax_id for row in valid if row.tax_id})
         names = list({row.company_key for row in valid if row.company_key and not row.tax_id})
         companies_by_tax: dict[str, CompanyRow] = {}
@@ -219,23 +220,26 @@ class Run:
             for values in await writer.select_in(
                 connection, Company, writer.COMPANY_COLUMNS, "tax_id", tax_ids, org_id
             ):
-                company = CompanyRow(**values)
-                companies_by_tax.setdefault(company.tax_id, company)
+                companies_by_tax.setdefault(values["tax_id"], CompanyRow(**values))
         if names:
             for values in await writer.select_in(
                 connection, Company, writer.COMPANY_COLUMNS, "name_key", names, org_id
             ):
-                company = CompanyRow(**values)
-                companies_by_name.setdefault(company.name_key, company)
+                companies_by_name.setdefault(values["name_key"], CompanyRow(**values))
         by_tax: dict[str, list[Client]] = {}
         if MatchOn.TAX_ID in self.options.match_on and companies_by_tax:
-            company_tax = {c.id: c.tax_id for c in companies_by_tax.values()}
+            by_company: dict[int | None, list[Client]] = {}
             for client in await Client.filter(
                 organization_id=org_id,
                 status=ClientStatus.ACTIVE,
-                company_id__in=list(company_tax),
+                company_id__in=[c.id for c in companies_by_tax.values()],
             ):
-                by_tax.setdefault(company_tax[client.company_id], []).append(client)
+                by_company.setdefault(client.company_id, []).append(client)
+            by_tax = {
+                tax_id: by_company[company.id]
+                for tax_id, company in companies_by_tax.items()
+                if company.id in by_company
+            }
         missing = list({row.category_key for row in valid if row.category} - self.categories.keys())
         if missing:
             self.categories.update(
@@ -344,38 +348,45 @@ class Run:
             category = await ClientCategory.create(organization_id=org_id, name=name, name_key=key)
             categories[key] = category.id
         self._pending["categories"] = categories
+        # The search parts of each company a client links to, once per company and batch.
+        company_parts: dict[int, tuple[str, ...]] = {}
         needed = {create.company for create in creates} | {update.company for update in updates}
-        new_companies = [company for key, company in plan.new_companies.items() if key in needed]
+        new_companies = [(ref, c) for ref, c in plan.new_companies.items() if ref in needed]
+        new_company_ids: dict[tuple[str, str], int] = {}
         if new_companies:
-            await write.insert_companies(new_companies)
-            for company in new_companies:
-                plan.companies[company.id] = company
+            ids = await write.insert_companies([company for _, company in new_companies])
+            for (ref, company), pk in zip(new_companies, ids, strict=True):
+                new_company_ids[ref] = pk
+                company_parts[pk] = company_search_parts(company)
         await _write_company_changes(connection, plan, stamp)
-
-        company_parts: dict[int | None, tuple[str, ...]] = {None: ()}
 
         def link(entry: planner.Create | planner.Update) -> tuple[str, ...]:
             """Sets the client's ids of new companies and categories; the search parts of
-            its company (once per company and batch)."""
+            its company."""
             client = entry.client
             if isinstance(entry.company, tuple):
-                client.company_id = plan.new_companies[entry.company].id
+                client.company_id = new_company_ids[entry.company]
             if isinstance(entry.category, str):
                 client.category_id = categories[entry.category]
-            parts = company_parts.get(client.company_id)
+            company_id = client.company_id
+            if company_id is None:
+                return ()
+            parts = company_parts.get(company_id)
             if parts is None:
-                parts = company_parts[client.company_id] = company_search_parts(
-                    plan.companies.get(client.company_id)
+                parts = company_parts[company_id] = company_search_parts(
+                    plan.companies.get(company_id)
                 )
             return parts
 
         activities: list[tuple[int, str, str, int, dict | str]] = []
+        # The written clients' ids by row number.
+        client_ids: dict[int, int] = {}
         if creates:
             for create in creates:
                 set_client_keys(create.client, link(create), create.row.keys)
-            await write.insert_clients([create.client for create in creates])
-            for create in creates:
-                pk = create.client.id
+            ids = await write.insert_clients([create.client for create in creates])
+            for create, pk in zip(creates, ids, strict=True):
+                client_ids[create.row.number] = pk
                 activities.append(
                     (
                         pk,
@@ -389,6 +400,7 @@ class Run:
         unchanged = 0
         for update in updates:
             client = update.client
+            client_ids[update.row.number] = client.id
             keys_changed = set_client_keys(client, link(update))
             after = {name: getattr(client, name) for name in UPDATABLE}
             diff = activity.diff(update.before, after)
@@ -403,7 +415,7 @@ class Run:
         for change in plan.company_changes:
             activities.append(
                 (
-                    change.client.id,
+                    client_ids[change.row],
                     VERB_COMPANY_UPDATED,
                     "Company",
                     change.company.id,
@@ -416,7 +428,7 @@ class Run:
             if change.changes.keys() & SEARCHED_COMPANY_FIELDS
         }
         if searched:
-            written = {create.client.id for create in creates}
+            written = {client_ids[create.row.number] for create in creates}
             written |= {client.id for client, _ in changed}
             await refresh_search_text(connection, searched, written)
         await write.insert_activity(activities)
@@ -447,7 +459,7 @@ async def bulk_update(model: type[Model], rows: list[Model], fields: list[str]) 
 
 
 async def refresh_search_text(
-    connection: BaseDBAsyncClient, companies: dict[int, Company], skip: set[int]
+    connection: BaseDBAsyncClient, companies: Mapping[int, CompanyValues], skip: set[int]
 ) -> None:
     """A company's name, legal name and tax ID are searchable on each of its clients."""
     searched = list(companies)
@@ -464,7 +476,8 @@ async def refresh_search_text(
         last_id = clients[-1].id
         stale = []
         for client in clients:
-            if client.id in skip:
+            # Each client read has one of the companies (company_id__in above).
+            if client.id in skip or client.company_id is None:
                 continue
             client.search_text = client_search_text(client, companies[client.company_id])
             stale.append((client, ("search_text",)))
@@ -485,6 +498,6 @@ def _clean_rows(
 ) -> list[Row]:
     rows = [clean_row(number, cells, mapping, default_country) for number, cells in records]
     for row in rows:
-        if not row.errors:
+        if row.clean is not None and not row.errors:
             row.created_changes = writer.own_created_changes(row.clean.client)
     return rows

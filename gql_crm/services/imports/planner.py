@@ -15,7 +15,7 @@ from gql_crm.services.clients import CleanInput
 from gql_crm.services.errors import ErrorCode, InputError
 from gql_crm.services.imports.options import UPDATABLE, ImportMode, ImportOptions, MatchOn
 from gql_crm.services.imports.rows import Row
-from gql_crm.services.imports.writer import CompanyRow, NewClient
+from gql_crm.services.imports.writer import CompanyRow, NewClient, NewCompany
 from gql_crm.services.keys import company_name_key
 
 # An existing company's id, or the key of a company the batch creates:
@@ -70,7 +70,8 @@ class Update:
 class CompanyChange:
     """UPDATE_EXISTING: an existing company's fields a row changed, with their old values."""
 
-    client: Client | NewClient
+    # The number of the row that changed it (its client's id is known once written).
+    row: int
     company: Company | CompanyRow
     changes: dict[str, dict[str, Any]]
 
@@ -82,10 +83,10 @@ class Plan:
     skipped: int = 0
     # Row number -> (field key, error)
     errors: dict[int, list[tuple[str | None, InputError]]] = field(default_factory=dict)
-    new_companies: dict[tuple[str, str], CompanyRow] = field(default_factory=dict)
+    new_companies: dict[tuple[str, str], NewCompany] = field(default_factory=dict)
     # Folded name -> name, of the categories to create.
     new_categories: dict[str, str] = field(default_factory=dict)
-    # Every company the batch links to, by id (the writer adds the ones it creates).
+    # Every existing company the batch links to, by id.
     companies: dict[int, Company | CompanyRow] = field(default_factory=dict)
     # In file order.
     company_changes: list[CompanyChange] = field(default_factory=list)
@@ -139,7 +140,7 @@ class _Planner:
         if isinstance(company_ref, int):
             target.company_id = company_ref
             if self.mode == ImportMode.UPDATE_EXISTING:
-                self._change_company(row, target, self.plan.companies[company_ref])
+                self._change_company(row, self.plan.companies[company_ref])
         if isinstance(category_ref, int):
             target.category_id = category_ref
 
@@ -221,7 +222,7 @@ class _Planner:
         key: tuple[str, str] = ("tax", row.tax_id) if row.tax_id else ("name", name_key)
         new = self.plan.new_companies.get(key)
         if new is None:
-            self.plan.new_companies[key] = CompanyRow(name_key=name_key, **values)
+            self.plan.new_companies[key] = NewCompany(name_key=name_key, **values)
         elif self.mode == ImportMode.UPDATE_EXISTING:
             # As if the rows were applied one after the other: the last value wins.
             for name, value in company_values(row).items():
@@ -229,9 +230,7 @@ class _Planner:
             new.name_key = company_name_key(new.name)
         return key
 
-    def _change_company(
-        self, row: Row, client: Client | NewClient, company: Company | CompanyRow
-    ) -> None:
+    def _change_company(self, row: Row, company: Company | CompanyRow) -> None:
         """UPDATE_EXISTING: the row's company values that differ are written to the company
         it links to (rows apply one after the other), with the old values kept for a
         roll-back."""
@@ -242,7 +241,7 @@ class _Planner:
         for name in changes:
             setattr(company, name, values[name])
         company.name_key = company_name_key(company.name)
-        self.plan.company_changes.append(CompanyChange(client, company, changes))
+        self.plan.company_changes.append(CompanyChange(row.number, company, changes))
         self.plan.changed_company.add(row.number)
 
 

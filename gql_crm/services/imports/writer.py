@@ -54,12 +54,11 @@ class NewClient:
     active_email_key: str | None = None
     search_text: str = ""
     status: ClientStatus = ClientStatus.ACTIVE
-    id: int | None = None
 
 
 @dataclass(slots=True)
-class CompanyRow:
-    """A company the import creates, or one it read (`select_in`) and may change."""
+class NewCompany:
+    """A company the import creates: `insert_companies` returns its id."""
 
     name: str
     name_key: str
@@ -72,8 +71,14 @@ class CompanyRow:
     state: str | None = None
     postal_code: str | None = None
     country: str | None = None
-    id: int | None = None
     updated_at: datetime | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class CompanyRow(NewCompany):
+    """A company the database holds, read by `select_in`, that the import may change."""
+
+    id: int
 
 
 COMPANY_COLUMNS = (
@@ -224,11 +229,11 @@ class Writer:
         # of one (what the ORM's inserts store).
         self.stamp: datetime | str = stamp if self.dialect == "postgres" else stamp.isoformat(" ")
 
-    async def insert_clients(self, clients: Sequence[NewClient]) -> None:
-        """Inserts the clients and sets their ids. Gender and status are StrEnums: both
+    async def insert_clients(self, clients: Sequence[NewClient]) -> list[int]:
+        """Inserts the clients; their ids, in order. Gender and status are StrEnums: both
         drivers take them as the text they are."""
         org_id, job_id, stamp = self.org_id, self.job_id, self.stamp
-        ids = await self._insert(
+        return await self._insert(
             Client,
             CLIENT_INSERT,
             [
@@ -254,13 +259,11 @@ class Writer:
             ],
             with_ids=True,
         )
-        for client, pk in zip(clients, ids, strict=True):
-            client.id = pk
 
-    async def insert_companies(self, companies: Sequence[CompanyRow]) -> None:
-        """Inserts the companies and sets their ids."""
+    async def insert_companies(self, companies: Sequence[NewCompany]) -> list[int]:
+        """Inserts the companies; their ids, in order."""
         org_id, job_id, stamp = self.org_id, self.job_id, self.stamp
-        ids = await self._insert(
+        return await self._insert(
             Company,
             COMPANY_INSERT,
             [
@@ -285,8 +288,6 @@ class Writer:
             ],
             with_ids=True,
         )
-        for company, pk in zip(companies, ids, strict=True):
-            company.id = pk
 
     async def insert_activity(
         self, entries: Iterable[tuple[int, str, str, int, dict | str]]
