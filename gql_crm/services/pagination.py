@@ -170,25 +170,10 @@ def page_query(
 
 
 async def paginate(
-    queryset: QuerySet,
-    keys: list[SortKey],
-    *,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-    max_page_size: int = 100,
+    queryset: QuerySet, keys: list[SortKey], window: Window, max_page_size: int
 ) -> Page:
     """One page of `queryset` ordered by `keys` (the last of which must be unique)."""
-    query = page_query(
-        queryset,
-        keys,
-        first=first,
-        after=after,
-        last=last,
-        before=before,
-        max_page_size=max_page_size,
-    )
+    query = page_query(queryset, keys, **window, max_page_size=max_page_size)
     rows = await query.queryset
     cursors = [encode_cursor([getattr(row, key.field) for key in keys]) for row in rows]
     return query.page(rows, cursors, queryset.count)

@@ -10,10 +10,9 @@ from gql_crm.api.clients.inputs import (
 )
 from gql_crm.api.clients.types import Client, ClientCategory, ClientConnection, ClientID
 from gql_crm.api.core.loaders import load_node
-from gql_crm.api.core.relay import OrderDirection, connection, decode_id, decode_ids
+from gql_crm.api.core.relay import OrderDirection, decode_id, decode_ids, paged_connection
 from gql_crm.api.docs import After, Before, First, Last
 from gql_crm.services import categories, clients, trigrams
-from gql_crm.services.pagination import paginate
 
 
 def filter_of(value: ClientFilter | None) -> clients.ClientFilter:
@@ -61,16 +60,10 @@ class ClientQueries:
     ) -> ClientConnection:
         await trigrams.refresh()
         queryset = clients.clients_queryset(info.context.org_id, search, filter_of(filter))
-        page = await paginate(
-            queryset,
-            clients.client_sort_keys(order_of(order_by)),
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            max_page_size=info.context.settings.max_page_size,
+        keys = clients.client_sort_keys(order_of(order_by))
+        return await paged_connection(
+            info, ClientConnection, queryset, keys, Client.from_model, first, after, last, before
         )
-        return connection(ClientConnection, page, Client.from_model)
 
     @strawberry.field(description="Every client category of your organization, by name.")
     async def client_categories(self, info: Info) -> list[ClientCategory]:

@@ -8,10 +8,11 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 from gql_crm.services.errors import ErrorCode, UserErrors
 from gql_crm.services.global_ids import parse_pk
-from gql_crm.services.pagination import Page
+from gql_crm.services.pagination import Page, SortKey, Window, paginate
 
 ConnectionT = TypeVar("ConnectionT")
 
@@ -72,6 +73,23 @@ def connection(
         ),
         count=page.count,
     )
+
+
+async def paged_connection(
+    info: Info,
+    connection_type: Callable[..., ConnectionT],
+    queryset: QuerySet,
+    keys: list[SortKey],
+    to_node: Callable[[Any], Any],
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> ConnectionT:
+    """The page of `queryset` a connection field's first/after/last/before ask for."""
+    window = Window(first=first, after=after, last=last, before=before)
+    page = await paginate(queryset, keys, window, info.context.settings.max_page_size)
+    return connection(connection_type, page, to_node)
 
 
 def counted_connection(node_type: type, description: str) -> type:

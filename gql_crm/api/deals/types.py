@@ -12,7 +12,7 @@ from gql_crm.api import docs
 from gql_crm.api.accounts import User
 from gql_crm.api.core.loaders import load_children, load_client, load_node
 from gql_crm.api.core.money import Money
-from gql_crm.api.core.nested import nested_connection, nested_order
+from gql_crm.api.core.nested import NestedConnection, nested_order
 from gql_crm.api.core.relay import ModelNode, OrderDirection, counted_connection
 from gql_crm.api.docs import After, Before, First, Last
 from gql_crm.api.errors import UserError
@@ -281,11 +281,8 @@ class Deal(ModelNode):
         last: Last = None,
         before: Before = None,
     ) -> QuoteConnection:
-        return await nested_connection(
+        return await DEAL_QUOTES.page(
             info,
-            QuoteConnection,
-            Quote.from_model,
-            profile.NestedList.QUOTES,
             self.row.id,
             quote_filters(status),
             nested_order(order_by),
@@ -293,7 +290,6 @@ class Deal(ModelNode):
             after,
             last,
             before,
-            parent="deal_id",
         )
 
 
@@ -310,3 +306,9 @@ class DealPayload:
 class QuotePayload:
     quote: Quote | None = strawberry.field(description="The quote as it is now; null on errors.")
     errors: list[UserError] = strawberry.field(description=docs.ERRORS)
+
+
+# The quotes under a deal (the resolver above reads it when called).
+DEAL_QUOTES = NestedConnection(
+    profile.NestedList.QUOTES, QuoteConnection, Quote.from_model, "deal_id"
+)

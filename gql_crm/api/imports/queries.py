@@ -4,10 +4,10 @@ from strawberry.types import Info
 from gql_crm import models
 from gql_crm.api import docs
 from gql_crm.api.core.loaders import load_node
-from gql_crm.api.core.relay import connection, decode_id
+from gql_crm.api.core.relay import decode_id, paged_connection
 from gql_crm.api.docs import After, Before, First, Last
 from gql_crm.api.imports.types import ImportJob, ImportJobConnection, ImportJobStatus
-from gql_crm.services.pagination import SortKey, datetime_key, paginate
+from gql_crm.services.pagination import SortKey, datetime_key
 
 JOB_KEYS = [datetime_key("created_at", True), SortKey("id", True, int)]
 
@@ -31,13 +31,14 @@ class ImportQueries:
         queryset = models.ImportJob.filter(organization_id=info.context.org_id)
         if status is not None:
             queryset = queryset.filter(status=models.ImportJobStatus(status))
-        page = await paginate(
+        return await paged_connection(
+            info,
+            ImportJobConnection,
             queryset,
             JOB_KEYS,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            max_page_size=info.context.settings.max_page_size,
+            ImportJob.from_model,
+            first,
+            after,
+            last,
+            before,
         )
-        return connection(ImportJobConnection, page, ImportJob.from_model)

@@ -9,7 +9,7 @@ from strawberry.utils.str_converters import to_camel_case
 from gql_crm import models
 from gql_crm.api import docs
 from gql_crm.api.core.loaders import load_client, load_node
-from gql_crm.api.core.relay import ModelNode, connection, counted_connection
+from gql_crm.api.core.relay import ModelNode, counted_connection, paged_connection
 from gql_crm.api.core.urls import absolute_url
 from gql_crm.api.docs import After, Before, First, Last
 from gql_crm.api.errors import UserError, UserErrorCode
@@ -17,7 +17,7 @@ from gql_crm.api.exports.types import column_descriptions
 from gql_crm.api.projects.types import ClientRef
 from gql_crm.services import messages
 from gql_crm.services.imports import failed_rows, jobs, mapping, undo
-from gql_crm.services.pagination import SortKey, paginate
+from gql_crm.services.pagination import SortKey
 
 ImportJobStatus = docs.described(
     strawberry.enum(
@@ -305,18 +305,20 @@ class ImportUndo(ImportUndoCounts):
         last: Last = None,
         before: Before = None,
     ) -> ImportUndoIssueConnection:
-        page = await paginate(
-            models.ImportUndoIssue.filter(organization_id=info.context.org_id, job_id=self.job_id),
-            ISSUE_KEYS,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            max_page_size=info.context.settings.max_page_size,
+        queryset = models.ImportUndoIssue.filter(
+            organization_id=info.context.org_id, job_id=self.job_id
         )
         language = info.context.language
-        return connection(
-            ImportUndoIssueConnection, page, lambda row: ImportUndoIssue.build(row, language)
+        return await paged_connection(
+            info,
+            ImportUndoIssueConnection,
+            queryset,
+            ISSUE_KEYS,
+            lambda row: ImportUndoIssue.build(row, language),
+            first,
+            after,
+            last,
+            before,
         )
 
 
@@ -400,16 +402,18 @@ class ImportJob(ModelNode):
         last: Last = None,
         before: Before = None,
     ) -> ImportRowErrorConnection:
-        page = await paginate(
-            models.ImportRowError.filter(organization_id=info.context.org_id, job_id=self.id),
+        queryset = models.ImportRowError.filter(organization_id=info.context.org_id, job_id=self.id)
+        return await paged_connection(
+            info,
+            ImportRowErrorConnection,
+            queryset,
             ERROR_KEYS,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            max_page_size=info.context.settings.max_page_size,
+            ImportRowError.from_model,
+            first,
+            after,
+            last,
+            before,
         )
-        return connection(ImportRowErrorConnection, page, ImportRowError.from_model)
 
     @strawberry.field(
         description="The undo of this job (undoImportJob): progress, counts and issues; null "

@@ -25,7 +25,7 @@ from gql_crm.api.billing.types import (
     PurchaseOrderStatus,
     invoice_filters,
 )
-from gql_crm.api.core.nested import enum_values, nested_connection, nested_order
+from gql_crm.api.core.nested import NestedConnection, enum_values, nested_order
 from gql_crm.api.core.relay import decode_id
 from gql_crm.api.deals.types import (
     Deal,
@@ -98,6 +98,19 @@ ActivityUntil = docs.argument(
 )
 
 
+# The tabs: which list, and the connection and node types it answers with.
+PROJECTS_TAB = NestedConnection(NestedList.PROJECTS, ProjectConnection, Project.from_model)
+TASKS_TAB = NestedConnection(NestedList.TASKS, TaskConnection, Task.from_model)
+INVOICES_TAB = NestedConnection(NestedList.INVOICES, InvoiceConnection, Invoice.from_model)
+PURCHASE_ORDERS_TAB = NestedConnection(
+    NestedList.PURCHASE_ORDERS, PurchaseOrderConnection, PurchaseOrder.from_model
+)
+DEALS_TAB = NestedConnection(NestedList.DEALS, DealConnection, Deal.from_model)
+QUOTES_TAB = NestedConnection(NestedList.QUOTES, QuoteConnection, Quote.from_model)
+FILES_TAB = NestedConnection(NestedList.FILES, FileConnection, File.from_model)
+ACTIVITY_TAB = NestedConnection(NestedList.ACTIVITY, ActivityConnection, Activity.from_model)
+
+
 def issue_date_order(order_by) -> tuple:
     return nested_order(order_by, "ISSUE_DATE")
 
@@ -141,18 +154,8 @@ async def client_projects(
     last: Last = None,
     before: Before = None,
 ) -> ProjectConnection:
-    return await nested_connection(
-        info,
-        ProjectConnection,
-        Project.from_model,
-        NestedList.PROJECTS,
-        root.id,
-        project_filters(status),
-        nested_order(order_by),
-        first,
-        after,
-        last,
-        before,
+    return await PROJECTS_TAB.page(
+        info, root.id, project_filters(status), nested_order(order_by), first, after, last, before
     )
 
 
@@ -167,18 +170,8 @@ async def client_tasks(
     last: Last = None,
     before: Before = None,
 ) -> TaskConnection:
-    return await nested_connection(
-        info,
-        TaskConnection,
-        Task.from_model,
-        NestedList.TASKS,
-        root.id,
-        task_filters(status, due),
-        nested_order(order_by),
-        first,
-        after,
-        last,
-        before,
+    return await TASKS_TAB.page(
+        info, root.id, task_filters(status, due), nested_order(order_by), first, after, last, before
     )
 
 
@@ -193,11 +186,8 @@ async def client_invoices(
     last: Last = None,
     before: Before = None,
 ) -> InvoiceConnection:
-    return await nested_connection(
+    return await INVOICES_TAB.page(
         info,
-        InvoiceConnection,
-        Invoice.from_model,
-        NestedList.INVOICES,
         root.id,
         invoice_filters(kind, status),
         issue_date_order(order_by),
@@ -218,11 +208,8 @@ async def client_purchase_orders(
     last: Last = None,
     before: Before = None,
 ) -> PurchaseOrderConnection:
-    return await nested_connection(
+    return await PURCHASE_ORDERS_TAB.page(
         info,
-        PurchaseOrderConnection,
-        PurchaseOrder.from_model,
-        NestedList.PURCHASE_ORDERS,
         root.id,
         purchase_order_filters(status),
         issue_date_order(order_by),
@@ -243,18 +230,8 @@ async def client_deals(
     last: Last = None,
     before: Before = None,
 ) -> DealConnection:
-    return await nested_connection(
-        info,
-        DealConnection,
-        Deal.from_model,
-        NestedList.DEALS,
-        root.id,
-        deal_filters(stage),
-        nested_order(order_by),
-        first,
-        after,
-        last,
-        before,
+    return await DEALS_TAB.page(
+        info, root.id, deal_filters(stage), nested_order(order_by), first, after, last, before
     )
 
 
@@ -268,18 +245,8 @@ async def client_quotes(
     last: Last = None,
     before: Before = None,
 ) -> QuoteConnection:
-    return await nested_connection(
-        info,
-        QuoteConnection,
-        Quote.from_model,
-        NestedList.QUOTES,
-        root.id,
-        quote_filters(status),
-        nested_order(order_by),
-        first,
-        after,
-        last,
-        before,
+    return await QUOTES_TAB.page(
+        info, root.id, quote_filters(status), nested_order(order_by), first, after, last, before
     )
 
 
@@ -292,18 +259,8 @@ async def client_files(
     last: Last = None,
     before: Before = None,
 ) -> FileConnection:
-    return await nested_connection(
-        info,
-        FileConnection,
-        File.from_model,
-        NestedList.FILES,
-        root.id,
-        NestedFilter(),
-        nested_order(order_by),
-        first,
-        after,
-        last,
-        before,
+    return await FILES_TAB.page(
+        info, root.id, NestedFilter(), nested_order(order_by), first, after, last, before
     )
 
 
@@ -321,11 +278,8 @@ async def client_activity(
     last: Last = None,
     before: Before = None,
 ) -> ActivityConnection:
-    return await nested_connection(
+    return await ACTIVITY_TAB.page(
         info,
-        ActivityConnection,
-        Activity.from_model,
-        NestedList.ACTIVITY,
         root.id,
         activity_filters(
             info.context.actor.organization, target_type, verb, actor_id, since, until

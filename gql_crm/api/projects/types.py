@@ -12,7 +12,7 @@ from gql_crm.api import docs
 from gql_crm.api.accounts import User
 from gql_crm.api.core.loaders import load_client, load_node
 from gql_crm.api.core.money import Money
-from gql_crm.api.core.nested import nested_connection, nested_order
+from gql_crm.api.core.nested import NestedConnection, nested_order
 from gql_crm.api.core.relay import ModelNode, OrderDirection, counted_connection
 from gql_crm.api.docs import After, Before, First, Last
 from gql_crm.api.errors import UserError
@@ -314,11 +314,8 @@ class Project(ModelNode):
         last: Last = None,
         before: Before = None,
     ) -> TaskConnection:
-        return await nested_connection(
+        return await PROJECT_TASKS.page(
             info,
-            TaskConnection,
-            Task.from_model,
-            profile.NestedList.TASKS,
             self.row.id,
             task_filters(status, due),
             nested_order(order_by),
@@ -326,7 +323,6 @@ class Project(ModelNode):
             after,
             last,
             before,
-            parent="project_id",
         )
 
     @strawberry.field(description="Hours logged on the project, newest day first.")
@@ -338,11 +334,8 @@ class Project(ModelNode):
         last: Last = None,
         before: Before = None,
     ) -> TimeLogConnection:
-        return await nested_connection(
+        return await PROJECT_TIME_LOGS.page(
             info,
-            TimeLogConnection,
-            TimeLog.from_model,
-            profile.NestedList.TIME_LOGS,
             self.row.id,
             profile.NestedFilter(),
             (profile.NestedOrderField.DATE, True),
@@ -350,7 +343,6 @@ class Project(ModelNode):
             after,
             last,
             before,
-            parent="project_id",
         )
 
 
@@ -375,3 +367,12 @@ class TaskPayload:
 class TimeLogPayload:
     time_log: TimeLog | None = strawberry.field(description="The hours logged; null on errors.")
     errors: list[UserError] = strawberry.field(description=docs.ERRORS)
+
+
+# The lists under a project (the resolvers above read them when called).
+PROJECT_TASKS = NestedConnection(
+    profile.NestedList.TASKS, TaskConnection, Task.from_model, "project_id"
+)
+PROJECT_TIME_LOGS = NestedConnection(
+    profile.NestedList.TIME_LOGS, TimeLogConnection, TimeLog.from_model, "project_id"
+)
