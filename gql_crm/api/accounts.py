@@ -9,7 +9,7 @@ from gql_crm import models
 from gql_crm.api import docs
 from gql_crm.api.core.loaders import load_node
 from gql_crm.api.core.relay import ModelNode, record_id
-from gql_crm.api.errors import UserError, mutate
+from gql_crm.api.errors import MutationPayload, UserError
 from gql_crm.services import auth
 
 Role = docs.described(
@@ -131,6 +131,15 @@ class AccountQueries:
         return [ApiToken.from_model(row) for row in await auth.list_tokens(info.context.actor)]
 
 
+USER_PAYLOAD = MutationPayload(UserPayload, "user", User.from_model)
+ISSUE_API_TOKEN_PAYLOAD = MutationPayload(
+    IssueApiTokenPayload,
+    "issued_token",
+    lambda issued: IssuedToken(api_token=ApiToken.from_model(issued[0]), token=issued[1]),
+)
+API_TOKEN_PAYLOAD = MutationPayload(ApiTokenPayload, "api_token", ApiToken.from_model)
+
+
 @strawberry.type
 class AccountMutations:
     @strawberry.mutation(description="Adds a user to the organization. Needs ADMIN.")
@@ -139,12 +148,8 @@ class AccountMutations:
         info: Info,
         input: Annotated[CreateUserInput, strawberry.argument(description="The user.")],
     ) -> UserPayload:
-        return await mutate(
-            info,
-            UserPayload,
-            "user",
-            User.from_model,
-            lambda: auth.create_user(info.context.actor, input.email, input.role),
+        return await USER_PAYLOAD.run(
+            info, lambda: auth.create_user(info.context.actor, input.email, input.role)
         )
 
     @strawberry.mutation(description="Needs ADMIN; admins cannot demote themselves.")
@@ -154,12 +159,8 @@ class AccountMutations:
         id: docs.record_id("User"),
         role: Annotated[Role, strawberry.argument(description="The new role.")],
     ) -> UserPayload:
-        return await mutate(
-            info,
-            UserPayload,
-            "user",
-            User.from_model,
-            lambda: auth.set_user_role(info.context.actor, record_id(id, "User"), role),
+        return await USER_PAYLOAD.run(
+            info, lambda: auth.set_user_role(info.context.actor, record_id(id, "User"), role)
         )
 
     @strawberry.mutation(description="A new token for a user; needs ADMIN.")
@@ -170,20 +171,13 @@ class AccountMutations:
             relay.GlobalID, strawberry.argument(description="The User's global ID.")
         ],
     ) -> IssueApiTokenPayload:
-        return await mutate(
+        return await ISSUE_API_TOKEN_PAYLOAD.run(
             info,
-            IssueApiTokenPayload,
-            "issued_token",
-            lambda issued: IssuedToken(api_token=ApiToken.from_model(issued[0]), token=issued[1]),
             lambda: auth.issue_token_for(info.context.actor, record_id(user_id, "User", "user_id")),
         )
 
     @strawberry.mutation(description="Needs ADMIN; the token stops working at once.")
     async def revoke_api_token(self, info: Info, id: docs.record_id("ApiToken")) -> ApiTokenPayload:
-        return await mutate(
-            info,
-            ApiTokenPayload,
-            "api_token",
-            ApiToken.from_model,
-            lambda: auth.revoke_token(info.context.actor, record_id(id, "ApiToken")),
+        return await API_TOKEN_PAYLOAD.run(
+            info, lambda: auth.revoke_token(info.context.actor, record_id(id, "ApiToken"))
         )

@@ -1,8 +1,9 @@
 """User errors as GraphQL data, and the request-level GraphQL errors (with codes)."""
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -78,19 +79,22 @@ def user_errors(exc: UserErrors, language: str) -> list[UserError]:
 Payload = TypeVar("Payload")
 
 
-async def mutate(
-    info: Info,
-    payload_type: Callable[..., Payload],
-    field: str,
-    to_node: Callable[[Any], Any],
-    action: Callable[[], Awaitable[Any]],
-) -> Payload:
-    """Runs a service call; its UserErrors become the payload's `errors`, nothing else."""
-    try:
-        row = await action()
-    except UserErrors as exc:
-        return payload_type(**{field: None}, errors=user_errors(exc, info.context.language))
-    return payload_type(**{field: to_node(row)}, errors=[])
+@dataclass(frozen=True)
+class MutationPayload(Generic[Payload]):
+    """A mutation's payload type, the field that carries its record, and the record's node."""
+
+    payload_type: Callable[..., Payload]
+    field: str
+    to_node: Callable[[Any], Any]
+
+    async def run(self, info: Info, action: Callable[[], Awaitable[Any]]) -> Payload:
+        """Runs a service call; its UserErrors become the payload's `errors`, nothing else."""
+        try:
+            row = await action()
+        except UserErrors as exc:
+            errors = user_errors(exc, info.context.language)
+            return self.payload_type(**{self.field: None}, errors=errors)
+        return self.payload_type(**{self.field: self.to_node(row)}, errors=[])
 
 
 class RequestErrorCode(StrEnum):

@@ -8,11 +8,10 @@ from strawberry import relay
 from strawberry.types import Info
 
 from gql_crm.api import docs
-from gql_crm.api.clients.types import Client, ClientPayload
+from gql_crm.api.clients.types import CLIENT_PAYLOAD, Client, ClientPayload
 from gql_crm.api.core.loaders import load_node
 from gql_crm.api.core.relay import connection, decode_id
 from gql_crm.api.docs import After, First
-from gql_crm.api.errors import mutate
 from gql_crm.services import duplicates, merge
 
 DuplicateReason = docs.described(
@@ -166,10 +165,6 @@ class MergeMutations:
             choices=[(choice.field, _pk(choice.client_id)) for choice in input.field_choices],
             merged=input.merged_clients,
         )
-        return await mutate(
-            info,
-            ClientPayload,
-            "client",
-            Client.from_model,
-            lambda: merge.merge_clients(info.context.actor, info.context.settings, request),
+        return await CLIENT_PAYLOAD.run(
+            info, lambda: merge.merge_clients(info.context.actor, info.context.settings, request)
         )

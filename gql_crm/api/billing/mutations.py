@@ -1,6 +1,3 @@
-from collections.abc import Awaitable, Callable
-from typing import Any
-
 import strawberry
 from strawberry.types import Info
 
@@ -17,19 +14,17 @@ from gql_crm.api.billing.types import (
     PurchaseOrderPayload,
 )
 from gql_crm.api.core.relay import input_to_data, record_id
-from gql_crm.api.errors import mutate
+from gql_crm.api.errors import MutationPayload
 from gql_crm.models import PurchaseOrderStatus
 from gql_crm.services import billing
 
 ID_TYPES = {"client_id": "Client"}
 
 
-def _invoice(info: Info, action: Callable[[], Awaitable[Any]]) -> Awaitable[InvoicePayload]:
-    return mutate(info, InvoicePayload, "invoice", Invoice.from_model, action)
-
-
-def _order(info: Info, action: Callable[[], Awaitable[Any]]) -> Awaitable[PurchaseOrderPayload]:
-    return mutate(info, PurchaseOrderPayload, "purchase_order", PurchaseOrder.from_model, action)
+INVOICE_PAYLOAD = MutationPayload(InvoicePayload, "invoice", Invoice.from_model)
+PURCHASE_ORDER_PAYLOAD = MutationPayload(
+    PurchaseOrderPayload, "purchase_order", PurchaseOrder.from_model
+)
 
 
 @strawberry.type
@@ -44,14 +39,16 @@ class BillingMutations:
     ) -> InvoicePayload:
         data = input_to_data(input, ID_TYPES)
         data["lines"] = [input_to_data(line) for line in input.lines]
-        return await _invoice(info, lambda: billing.create_invoice(info.context.actor, data))
+        return await INVOICE_PAYLOAD.run(
+            info, lambda: billing.create_invoice(info.context.actor, data)
+        )
 
     @strawberry.mutation(
         description="Issues a DRAFT invoice: it becomes PENDING (OVERDUE once "
         "past its due date). Needs MEMBER."
     )
     async def authorize_invoice(self, info: Info, id: docs.record_id("Invoice")) -> InvoicePayload:
-        return await _invoice(
+        return await INVOICE_PAYLOAD.run(
             info, lambda: billing.authorize_invoice(info.context.actor, record_id(id, "Invoice"))
         )
 
@@ -64,7 +61,7 @@ class BillingMutations:
         info: Info,
         input: docs.argument(RecordPaymentInput, docs.RECORD),
     ) -> InvoicePayload:
-        return await _invoice(
+        return await INVOICE_PAYLOAD.run(
             info,
             lambda: billing.record_payment(
                 info.context.actor,
@@ -80,7 +77,7 @@ class BillingMutations:
         "first."
     )
     async def cancel_invoice(self, info: Info, id: docs.record_id("Invoice")) -> InvoicePayload:
-        return await _invoice(
+        return await INVOICE_PAYLOAD.run(
             info, lambda: billing.cancel_invoice(info.context.actor, record_id(id, "Invoice"))
         )
 
@@ -94,7 +91,9 @@ class BillingMutations:
         data = input_to_data(input, ID_TYPES)
         if input.lines is not None:
             data["lines"] = [input_to_data(line) for line in input.lines]
-        return await _order(info, lambda: billing.create_purchase_order(info.context.actor, data))
+        return await PURCHASE_ORDER_PAYLOAD.run(
+            info, lambda: billing.create_purchase_order(info.context.actor, data)
+        )
 
     @strawberry.mutation(description="OPEN -> CLOSED. Needs MEMBER.")
     async def close_purchase_order(
@@ -102,7 +101,7 @@ class BillingMutations:
         info: Info,
         id: docs.record_id("PurchaseOrder"),
     ) -> PurchaseOrderPayload:
-        return await _order(
+        return await PURCHASE_ORDER_PAYLOAD.run(
             info,
             lambda: billing.set_purchase_order_status(
                 info.context.actor, record_id(id, "PurchaseOrder"), PurchaseOrderStatus.CLOSED
@@ -113,7 +112,7 @@ class BillingMutations:
     async def cancel_purchase_order(
         self, info: Info, id: docs.record_id("PurchaseOrder")
     ) -> PurchaseOrderPayload:
-        return await _order(
+        return await PURCHASE_ORDER_PAYLOAD.run(
             info,
             lambda: billing.set_purchase_order_status(
                 info.context.actor, record_id(id, "PurchaseOrder"), PurchaseOrderStatus.CANCELED

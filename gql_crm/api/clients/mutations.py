@@ -1,5 +1,4 @@
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -10,22 +9,23 @@ from gql_crm.api.clients.inputs import (
     UpdateClientInput,
 )
 from gql_crm.api.clients.types import (
-    Client,
+    CLIENT_PAYLOAD,
     ClientCategory,
     ClientCategoryPayload,
     ClientID,
     ClientPayload,
 )
 from gql_crm.api.core.relay import input_to_data, record_id
-from gql_crm.api.errors import mutate
+from gql_crm.api.errors import MutationPayload
 from gql_crm.models import ClientStatus
 from gql_crm.services import categories, clients
 
 ID_TYPES = {"category_id": "ClientCategory"}
 
 
-def _client_payload(info: Info, action: Callable[[], Awaitable[Any]]) -> Awaitable[ClientPayload]:
-    return mutate(info, ClientPayload, "client", Client.from_model, action)
+CATEGORY_PAYLOAD = MutationPayload(
+    ClientCategoryPayload, "client_category", ClientCategory.from_model
+)
 
 
 @strawberry.type
@@ -37,7 +37,9 @@ class ClientMutations:
         input: Annotated[CreateClientInput, strawberry.argument(description="The client.")],
     ) -> ClientPayload:
         data = input_to_data(input, ID_TYPES)
-        return await _client_payload(info, lambda: clients.create_client(info.context.actor, data))
+        return await CLIENT_PAYLOAD.run(
+            info, lambda: clients.create_client(info.context.actor, data)
+        )
 
     @strawberry.mutation(description="A partial update; needs MEMBER.")
     async def update_client(
@@ -49,13 +51,13 @@ class ClientMutations:
         ],
     ) -> ClientPayload:
         data = input_to_data(input, ID_TYPES)
-        return await _client_payload(
+        return await CLIENT_PAYLOAD.run(
             info, lambda: clients.update_client(info.context.actor, record_id(id, "Client"), data)
         )
 
     @strawberry.mutation(description="Takes the client out of the list; needs MANAGER.")
     async def archive_client(self, info: Info, id: ClientID) -> ClientPayload:
-        return await _client_payload(
+        return await CLIENT_PAYLOAD.run(
             info,
             lambda: clients.set_status(
                 info.context.actor, record_id(id, "Client"), ClientStatus.ARCHIVED
@@ -64,7 +66,7 @@ class ClientMutations:
 
     @strawberry.mutation(description="Brings an archived client back; needs MANAGER.")
     async def restore_client(self, info: Info, id: ClientID) -> ClientPayload:
-        return await _client_payload(
+        return await CLIENT_PAYLOAD.run(
             info,
             lambda: clients.set_status(
                 info.context.actor, record_id(id, "Client"), ClientStatus.ACTIVE
@@ -79,10 +81,6 @@ class ClientMutations:
             CreateClientCategoryInput, strawberry.argument(description="The category.")
         ],
     ) -> ClientCategoryPayload:
-        return await mutate(
-            info,
-            ClientCategoryPayload,
-            "client_category",
-            ClientCategory.from_model,
-            lambda: categories.create_category(info.context.actor, input.name),
+        return await CATEGORY_PAYLOAD.run(
+            info, lambda: categories.create_category(info.context.actor, input.name)
         )

@@ -9,7 +9,7 @@ from gql_crm import models
 from gql_crm.api import docs
 from gql_crm.api.core.loaders import load_node
 from gql_crm.api.core.relay import ModelNode, counted_connection
-from gql_crm.api.errors import UserError
+from gql_crm.api.errors import MutationPayload, UserError
 from gql_crm.api.files.types import ClientPhoto, client_photo
 from gql_crm.api.profile import client_tabs
 from gql_crm.api.profile.summary import ClientSummary
@@ -184,6 +184,9 @@ ClientConnection = counted_connection(Client, "A page of clients.")
 class ClientPayload:
     client: Client | None = strawberry.field(description="The client as it is now; null on errors.")
     errors: list[UserError] = strawberry.field(description=docs.ERRORS)
+
+
+CLIENT_PAYLOAD = MutationPayload(ClientPayload, "client", Client.from_model)
 
 
 @strawberry.type(description="The answer of createClientCategory.")

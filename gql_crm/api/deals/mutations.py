@@ -1,6 +1,3 @@
-from collections.abc import Awaitable, Callable
-from typing import Any
-
 import strawberry
 from strawberry.types import Info
 
@@ -8,19 +5,15 @@ from gql_crm.api import docs
 from gql_crm.api.core.relay import input_to_data, record_id
 from gql_crm.api.deals.inputs import CreateDealInput, CreateQuoteInput, UpdateDealInput
 from gql_crm.api.deals.types import Deal, DealPayload, DealStage, Quote, QuotePayload
-from gql_crm.api.errors import mutate
+from gql_crm.api.errors import MutationPayload
 from gql_crm.models import DealStage as StoredDealStage
 from gql_crm.services import deals
 
 ID_TYPES = {"client_id": "Client", "deal_id": "Deal", "owner_id": "User"}
 
 
-def _deal(info: Info, action: Callable[[], Awaitable[Any]]) -> Awaitable[DealPayload]:
-    return mutate(info, DealPayload, "deal", Deal.from_model, action)
-
-
-def _quote(info: Info, action: Callable[[], Awaitable[Any]]) -> Awaitable[QuotePayload]:
-    return mutate(info, QuotePayload, "quote", Quote.from_model, action)
+DEAL_PAYLOAD = MutationPayload(DealPayload, "deal", Deal.from_model)
+QUOTE_PAYLOAD = MutationPayload(QuotePayload, "quote", Quote.from_model)
 
 
 @strawberry.type
@@ -32,7 +25,7 @@ class DealMutations:
         input: docs.argument(CreateDealInput, docs.CREATE),
     ) -> DealPayload:
         data = input_to_data(input, ID_TYPES)
-        return await _deal(info, lambda: deals.create_deal(info.context.actor, data))
+        return await DEAL_PAYLOAD.run(info, lambda: deals.create_deal(info.context.actor, data))
 
     @strawberry.mutation(
         description="Changes a deal's title, value, expected close date, owner or "
@@ -45,7 +38,7 @@ class DealMutations:
         input: docs.argument(UpdateDealInput, "The fields to change."),
     ) -> DealPayload:
         data = input_to_data(input, ID_TYPES)
-        return await _deal(
+        return await DEAL_PAYLOAD.run(
             info, lambda: deals.update_deal(info.context.actor, record_id(id, "Deal"), data)
         )
 
@@ -60,7 +53,7 @@ class DealMutations:
         id: docs.record_id("Deal"),
         stage: docs.argument(DealStage, "The new stage."),
     ) -> DealPayload:
-        return await _deal(
+        return await DEAL_PAYLOAD.run(
             info,
             lambda: deals.move_deal(
                 info.context.actor, record_id(id, "Deal"), StoredDealStage(stage.value)
@@ -78,22 +71,22 @@ class DealMutations:
     ) -> QuotePayload:
         data = input_to_data(input, ID_TYPES)
         data["lines"] = [input_to_data(line) for line in input.lines]
-        return await _quote(info, lambda: deals.create_quote(info.context.actor, data))
+        return await QUOTE_PAYLOAD.run(info, lambda: deals.create_quote(info.context.actor, data))
 
     @strawberry.mutation(description="DRAFT -> SENT. Needs MEMBER.")
     async def send_quote(self, info: Info, id: docs.record_id("Quote")) -> QuotePayload:
-        return await _quote(
+        return await QUOTE_PAYLOAD.run(
             info, lambda: deals.send_quote(info.context.actor, record_id(id, "Quote"))
         )
 
     @strawberry.mutation(description="SENT -> ACCEPTED, unless EXPIRED. Needs MEMBER.")
     async def accept_quote(self, info: Info, id: docs.record_id("Quote")) -> QuotePayload:
-        return await _quote(
+        return await QUOTE_PAYLOAD.run(
             info, lambda: deals.accept_quote(info.context.actor, record_id(id, "Quote"))
         )
 
     @strawberry.mutation(description="SENT -> DECLINED, unless EXPIRED. Needs MEMBER.")
     async def decline_quote(self, info: Info, id: docs.record_id("Quote")) -> QuotePayload:
-        return await _quote(
+        return await QUOTE_PAYLOAD.run(
             info, lambda: deals.decline_quote(info.context.actor, record_id(id, "Quote"))
         )

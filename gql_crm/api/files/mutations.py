@@ -4,11 +4,16 @@ from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from gql_crm.api import docs
-from gql_crm.api.clients.types import Client, ClientID, ClientPayload
+from gql_crm.api.clients.types import CLIENT_PAYLOAD, ClientID, ClientPayload
 from gql_crm.api.core.relay import record_id
-from gql_crm.api.errors import mutate
+from gql_crm.api.errors import MutationPayload
 from gql_crm.api.files.types import DeleteFilePayload, File, FilePayload
 from gql_crm.services.files import attachments, photos
+
+FILE_PAYLOAD = MutationPayload(FilePayload, "file", File.from_model)
+DELETE_FILE_PAYLOAD = MutationPayload(
+    DeleteFilePayload, "deleted_id", lambda row: relay.GlobalID("File", str(row.id))
+)
 
 
 @strawberry.type
@@ -25,11 +30,8 @@ class FileMutations:
         description: docs.argument(str | None, "What the file is.") = None,
     ) -> FilePayload:
         context = info.context
-        return await mutate(
+        return await FILE_PAYLOAD.run(
             info,
-            FilePayload,
-            "file",
-            File.from_model,
             lambda: attachments.attach_file(
                 context.actor,
                 context.settings,
@@ -42,11 +44,8 @@ class FileMutations:
     @strawberry.mutation(description="Deletes an attached file. Needs MEMBER.")
     async def delete_file(self, info: Info, id: docs.record_id("File")) -> DeleteFilePayload:
         context = info.context
-        return await mutate(
+        return await DELETE_FILE_PAYLOAD.run(
             info,
-            DeleteFilePayload,
-            "deleted_id",
-            lambda row: relay.GlobalID("File", str(row.id)),
             lambda: attachments.delete_file(context.actor, context.settings, record_id(id, "File")),
         )
 
@@ -61,11 +60,8 @@ class FileMutations:
         file: docs.argument(Upload, "The image, as a part of a multipart request."),
     ) -> ClientPayload:
         context = info.context
-        return await mutate(
+        return await CLIENT_PAYLOAD.run(
             info,
-            ClientPayload,
-            "client",
-            Client.from_model,
             lambda: photos.set_photo(
                 context.actor, context.settings, record_id(client_id, "Client", "client_id"), file
             ),
@@ -74,11 +70,8 @@ class FileMutations:
     @strawberry.mutation(description="Removes a client's photo. Needs MEMBER.")
     async def remove_client_photo(self, info: Info, client_id: ClientID) -> ClientPayload:
         context = info.context
-        return await mutate(
+        return await CLIENT_PAYLOAD.run(
             info,
-            ClientPayload,
-            "client",
-            Client.from_model,
             lambda: photos.remove_photo(
                 context.actor, context.settings, record_id(client_id, "Client", "client_id")
             ),

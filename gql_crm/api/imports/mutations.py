@@ -4,7 +4,7 @@ from strawberry.types import Info
 
 from gql_crm.api import docs
 from gql_crm.api.core.relay import record_id
-from gql_crm.api.errors import mutate, user_errors
+from gql_crm.api.errors import MutationPayload, user_errors
 from gql_crm.api.imports.types import (
     ImportJob,
     ImportJobPayload,
@@ -14,6 +14,8 @@ from gql_crm.api.imports.types import (
 )
 from gql_crm.services.errors import UserErrors
 from gql_crm.services.imports import jobs, undo
+
+IMPORT_JOB_PAYLOAD = MutationPayload(ImportJobPayload, "import_job", ImportJob.from_model)
 
 
 @strawberry.type
@@ -32,12 +34,8 @@ class ImportMutations:
     ) -> ImportJobPayload:
         context = info.context
         service_options = (options or ImportOptionsInput()).to_service(context.language)
-        return await mutate(
-            info,
-            ImportJobPayload,
-            "import_job",
-            ImportJob.from_model,
-            lambda: jobs.start_import(context.actor, context.settings, file, service_options),
+        return await IMPORT_JOB_PAYLOAD.run(
+            info, lambda: jobs.start_import(context.actor, context.settings, file, service_options)
         )
 
     @strawberry.mutation(
@@ -51,12 +49,8 @@ class ImportMutations:
         id: docs.record_id("ImportJob"),
     ) -> ImportJobPayload:
         context = info.context
-        return await mutate(
-            info,
-            ImportJobPayload,
-            "import_job",
-            ImportJob.from_model,
-            lambda: jobs.cancel(context.actor, record_id(id, "ImportJob")),
+        return await IMPORT_JOB_PAYLOAD.run(
+            info, lambda: jobs.cancel(context.actor, record_id(id, "ImportJob"))
         )
 
     @strawberry.mutation(

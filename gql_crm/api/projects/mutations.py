@@ -3,7 +3,7 @@ from strawberry.types import Info
 
 from gql_crm.api import docs
 from gql_crm.api.core.relay import input_to_data, record_id
-from gql_crm.api.errors import mutate
+from gql_crm.api.errors import MutationPayload
 from gql_crm.api.projects.inputs import (
     CreateProjectInput,
     CreateTaskInput,
@@ -31,6 +31,11 @@ ID_TYPES = {
 }
 
 
+PROJECT_PAYLOAD = MutationPayload(ProjectPayload, "project", Project.from_model)
+TIME_LOG_PAYLOAD = MutationPayload(TimeLogPayload, "time_log", TimeLog.from_model)
+TASK_PAYLOAD = MutationPayload(TaskPayload, "task", Task.from_model)
+
+
 @strawberry.type
 class ProjectMutations:
     @strawberry.mutation(description="A new project of a client. Needs MEMBER.")
@@ -40,12 +45,8 @@ class ProjectMutations:
         input: docs.argument(CreateProjectInput, docs.CREATE),
     ) -> ProjectPayload:
         data = input_to_data(input, ID_TYPES)
-        return await mutate(
-            info,
-            ProjectPayload,
-            "project",
-            Project.from_model,
-            lambda: projects.create_project(info.context.actor, data.pop("client_id"), data),
+        return await PROJECT_PAYLOAD.run(
+            info, lambda: projects.create_project(info.context.actor, data.pop("client_id"), data)
         )
 
     @strawberry.mutation(description="A partial update; needs MEMBER.")
@@ -56,11 +57,8 @@ class ProjectMutations:
         input: docs.argument(UpdateProjectInput, docs.UPDATE),
     ) -> ProjectPayload:
         data = input_to_data(input, ID_TYPES)
-        return await mutate(
+        return await PROJECT_PAYLOAD.run(
             info,
-            ProjectPayload,
-            "project",
-            Project.from_model,
             lambda: projects.update_project(info.context.actor, record_id(id, "Project"), data),
         )
 
@@ -73,13 +71,7 @@ class ProjectMutations:
         input: docs.argument(LogTimeInput, docs.RECORD),
     ) -> TimeLogPayload:
         data = input_to_data(input, ID_TYPES)
-        return await mutate(
-            info,
-            TimeLogPayload,
-            "time_log",
-            TimeLog.from_model,
-            lambda: projects.log_time(info.context.actor, data),
-        )
+        return await TIME_LOG_PAYLOAD.run(info, lambda: projects.log_time(info.context.actor, data))
 
     @strawberry.mutation(description="A new task of a project. Needs MEMBER.")
     async def create_task(
@@ -88,12 +80,8 @@ class ProjectMutations:
         input: docs.argument(CreateTaskInput, docs.CREATE),
     ) -> TaskPayload:
         data = input_to_data(input, ID_TYPES)
-        return await mutate(
-            info,
-            TaskPayload,
-            "task",
-            Task.from_model,
-            lambda: projects.create_task(info.context.actor, data.pop("project_id"), data),
+        return await TASK_PAYLOAD.run(
+            info, lambda: projects.create_task(info.context.actor, data.pop("project_id"), data)
         )
 
     @strawberry.mutation(description="A partial update; needs MEMBER.")
@@ -104,12 +92,8 @@ class ProjectMutations:
         input: docs.argument(UpdateTaskInput, docs.UPDATE),
     ) -> TaskPayload:
         data = input_to_data(input, ID_TYPES)
-        return await mutate(
-            info,
-            TaskPayload,
-            "task",
-            Task.from_model,
-            lambda: projects.update_task(info.context.actor, record_id(id, "Task"), data),
+        return await TASK_PAYLOAD.run(
+            info, lambda: projects.update_task(info.context.actor, record_id(id, "Task"), data)
         )
 
     @strawberry.mutation(description="TODO, IN_PROGRESS or DONE. Needs MEMBER.")
@@ -119,11 +103,8 @@ class ProjectMutations:
         id: docs.record_id("Task"),
         status: docs.argument(TaskStatus, "The new status."),
     ) -> TaskPayload:
-        return await mutate(
+        return await TASK_PAYLOAD.run(
             info,
-            TaskPayload,
-            "task",
-            Task.from_model,
             lambda: projects.set_task_status(
                 info.context.actor, record_id(id, "Task"), StoredTaskStatus(status.value)
             ),
