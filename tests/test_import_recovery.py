@@ -13,6 +13,7 @@ from tortoise.timezone import now
 
 from gql_crm.models import Activity, Client, ImportJob, ImportJobStatus
 from gql_crm.services.imports import jobs
+from gql_crm.services.imports.options import UPDATABLE
 from tests.helpers import pk_of
 from tests.imports import IMPORT_JOB, csv_bytes, run_import, start, task_ended
 
@@ -63,17 +64,7 @@ async def snapshot(org) -> list[tuple]:
         tuple(row)
         for row in await Client.filter(organization_id=org.id)
         .order_by("id")
-        .values_list(
-            "name",
-            "email",
-            "mobile",
-            "country",
-            "gender",
-            "language",
-            "category_id",
-            "company_id",
-            "search_text",
-        )
+        .values_list(*UPDATABLE, "search_text")
     ]
 
 

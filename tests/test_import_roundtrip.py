@@ -5,6 +5,8 @@ import io
 from urllib.parse import urlsplit
 
 from gql_crm.models import Activity, Client, Company, Role
+from gql_crm.services.exports import COMPANY_FIELDS
+from gql_crm.services.imports.options import UPDATABLE
 from tests.exports import EXPORT, seed
 from tests.helpers import global_id, pk_of
 from tests.imports import csv_bytes, errors_of, run_import
@@ -15,37 +17,10 @@ async def snapshot(org) -> list[tuple]:
     clients = (
         await Client.filter(organization_id=org.id)
         .order_by("id")
-        .values_list(
-            "id",
-            "name",
-            "email",
-            "mobile",
-            "country",
-            "gender",
-            "language",
-            "category_id",
-            "company_id",
-            "status",
-            "search_text",
-            "updated_at",
-        )
+        .values_list("id", *UPDATABLE, "status", "search_text", "updated_at")
     )
     companies = (
-        await Company.filter(organization_id=org.id)
-        .order_by("id")
-        .values_list(
-            "id",
-            "name",
-            "legal_name",
-            "tax_id",
-            "website",
-            "office_phone",
-            "street",
-            "city",
-            "state",
-            "postal_code",
-            "country",
-        )
+        await Company.filter(organization_id=org.id).order_by("id").values_list(*COMPANY_FIELDS)
     )
     return clients + companies
 

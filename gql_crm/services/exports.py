@@ -29,12 +29,15 @@ from gql_crm.models import ClientCategory, ClientStatus, Company, Organization, 
 from gql_crm.services import signing, trigrams
 from gql_crm.services.auth import Actor
 from gql_crm.services.clients import (
+    ADDRESS_FIELDS,
     ClientFilter,
     ClientOrderField,
     client_sort_keys,
     clients_queryset,
     search_terms,
 )
+from gql_crm.services.clients import CLIENT_FIELDS as CLIENT_VALUES
+from gql_crm.services.clients import COMPANY_FIELDS as COMPANY_VALUES
 from gql_crm.services.errors import ErrorCode, UserErrors
 from gql_crm.services.pagination import iterate_batches
 from gql_crm.services.spreadsheet import (
@@ -169,32 +172,8 @@ async def redeem(settings: Settings, token: str) -> tuple[Organization, ExportRe
 
 # ---- rows -------------------------------------------------------------------------------
 
-CLIENT_FIELDS = (
-    "id",
-    "name",
-    "email",
-    "mobile",
-    "country",
-    "gender",
-    "language",
-    "category_id",
-    "company_id",
-    "status",
-    "created_at",
-)
-COMPANY_FIELDS = (
-    "id",
-    "name",
-    "legal_name",
-    "tax_id",
-    "website",
-    "office_phone",
-    "street",
-    "city",
-    "state",
-    "postal_code",
-    "country",
-)
+CLIENT_FIELDS = ("id", *CLIENT_VALUES, "company_id", "status", "created_at")
+COMPANY_FIELDS = ("id", *COMPANY_VALUES, *ADDRESS_FIELDS)
 _NO_COMPANY: dict[str, Any] = {}
 
 

@@ -4,21 +4,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from gql_crm.services.clients import CLIENT_FIELDS
+
 VERB_CREATED = "imported"
 VERB_UPDATED = "updated_by_import"
 # An entry of the client whose row changed its company; it holds the company's old values.
 VERB_COMPANY_UPDATED = "company_updated_by_import"
 # The client fields an update may change, restored from the activity entry on roll-back.
-UPDATABLE = (
-    "name",
-    "email",
-    "mobile",
-    "country",
-    "gender",
-    "language",
-    "category_id",
-    "company_id",
-)
+UPDATABLE = (*CLIENT_FIELDS, "company_id")
 
 
 class ImportMode(StrEnum):

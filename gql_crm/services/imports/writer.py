@@ -34,6 +34,7 @@ from tortoise.models import Model
 
 from gql_crm.models import Activity, Client, ClientStatus, Company, Gender
 from gql_crm.services import activity
+from gql_crm.services.clients import ADDRESS_FIELDS, COMPANY_FIELDS
 from gql_crm.services.imports.options import UPDATABLE
 
 
@@ -81,20 +82,8 @@ class CompanyRow(NewCompany):
     id: int
 
 
-COMPANY_COLUMNS = (
-    "id",
-    "name",
-    "name_key",
-    "legal_name",
-    "tax_id",
-    "website",
-    "office_phone",
-    "street",
-    "city",
-    "state",
-    "postal_code",
-    "country",
-)
+# In the order of `insert_companies`' values.
+COMPANY_COLUMNS = ("id", "name", "name_key", *COMPANY_FIELDS[1:], *ADDRESS_FIELDS)
 CLIENT_INSERT = (
     "organization_id",
     "created_at",
