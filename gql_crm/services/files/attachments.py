@@ -13,7 +13,9 @@ from gql_crm.services.files.uploads import (
     Upload,
     blob_transaction,
     chunks,
+    create_file,
     read_head,
+    record_file_activity,
     release_blobs,
     unsupported,
 )
@@ -38,27 +40,17 @@ async def attach_file(
         raise unsupported(head)
     saving = storage_for(settings).save(chunks(head, upload, settings.max_upload_bytes))
     async with saving as blob, blob_transaction([blob.key]):
-        await blob.restore()
-        row = await File.create(
-            organization_id=actor.org_id,
-            client_id=client.id,
-            purpose=FilePurpose.ATTACHMENT,
-            name=safe_file_name(upload.filename, content_type),
-            description=description or "",
-            size=blob.size,
-            content_type=content_type,
-            sha256=blob.sha256,
-            storage_key=blob.key,
-            uploaded_by_id=actor.user_id,
-        )
-        await activity.record(
+        row = await create_file(
             actor,
-            client_id=client.id,
-            verb="file_attached",
-            target_type="File",
-            target_id=row.id,
-            changes=activity.diff({}, {"name": row.name, "size": row.size}),
+            client.id,
+            FilePurpose.ATTACHMENT,
+            safe_file_name(upload.filename, content_type),
+            content_type,
+            blob,
+            description=description or "",
         )
+        changes = activity.diff({}, {"name": row.name, "size": row.size})
+        await record_file_activity(actor, row, "file_attached", changes)
     return row
 
 
@@ -76,13 +68,7 @@ async def delete_file(actor: Actor, settings: Settings, file_id: int) -> File:
     async with in_transaction():
         row.deleted_at = now()
         await row.save(update_fields=["deleted_at"])
-        await activity.record(
-            actor,
-            client_id=row.client_id,
-            verb="file_deleted",
-            target_type="File",
-            target_id=row.id,
-            changes=activity.diff({"name": row.name}, {"name": None}),
-        )
+        changes = activity.diff({"name": row.name}, {"name": None})
+        await record_file_activity(actor, row, "file_deleted", changes)
     await release_blobs(settings, [row.storage_key])
     return row

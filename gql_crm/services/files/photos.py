@@ -23,7 +23,9 @@ from gql_crm.services.files.uploads import (
     Upload,
     blob_transaction,
     chunks,
+    create_file,
     read_head,
+    record_file_activity,
     release_blobs,
     unsupported,
 )
@@ -171,29 +173,19 @@ async def set_photo(actor: Actor, settings: Settings, client_id: int, upload: Up
         async with blob_transaction(blob.key for _, _, blob in stored):
             replaced = await _retire_photo(actor, client.id)
             for purpose, image, blob in stored:
-                await blob.restore()
-                row = await File.create(
-                    organization_id=actor.org_id,
-                    client_id=client.id,
-                    purpose=purpose,
-                    name=name,
-                    size=blob.size,
-                    content_type=image.content_type,
-                    sha256=blob.sha256,
-                    storage_key=blob.key,
-                    uploaded_by_id=actor.user_id,
+                row = await create_file(
+                    actor,
+                    client.id,
+                    purpose,
+                    name,
+                    image.content_type,
+                    blob,
                     width=image.width,
                     height=image.height,
                 )
                 if purpose == FilePurpose.PHOTO:
-                    await activity.record(
-                        actor,
-                        client_id=client.id,
-                        verb="photo_set",
-                        target_type="File",
-                        target_id=row.id,
-                        changes=activity.diff({}, {"width": photo.width, "height": photo.height}),
-                    )
+                    changes = activity.diff({}, {"width": photo.width, "height": photo.height})
+                    await record_file_activity(actor, row, "photo_set", changes)
     await release_blobs(settings, replaced)
     return client
 

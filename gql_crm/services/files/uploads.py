@@ -3,15 +3,17 @@ client it goes to, and releasing the blobs no file uses any more."""
 
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
 from gql_crm.config import Settings
-from gql_crm.models import File
+from gql_crm.models import File, FilePurpose
+from gql_crm.services import activity
+from gql_crm.services.auth import Actor
 from gql_crm.services.errors import ErrorCode, UserErrors
 from gql_crm.services.files.sniffing import SNIFF_BYTES, guessed_type
 from gql_crm.services.messages import Phrase
 from gql_crm.services.records import write_transaction
-from gql_crm.services.storage import CHUNK_SIZE, storage_for
+from gql_crm.services.storage import CHUNK_SIZE, StoredBlob, storage_for
 
 
 class Upload(Protocol):
@@ -75,6 +77,44 @@ async def blob_transaction(keys: Iterable[str]) -> AsyncIterator[None]:
                     "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [f"blob:{key}"]
                 )
         yield
+
+
+async def create_file(
+    actor: Actor,
+    client_id: int,
+    purpose: FilePurpose,
+    name: str,
+    content_type: str,
+    blob: StoredBlob,
+    **dimensions: Any,
+) -> File:
+    """The row of a file the actor uploaded, inside the blob's `blob_transaction`: its bytes
+    are put back first if a release removed them since they were stored."""
+    await blob.restore()
+    return await File.create(
+        organization_id=actor.org_id,
+        client_id=client_id,
+        purpose=purpose,
+        name=name,
+        size=blob.size,
+        content_type=content_type,
+        sha256=blob.sha256,
+        storage_key=blob.key,
+        uploaded_by_id=actor.user_id,
+        **dimensions,
+    )
+
+
+async def record_file_activity(actor: Actor, row: File, verb: str, changes: dict) -> None:
+    """The entry of the file's client that says what happened to the file."""
+    await activity.record(
+        actor,
+        client_id=row.client_id,
+        verb=verb,
+        target_type="File",
+        target_id=row.id,
+        changes=changes,
+    )
 
 
 async def release_blobs(settings: Settings, keys: list[str]) -> None:
