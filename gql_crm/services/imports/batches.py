@@ -13,6 +13,7 @@ import multiprocessing
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -436,13 +437,24 @@ class Run:
 
 
 async def _write_company_changes(connection: BaseDBAsyncClient, plan: Plan, stamp) -> None:
-    """Each changed company once, in its final state, writing only the changed columns."""
+    """Each changed company once, in its final state."""
     fields: dict[int, set[str]] = {}
     for change in plan.company_changes:
         fields.setdefault(change.company.id, set()).update(change.changes)
+    await write_companies(connection, plan.companies, fields, stamp)
+
+
+async def write_companies(
+    connection: BaseDBAsyncClient,
+    companies: Mapping[int, Company | CompanyRow],
+    fields: dict[int, set[str]],
+    stamp: datetime,
+) -> None:
+    """Writes only the `fields` of each company that changed them (and its name key with its
+    name), stamped `stamp`."""
     rows = []
     for company_id, names in fields.items():
-        company = plan.companies[company_id]
+        company = companies[company_id]
         company.updated_at = stamp
         extra = ["name_key"] if "name" in names else []
         rows.append((company, [*sorted(names), *extra, "updated_at"]))

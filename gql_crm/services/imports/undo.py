@@ -52,7 +52,7 @@ from gql_crm.services import activity, queue
 from gql_crm.services.auth import Actor
 from gql_crm.services.errors import ErrorCode, UserErrors
 from gql_crm.services.imports import jobs, progress, writer
-from gql_crm.services.imports.batches import refresh_search_text
+from gql_crm.services.imports.batches import refresh_search_text, write_companies
 from gql_crm.services.imports.fencing import Superseded, fence, take
 from gql_crm.services.imports.options import VERB_COMPANY_UPDATED, VERB_UPDATED
 from gql_crm.services.keys import (
@@ -343,14 +343,7 @@ class Undo:
         self.outcome.add("restored_companies", len(changed))
         self.outcome.processed += len(entries)
         if connection is not None and changed:
-            stamp = now()
-            rows = []
-            for company_id, names in changed.items():
-                company = companies[company_id]
-                company.updated_at = stamp
-                extra = ["name_key"] if "name" in names else []
-                rows.append((company, [*sorted(names), *extra, "updated_at"]))
-            await writer.update(connection, Company, rows)
+            await write_companies(connection, companies, changed, now())
             searched = {
                 company_id: companies[company_id]
                 for company_id, names in changed.items()
@@ -365,16 +358,9 @@ class Undo:
 
     async def created_clients(self, connection: Connection, after: int) -> int | None:
         job_id = self.job.id
-        rows = await self._locked(
-            Client.filter(import_job_id=job_id, id__gt=after)
-            .order_by("id")
-            .limit(self.batch_size)
-            .only("id"),
-            delete=True,
-        )
-        if not rows:
+        ids = await self._created(Client, after)
+        if not ids:
             return None
-        ids = [row.id for row in rows]
         since = (
             await Activity.filter(client_id__in=ids)
             .filter(Q(import_job_id__isnull=True) | Q(import_job_id__not=job_id))
@@ -391,29 +377,18 @@ class Undo:
         for client_id in sorted(used):
             reason = Reason.RECORDS_ADDED if client_id in added else Reason.CHANGED_SINCE
             self.outcome.issues.append(Issue(reason, "Client", client_id, client_id))
-        removable = [client_id for client_id in ids if client_id not in used]
-        self.outcome.add("kept_clients", len(used))
-        self.outcome.add("removed_clients", len(removable))
-        self.outcome.processed += len(ids)
-        self.leaving.update(removable)
-        if connection is not None and removable:
-            await Client.filter(id__in=removable).using_db(connection).delete()
+        removed = await self._remove(
+            connection, Client, ids, used, "kept_clients", "removed_clients"
+        )
+        self.leaving.update(removed)
         return ids[-1]
 
     # ---- 4. created companies -----------------------------------------------------------
 
     async def created_companies(self, connection: Connection, after: int) -> int | None:
-        job_id = self.job.id
-        rows = await self._locked(
-            Company.filter(import_job_id=job_id, id__gt=after)
-            .order_by("id")
-            .limit(self.batch_size)
-            .only("id"),
-            delete=True,
-        )
-        if not rows:
+        ids = await self._created(Company, after)
+        if not ids:
             return None
-        ids = [row.id for row in rows]
         users: dict[int, int] = {}
         for client_id, company_id in await Client.filter(company_id__in=ids).values_list(
             "id", "company_id"
@@ -426,15 +401,41 @@ class Undo:
             self.outcome.issues.append(
                 Issue(Reason.COMPANY_IN_USE, "Company", company_id, client_id)
             )
-        removable = [company_id for company_id in ids if company_id not in users]
-        self.outcome.add("kept_companies", len(users))
-        self.outcome.add("removed_companies", len(removable))
-        self.outcome.processed += len(ids)
-        if connection is not None and removable:
-            await Company.filter(id__in=removable).using_db(connection).delete()
+        kept = set(users)
+        await self._remove(connection, Company, ids, kept, "kept_companies", "removed_companies")
         return ids[-1]
 
     # ---- shared -------------------------------------------------------------------------
+
+    async def _created(self, model: type[Client | Company], after: int) -> list[int]:
+        """The ids of the next batch of `model`'s rows the job created, after `after`."""
+        rows = await self._locked(
+            model.filter(import_job_id=self.job.id, id__gt=after)
+            .order_by("id")
+            .limit(self.batch_size)
+            .only("id"),
+            delete=True,
+        )
+        return [row.id for row in rows]
+
+    async def _remove(
+        self,
+        connection: Connection,
+        model: type[Client | Company],
+        ids: list[int],
+        kept: set[int],
+        kept_counter: str,
+        removed_counter: str,
+    ) -> list[int]:
+        """Deletes (when writing) the batch's created rows not `kept`, counting both; the
+        ids it removes."""
+        removed = [pk for pk in ids if pk not in kept]
+        self.outcome.add(kept_counter, len(kept))
+        self.outcome.add(removed_counter, len(removed))
+        self.outcome.processed += len(ids)
+        if connection is not None and removed:
+            await model.filter(id__in=removed).using_db(connection).delete()
+        return removed
 
     def _issue(self, reason: Reason, row: Model, client_id: int | None, name: str) -> None:
         self.outcome.issues.append(Issue(reason, type(row).__name__, row.pk, client_id, name))
