@@ -6,25 +6,22 @@ from enum import StrEnum
 from typing import Any
 
 from tortoise.timezone import now
-from tortoise.transactions import in_transaction
 
 from gql_crm.models import Deal, DealStage, Quote, QuoteLine, QuoteStatus, Role
-from gql_crm.services import activity
 from gql_crm.services.auth import Actor
 from gql_crm.services.billing import clean_lines, create_with_lines, totals
 from gql_crm.services.errors import ErrorCode
 from gql_crm.services.records import (
     CENT,
     check_user,
+    create_recorded,
     lock_row,
     money_amount,
-    record,
     require_client,
     required_choice,
-    save_changed,
-    snapshot,
     today,
     transition,
+    update_recorded,
     write_transaction,
 )
 from gql_crm.services.validation import FieldInvalid, Validator, normalize_currency, required_text
@@ -100,15 +97,8 @@ async def create_deal(actor: Actor, data: dict[str, Any]) -> Deal:
         currency=currency or actor.organization.default_currency,
         weighted_value=weighted_value(values["value"], values.get("probability")),
     )
-    async with in_transaction():
-        deal = await Deal.create(
-            organization_id=actor.org_id,
-            client_id=client.id,
-            closed_at=now() if stage in CLOSED_STAGES else None,
-            **values,
-        )
-        await record(actor, deal, "created", activity.diff({}, values))
-    return deal
+    closed_at = now() if stage in CLOSED_STAGES else None
+    return await create_recorded(actor, Deal, values, client_id=client.id, closed_at=closed_at)
 
 
 async def update_deal(actor: Actor, deal_id: int, data: dict[str, Any]) -> Deal:
@@ -119,15 +109,10 @@ async def update_deal(actor: Actor, deal_id: int, data: dict[str, Any]) -> Deal:
         checks = Validator()
         values = await _clean_deal(actor, checks, data, deal)
         checks.raise_if_errors()
-        fields = (*DEAL_FIELDS, "weighted_value")
-        before = snapshot(deal, fields)
-        for key, value in values.items():
-            setattr(deal, key, value)
-        deal.weighted_value = weighted_value(deal.value, deal.probability)
-        changes = activity.diff(before, snapshot(deal, fields))
-        if changes:
-            await save_changed(deal, changes)
-            await record(actor, deal, "updated", changes)
+        values["weighted_value"] = weighted_value(
+            values.get("value", deal.value), values.get("probability", deal.probability)
+        )
+        await update_recorded(actor, deal, values, (*DEAL_FIELDS, "weighted_value"))
     return deal
 
 

@@ -4,7 +4,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from gql_crm.models import Project, ProjectStatus, Role, Task, TaskPriority, TaskStatus, TimeLog
 from gql_crm.services import activity
@@ -14,16 +13,15 @@ from gql_crm.services.records import (
     CENT,
     bounded_decimal,
     check_user,
+    create_recorded,
     date_order,
     lock_row,
     of_clients,
     optional_money_amount,
-    record,
     require_client,
     require_row,
-    save_changed,
-    snapshot,
     transition,
+    update_recorded,
     write_transaction,
 )
 from gql_crm.services.summary import exact_sums, summed
@@ -80,10 +78,7 @@ async def create_project(actor: Actor, client_id: int, data: dict[str, Any]) -> 
     client = await require_client(actor, client_id)
     values = _clean_project(data, None)
     values.setdefault("currency", actor.organization.default_currency)
-    async with in_transaction():
-        project = await Project.create(organization_id=actor.org_id, client_id=client.id, **values)
-        await record(actor, project, "created", activity.diff({}, values))
-    return project
+    return await create_recorded(actor, Project, values, client_id=client.id)
 
 
 async def update_project(actor: Actor, project_id: int, data: dict[str, Any]) -> Project:
@@ -91,13 +86,7 @@ async def update_project(actor: Actor, project_id: int, data: dict[str, Any]) ->
     async with write_transaction():
         project = await lock_row(Project, actor, project_id)
         values = _clean_project(data, project)
-        before = snapshot(project, PROJECT_FIELDS)
-        for key, value in values.items():
-            setattr(project, key, value)
-        changes = activity.diff(before, snapshot(project, PROJECT_FIELDS))
-        if changes:
-            await save_changed(project, changes)
-            await record(actor, project, "updated", changes)
+        await update_recorded(actor, project, values, PROJECT_FIELDS)
     return project
 
 
@@ -130,15 +119,9 @@ async def create_task(actor: Actor, project_id: int, data: dict[str, Any]) -> Ta
     actor.require(Role.MEMBER)
     project = await require_row(Project, actor, project_id, "project_id")
     values = await _clean_task(actor, data, None)
-    async with in_transaction():
-        task = await Task.create(
-            organization_id=actor.org_id,
-            project_id=project.id,
-            client_id=project.client_id,
-            **values,
-        )
-        await record(actor, task, "created", activity.diff({}, values))
-    return task
+    return await create_recorded(
+        actor, Task, values, project_id=project.id, client_id=project.client_id
+    )
 
 
 async def update_task(actor: Actor, task_id: int, data: dict[str, Any]) -> Task:
@@ -146,13 +129,7 @@ async def update_task(actor: Actor, task_id: int, data: dict[str, Any]) -> Task:
     async with write_transaction():
         task = await lock_row(Task, actor, task_id)
         values = await _clean_task(actor, data, task)
-        before = snapshot(task, TASK_FIELDS)
-        for key, value in values.items():
-            setattr(task, key, value)
-        changes = activity.diff(before, snapshot(task, TASK_FIELDS))
-        if changes:
-            await save_changed(task, changes)
-            await record(actor, task, "updated", changes)
+        await update_recorded(actor, task, values, TASK_FIELDS)
     return task
 
 
@@ -186,16 +163,14 @@ async def log_time(actor: Actor, data: dict[str, Any]) -> TimeLog:
         checks.add(ErrorCode.NOT_FOUND, "task_id")
     checks.raise_if_errors()
     values = {"date": data["date"], "hours": hours, "note": note, "task_id": task_id}
-    async with in_transaction():
-        entry = await TimeLog.create(
-            organization_id=actor.org_id,
-            project_id=project.id,
-            client_id=project.client_id,
-            user_id=actor.user_id,
-            **values,
-        )
-        await record(actor, entry, "created", activity.diff({}, values))
-    return entry
+    return await create_recorded(
+        actor,
+        TimeLog,
+        values,
+        project_id=project.id,
+        client_id=project.client_id,
+        user_id=actor.user_id,
+    )
 
 
 async def hours_per_project(org_id: int, project_ids: list[int]) -> dict[int, Decimal]:

@@ -205,6 +205,35 @@ async def lock_row(
     return row
 
 
+async def create_recorded(
+    actor: Actor, model: type[RecordT], values: dict[str, Any], **links: Any
+) -> RecordT:
+    """A new record of the caller's organization with `values` (recorded in its "created"
+    entry) and `links` (its parents' ids and what follows from the values)."""
+    async with in_transaction():
+        row = await model.create(organization_id=actor.org_id, **links, **values)
+        await record(actor, row, "created", activity.diff({}, values))
+    return row
+
+
+def set_values(row: Model, values: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    """Sets `values` on the row; what changed among its `fields`, as an activity diff."""
+    before = snapshot(row, fields)
+    for name, value in values.items():
+        setattr(row, name, value)
+    return activity.diff(before, snapshot(row, fields))
+
+
+async def update_recorded(
+    actor: Actor, row: ClientRecord, values: dict[str, Any], fields: tuple[str, ...]
+) -> None:
+    """Sets `values` on the locked row; writes and records (as "updated") what changed."""
+    changes = set_values(row, values, fields)
+    if changes:
+        await save_changed(row, changes)
+        await record(actor, row, "updated", changes)
+
+
 async def save_changed(row: Model, fields: Iterable[str]) -> None:
     """Writes only `fields` (and `updated_at`): a concurrent change of another column of
     the row is kept."""
@@ -245,11 +274,9 @@ async def transition(
         if check:
             check(row)
         values = {field: new_state, **(also(row) if also else {})}
-        before = snapshot(row, tuple(values))
-        for name, value in values.items():
-            setattr(row, name, value)
+        changes = set_values(row, values, tuple(values))
         await save_changed(row, values)
-        await record(actor, row, verb, activity.diff(before, snapshot(row, tuple(values))))
+        await record(actor, row, verb, changes)
     return row
 
 
