@@ -308,10 +308,7 @@ async def job_services(settings: Settings):
         stop = asyncio.Event()
         worker = asyncio.create_task(
             queue.run_worker_restarting(
-                settings.database_url,
-                heartbeat_timeout=settings.job_heartbeat_timeout,
-                concurrency=settings.worker_concurrency,
-                shutdown=stop,
+                settings.database_url, **settings.worker_options(), shutdown=stop
             ),
             name="queue-worker",
         )

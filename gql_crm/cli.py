@@ -87,11 +87,7 @@ def worker(args: argparse.Namespace) -> int:
             ready = asyncio.Event()
             worker = asyncio.create_task(
                 queue.run_worker(
-                    settings.database_url,
-                    heartbeat_timeout=settings.job_heartbeat_timeout,
-                    concurrency=settings.worker_concurrency,
-                    shutdown=stop,
-                    ready=ready,
+                    settings.database_url, **settings.worker_options(), shutdown=stop, ready=ready
                 )
             )
             await ready.wait()
@@ -103,6 +99,14 @@ def worker(args: argparse.Namespace) -> int:
 
     asyncio.run(run())
     return 0
+
+
+async def _organization(slug: str) -> Organization | None:
+    """The organization of `slug`; None, said on stderr, when there is none."""
+    org = await Organization.get_or_none(slug=slug)
+    if org is None:
+        print(f"error: no organization with slug {slug!r}", file=sys.stderr)
+    return org
 
 
 def migrate(args: argparse.Namespace) -> int:
@@ -128,9 +132,8 @@ def create_org(args: argparse.Namespace) -> int:
 def create_token(args: argparse.Namespace) -> int:
     async def run() -> int:
         async with db.orm(_settings(args).database_url):
-            org = await Organization.get_or_none(slug=args.org)
+            org = await _organization(args.org)
             if org is None:
-                print(f"error: no organization with slug {args.org!r}", file=sys.stderr)
                 return 1
             # .example is reserved for examples (RFC 2606) and, unlike .local, a valid domain.
             email = args.email or f"{args.role.lower()}@{org.slug}.example"
@@ -161,9 +164,8 @@ def export_clients(args: argparse.Namespace) -> int:
 
     async def run() -> int:
         async with db.orm(_settings(args).database_url):
-            org = await Organization.get_or_none(slug=args.org)
+            org = await _organization(args.org)
             if org is None:
-                print(f"error: no organization with slug {args.org!r}", file=sys.stderr)
                 return 1
             with open(args.output, "wb") as out:
                 async for chunk in exports.stream(org, request):
@@ -205,9 +207,8 @@ def import_clients(args: argparse.Namespace) -> int:
         # its attempt fences this process out if it was only paused (README, Importing
         # clients).
         async with db.orm(settings.database_url), serving_jobs(settings):
-            org = await Organization.get_or_none(slug=args.org)
+            org = await _organization(args.org)
             if org is None:
-                print(f"error: no organization with slug {args.org!r}", file=sys.stderr)
                 return 1
             # Offered to the import as an upload is, and read whole before it returns.
             with open(args.file, "rb") as source:

@@ -95,6 +95,13 @@ class Settings:
     # Seconds `gql-crm serve` waits for open requests to end when told to stop.
     shutdown_timeout: int = 30
 
+    def worker_options(self) -> dict[str, Any]:
+        """The settings of a queue worker, embedded in `serve` or run by `gql-crm worker`."""
+        return {
+            "heartbeat_timeout": self.job_heartbeat_timeout,
+            "concurrency": self.worker_concurrency,
+        }
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
         """Settings from GQL_CRM_* variables; `overrides` that are not None win (CLI flags)."""
