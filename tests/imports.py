@@ -96,3 +96,29 @@ def errors_of(job: dict) -> list[tuple[int, str | None, str]]:
     return [
         (e["node"]["row"], e["node"]["field"], e["node"]["code"]) for e in job["errors"]["edges"]
     ]
+
+
+# The start of a script run in a process of its own, with the database URL as argument: its
+# `crash()` leaves an import job RUNNING, owned by a process of this host that cannot exist,
+# with a company and a client it wrote. The script adds its own `start()` and runs both.
+CRASHED_IMPORT_SCRIPT = """
+import asyncio, socket, sys
+from tortoise.timezone import now
+from gql_crm import db
+from gql_crm.app import create_app
+from gql_crm.config import Settings
+from gql_crm.models import Client, Company, ImportJob, ImportJobStatus, Organization
+
+url = sys.argv[1]
+
+async def crash():
+    async with db.orm(url):
+        org = await Organization.create(name="Crash", slug="crash")
+        job = await ImportJob.create(organization=org, file_name="c.csv",
+                                     status=ImportJobStatus.RUNNING, heartbeat_at=now(),
+                                     owner_host=socket.gethostname(), owner_pid=2**22 + 7)
+        company = await Company.create(organization=org, name="Half", name_key="half",
+                                       import_job=job)
+        await Client.create(organization=org, name="Half", name_key="half",
+                            company=company, import_job=job)
+"""

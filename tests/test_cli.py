@@ -44,10 +44,7 @@ def test_migrations_match_the_models():
 async def test_concurrent_migrate_runs_apply_each_migration_once(empty_database_url, tmp_path):
     # Processes started together (serve and workers on several hosts) all migrate first.
     runs = await asyncio.gather(
-        *(
-            asyncio.to_thread(gql_crm, "migrate", db=empty_database_url, cwd=tmp_path)
-            for _ in range(3)
-        )
+        *(gql_crm("migrate", db=empty_database_url, cwd=tmp_path) for _ in range(3))
     )
     for run in runs:
         assert run.returncode == 0, run.stderr
@@ -69,60 +66,30 @@ async def test_concurrent_migrate_runs_apply_each_migration_once(empty_database_
 
 
 async def test_create_org_and_token(empty_database_url, tmp_path):
-    created = await asyncio.to_thread(
-        gql_crm,
-        "create-org",
-        "Panadería Núñez",
-        "--country",
-        "ES",
-        db=empty_database_url,
-        cwd=tmp_path,
+    def create_token(org: str, role: str, *more: str):
+        return gql_crm(
+            "create-token", "--org", org, "--role", role, *more, db=empty_database_url, cwd=tmp_path
+        )
+
+    created = await gql_crm(
+        "create-org", "Panadería Núñez", "--country", "ES", db=empty_database_url, cwd=tmp_path
     )
     assert created.returncode == 0, created.stderr
     assert "slug: panaderia-nunez" in created.stdout
     admin_token = created.stdout.strip().splitlines()[-1]
     assert admin_token.startswith("gqlcrm_")
 
-    issued = await asyncio.to_thread(
-        gql_crm,
-        "create-token",
-        "--org",
-        "panaderia-nunez",
-        "--role",
-        "VIEWER",
-        "--email",
-        "ana@example.com",
-        db=empty_database_url,
-        cwd=tmp_path,
-    )
+    issued = await create_token("panaderia-nunez", "VIEWER", "--email", "ana@example.com")
     assert issued.returncode == 0, issued.stderr
     assert issued.stdout.strip().splitlines()[-1].startswith("gqlcrm_")
 
-    default_email = await asyncio.to_thread(
-        gql_crm,
-        "create-token",
-        "--org",
-        "panaderia-nunez",
-        "--role",
-        "VIEWER",
-        db=empty_database_url,
-        cwd=tmp_path,
-    )
+    default_email = await create_token("panaderia-nunez", "VIEWER")
     assert default_email.returncode == 0, default_email.stderr
     assert "user: viewer@panaderia-nunez.example (VIEWER)" in default_email.stdout
     viewer_token = default_email.stdout.strip().splitlines()[-1]
     assert viewer_token.startswith("gqlcrm_")
 
-    missing = await asyncio.to_thread(
-        gql_crm,
-        "create-token",
-        "--org",
-        "nope",
-        "--role",
-        "ADMIN",
-        db=empty_database_url,
-        cwd=tmp_path,
-    )
+    missing = await create_token("nope", "ADMIN")
     assert missing.returncode == 1
     assert "no organization" in missing.stderr
 

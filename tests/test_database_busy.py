@@ -6,10 +6,7 @@ suite runs on): the suite's in-memory database has a single connection and no ot
 writer can hold its lock.
 """
 
-import asyncio
-import os
-import subprocess
-import sys
+from tests.cli import python_script
 
 SCRIPT = """
 import asyncio, json, sqlite3, sys
@@ -54,15 +51,7 @@ asyncio.run(main())
 async def test_a_write_behind_another_writer_answers_database_busy(tmp_path):
     import json
 
-    result = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-c", SCRIPT, str(tmp_path / "busy.sqlite3")],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=120,
-        env={**os.environ, "GQL_CRM_MEDIA_DIR": str(tmp_path / "media")},
-    )
+    result = await python_script(SCRIPT, str(tmp_path / "busy.sqlite3"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     busy, after = (json.loads(line) for line in result.stdout.strip().splitlines())
     assert (busy["status"], busy["retry_after"]) == (503, "1")

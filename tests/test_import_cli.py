@@ -1,11 +1,11 @@
 """`gql-crm import`, run as a user runs it."""
 
-import asyncio
 from pathlib import Path
 
 import pytest
 
-from tests.cli import gql_crm
+from tests.cli import gql_crm, python_script
+from tests.imports import CRASHED_IMPORT_SCRIPT
 
 # Each test runs the gql-crm command in processes of its own.
 pytestmark = pytest.mark.slow
@@ -15,13 +15,10 @@ SAMPLES = Path("/work/shared/samples")
 
 async def test_import_command_dry_run_then_real(empty_database_url, tmp_path):
     db = empty_database_url
-    created = await asyncio.to_thread(
-        gql_crm, "create-org", "Importadora", "--country", "ES", db=db, cwd=tmp_path
-    )
+    created = await gql_crm("create-org", "Importadora", "--country", "ES", db=db, cwd=tmp_path)
     assert created.returncode == 0, created.stderr
     sample = str(SAMPLES / "clientes_excel_es.csv")
-    dry = await asyncio.to_thread(
-        gql_crm,
+    dry = await gql_crm(
         "import",
         sample,
         "--org",
@@ -39,12 +36,9 @@ async def test_import_command_dry_run_then_real(empty_database_url, tmp_path):
         "row 7 Correo electrónico: INVALID_EMAIL La dirección de correo no es válida" in dry.stdout
     )
     assert "40/40 rows" in dry.stderr
-    real = await asyncio.to_thread(
-        gql_crm, "import", sample, "--org", "importadora", db=db, cwd=tmp_path
-    )
+    real = await gql_crm("import", sample, "--org", "importadora", db=db, cwd=tmp_path)
     assert "created: 35" in real.stdout
-    again = await asyncio.to_thread(
-        gql_crm,
+    again = await gql_crm(
         "import",
         sample,
         "--org",
@@ -58,8 +52,8 @@ async def test_import_command_dry_run_then_real(empty_database_url, tmp_path):
     assert again.returncode == 1
     assert again.stdout.startswith("FAILED")
     assert "created: 0" in again.stdout and "failed: 40" in again.stdout
-    missing = await asyncio.to_thread(
-        gql_crm, "import", str(tmp_path / "nope.csv"), "--org", "importadora", db=db, cwd=tmp_path
+    missing = await gql_crm(
+        "import", str(tmp_path / "nope.csv"), "--org", "importadora", db=db, cwd=tmp_path
     )
     assert (missing.returncode, missing.stderr.strip()) == (
         1,
@@ -67,27 +61,9 @@ async def test_import_command_dry_run_then_real(empty_database_url, tmp_path):
     )
 
 
-STARTUP_SCRIPT = """
-import asyncio, socket, sys
-from tortoise.timezone import now
-from gql_crm import db
-from gql_crm.app import create_app
-from gql_crm.config import Settings
-from gql_crm.models import Client, Company, ImportJob, ImportJobStatus, Organization
-
-url = sys.argv[1]
-
-async def crash():
-    async with db.orm(url):
-        org = await Organization.create(name="Crash", slug="crash")
-        job = await ImportJob.create(organization=org, file_name="c.csv",
-                                     status=ImportJobStatus.RUNNING, heartbeat_at=now(),
-                                     owner_host=socket.gethostname(), owner_pid=2**22 + 7)
-        company = await Company.create(organization=org, name="Half", name_key="half",
-                                       import_job=job)
-        await Client.create(organization=org, name="Half", name_key="half",
-                            company=company, import_job=job)
-
+STARTUP_SCRIPT = (
+    CRASHED_IMPORT_SCRIPT
+    + """
 async def start():
     app = create_app(Settings(database_url=url))
     async with app.router.lifespan_context(app):
@@ -98,25 +74,11 @@ async def start():
 asyncio.run(crash())
 asyncio.run(start())
 """
+)
 
 
-async def test_start_up_fails_and_rolls_back_jobs_of_dead_processes(
-    empty_database_url,
-    tmp_path,
-):
-    import os
-    import subprocess
-    import sys
-
-    result = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-c", STARTUP_SCRIPT, empty_database_url],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=120,
-        env={**os.environ, "GQL_CRM_MEDIA_DIR": str(tmp_path / "media")},
-    )
+async def test_start_up_fails_and_rolls_back_jobs_of_dead_processes(empty_database_url, tmp_path):
+    result = await python_script(STARTUP_SCRIPT, empty_database_url, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     status, counts = result.stdout.strip().splitlines()
     assert status.startswith("FAILED The server stopped during the import")

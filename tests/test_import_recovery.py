@@ -4,8 +4,6 @@ limit; interrupted jobs are rolled back without stopping or restarting the serve
 import asyncio
 import os
 import socket
-import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
@@ -14,8 +12,16 @@ from tortoise.timezone import now
 from gql_crm.models import Activity, Client, ImportJob, ImportJobStatus
 from gql_crm.services.imports import jobs
 from gql_crm.services.imports.options import UPDATABLE
+from tests.cli import python_script
 from tests.helpers import pk_of
-from tests.imports import IMPORT_JOB, csv_bytes, run_import, start, task_ended
+from tests.imports import (
+    CRASHED_IMPORT_SCRIPT,
+    IMPORT_JOB,
+    csv_bytes,
+    run_import,
+    start,
+    task_ended,
+)
 
 HEADER = ["Name", "Email", "Mobile", "Country", "Gender", "Language", "Category", "Company"]
 ROWS = 1000
@@ -167,24 +173,10 @@ async def test_dead_jobs_are_found_while_the_server_runs(org, monkeypatch):
     await ImportJob.filter(id=alive.id).update(status=ImportJobStatus.SUCCEEDED, finished_at=now())
 
 
-STARTUP_SCRIPT = """
-import asyncio, socket, sys
-from tortoise.timezone import now
-from gql_crm import db
-from gql_crm.app import create_app
-from gql_crm.config import Settings
-from gql_crm.models import Client, ImportJob, ImportJobStatus, Organization
+STARTUP_SCRIPT = (
+    CRASHED_IMPORT_SCRIPT
+    + """
 from gql_crm.services.imports import jobs
-
-url = sys.argv[1]
-
-async def crash():
-    async with db.orm(url):
-        org = await Organization.create(name="Crash", slug="crash")
-        job = await ImportJob.create(organization=org, file_name="c.csv",
-                                     status=ImportJobStatus.RUNNING, heartbeat_at=now(),
-                                     owner_host=socket.gethostname(), owner_pid=2**22 + 7)
-        await Client.create(organization=org, name="Half", name_key="half", import_job=job)
 
 async def broken(job_id, attempt):
     raise RuntimeError("the roll-back breaks")
@@ -199,19 +191,12 @@ async def start():
 asyncio.run(crash())
 asyncio.run(start())
 """
+)
 
 
 @pytest.mark.slow
 async def test_a_failing_recovery_does_not_stop_the_server_starting(empty_database_url, tmp_path):
-    result = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-c", STARTUP_SCRIPT, empty_database_url],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=120,
-        env={**os.environ, "GQL_CRM_MEDIA_DIR": str(tmp_path / "media")},
-    )
+    result = await python_script(STARTUP_SCRIPT, empty_database_url, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "served FAILED 1"
     assert "the roll-back breaks" in result.stderr

@@ -48,7 +48,7 @@ async def test_an_embedded_worker_that_crashes_is_logged_and_restarted(
     tmp_path,
     caplog,
 ):
-    migrated = await asyncio.to_thread(gql_crm, "migrate", db=empty_database_url, cwd=tmp_path)
+    migrated = await gql_crm("migrate", db=empty_database_url, cwd=tmp_path)
     assert migrated.returncode == 0, migrated.stderr
     database = urlsplit(empty_database_url).path.lstrip("/")
     admin = await asyncpg.connect(
