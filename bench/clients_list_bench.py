@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 
 import httpx
-from timing import compare
+from timing import compare, comparison_arguments
 from tortoise import Tortoise, connections
 
 from gql_crm.app import create_app
@@ -139,8 +139,4 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=10_000)
-    parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--db", help="database URL (default: a temporary SQLite file)")
-    asyncio.run(main(parser.parse_args()))
+    asyncio.run(main(comparison_arguments(__doc__)))

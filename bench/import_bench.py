@@ -86,24 +86,37 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+async def bench_organization() -> Organization:
+    return await auth.create_organization(f"Bench {uuid.uuid4().hex[:6]}", default_country="ES")
+
+
+def bench_settings(url: str, media: Path) -> Settings:
+    """No upload or row limit: the benchmark's files are as large as asked."""
+    return Settings(
+        database_url=url, media_dir=media, max_upload_bytes=2**40, max_import_rows=10**8
+    )
+
+
+async def start_file_import(org: Organization, settings: Settings, path: Path) -> ImportJob:
+    with open(path, "rb") as source:
+        return await jobs.start_import(
+            auth.Actor.system(org),
+            settings,
+            UploadFile(source, filename=path.name),
+            jobs.ImportOptions(),
+        )
+
+
 async def run_import(url: str, path: Path, media: Path) -> None:
     async with db.orm(url):
-        org = await auth.create_organization(f"Bench {uuid.uuid4().hex[:6]}", default_country="ES")
-        settings = Settings(
-            database_url=url, media_dir=media, max_upload_bytes=2**40, max_import_rows=10**8
-        )
+        org = await bench_organization()
+        settings = bench_settings(url, media)
         baseline = peak_rss_mib()
         cpu_started = time.process_time()
         started_at = datetime.now(UTC)
         started = time.perf_counter()
         async with serving_jobs(settings):
-            with open(path, "rb") as source:
-                job = await jobs.start_import(
-                    auth.Actor.system(org),
-                    settings,
-                    UploadFile(source, filename=path.name),
-                    jobs.ImportOptions(),
-                )
+            job = await start_file_import(org, settings, path)
             checked = time.perf_counter()
             await jobs.task_of(job.id)
         elapsed = time.perf_counter() - started

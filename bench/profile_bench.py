@@ -32,7 +32,7 @@ from functools import partial
 from pathlib import Path
 
 import httpx
-from timing import timed
+from timing import comparison_arguments, timed
 from tortoise import Tortoise, connections
 
 from gql_crm.app import create_app
@@ -481,8 +481,4 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=10_000)
-    parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--db", help="database URL (default: a temporary SQLite file)")
-    asyncio.run(main(parser.parse_args()))
+    asyncio.run(main(comparison_arguments(__doc__)))

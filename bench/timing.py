@@ -1,5 +1,6 @@
 """Latency sampling shared by the benchmarks (run as scripts: `bench/` is on sys.path)."""
 
+import argparse
 import statistics
 import time
 
@@ -28,3 +29,12 @@ async def compare(label: str, requests: int, api_call, sql_call) -> float:
     bare = await timed(f"bare SQL {label}", requests, sql_call)
     print(f"ratio API / bare SQL ({label}): {api / bare:.2f}\n")
     return api
+
+
+def comparison_arguments(doc: str) -> argparse.Namespace:
+    """The command line of a benchmark that seeds clients and times requests."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--db", help="database URL (default: a temporary SQLite file)")
+    return parser.parse_args()

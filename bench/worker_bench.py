@@ -24,14 +24,11 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-from import_bench import generate
-from starlette.datastructures import UploadFile
+from import_bench import bench_organization, bench_settings, generate, start_file_import
 
 from gql_crm import db
-from gql_crm.config import Settings
 from gql_crm.models import ImportJob
-from gql_crm.services import auth, queue
-from gql_crm.services.imports import jobs
+from gql_crm.services import queue
 
 GQL_CRM = str(Path(sys.executable).parent / "gql-crm")
 
@@ -65,22 +62,9 @@ async def run(url: str, files: list[Path], workers: int, media: Path) -> None:
             assert process.stdout.readline().strip() == b"worker ready"
             processes.append(process)
         async with db.orm(url), queue.using_pg_queue(url):
-            org = await auth.create_organization(
-                f"Bench {uuid.uuid4().hex[:6]}", default_country="ES"
-            )
-            settings = Settings(
-                database_url=url, media_dir=media, max_upload_bytes=2**40, max_import_rows=10**8
-            )
-            ids = []
-            for file in files:
-                with open(file, "rb") as source:
-                    job = await jobs.start_import(
-                        auth.Actor.system(org),
-                        settings,
-                        UploadFile(source, filename=file.name),
-                        jobs.ImportOptions(),
-                    )
-                ids.append(job.id)
+            org = await bench_organization()
+            settings = bench_settings(url, media)
+            ids = [(await start_file_import(org, settings, file)).id for file in files]
             while await ImportJob.filter(id__in=ids, finished_at__isnull=True).exists():
                 await asyncio.sleep(0.2)
             done = await ImportJob.filter(id__in=ids)
