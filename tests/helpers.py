@@ -3,7 +3,12 @@
 import asyncio
 import base64
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
+
+import httpx
+from httpx_ws import aconnect_ws
+from httpx_ws.transport import ASGIWebSocketTransport
 
 CLIENT_FIELDS = """
     id name email mobile country gender language status createdAt updatedAt
@@ -74,6 +79,17 @@ async def create_client(org, **input) -> dict:
 
 def names(connection: dict) -> list[str]:
     return [edge["node"]["name"] for edge in connection["edges"]]
+
+
+@asynccontextmanager
+async def app_websocket(app: Any, protocol: str = "graphql-transport-ws") -> AsyncIterator[Any]:
+    """A websocket to the app's /graphql endpoint, speaking `protocol`."""
+    transport = ASGIWebSocketTransport(app)
+    async with (
+        httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
+        aconnect_ws("/graphql", client, subprotocols=[protocol]) as ws,
+    ):
+        yield ws
 
 
 async def subscription_data(

@@ -10,7 +10,7 @@ from httpx_ws.transport import ASGIWebSocketTransport
 
 from gql_crm.models import Activity, Client, Company, ImportJob, Role
 from gql_crm.services.imports import jobs
-from tests.helpers import create_client, pk_of, subscription_data
+from tests.helpers import app_websocket, create_client, pk_of, subscription_data
 from tests.imports import CANCEL, IMPORT_JOB, csv_bytes, run_import, start, task_ended, wait
 
 HEADER = ["Name", "Email", "Company", "Category"]
@@ -66,11 +66,7 @@ async def test_progress_streams_over_graphql_transport_ws(org, app, slow_batches
     payload = await start(org, rows(10))
     job_id = payload["importJob"]["id"]
     updates = []
-    transport = ASGIWebSocketTransport(app)
-    async with (
-        httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
-        aconnect_ws("/graphql", client, subprotocols=["graphql-transport-ws"]) as ws,
-    ):
+    async with app_websocket(app) as ws:
         async for data in subscription_data(ws, org.tokens[Role.VIEWER], SUBSCRIBE, {"id": job_id}):
             updates.append(data["importJobUpdated"])
     processed = [update["processedRows"] for update in updates]
@@ -143,11 +139,7 @@ async def test_a_revoked_token_stops_working_on_an_open_socket(org, app, protoco
             if message["type"] != "ka":  # the older protocol's keep-alive
                 return message
 
-    transport = ASGIWebSocketTransport(app)
-    async with (
-        httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
-        aconnect_ws("/graphql", client, subprotocols=[protocol]) as ws,
-    ):
+    async with app_websocket(app, protocol) as ws:
         await ws.send_json(
             {
                 "type": "connection_init",

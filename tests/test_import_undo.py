@@ -4,10 +4,7 @@ job's progress, report and stored rows; typed errors; an undo racing an edit."""
 
 import asyncio
 
-import httpx
 import pytest
-from httpx_ws import aconnect_ws
-from httpx_ws.transport import ASGIWebSocketTransport
 from tortoise.timezone import now
 
 from gql_crm.models import (
@@ -21,7 +18,14 @@ from gql_crm.models import (
     Role,
 )
 from gql_crm.services.imports import jobs, undo
-from tests.helpers import UPDATE_CLIENT, create_client, global_id, pk_of, subscription_data
+from tests.helpers import (
+    UPDATE_CLIENT,
+    app_websocket,
+    create_client,
+    global_id,
+    pk_of,
+    subscription_data,
+)
 from tests.imports import CANCEL, csv_bytes, run_import
 from tests.profile_helpers import invoice
 
@@ -218,11 +222,7 @@ async def test_progress_streams_and_a_cancel_stops_the_undo_which_resumes(org, a
     started = await org.data(UNDO, {"id": job_id, "dryRun": False}, role=Role.MANAGER)
     assert started["undoImportJob"]["importJob"]["status"] == "UNDOING"
     updates = []
-    transport = ASGIWebSocketTransport(app)
-    async with (
-        httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
-        aconnect_ws("/graphql", client, subprotocols=["graphql-transport-ws"]) as ws,
-    ):
+    async with app_websocket(app) as ws:
         async for data in subscription_data(ws, org.tokens[Role.VIEWER], SUBSCRIBE, {"id": job_id}):
             updates.append(data["importJobUpdated"])
             if len(updates) == 3:
