@@ -62,6 +62,9 @@ class InvoiceLine(DocumentLine):
     )
     invoice_id: int
 
+    class Meta:
+        indexes = (Index(fields=("invoice_id", "id")),)
+
 
 class InvoicePayment(OrgScoped):
     invoice: fields.ForeignKeyRelation["Invoice"] = fields.ForeignKeyField(
@@ -70,6 +73,9 @@ class InvoicePayment(OrgScoped):
     invoice_id: int
     amount = money_field()
     date = fields.DateField()
+
+    class Meta:
+        indexes = (Index(fields=("invoice_id", "id")),)
 
 
 class PurchaseOrder(ClientRecord):
@@ -102,3 +108,6 @@ class PurchaseOrderLine(DocumentLine):
         "models.PurchaseOrder", related_name=False
     )
     purchase_order_id: int
+
+    class Meta:
+        indexes = (Index(fields=("purchase_order_id", "id")),)

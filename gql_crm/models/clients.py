@@ -105,4 +105,8 @@ class Client(OrgScoped):
             Index(fields=("organization_id", "category_id")),
             Index(fields=("organization_id", "company_id")),
             Index(fields=("import_job_id", "id")),
+            # Deleting a company or a client (an import's roll-back or undo, an erasure)
+            # sets these to NULL: without an index each deleted row scans the clients.
+            Index(fields=("company_id",)),
+            Index(fields=("merged_into_id",)),
         )

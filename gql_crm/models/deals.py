@@ -93,3 +93,7 @@ class QuoteLine(DocumentLine):
         "models.Quote", related_name=False
     )
     quote_id: int
+
+    class Meta:
+        # Lines are read by their document (Quote.lines) and deleted with it.
+        indexes = (Index(fields=("quote_id", "id")),)

@@ -75,7 +75,8 @@ class Task(ClientRecord):
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
-        indexes = (Index(fields=("client_id", "status", "due_date")),)
+        # A project's tasks are listed (Project.tasks) and deleted with it by project.
+        indexes = (Index(fields=("client_id", "status", "due_date")), Index(fields=("project_id",)))
 
 
 class TimeLog(ClientRecord):
@@ -100,4 +101,8 @@ class TimeLog(ClientRecord):
     note = fields.TextField(default="")
 
     class Meta:
-        indexes = (Index(fields=("client_id",)), Index(fields=("project_id",)))
+        indexes = (
+            Index(fields=("client_id",)),
+            Index(fields=("project_id",)),
+            Index(fields=("task_id",)),
+        )
