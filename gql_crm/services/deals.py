@@ -7,13 +7,13 @@ from typing import Any
 
 from tortoise.timezone import now
 
-from gql_crm.models import Deal, DealStage, Quote, QuoteLine, QuoteStatus, Role
+from gql_crm.models import Deal, DealStage, Quote, QuoteLine, QuoteStatus, Role, User
 from gql_crm.services.auth import Actor
 from gql_crm.services.billing import clean_lines, create_with_lines, totals
 from gql_crm.services.errors import ErrorCode
 from gql_crm.services.records import (
     CENT,
-    check_user,
+    check_reference,
     create_recorded,
     lock_row,
     money_amount,
@@ -78,7 +78,7 @@ async def _clean_deal(
         if key in data:
             values[key] = data[key]
     if "owner_id" in data:
-        await check_user(checks, actor, data["owner_id"], "owner_id")
+        await check_reference(checks, actor, User, data["owner_id"], "owner_id")
     if "probability" in data:
         values["probability"] = checks.check("probability", probability, data["probability"])
     return values
@@ -152,13 +152,7 @@ async def create_quote(actor: Actor, data: dict[str, Any]) -> Quote:
     number = checks.check("number", required_text, data.get("number"), 50)
     currency = checks.check("currency", normalize_currency, data.get("currency"))
     deal_id = data.get("deal_id")
-    if (
-        deal_id is not None
-        and not await Deal.filter(
-            organization_id=actor.org_id, id=deal_id, client_id=client.id
-        ).exists()
-    ):
-        checks.add(ErrorCode.NOT_FOUND, "deal_id")
+    await check_reference(checks, actor, Deal, deal_id, "deal_id", client_id=client.id)
     lines = clean_lines(checks, data.get("lines"))
     if number and await Quote.filter(organization_id=actor.org_id, number=number).exists():
         checks.add(ErrorCode.DUPLICATE, "number")

@@ -5,14 +5,23 @@ from typing import Any
 
 from tortoise.queryset import QuerySet
 
-from gql_crm.models import Project, ProjectStatus, Role, Task, TaskPriority, TaskStatus, TimeLog
+from gql_crm.models import (
+    Project,
+    ProjectStatus,
+    Role,
+    Task,
+    TaskPriority,
+    TaskStatus,
+    TimeLog,
+    User,
+)
 from gql_crm.services import activity
 from gql_crm.services.auth import Actor
 from gql_crm.services.errors import ErrorCode
 from gql_crm.services.records import (
     CENT,
     bounded_decimal,
-    check_user,
+    check_reference,
     create_recorded,
     date_order,
     lock_row,
@@ -109,7 +118,7 @@ async def _clean_task(actor: Actor, data: dict[str, Any], current: Task | None) 
         # The API hands the enum's number; null is the default.
         values["priority"] = TaskPriority(data["priority"] or TaskPriority.NORMAL)
     if "assignee_id" in data:
-        await check_user(checks, actor, data["assignee_id"], "assignee_id")
+        await check_reference(checks, actor, User, data["assignee_id"], "assignee_id")
         values["assignee_id"] = data["assignee_id"]
     checks.raise_if_errors()
     return values
@@ -154,13 +163,7 @@ async def log_time(actor: Actor, data: dict[str, Any]) -> TimeLog:
     hours = checks.check("hours", _hours, data.get("hours"))
     note = checks.check("note", optional_text, data.get("note"), 2000) or ""
     task_id = data.get("task_id")
-    if (
-        task_id is not None
-        and not await Task.filter(
-            organization_id=actor.org_id, id=task_id, project_id=project.id
-        ).exists()
-    ):
-        checks.add(ErrorCode.NOT_FOUND, "task_id")
+    await check_reference(checks, actor, Task, task_id, "task_id", project_id=project.id)
     checks.raise_if_errors()
     values = {"date": data["date"], "hours": hours, "note": note, "task_id": task_id}
     return await create_recorded(

@@ -16,7 +16,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from gql_crm import models
-from gql_crm.models import Client, Organization, User
+from gql_crm.models import Client, Organization
 from gql_crm.models.base import ClientRecord
 from gql_crm.services import activity
 from gql_crm.services.auth import Actor
@@ -145,12 +145,20 @@ async def require_row(
     return row
 
 
-async def check_user(checks: Validator, actor: Actor, user_id: int | None, field: str) -> None:
-    """A user named by an input (an assignee, an owner) must be of the caller's organization;
-    another organization's reads as missing. None (nobody) is always fine."""
+async def check_reference(
+    checks: Validator,
+    actor: Actor,
+    model: type[Model],
+    row_id: int | None,
+    field: str,
+    **scope: int,
+) -> None:
+    """A row an input refers to (an assignee, a quote's deal, a time log's task) must be of
+    the caller's organization and of `scope` (the same client, the same project); another
+    organization's reads as missing. None (no reference) is always fine."""
     if (
-        user_id is not None
-        and not await User.filter(organization_id=actor.org_id, id=user_id).exists()
+        row_id is not None
+        and not await model.filter(organization_id=actor.org_id, id=row_id, **scope).exists()
     ):
         checks.add(ErrorCode.NOT_FOUND, field)
 
