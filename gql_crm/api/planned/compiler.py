@@ -25,6 +25,7 @@ from graphql import (
 )
 from graphql.execution.values import get_argument_values
 from strawberry.types.arguments import convert_arguments
+from strawberry.utils.str_converters import to_camel_case
 
 from gql_crm.api.clients.queries import filter_of, order_of
 from gql_crm.api.core.relay import decode_id
@@ -95,30 +96,17 @@ def _name(nodes: list[FieldNode]) -> str:
     return nodes[0].name.value
 
 
-CLIENT_COLUMNS = {
-    "name": "name",
-    "email": "email",
-    "mobile": "mobile",
-    "country": "country",
-    "gender": "gender",
-    "language": "language",
-    "status": "status",
-}
-CLIENT_DATETIMES = {"createdAt": "created_at", "updatedAt": "updated_at"}
-COMPANY_COLUMNS = {
-    "name": "name",
-    "legalName": "legal_name",
-    "taxId": "tax_id",
-    "website": "website",
-    "officePhone": "office_phone",
-}
-ADDRESS_COLUMNS = {
-    "street": "street",
-    "city": "city",
-    "state": "state",
-    "postalCode": "postal_code",
-    "country": "country",
-}
+def _by_graphql_name(columns) -> dict[str, str]:
+    """Strawberry names a field by its Python name in camelCase: the column's name."""
+    return {to_camel_case(column): column for column in columns}
+
+
+CLIENT_COLUMNS = _by_graphql_name(
+    name for name in (*clients.CLIENT_FIELDS, "status") if not name.endswith("_id")
+)
+CLIENT_DATETIMES = _by_graphql_name(("created_at", "updated_at"))
+COMPANY_COLUMNS = _by_graphql_name(clients.COMPANY_FIELDS)
+ADDRESS_COLUMNS = _by_graphql_name(clients.ADDRESS_FIELDS)
 
 
 def _table(model) -> str:
