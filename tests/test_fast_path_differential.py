@@ -39,6 +39,7 @@ from tests.profile_helpers import (
     MOVE_DEAL,
     SET_TASK_STATUS,
     SUMMARY,
+    build_profile,
     day,
     deal,
     expired_quote,
@@ -53,7 +54,6 @@ from tests.profile_helpers import (
     quote_action,
     task,
 )
-from tests.test_profile_summary import build_profile
 from tests.uploads import upload
 
 README = Path(__file__).resolve().parent.parent / "README.md"

@@ -28,12 +28,12 @@ from tests.profile_helpers import (
     CANCEL_INVOICE,
     CREATE_PROJECT,
     ERRORS,
-    LOG_TIME,
     UPDATE_PROJECT,
     day,
     deal,
     errors_of,
     invoice,
+    log_time,
     new_client,
     ok,
     pay,
@@ -620,17 +620,6 @@ query($id: ID!) { node(id: $id) { ... on Project { hoursLogged budget { amount }
   hoursByUser { user { email } hours } } } }"""
 
 
-async def log(org, project_id: str, hours: str, role: Role = Role.ADMIN) -> None:
-    await ok(
-        org,
-        LOG_TIME,
-        {"input": {"projectId": project_id, "date": day(-1), "hours": hours}},
-        "logTime",
-        "timeLog",
-        role=role,
-    )
-
-
 async def test_project_hours_budget_used_and_hours_per_user(org, make_org):
     client_id = await new_client(org)
     p = await project(org, client_id, budget="1000", hourlyRate="45.50", currency="USD")
@@ -640,7 +629,7 @@ async def test_project_hours_budget_used_and_hours_per_user(org, make_org):
         ("0.75", Role.ADMIN),
         ("3.33", Role.MANAGER),
     ):
-        await log(org, p["id"], hours, role)
+        await log_time(org, p["id"], hours, role=role)
     # 12.83 h x 45.50 = 583.765 -> 583.77; 1000 - 583.77 = 416.23
     figures = (await org.data(PROJECT_HOURS, {"id": p["id"]}))["node"]
     assert figures["hoursLogged"] == "12.83"
@@ -690,8 +679,8 @@ async def test_project_hours_budget_used_and_hours_per_user(org, make_org):
     )
     assert codes(errors) == {("INVALID_AMOUNT", ("hourlyRate",))}
     # The projects card adds up every project of the client, per user.
-    await log(org, bare["id"], "4", Role.MANAGER)
-    await log(org, (await project(org, await new_client(org)))["id"], "9")  # another client
+    await log_time(org, bare["id"], "4", role=Role.MANAGER)
+    await log_time(org, (await project(org, await new_client(org)))["id"], "9")  # another client
     card = await org.data(PROJECTS_CARD, {"id": client_id})
     projects_card = card["client"]["summary"]["projects"]
     assert projects_card["hoursLogged"] == "16.83"
@@ -720,8 +709,8 @@ async def test_project_figures_do_not_grow_with_the_page(org, sql_statements):
     client_id = await new_client(org)
     for i in range(12):
         p = await project(org, client_id, name=f"P{i}", budget="100", hourlyRate="10")
-        await log(org, p["id"], "1.5")
-        await log(org, p["id"], "2", Role.MEMBER)
+        await log_time(org, p["id"], "1.5")
+        await log_time(org, p["id"], "2", role=Role.MEMBER)
     counts = {}
     for n in (2, 12):
         sql_statements.clear()

@@ -4,146 +4,29 @@ several currencies, and the statement count of a list that shows it."""
 
 import dataclasses
 import random
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from gql_crm.models import Invoice, InvoiceKind, InvoiceStatus, Organization, Quote, Role
+from gql_crm.models import Invoice, InvoiceKind, InvoiceStatus, Organization, Role
 from tests.helpers import CREATE_CATEGORY, pk_of
 from tests.profile_helpers import (
-    CANCEL_INVOICE,
-    CANCEL_PURCHASE_ORDER,
-    CLOSE_PURCHASE_ORDER,
     FIGURE,
-    LOG_TIME,
-    MOVE_DEAL,
-    SET_TASK_STATUS,
     SUMMARY,
+    build_profile,
     by_status,
     day,
     deal,
-    expired_quote,
     figure,
     invoice,
     money,
     new_client,
-    ok,
     org_today,
-    pay,
     project,
     purchase_order,
     quote,
-    quote_action,
     task,
 )
-
-
-async def build_profile(org, client_id: str) -> None:
-    """The fixture every figure below is computed from by hand."""
-    p1 = await project(org, client_id, name="P1", status="ACTIVE")
-    await project(org, client_id, name="P2", status="ACTIVE")
-    p3 = await project(org, client_id, name="P3", status="COMPLETED")
-    for project_id, hours in ((p1["id"], "1.5"), (p1["id"], "2.25"), (p3["id"], "4")):
-        await ok(
-            org,
-            LOG_TIME,
-            {"input": {"projectId": project_id, "date": day(-1), "hours": hours}},
-            "logTime",
-            "timeLog",
-        )
-
-    for due in (-1, 0, 7, 8, None):
-        await task(org, p1["id"], dueDate=None if due is None else day(due))
-    for due in (-5, 1):
-        done = await task(org, p1["id"], dueDate=day(due))
-        await ok(
-            org, SET_TASK_STATUS, {"id": done["id"], "status": "DONE"}, "setTaskStatus", "task"
-        )
-
-    await purchase_order(org, client_id, total="100")
-    closed = await purchase_order(org, client_id, total="250.50")
-    await ok(org, CLOSE_PURCHASE_ORDER, {"id": closed["id"]}, "closePurchaseOrder", "purchaseOrder")
-    await purchase_order(org, client_id, total="40", currency="USD")
-    canceled = await purchase_order(org, client_id, total="999")
-    await ok(
-        org, CANCEL_PURCHASE_ORDER, {"id": canceled["id"]}, "cancelPurchaseOrder", "purchaseOrder"
-    )
-
-    await invoice(org, client_id)  # DRAFT, 100 EUR
-    await invoice(
-        org,
-        client_id,
-        authorize=True,
-        dueDate=day(0),
-        lines=[{"description": "Due today", "quantity": "1", "unitPrice": "100", "taxRate": "21"}],
-    )
-    late = await invoice(
-        org,
-        client_id,
-        authorize=True,
-        dueDate=day(-1),
-        lines=[{"description": "Due yesterday", "quantity": "2", "unitPrice": "100"}],
-    )
-    await pay(org, late["id"], "50")
-    undated = await invoice(
-        org,
-        client_id,
-        authorize=True,
-        currency="USD",
-        lines=[{"description": "No due date", "quantity": "1", "unitPrice": "50"}],
-    )
-    await pay(org, undated["id"], "20")
-    paid = await invoice(
-        org,
-        client_id,
-        authorize=True,
-        dueDate=day(-10),
-        lines=[{"description": "Paid", "quantity": "1", "unitPrice": "80"}],
-    )
-    await pay(org, paid["id"], "30")
-    await pay(org, paid["id"], "50")
-    canceled = await invoice(
-        org, client_id, lines=[{"description": "Canceled", "quantity": "1", "unitPrice": "70"}]
-    )
-    await ok(org, CANCEL_INVOICE, {"id": canceled["id"]}, "cancelInvoice", "invoice")
-    await invoice(
-        org,
-        client_id,
-        kind="PURCHASE",
-        authorize=True,
-        dueDate=day(3),
-        currency="GBP",
-        lines=[{"description": "Supplies", "quantity": "1", "unitPrice": "10"}],
-    )
-
-    await deal(org, client_id, value="1000")
-    await deal(org, client_id, value="500", currency="USD", stage="NEGOTIATION")
-    await deal(org, client_id, value="250.25", stage="PROPOSAL")
-    won = await deal(org, client_id, value="300")
-    await ok(org, MOVE_DEAL, {"id": won["id"], "stage": "WON"}, "moveDeal", "deal")
-    await deal(org, client_id, value="200", stage="LOST")
-
-    await quote(org, client_id, validUntil=day(1))  # DRAFT
-    await quote(
-        org, client_id, lines=[{"description": "x", "quantity": "1", "unitPrice": "10"}]
-    )  # DRAFT, never expires
-    sent_today = await quote(org, client_id, validUntil=day(0))
-    await ok(org, quote_action("sendQuote"), {"id": sent_today["id"]}, "sendQuote", "quote")
-    expired_sent = await quote(org, client_id, validUntil=day(5))
-    await ok(org, quote_action("sendQuote"), {"id": expired_sent["id"]}, "sendQuote", "quote")
-    # Time passes: its validity ended yesterday.
-    await Quote.filter(id=pk_of(expired_sent["id"])).update(valid_until=date.fromisoformat(day(-1)))
-    await expired_quote(
-        org,
-        client_id,
-        days_ago=3,
-        currency="USD",
-        lines=[{"description": "x", "quantity": "1", "unitPrice": "50"}],
-    )  # DRAFT, expired
-    for action in ("acceptQuote", "declineQuote"):
-        answered = await quote(org, client_id, validUntil=day(2))
-        await ok(org, quote_action("sendQuote"), {"id": answered["id"]}, "sendQuote", "quote")
-        await ok(org, quote_action(action), {"id": answered["id"]}, action, "quote")
 
 
 async def test_every_summary_figure(org):
