@@ -28,18 +28,10 @@ from pathlib import Path
 
 import httpx
 
+from gql_crm.api.planned.tabs import CLIENT_TABS
+
 TABS = " ".join(
-    f"{tab}(first: 20) {{ totalCount edges {{ node {{ id }} }} }}"
-    for tab in (
-        "projects",
-        "tasks",
-        "invoices",
-        "purchaseOrders",
-        "deals",
-        "quotes",
-        "files",
-        "activity",
-    )
+    f"{tab}(first: 20) {{ totalCount edges {{ node {{ id }} }} }}" for tab in CLIENT_TABS
 )
 
 

@@ -48,6 +48,13 @@ def refused_codes(payloads: list[dict]) -> set[str]:
     return {error["code"] for p in payloads for error in p["errors"]}
 
 
+async def entries(target_type: str, target_id: int, *verbs: str) -> int:
+    """How many activity entries a record has with one of `verbs`."""
+    return await Activity.filter(
+        target_type=target_type, target_id=target_id, verb__in=verbs
+    ).count()
+
+
 async def test_payments_and_a_cancel_at_once_keep_amount_paid_equal_to_the_payments(org):
     client_id = await new_client(org)
     for _ in range(TRIALS):
@@ -76,9 +83,7 @@ async def test_payments_and_a_cancel_at_once_keep_amount_paid_equal_to_the_payme
         canceled = not payloads[5]["errors"]
         assert stored.status == ("CANCELED" if canceled else "PAID")
         assert not canceled or payments == []
-        assert await Activity.filter(
-            target_type="Invoice", target_id=stored.id, verb="payment_recorded"
-        ).count() == len(payments)
+        assert await entries("Invoice", stored.id, "payment_recorded") == len(payments)
 
 
 async def test_accept_and_decline_at_once_one_wins(org):
@@ -95,12 +100,7 @@ async def test_accept_and_decline_at_once_one_wins(org):
         assert refused_codes(payloads) == {"INVALID_STATE"}
         stored = await Quote.get(id=pk_of(sent["id"]))
         assert stored.status == winner["quote"]["status"]
-        assert (
-            await Activity.filter(
-                target_type="Quote", target_id=stored.id, verb__in=["accepted", "declined"]
-            ).count()
-            == 1
-        )
+        assert await entries("Quote", stored.id, "accepted", "declined") == 1
 
 
 async def test_a_deal_is_won_once(org):
@@ -111,12 +111,7 @@ async def test_a_deal_is_won_once(org):
         payloads = await at_once(org, won, won, won)
         assert len(succeeded(payloads)) == 1
         assert refused_codes(payloads) == {"INVALID_STATE"}
-        assert (
-            await Activity.filter(
-                target_type="Deal", target_id=pk_of(created["id"]), verb="moved"
-            ).count()
-            == 1
-        )
+        assert await entries("Deal", pk_of(created["id"]), "moved") == 1
 
 
 async def test_an_invoice_is_authorized_once(org):
@@ -127,12 +122,7 @@ async def test_an_invoice_is_authorized_once(org):
             org, *[(AUTHORIZE_INVOICE, {"id": created["id"]}, "authorizeInvoice")] * 20
         )
         assert len(succeeded(payloads)) == 1
-        assert (
-            await Activity.filter(
-                target_type="Invoice", target_id=pk_of(created["id"]), verb="authorized"
-            ).count()
-            == 1
-        )
+        assert await entries("Invoice", pk_of(created["id"]), "authorized") == 1
 
 
 def assert_chain(entries, field: str, first: str) -> str:
@@ -268,12 +258,7 @@ async def test_payments_at_once_never_pay_more_than_is_due_nor_get_lost(org):
         )
         assert (stored.amount_paid, stored.status) == (Decimal("50.00"), "PAID")
         assert sorted(payments) == [Decimal("10.00")] * 5
-        assert (
-            await Activity.filter(
-                target_type="Invoice", target_id=stored.id, verb="payment_recorded"
-            ).count()
-            == 5
-        )
+        assert await entries("Invoice", stored.id, "payment_recorded") == 5
 
 
 async def test_one_email_sent_by_several_clients_at_once_goes_to_one(org):

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from graphql import parse
 
 from gql_crm.api.limits import operation_cost
+from gql_crm.api.planned.tabs import CLIENT_TABS
 from gql_crm.api.schema import build_schema
 from gql_crm.models import Role
 from tests.helpers import create_client
@@ -25,20 +26,10 @@ SUMMARY = f"""summary {{
   deals {{ open {{ {FIGURE} }} won {{ {FIGURE} }} lost {{ {FIGURE} }} byStage {{ stage {FIGURE} }} }}
   quotes {{ byStatus {{ status {FIGURE} }} }}
 }}"""
-TAB_NAMES = (
-    "projects",
-    "tasks",
-    "invoices",
-    "purchaseOrders",
-    "deals",
-    "quotes",
-    "files",
-    "activity",
-)
 TABS = " ".join(
     f"{tab}(first: 20) {{ totalCount pageInfo {{ hasNextPage endCursor }} "
     f"edges {{ cursor node {{ id }} }} }}"
-    for tab in TAB_NAMES
+    for tab in CLIENT_TABS
 )
 
 
@@ -122,7 +113,7 @@ async def test_fragment_cycles_and_long_chains_are_refused_cleanly(org):
 
 async def test_costly_queries_are_refused_before_running(org):
     await create_client(org, name="Ana")
-    tabs = " ".join(f"{tab} {{ edges {{ node {{ id }} }} }}" for tab in TAB_NAMES)
+    tabs = " ".join(f"{tab} {{ edges {{ node {{ id }} }} }}" for tab in CLIENT_TABS)
     attack = (
         "{ "
         + " ".join(
