@@ -179,6 +179,15 @@ async def run_floor(url: str, path: Path) -> None:
     )
 
 
+def generated_file(directory: Path, rows: int) -> Path:
+    """The file of `rows` generated rows, written once per size and kept for later runs."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"import-{rows}.csv"
+    if not path.exists():
+        generate(path, rows)
+    return path
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -186,11 +195,8 @@ def main() -> int:
     parser.add_argument("--db", help="database URL (default: a fresh SQLite file per run)")
     parser.add_argument("--only", choices=["import", "floor"], help=argparse.SUPPRESS)
     args = parser.parse_args()
-    directory = Path(args.dir)
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"import-{args.rows}.csv"
-    if not path.exists():
-        generate(path, args.rows)
+    path = generated_file(Path(args.dir), args.rows)
+    directory = path.parent
     if args.only:
         url = args.db or f"sqlite://{directory / f'import-{args.only}-{uuid.uuid4().hex}.sqlite3'}"
         if args.only == "import":

@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-from import_bench import bench_organization, bench_settings, generate, start_file_import
+from import_bench import bench_organization, bench_settings, generated_file, start_file_import
 
 from gql_crm import db
 from gql_crm.models import ImportJob
@@ -107,11 +107,8 @@ def main() -> int:
     parser.add_argument("--db", required=True, help="a PostgreSQL URL (the server is used)")
     parser.add_argument("--workers", default="1,2", help="worker counts to measure")
     args = parser.parse_args()
-    directory = Path(args.dir)
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"import-{args.rows}.csv"
-    if not path.exists():
-        generate(path, args.rows)
+    path = generated_file(Path(args.dir), args.rows)
+    directory = path.parent
     halves = split(path, 2)
     print(f"file: {path} ({args.rows:,} rows)", flush=True)
     started = time.perf_counter()
