@@ -111,3 +111,17 @@ async def record(
         changes=changes or {},
         using_db=using_db,
     )
+
+
+async def record_on_client(
+    actor: Actor, client_id: int, verb: str, changes: dict | None = None
+) -> Activity:
+    """An entry about the client itself (edited, archived, merged, its photo changed)."""
+    return await record(
+        actor,
+        client_id=client_id,
+        verb=verb,
+        target_type=TargetType.CLIENT,
+        target_id=client_id,
+        changes=changes,
+    )

@@ -243,24 +243,13 @@ async def create_client(actor: Actor, data: dict[str, Any]) -> Client:
         company = await _apply_company(actor.org_id, client, None, clean.company or {})
         client.company_id = company.id if company else None
         await save_client(client, company)
-        await _record(
+        await activity.record_on_client(
             actor,
-            client,
+            client.id,
             "created",
             activity.diff({}, {**clean.client, **_prefixed(clean.company)}),
         )
     return client
-
-
-async def _record(actor: Actor, client: Client, verb: str, changes: dict) -> None:
-    await activity.record(
-        actor,
-        client_id=client.id,
-        verb=verb,
-        target_type="Client",
-        target_id=client.id,
-        changes=changes,
-    )
 
 
 def _prefixed(company_values: dict[str, Any] | None) -> dict[str, Any]:
@@ -299,7 +288,7 @@ async def update_client(actor: Actor, client_id: int, data: dict[str, Any]) -> C
         changes = activity.diff(before, _client_snapshot(client))
         changes.update(activity.diff(_prefixed(company_before), _prefixed(clean.company)))
         if changes:
-            await _record(actor, client, "updated", changes)
+            await activity.record_on_client(actor, client.id, "updated", changes)
     return client
 
 
@@ -320,7 +309,9 @@ async def set_status(actor: Actor, client_id: int, status: ClientStatus) -> Clie
         company = await Company.get(id=client.company_id) if client.company_id else None
         await save_client(client, company, ["status"])
         verb = "archived" if status == ClientStatus.ARCHIVED else "restored"
-        await _record(actor, client, verb, activity.diff({"status": previous}, {"status": status}))
+        await activity.record_on_client(
+            actor, client.id, verb, activity.diff({"status": previous}, {"status": status})
+        )
     return client
 
 

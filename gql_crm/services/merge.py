@@ -12,7 +12,7 @@ from tortoise.timezone import now
 from gql_crm.config import Settings
 from gql_crm.models import Client, ClientStatus, Company, File, Role
 from gql_crm.services import activity
-from gql_crm.services.activity import TargetType, Verb
+from gql_crm.services.activity import Verb
 from gql_crm.services.auth import Actor
 from gql_crm.services.clients import save_client
 from gql_crm.services.errors import ErrorCode, InputError, UserErrors
@@ -220,14 +220,7 @@ async def merge_clients(actor: Actor, settings: Settings, request: MergeRequest)
             "old": None,
             "new": [client_global_id(client_id) for client_id in merged_ids],
         }
-        await activity.record(
-            actor,
-            client_id=keep.id,
-            verb=Verb.MERGED,
-            target_type=TargetType.CLIENT,
-            target_id=keep.id,
-            changes=changes,
-        )
+        await activity.record_on_client(actor, keep.id, Verb.MERGED, changes)
     await release_blobs(settings, retired)
     return keep
 
@@ -244,13 +237,11 @@ async def _settle_merged(
         status=ClientStatus.ARCHIVED, merged_into_id=keep.id, updated_at=now()
     )
     for client in merged:
-        await activity.record(
+        await activity.record_on_client(
             actor,
-            client_id=client.id,
-            verb=Verb.MERGED_INTO,
-            target_type=TargetType.CLIENT,
-            target_id=client.id,
-            changes=activity.diff(
+            client.id,
+            Verb.MERGED_INTO,
+            activity.diff(
                 {"status": client.status, "merged_into": None},
                 {"status": ClientStatus.ARCHIVED, "merged_into": client_global_id(keep.id)},
             ),

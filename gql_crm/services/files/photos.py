@@ -210,13 +210,7 @@ async def remove_photo(actor: Actor, settings: Settings, client_id: int) -> Clie
         replaced = await _retire_photo(actor, client.id)
         if not replaced:
             raise UserErrors.single(ErrorCode.NOT_FOUND, "client_id")
-        await activity.record(
-            actor,
-            client_id=client.id,
-            verb="photo_removed",
-            target_type="Client",
-            target_id=client.id,
-        )
+        await activity.record_on_client(actor, client.id, "photo_removed")
     await release_blobs(settings, replaced)
     return client
 
