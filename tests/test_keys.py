@@ -1,6 +1,8 @@
 """The derived keys (name keys, the active email key, the search text) fit their columns
 even when folding makes a text longer than it was, through every path that writes them."""
 
+import unicodedata
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -174,3 +176,21 @@ def test_an_email_is_valid_only_when_its_key_fits(local):
     keys = client_keys("x", email, None, active=True)
     assert keys.active_email_key is not None
     assert len(keys.active_email_key) <= EMAIL_KEY_LENGTH
+
+
+def _fold_whole(value: str) -> str:
+    """The definition `fold` keeps: the whole text case-folded, decomposed (NFKD), its
+    combining marks dropped."""
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+# Marks after letters, letters that fold to several, Hangul syllables (decomposed to jamo).
+_folding = st.lists(
+    st.sampled_from([*GROWING, *SHRINKING, "\u0301\u0327", "Ǆ", "한", "ΐ", "a"])
+).map("".join)
+
+
+@given(st.text() | _folding)
+def test_folding_character_by_character_equals_folding_the_whole_text(value):
+    assert fold(value) == _fold_whole(value)
