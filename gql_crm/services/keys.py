@@ -83,13 +83,15 @@ class ClientKeys:
 def client_keys(name: str, email: str | None, mobile: str | None, active: bool) -> ClientKeys:
     """An import computes these in its cleaning worker, and each company's search parts
     once per batch."""
-    parts = [name, email, mobile]
-    if mobile:
-        parts.append(national_number(mobile))
+    folded_name = fold(name)
+    parts = [folded_name] if name else []
+    for part in (email, mobile, national_number(mobile) if mobile else None):
+        if part:
+            parts.append(fold(part))
     return ClientKeys(
-        name_key=fold(name)[:CLIENT_NAME_KEY_LENGTH],
+        name_key=folded_name[:CLIENT_NAME_KEY_LENGTH],
         active_email_key=email_key(email) if active else None,
-        search_parts=tuple(fold(part) for part in parts if part),
+        search_parts=tuple(parts),
     )
 
 

@@ -7,7 +7,8 @@ so a caller gets all the problems of an input at once.
 
 import gettext
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from functools import cache, lru_cache
@@ -111,6 +112,40 @@ def normalize_email(value: str | None) -> str | None:
     if not unique_key_fits(email_key(email), EMAIL_KEY_LENGTH):
         raise FieldInvalid(ErrorCode.INVALID_EMAIL, reason=Phrase("EMAIL_TOO_LONG"))
     return email
+
+
+# Where validate_email looks its domain step up, at each call.
+_EMAIL_GLOBALS = validate_email.__globals__
+
+
+@contextmanager
+def email_domains_remembered() -> Iterator[None]:
+    """Within the block, email-validator checks each distinct domain once (the block is an
+    import's batch, in the cleaning worker's only thread).
+
+    Checking an address's domain (its characters, IDNA, the special-use names) is over half
+    the cost of validate_email, and a file's addresses share a few domains. validate_email
+    still runs whole on every address; only its domain step gives what it gave for the same
+    domain and options earlier in the block. A refused domain is not remembered: it is
+    checked, and refused, again.
+    """
+    check = _EMAIL_GLOBALS["validate_email_domain_name"]
+    known: dict[tuple[str, bool, bool], dict[str, str]] = {}
+
+    def remembered(domain: str, test_environment=False, globally_deliverable=True):
+        key = (domain, test_environment, globally_deliverable)
+        result = known.get(key)
+        if result is None:
+            result = known[key] = check(
+                domain, test_environment=test_environment, globally_deliverable=globally_deliverable
+            )
+        return dict(result)
+
+    _EMAIL_GLOBALS["validate_email_domain_name"] = remembered
+    try:
+        yield
+    finally:
+        _EMAIL_GLOBALS["validate_email_domain_name"] = check
 
 
 def email_problem(value: str, exc: EmailNotValidError) -> Phrase:

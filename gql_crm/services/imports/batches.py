@@ -61,6 +61,7 @@ from gql_crm.services.keys import (
     set_client_keys,
 )
 from gql_crm.services.messages import message
+from gql_crm.services.validation import email_domains_remembered
 
 SEARCH_REFRESH_BATCH = 1000
 # asyncpg binds at most 32,767 arguments to one statement (SQLite's default limit is 32,766).
@@ -138,17 +139,17 @@ class Run:
         # Cleaning is pure CPU work: another process cleans the next batch while this one
         # is looked up and written, on another core and without holding the event loop.
         loop, pool = asyncio.get_running_loop(), _cleaning_pool()
-        pending: asyncio.Future | None = None
+        pending: tuple[asyncio.Future, list[tuple[int, list[str]]]] | None = None
         try:
             for batch in self._batches():
                 cleaning = loop.run_in_executor(
                     pool, _clean_rows, batch, self.mapping, self.default_country
                 )
                 if pending is not None:
-                    await self.process(await pending)
-                pending = cleaning
+                    await self.process(await _cleaned(*pending))
+                pending = cleaning, batch
             if pending is not None:
-                await self.process(await pending)
+                await self.process(await _cleaned(*pending))
         except BrokenProcessPool:
             # The worker died (killed, out of memory): this job fails and is rolled back;
             # the next one starts a new worker.
@@ -505,11 +506,21 @@ def _cleaning_pool() -> ProcessPoolExecutor:
     return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver"))
 
 
+async def _cleaned(cleaning: asyncio.Future, records: list[tuple[int, list[str]]]) -> list[Row]:
+    """The rows the cleaning worker sent back, with their cells again."""
+    return [
+        Row.unpacked(values, cells)
+        for values, (_, cells) in zip(await cleaning, records, strict=True)
+    ]
+
+
 def _clean_rows(
     records: list[tuple[int, list[str]]], mapping: mappings.Mapping, default_country: str | None
-) -> list[Row]:
-    rows = [clean_row(number, cells, mapping, default_country) for number, cells in records]
+) -> list[tuple]:
+    """The records cleaned, packed (`Row.packed`) for the way back to the server."""
+    with email_domains_remembered():
+        rows = [clean_row(number, cells, mapping, default_country) for number, cells in records]
     for row in rows:
         if row.clean is not None and not row.errors:
             row.created_changes = writer.own_created_changes(row.clean.client)
-    return rows
+    return [row.packed() for row in rows]
