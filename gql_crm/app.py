@@ -33,7 +33,7 @@ from gql_crm.http.graphiql import graphiql_assets, render_page
 from gql_crm.http.graphql_view import GraphQLOverHTTP, StrawberryView
 from gql_crm.http.limits import ACTOR_SCOPE_KEY, RequestLimits, bearer_token
 from gql_crm.http.request_id import RequestIDMiddleware, request_id_of
-from gql_crm.services import queue
+from gql_crm.services import client_counts, queue
 from gql_crm.services.auth import Actor, authenticate, token_cache
 from gql_crm.services.errors import RETRY_AFTER_SECONDS
 from gql_crm.services.imports import jobs as import_jobs
@@ -263,6 +263,7 @@ def create_app(settings: Settings | None = None, *, init_orm: bool = True) -> St
             # In-process imports a dead process left running are rolled back before
             # serving anyone, and looked for again while serving.
             import_jobs.recovery(),
+            client_counts.compaction(),
         ):
             try:
                 yield

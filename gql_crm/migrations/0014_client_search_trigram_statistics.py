@@ -7,21 +7,13 @@ first one runs here, so a database migrated with its rows has them at once.
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 
+from gql_crm.migrations import on_postgres
+
 POSTGRES_FORWARD = [
     'CREATE STATISTICS "client_search_trigrams" ON (show_trgm("search_text")) FROM "client"',
     'ANALYZE "client"',
 ]
 POSTGRES_BACKWARD = ['DROP STATISTICS IF EXISTS "client_search_trigrams"']
-
-
-def _on_postgres(statements: list[str]):
-    async def run(apps, schema_editor) -> None:
-        client = schema_editor.client
-        if client.capabilities.dialect == "postgres":
-            for statement in statements:
-                await client.execute_script(statement)
-
-    return run
 
 
 class Migration(migrations.Migration):
@@ -30,5 +22,5 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
-        ops.RunPython(_on_postgres(POSTGRES_FORWARD), _on_postgres(POSTGRES_BACKWARD)),
+        ops.RunPython(on_postgres(POSTGRES_FORWARD), on_postgres(POSTGRES_BACKWARD)),
     ]

@@ -170,13 +170,18 @@ def page_query(
 
 
 async def paginate(
-    queryset: QuerySet, keys: list[SortKey], window: Window, max_page_size: int
+    queryset: QuerySet,
+    keys: list[SortKey],
+    window: Window,
+    max_page_size: int,
+    count: Callable[[], Awaitable[int]] | None = None,
 ) -> Page:
-    """One page of `queryset` ordered by `keys` (the last of which must be unique)."""
+    """One page of `queryset` ordered by `keys` (the last of which must be unique); its
+    total is `count()`, or counted over `queryset`."""
     query = page_query(queryset, keys, **window, max_page_size=max_page_size)
     rows = await query.queryset
     cursors = [encode_cursor([getattr(row, key.field) for key in keys]) for row in rows]
-    return query.page(rows, cursors, queryset.count)
+    return query.page(rows, cursors, count or queryset.count)
 
 
 def first_page(

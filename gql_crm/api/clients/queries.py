@@ -1,3 +1,5 @@
+from functools import partial
+
 import strawberry
 from strawberry.types import Info
 
@@ -12,7 +14,7 @@ from gql_crm.api.clients.types import Client, ClientCategory, ClientConnection, 
 from gql_crm.api.core.loaders import load_node
 from gql_crm.api.core.relay import OrderDirection, decode_id, decode_ids, paged_connection
 from gql_crm.api.docs import After, Before, First, Last
-from gql_crm.services import categories, clients, trigrams
+from gql_crm.services import categories, client_counts, clients, trigrams
 
 
 def filter_of(value: ClientFilter | None) -> clients.ClientFilter:
@@ -59,10 +61,20 @@ class ClientQueries:
         before: Before = None,
     ) -> ClientConnection:
         await trigrams.refresh()
-        queryset = clients.clients_queryset(info.context.org_id, search, filter_of(filter))
+        filters = filter_of(filter)
+        queryset = clients.clients_queryset(info.context.org_id, search, filters)
         keys = clients.client_sort_keys(order_of(order_by))
         return await paged_connection(
-            info, ClientConnection, queryset, keys, Client.from_model, first, after, last, before
+            info,
+            ClientConnection,
+            queryset,
+            keys,
+            Client.from_model,
+            first,
+            after,
+            last,
+            before,
+            partial(client_counts.count_clients, info.context.org_id, search, filters),
         )
 
     @strawberry.field(description="Every client category of your organization, by name.")

@@ -1,6 +1,6 @@
 """Relay plumbing: global IDs scoped to the caller's organization, and connections."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from enum import Enum
 from typing import Any, ClassVar, TypeVar
 
@@ -85,10 +85,11 @@ async def paged_connection(
     after: str | None,
     last: int | None,
     before: str | None,
+    count: Callable[[], Awaitable[int]] | None = None,
 ) -> ConnectionT:
     """The page of `queryset` a connection field's first/after/last/before ask for."""
     window = Window(first=first, after=after, last=last, before=before)
-    page = await paginate(queryset, keys, window, info.context.settings.max_page_size)
+    page = await paginate(queryset, keys, window, info.context.settings.max_page_size, count)
     return connection(connection_type, page, to_node)
 
 

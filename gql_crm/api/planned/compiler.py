@@ -31,7 +31,7 @@ from gql_crm.api.clients.queries import filter_of, order_of
 from gql_crm.api.core.relay import decode_id
 from gql_crm.api.planned.sql import Dialect, literal
 from gql_crm.models import Client, ClientCategory, Company
-from gql_crm.services import clients, trigrams
+from gql_crm.services import client_counts, clients, trigrams
 from gql_crm.services.pagination import (
     PageQuery,
     PaginationError,
@@ -470,9 +470,8 @@ class ClientsList(RootField):
     ) -> PageStatement:
         """The page's statement and its total's (SQL and parameters) for these arguments."""
         args = self.arguments(request, raw)
-        queryset = clients.clients_queryset(
-            request.org_id, args.get("search"), filter_of(args.get("filter"))
-        )
+        filters = filter_of(args.get("filter"))
+        queryset = clients.clients_queryset(request.org_id, args.get("search"), filters)
         keys = clients.client_sort_keys(order_of(args.get("order_by")))
         try:
             query = page_query(
@@ -489,7 +488,9 @@ class ClientsList(RootField):
         page_sql, page_params = _sql(query.queryset.values_list(*(k.field for k in keys)))
         total: tuple[str, list] = ("NULL", [])
         if self.counts:
-            count_sql, count_params = _sql(queryset.count())
+            count_sql, count_params = client_counts.total_statement(
+                dialect.name, request.org_id, args.get("search"), filters
+            ) or _sql(queryset.count())
             total = (f"({count_sql})", count_params)
         return PageStatement(query, keys, (page_sql, page_params), total)
 
