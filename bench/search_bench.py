@@ -37,6 +37,7 @@ from gql_crm.services import auth, trigrams
 from gql_crm.services.clients import ClientFilter, client_sort_keys, clients_queryset
 from gql_crm.services.imports.writer import CLIENT_INSERT
 from gql_crm.services.keys import client_keys, company_name_key, join_search_parts
+from gql_crm.services.pagination import page_query
 from gql_crm.services.text import fold
 
 PAGE = """query($search: String) { clients(first: 50, search: $search) {
@@ -248,10 +249,13 @@ async def drop_database(admin_url: str, url: str) -> None:
 
 
 def bare_statements(org_id: int, search: str) -> tuple[str, str]:
+    """The page's statement as the planned path sends it (the sort keys of the first 50
+    rows and one more, whose nodes it then joins) and the count's."""
     queryset = clients_queryset(org_id, search, ClientFilter())
-    order = [("-" if k.descending else "") + k.field for k in client_sort_keys(None)]
+    keys = client_sort_keys(None)
+    page = page_query(queryset, keys, first=50).queryset
     return (
-        queryset.order_by(*order).limit(51).sql(params_inline=True),
+        page.values_list(*(key.field for key in keys)).sql(params_inline=True),
         queryset.count().sql(params_inline=True),
     )
 
@@ -311,7 +315,10 @@ async def run(db_url: str, args: argparse.Namespace) -> None:
                         _, plan = await connection.execute_query(explain + statement)
                         print("\n".join(str(dict(row)) for row in plan))
                 total = (await connection.execute_query_dict(count_sql))[0]
-                print(f"-- {label}: {search!r}, {next(iter(total.values())):,} matches")
+                print(
+                    f"-- {label}: {search!r}, {next(iter(total.values())):,} matches "
+                    f"(load average {os.getloadavg()[0]:.1f})"
+                )
                 await timed("API page", args.requests, partial(request, PAGE, search))
                 await timed(
                     "API page + totalCount", args.requests, partial(request, PAGE_AND_COUNT, search)
