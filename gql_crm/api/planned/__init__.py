@@ -10,6 +10,7 @@ executor's shape.
 
 import logging
 from collections import Counter
+from dataclasses import dataclass
 from functools import lru_cache
 
 from graphql import (
@@ -17,6 +18,7 @@ from graphql import (
     FragmentDefinitionNode,
     GraphQLError,
     OperationDefinitionNode,
+    SelectionNode,
     get_operation_ast,
     parse,
     specified_rules,
@@ -27,7 +29,14 @@ from tortoise import connections
 
 from gql_crm.api.extensions import limit_rules
 from gql_crm.api.limits import operation_cost
-from gql_crm.api.planned.compiler import Plan, Request, Unplannable, compile_operation
+from gql_crm.api.planned.compiler import (
+    Plan,
+    Request,
+    Unplannable,
+    compile_operation,
+    conditional_selections,
+    included,
+)
 from gql_crm.api.planned.sql import Dialect, dialect_of
 from gql_crm.config import Settings
 
@@ -35,6 +44,17 @@ logger = logging.getLogger("gql_crm.planned")
 
 # Compiled operations kept, like prepared statements; a miss costs a parse and a validation.
 PLAN_CACHE_SIZE = 512
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A validated document's operation, its fragments, and the selections under @skip
+    or @include (whose plan depends on the request's variables)."""
+
+    document: DocumentNode
+    operation: OperationDefinitionNode
+    fragments: dict[str, FragmentDefinitionNode]
+    conditional: tuple[SelectionNode, ...]
 
 
 class Planner:
@@ -46,9 +66,10 @@ class Planner:
         self._dialect: Dialect | None = None
         # How many operations each path answered: tests check the hot ones are planned.
         self.counts: Counter = Counter()
+        self._parsed = lru_cache(maxsize=PLAN_CACHE_SIZE)(self._parse)
         self._plans = lru_cache(maxsize=PLAN_CACHE_SIZE)(self._compile)
 
-    def _compile(self, query: str, operation_name: str | None, dialect_name: str):
+    def _parse(self, query: str, operation_name: str | None) -> Parsed | None:
         try:
             document = parse(query, max_tokens=self.settings.max_tokens)
         except GraphQLError:
@@ -61,13 +82,29 @@ class Planner:
         fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
+        return Parsed(document, operation, fragments, conditional_selections(document))
+
+    def _compile(
+        self, query: str, operation_name: str | None, dialect_name: str, included: tuple[bool, ...]
+    ):
+        """The plan for requests whose @skip and @include keep the conditional selections
+        `included` says (one plan per combination met, each cached)."""
+        parsed = self._parsed(query, operation_name)
+        assert parsed is not None, "respond() compiles only what parsed"
         dialect = self.dialect
         assert dialect is not None, "respond() plans only on a database it has SQL for"
+        excluded = frozenset(
+            id(node) for node, kept in zip(parsed.conditional, included, strict=True) if not kept
+        )
         try:
-            plan = compile_operation(
-                self.schema, self.strawberry_schema, dialect, operation, fragments
+            return compile_operation(
+                self.schema,
+                self.strawberry_schema,
+                dialect,
+                parsed.operation,
+                parsed.fragments,
+                excluded,
             )
-            return plan, document
         except Unplannable as reason:
             logger.debug("left to the executor: %s", reason)
         except Exception:
@@ -86,25 +123,31 @@ class Planner:
         dialect = self.dialect
         if context.actor is None or not query or dialect is None:
             return None
-        compiled: tuple[Plan, DocumentNode] | None = self._plans(
-            query, operation_name, dialect.name
-        )
-        if compiled is None:
+        parsed: Parsed | None = self._parsed(query, operation_name)
+        if parsed is None:
             self.counts["executor"] += 1
             return None
-        plan, document = compiled
-        operation = plan.operation
         coerced = get_variable_values(
-            self.schema, operation.variable_definitions or (), variables or {}
+            self.schema, parsed.operation.variable_definitions or (), variables or {}
         )
-        if (
-            isinstance(coerced, list)
-            or operation_cost(
-                self.schema, document, operation_name, variables, self.settings.max_page_size
+        if isinstance(coerced, list):
+            # The executor reports the bad variables.
+            self.counts["executor"] += 1
+            return None
+        try:
+            conditions = tuple(included(node, coerced) for node in parsed.conditional)
+        except GraphQLError:
+            self.counts["executor"] += 1
+            return None
+        plan: Plan | None = self._plans(query, operation_name, dialect.name, conditions)
+        if plan is None or (
+            operation_cost(
+                self.schema, parsed.document, operation_name, variables, self.settings.max_page_size
             )
             > self.settings.max_query_cost
         ):
-            # The executor refuses it, with the cost and the limit in the caller's language.
+            # The executor answers, or refuses it with the cost and the limit in the
+            # caller's language.
             self.counts["executor"] += 1
             return None
         request = Request(

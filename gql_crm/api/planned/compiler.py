@@ -13,17 +13,21 @@ from typing import Any, NamedTuple, Protocol
 
 from cachetools import LRUCache
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLIncludeDirective,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLSkipDirective,
     InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
+    SelectionNode,
     SelectionSetNode,
 )
-from graphql.execution.values import get_argument_values
+from graphql.execution.values import get_argument_values, get_directive_values
 from strawberry.types.arguments import convert_arguments
 from strawberry.utils.str_converters import to_camel_case
 
@@ -55,6 +59,8 @@ class Selection:
 
     schema: GraphQLSchema
     fragments: dict[str, FragmentDefinitionNode]
+    # The selections (by id) that @skip or @include leave out for this plan's variables.
+    excluded: frozenset[int] = frozenset()
 
     def collect(self, type_name: str, selection_sets: list[SelectionSetNode]) -> Fields:
         object_type = self.schema.get_type(type_name)
@@ -70,8 +76,10 @@ class Selection:
     ) -> None:
         for selection in selection_set.selections:
             if selection.directives:
-                # @skip/@include depend on variables; a plan is per document.
-                raise Unplannable("directive")
+                if any(d.name.value not in CONDITIONS for d in selection.directives):
+                    raise Unplannable("directive")
+                if id(selection) in self.excluded:
+                    continue
             if isinstance(selection, FieldNode):
                 key = (selection.alias or selection.name).value
                 fields.setdefault(key, []).append(selection)
@@ -90,6 +98,36 @@ class Selection:
 
     def sub(self, type_name: str, nodes: list[FieldNode]) -> Fields:
         return self.collect(type_name, [n.selection_set for n in nodes if n.selection_set])
+
+
+CONDITIONS = ("skip", "include")
+
+
+def conditional_selections(document: DocumentNode) -> tuple[SelectionNode, ...]:
+    """The selections of `document` under @skip or @include, in the document's order."""
+    found: list[SelectionNode] = []
+
+    def walk(selection_set: SelectionSetNode) -> None:
+        for selection in selection_set.selections:
+            if any(d.name.value in CONDITIONS for d in selection.directives or ()):
+                found.append(selection)
+            inner = getattr(selection, "selection_set", None)
+            if inner:
+                walk(inner)
+
+    for definition in document.definitions:
+        if isinstance(definition, (OperationDefinitionNode, FragmentDefinitionNode)):
+            walk(definition.selection_set)
+    return tuple(found)
+
+
+def included(node, variables) -> bool:
+    """Whether the executor collects the selection `node`, as graphql-core decides."""
+    skip = get_directive_values(GraphQLSkipDirective, node, variables)
+    if skip and skip["if"]:
+        return False
+    include = get_directive_values(GraphQLIncludeDirective, node, variables)
+    return not (include and not include["if"])
 
 
 def _name(nodes: list[FieldNode]) -> str:
@@ -561,10 +599,13 @@ def compile_operation(
     dialect: Dialect,
     operation: OperationDefinitionNode,
     fragments: dict[str, FragmentDefinitionNode],
+    excluded: frozenset[int] = frozenset(),
 ) -> Plan:
+    """The plan of `operation` for requests whose @skip and @include leave out the
+    selections `excluded` (by id)."""
     if operation.operation != OperationType.QUERY or operation.directives:
         raise Unplannable("not a query, or directives on the operation")
-    selection = Selection(schema, fragments)
+    selection = Selection(schema, fragments, excluded)
     query_type = schema.query_type
     if query_type is None:
         raise Unplannable("a schema without queries")

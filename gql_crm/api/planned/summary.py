@@ -59,6 +59,10 @@ class _Card:
         return f'coalesce(sum("g"."{self.figure(condition)}"), 0)'
 
     def sql(self, json: str) -> str:
+        if not self.figures:
+            # Nothing of the rows is asked (a card's __typename, kind or hours alone): one
+            # object, not one per row.
+            return f"(SELECT {json})"
         annotations: dict = {}
         for name, condition, column in self.figures:
             annotations[name] = Count("id", _filter=condition)
