@@ -1,6 +1,7 @@
 """The SQL each dialect needs to build a response's JSON exactly as the executor writes it."""
 
 import base64
+import json
 import re
 import weakref
 from collections.abc import Sequence
@@ -93,6 +94,11 @@ class Dialect:
         """pagination.encode_cursor of a JSON array's text: base64url without padding."""
         raise NotImplementedError
 
+    def json_text(self, column: str) -> str:
+        """A text column as a JSON string written as Python's json.dumps writes it (a
+        cursor's value): every character outside printable ASCII escaped."""
+        raise NotImplementedError
+
     def as_text(self, expression: str) -> str:
         return expression
 
@@ -179,6 +185,21 @@ class Postgres(Dialect):
             f"rtrim(translate(encode(convert_to({values}, 'UTF8'), 'base64'), E'+/\\n', '-_'), '=')"
         )
 
+    def json_text(self, column: str) -> str:
+        # to_json escapes quotes, backslashes and control characters as Python does; every
+        # other character outside printable ASCII is escaped here, one by one, beyond the
+        # BMP as a surrogate pair.
+        code = "ascii(ch)"
+        high = f"to_hex(55296 + (({code} - 65536) >> 10))"
+        low = f"to_hex(56320 + (({code} - 65536) & 1023))"
+        return (
+            f"(SELECT string_agg(CASE WHEN {code} BETWEEN 32 AND 126 THEN ch "
+            f"WHEN {code} < 65536 THEN '\\u' || lpad(to_hex({code}), 4, '0') "
+            f"ELSE '\\u' || {high} || '\\u' || {low} END, '' ORDER BY n) "
+            f"FROM regexp_split_to_table(to_json(({column})::text)::text, '') "
+            f'WITH ORDINALITY AS "chars"(ch, n))'
+        )
+
     def as_text(self, expression: str) -> str:
         return f"({expression})::text"
 
@@ -243,6 +264,9 @@ class Sqlite(Dialect):
     def cursor(self, values: str) -> str:
         return f"gql_cursor({values})"
 
+    def json_text(self, column: str) -> str:
+        return f"gql_json_text({column})"
+
     async def execute(self, sql: str, params: list) -> Sequence[Any]:
         client = self.client()
         # SQLite has no base64 nor exact decimals, and stores datetimes as text: small
@@ -264,6 +288,7 @@ class Sqlite(Dialect):
                 await connection.create_function(
                     "gql_cursor", 1, _sqlite_cursor, deterministic=True
                 )
+                await connection.create_function("gql_json_text", 1, json.dumps, deterministic=True)
                 self._prepared.add(connection)
         return await super().execute(sql, params)
 

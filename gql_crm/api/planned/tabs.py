@@ -745,6 +745,5 @@ class Connection:
         elif first == NestedOrderField.PRIORITY:
             value = f"CAST({column} AS TEXT)"
         else:
-            # Python's JSON escapes every non-ASCII character: text keys stay with the executor.
-            raise Unplannable("a cursor of a text sort key")
+            value = d.json_text(column)
         return d.cursor(f"'[' || {value} || ',' || CAST({a}.\"id\" AS TEXT) || ']'")
