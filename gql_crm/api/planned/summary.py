@@ -34,7 +34,12 @@ from gql_crm.services.summary import (
     OPEN_TASK_STATUSES,
     InvoiceState,
     exact_sums,
+    past_due,
 )
+
+# The row depth of the nested objects oldestOverdue's invoice reads ("r6", ...): clear of
+# the tabs' rows around it.
+OVERDUE_DEPTH = 5
 
 # Renderings kept per summary of a compiled query: one per day and kinds asked for.
 RENDERINGS_KEPT = 8
@@ -319,10 +324,54 @@ class _Render:
                 value = self.by_status(
                     card, "InvoiceStatusFigure", sub, list(InvoiceState), state_q, "total"
                 )
+            elif name == "oldestOverdue":
+                value = self.oldest_overdue(sub, kind)
             else:
                 raise Unplannable(f"InvoiceSummary.{name}")
             pairs.append((key, value))
         return self.card(card, pairs)
+
+    def oldest_overdue(self, nodes: list[FieldNode], kind: models.InvoiceKind) -> str:
+        """The OVERDUE invoice with the earliest due date (then the lowest id), as
+        services.summary.oldest_overdue picks it, read into the row "oo"."""
+        from gql_crm.api.planned.tabs import Builder, Today
+
+        d, row = self.dialect, '"oo"'
+        today = literal(self.today.isoformat())
+        # The invoice's own fields as the tabs write them, today inlined like the cards'.
+        builder = Builder(d, self.selection, OVERDUE_DEPTH)
+        pairs = []
+        for key, sub in self.fields("OverdueInvoice", nodes).items():
+            name = _name(sub)
+            if name == "__typename":
+                value = literal("OverdueInvoice")
+            elif name == "invoice":
+                value = builder.node("Invoice", sub, row)
+            elif name == "dueDate":
+                value = d.date(f'{row}."due_date"')
+            elif name == "daysOverdue":
+                value = d.days_between(today, f'{row}."due_date"')
+            else:
+                due = d.money_difference(f'{row}."total"', f'{row}."amount_paid"')
+                value = builder.money(sub, due, f'{row}."currency"')
+            pairs.append((key, value))
+        json = self.object(pairs)
+        for number, fragment in enumerate(builder.fragments):
+            if not isinstance(fragment, Today):
+                raise Unplannable("a request-dependent part in oldestOverdue")
+            json = json.replace(f"@@slot{number}@@", today)
+        overdue = (
+            models.Invoice.filter(
+                past_due(self.today),
+                kind=kind,
+                status=models.InvoiceStatus.AUTHORIZED,
+                client_id=RawSQL('"c"."id"'),
+            )
+            .order_by("due_date", "id")
+            .limit(1)
+        )
+        rows = overdue.sql(params_inline=True)
+        return self.dialect.nested(f"(SELECT {json} FROM ({rows}) {row})")
 
     def deals(self, nodes: list[FieldNode]) -> str:
         card = _Card(models.Deal, [], by_currency=True)
