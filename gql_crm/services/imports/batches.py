@@ -64,8 +64,6 @@ from gql_crm.services.messages import message
 from gql_crm.services.validation import email_domains_remembered
 
 SEARCH_REFRESH_BATCH = 1000
-# asyncpg binds at most 32,767 arguments to one statement (SQLite's default limit is 32,766).
-MAX_ARGUMENTS = 32_766
 
 
 class Run:
@@ -467,7 +465,7 @@ async def bulk_update(model: type[Model], rows: list[Model], fields: list[str]) 
     and row it binds the id and the value in a CASE, and the id once more in a WHERE that
     it repeats for each field."""
     await model.bulk_update(
-        rows, fields=fields, batch_size=max(1, MAX_ARGUMENTS // (3 * len(fields)))
+        rows, fields=fields, batch_size=max(1, writer.MAX_ARGUMENTS // (3 * len(fields)))
     )
 
 
