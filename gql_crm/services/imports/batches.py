@@ -277,9 +277,9 @@ class Run:
         errors = []
         failed_rows = set()
         for row in rows:
-            row_errors = row.errors + plan.errors.get(row.number, [])
-            if not row_errors:
+            if not row.errors and row.number not in plan.errors:
                 continue
+            row_errors = row.errors + plan.errors.get(row.number, [])
             failed_rows.add(row.number)
             for position, (key, error) in enumerate(row_errors):
                 column = self.columns.get(key) if key else None

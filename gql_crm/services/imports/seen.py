@@ -2,6 +2,10 @@
 
 import sqlite3
 import tempfile
+from itertools import chain
+
+# SQLite's default limit of bound arguments in one statement.
+MAX_ARGUMENTS = 32_766
 
 
 class SeenKeys:
@@ -16,16 +20,23 @@ class SeenKeys:
         self._db.execute("CREATE TABLE seen (key TEXT PRIMARY KEY, row INTEGER) WITHOUT ROWID")
 
     def first_rows(self, keys: list[str]) -> dict[str, int]:
-        """The keys of `keys` seen before, with their first row."""
+        """The keys of `keys` seen before, with their first row: a statement per batch."""
         found: dict[str, int] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
+        for start in range(0, len(keys), MAX_ARGUMENTS):
+            chunk = keys[start : start + MAX_ARGUMENTS]
             query = f"SELECT key, row FROM seen WHERE key IN ({','.join('?' * len(chunk))})"
             found.update(self._db.execute(query, chunk).fetchall())
         return found
 
     def add(self, rows: list[tuple[str, int]]) -> None:
-        self._db.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?)", rows)
+        """One INSERT ... VALUES per batch rather than an executemany's statement per key."""
+        per_statement = MAX_ARGUMENTS // 2
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            values = ",".join(["(?,?)"] * len(chunk))
+            self._db.execute(
+                f"INSERT OR IGNORE INTO seen VALUES {values}", list(chain.from_iterable(chunk))
+            )
 
     def close(self) -> None:
         self._db.close()

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from functools import cache, lru_cache
+from itertools import chain
 from typing import Any
 
 import asyncpg
@@ -316,7 +317,7 @@ class Writer:
                 chunk = rows[start : start + per_statement]
                 await connection.execute_query(
                     _insert_values(model, columns, len(chunk)),
-                    [value for row in chunk for value in row],
+                    list(chain.from_iterable(chunk)),
                 )
             if not with_ids:
                 return []
