@@ -9,17 +9,11 @@ snapshot, the statement's own included. A list with a search or a filter is coun
 its rows, as on SQLite, whose count over a local file costs less than a round trip.
 """
 
-import asyncio
-import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
-
 from tortoise import connections
 
 from gql_crm.models import ClientStatus
+from gql_crm.services import background
 from gql_crm.services.clients import ClientFilter, clients_queryset, search_terms
-
-logger = logging.getLogger("gql_crm.client_counts")
 
 # How often a server folds the kept counts (`compaction`): each client write adds a row.
 COMPACT_INTERVAL_SECONDS = 60.0
@@ -73,23 +67,10 @@ async def compact() -> None:
     )
 
 
-@asynccontextmanager
-async def compaction(interval: float = COMPACT_INTERVAL_SECONDS) -> AsyncIterator[None]:
+def compaction(interval: float = COMPACT_INTERVAL_SECONDS):
     """For a server's lifetime, `compact` every `interval` seconds, so that the rows a total
     sums stay about as many as the client writes of one interval."""
-
-    async def run() -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await compact()
-            except Exception:
-                logger.exception("compacting the client counts failed")
-
-    task = asyncio.create_task(run(), name="client-count-compaction")
-    try:
-        yield
-    finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
+    return background.running(
+        background.every(interval, compact, "compacting the client counts"),
+        "client-count-compaction",
+    )

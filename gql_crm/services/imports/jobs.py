@@ -48,7 +48,7 @@ from gql_crm.models import (
     ImportRowError,
     Role,
 )
-from gql_crm.services import queue, storage
+from gql_crm.services import background, queue, storage
 from gql_crm.services.auth import Actor
 from gql_crm.services.errors import ErrorCode, InputError, UserErrors
 from gql_crm.services.imports import mapping as mappings
@@ -736,16 +736,7 @@ async def recovery(interval: float = RECOVERY_INTERVAL_SECONDS):
         await requeue_silent()
 
     await check()
-
-    async def watch() -> None:
-        while True:
-            await asyncio.sleep(interval)
-            await check()
-
-    watcher = asyncio.create_task(watch(), name="import-recovery")
-    try:
+    async with background.running(
+        background.every(interval, check, "looking for interrupted imports"), "import-recovery"
+    ):
         yield
-    finally:
-        watcher.cancel()
-        with suppress(asyncio.CancelledError):
-            await watcher

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager, suppress
 import asyncpg
 from tortoise import connections
 
+from gql_crm.services import background
 from gql_crm.services.queue import connect_kwargs
 
 logger = logging.getLogger("gql_crm.imports")
@@ -96,10 +97,5 @@ async def _listen_forever(db_url: str) -> None:
 @asynccontextmanager
 async def listening(db_url: str):
     """For an API process's lifetime on PostgreSQL: job events of every process."""
-    task = asyncio.create_task(_listen_forever(db_url), name="job-events")
-    try:
+    async with background.running(_listen_forever(db_url), "job-events"):
         yield
-    finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
