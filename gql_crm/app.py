@@ -3,6 +3,7 @@ middleware, ORM lifespan."""
 
 import asyncio
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 import orjson
 from cross_web import HTTPException as StrawberryHTTPException
@@ -15,13 +16,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.execution import ExecutionResult as StrawberryExecutionResult
 from strawberry.types.graphql import OperationType
 from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
 from gql_crm.api.context import Context
 from gql_crm.api.errors import RequestErrorCode
-from gql_crm.api.planned import Planner
+from gql_crm.api.planned import Planner, Spliced
 from gql_crm.api.schema import build_schema
 from gql_crm.config import Settings
 from gql_crm.db import tortoise_config
@@ -54,6 +56,17 @@ class PlannedResult(ExecutionResult):
         self.body = body
 
 
+class SplicedResult(ExecutionResult):
+    """The planned root fields' answers and the executor's result for the others."""
+
+    __slots__ = ("rest", "spliced")
+
+    def __init__(self, spliced: Spliced, rest: StrawberryExecutionResult):
+        super().__init__(None)
+        self.spliced = spliced
+        self.rest = rest
+
+
 class PassThroughResponses(StrawberryView):
     """Mixed into the view below GraphQLOverHTTP: a body the database wrote passes through
     as it is, any other is encoded by orjson."""
@@ -61,6 +74,8 @@ class PassThroughResponses(StrawberryView):
     async def process_result(self, request, result):
         if isinstance(result, PlannedResult):
             return result
+        if isinstance(result, SplicedResult):
+            return result.spliced.merge(await super().process_result(request, result.rest))
         return await super().process_result(request, result)
 
     def encode_json(self, data) -> str:
@@ -157,11 +172,19 @@ class GraphQLApp(GraphQLOverHTTP, PassThroughResponses, GraphQL[Context, None]):
 
     async def execute_document(self, request_data, context, root_value, allowed_operation_types):
         if self.planner is not None and OperationType.QUERY in allowed_operation_types:
-            body = await self.planner.respond(
+            planned = await self.planner.respond(
                 context, request_data.query, request_data.variables, request_data.operation_name
             )
-            if body is not None:
-                return PlannedResult(body)
+            if isinstance(planned, Spliced):
+                rest = await super().execute_document(
+                    replace(request_data, query=planned.executor_query),
+                    context,
+                    root_value,
+                    allowed_operation_types,
+                )
+                return SplicedResult(planned, rest)
+            if planned is not None:
+                return PlannedResult(planned)
         return await super().execute_document(
             request_data, context, root_value, allowed_operation_types
         )

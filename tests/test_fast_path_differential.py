@@ -10,6 +10,7 @@ import dataclasses
 import itertools
 import os
 import re
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -921,3 +922,74 @@ async def test_summaries_take_one_statement_whatever_the_page(org, make_org, sql
         sql_statements.clear()
         await org.data(SUMMARY_LIST, {"first": first})
         assert [s for s in sql_statements if '"apitoken"' not in s] == sql_statements[-1:]
+
+
+# Root fields the planned path answers beside ones it leaves to the executor: the same
+# answers, errors (with their locations) and order as the executor's alone.
+SPLICED = [
+    "{ clients(first: 2) { totalCount edges { node { name } } } clientCategories { name } }",
+    """query($id: ID!, $n: Int) {
+      viewer { role }
+      client(id: $id) { name email }
+      clients(first: $n) { totalCount }
+    }""",
+    """fragment Person on Client { name email }
+    fragment Who on Viewer { role user { email } }
+    query($n: Int) {
+      list: clients(first: $n) { edges { node { ...Person } } }
+      viewer { ...Who }
+    }""",
+    # Every variable is the planned field's: the executor's document loses its parentheses.
+    """query Both($n: Int = 3 # the page
+    ) {
+      clients(first: $n) { totalCount }
+      clientCategories { name }
+    }""",
+    # A variable both halves use.
+    """query($n: Int) {
+      clients(first: $n) { totalCount }
+      clientDuplicates(first: $n) { totalCount }
+    }""",
+    # An error in the executor's half, with its locations and path.
+    """{
+      clients(first: 1) { totalCount }
+      importJob(id: "bad") { id }
+      node(id: "Q2xpZW50OjA=") { id }
+    }""",
+    # @skip on the executor's half, the planned half first or last.
+    "query($s: Boolean!) { viewer @skip(if: $s) { role } clients(first: 1) { totalCount } }",
+    # A client field the compiler does not cover sends that root field to the executor.
+    """query($id: ID!) {
+      a: client(id: $id) { name photo { width } }
+      b: client(id: $id) { name }
+      clients(first: 1) { edges { node { name } } }
+    }""",
+]
+# Left to the executor whole: a root fragment, or nothing but __typename planned.
+NOT_SPLICED = [
+    "{ ... on Query { clients(first: 1) { totalCount } } viewer { role } }",
+    "{ __typename viewer { role } }",
+    "{ viewer { role } users { email } }",
+]
+
+
+async def test_planned_and_executed_root_fields_are_spliced(app, org, make_org, executor_http):
+    data = await build_dataset(org, make_org)
+    planner = planner_of(app)
+    client_id = data["clients"][0]["id"]
+    variable_sets = [{"id": client_id, "n": 2, "s": True}, {"id": data["stranger"], "s": False}]
+    located_errors = []
+    for query in SPLICED:
+        for variables in variable_sets:
+            before = planner.counts.copy()
+            answer = await same_answer(org, executor_http, query, variables)
+            located_errors += [e["locations"] for e in answer.get("errors", []) if e["locations"]]
+            # Planned whole when @skip leaves out what the executor would have answered.
+            skipped = "@skip" in query and variables["s"]
+            expected = Counter(planned=1) if skipped else Counter(spliced=1)
+            assert planner.counts - before == expected, (query, variables, answer)
+    assert located_errors, "the executor's half reported an error at its place in the text"
+    for query in NOT_SPLICED:
+        before = planner.counts.copy()
+        await same_answer(org, executor_http, query, variable_sets[0])
+        assert planner.counts - before == Counter(executor=1), query

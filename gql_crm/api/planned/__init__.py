@@ -3,9 +3,10 @@ that builds the response's JSON in the database, beside Strawberry's executor.
 
 `Planner.respond` returns the response body, or None when the executor must answer: an
 anonymous caller, a document that does not parse or validate (the executor reports why), a
-mutation or subscription, a field or directive the compiler does not cover, bad variables
-or arguments, a page size error. So every query keeps working, and every error keeps the
-executor's shape.
+mutation or subscription, bad variables or arguments, a page size error. A root field the
+compiler does not cover goes to the executor alone, beside the planned ones (`Spliced`);
+the whole operation does when no root field is covered. So every query keeps working, and
+every error keeps the executor's shape.
 """
 
 import logging
@@ -37,6 +38,7 @@ from gql_crm.api.planned.compiler import (
     conditional_selections,
     included,
 )
+from gql_crm.api.planned.splice import Spliced, executor_query
 from gql_crm.api.planned.sql import Dialect, dialect_of
 from gql_crm.config import Settings
 
@@ -97,7 +99,7 @@ class Planner:
             id(node) for node, kept in zip(parsed.conditional, included, strict=True) if not kept
         )
         try:
-            return compile_operation(
+            plan = compile_operation(
                 self.schema,
                 self.strawberry_schema,
                 dialect,
@@ -105,6 +107,12 @@ class Planner:
                 parsed.fragments,
                 excluded,
             )
+            if plan.deferred:
+                planned = {root.key for root in plan.roots}
+                plan.executor_query = executor_query(parsed.document, parsed.operation, planned)
+                if plan.executor_query is None:
+                    raise Unplannable("root fields that cannot be split from the others")
+            return plan
         except Unplannable as reason:
             logger.debug("left to the executor: %s", reason)
         except Exception:
@@ -119,7 +127,7 @@ class Planner:
 
     async def respond(
         self, context, query: str | None, variables: dict | None, operation_name: str | None
-    ) -> bytes | None:
+    ) -> bytes | Spliced | None:
         dialect = self.dialect
         if context.actor is None or not query or dialect is None:
             return None
@@ -159,6 +167,11 @@ class Planner:
             organization=context.actor.organization,
         )
         try:
+            if plan.deferred:
+                assert plan.executor_query is not None, "_compile splits what it defers"
+                answers = dict(await plan.answers(dialect, request))
+                self.counts["spliced"] += 1
+                return Spliced(plan.keys, answers, plan.executor_query)
             body = await plan.run(dialect, request)
         except Unplannable as reason:
             logger.debug("left to the executor: %s", reason)

@@ -6,6 +6,7 @@ the resolvers (filters, search, order, cursors), so both paths page over the sam
 Anything the compiler does not know raises Unplannable, and the executor answers instead.
 """
 
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -48,6 +49,8 @@ from gql_crm.services.pagination import (
 class Unplannable(Exception):
     """The operation (or this request of it) is left to the executor."""
 
+
+logger = logging.getLogger("gql_crm.planned")
 
 Fields = dict[str, list[FieldNode]]
 
@@ -587,10 +590,18 @@ def _edge_part(key: str, name: str, arg: int, node: tuple, cursor: str) -> str:
 class Plan:
     roots: list[RootField]
     operation: OperationDefinitionNode
+    # Every root response key, in order, and those left to the executor (api/planned/splice).
+    keys: tuple[str, ...] = ()
+    deferred: frozenset[str] = frozenset()
+    executor_query: str | None = None
 
     async def run(self, dialect: Dialect, request: Request) -> bytes:
-        parts = [f'"{root.key}":{await root.run(dialect, request)}' for root in self.roots]
+        parts = [f'"{key}":{answer}' for key, answer in (await self.answers(dialect, request))]
         return ('{"data":{' + ",".join(parts) + "}}").encode()
+
+    async def answers(self, dialect: Dialect, request: Request) -> list[tuple[str, str]]:
+        """The planned root fields' JSON, by response key."""
+        return [(root.key, await root.run(dialect, request)) for root in self.roots]
 
 
 def compile_operation(
@@ -613,33 +624,42 @@ def compile_operation(
     name_converter = strawberry_schema.config.name_converter
     by_name = {name_converter.from_field(f): f for f in strawberry_query.fields}
     roots: list[RootField] = []
-    for key, nodes in selection.collect(query_type.name, [operation.selection_set]).items():
+    deferred: list[str] = []
+    collected = selection.collect(query_type.name, [operation.selection_set])
+    for key, nodes in collected.items():
         name = _name(nodes)
         if name == "__typename":
             roots.append(Typename(key, nodes, None, None))
             continue
-        if name not in ("client", "node", "clients"):
-            raise Unplannable(f"Query.{name}")
         common: dict[str, Any] = {
             "key": key,
             "nodes": nodes,
             "field_def": query_type.fields[name],
             "strawberry_field": by_name.get(name),
         }
-        if name in ("client", "node"):
-            client = ClientObject(dialect, selection)
-            node_sql = client.expression(selection.sub("Client", nodes))
-            roots.append(
-                ClientByID(
-                    **common,
-                    node_sql=node_sql,
-                    joins=" ".join(client.joins.values()),
-                    fragments=client.fragments,
-                )
-            )
-        elif name == "clients":
-            roots.append(_clients_list(common, selection, dialect))
-    return Plan(roots, operation)
+        try:
+            roots.append(_root(name, common, selection, dialect))
+        except Unplannable as reason:
+            logger.debug("Query.%s left to the executor: %s", name, reason)
+            deferred.append(key)
+    if deferred and all(isinstance(root, Typename) for root in roots):
+        raise Unplannable("no root field planned")
+    return Plan(roots, operation, tuple(collected), frozenset(deferred))
+
+
+def _root(name: str, common: dict[str, Any], selection: Selection, dialect: Dialect) -> RootField:
+    if name in ("client", "node"):
+        client = ClientObject(dialect, selection)
+        node_sql = client.expression(selection.sub("Client", common["nodes"]))
+        return ClientByID(
+            **common,
+            node_sql=node_sql,
+            joins=" ".join(client.joins.values()),
+            fragments=client.fragments,
+        )
+    if name == "clients":
+        return _clients_list(common, selection, dialect)
+    raise Unplannable(f"Query.{name}")
 
 
 def _clients_list(common: dict[str, Any], selection: Selection, dialect: Dialect) -> ClientsList:
