@@ -1,7 +1,7 @@
 """One row of an uploaded file turned into a client input, cleaned by the clients service."""
 
 from dataclasses import dataclass, field
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from gql_crm.services.clients import CleanInput, clean_client_fields
@@ -161,12 +161,14 @@ class Row:
         )
 
 
-@cache
+# Bounded: a file's cells are few distinct words, but any text at all in a hostile one,
+# and the cleaning worker lives as long as the server.
+@lru_cache(maxsize=256)
 def _gender(word: str) -> str:
     return GENDERS.get(fold(word), word)
 
 
-@cache
+@lru_cache(maxsize=256)
 def _language(word: str) -> str:
     return _LANGUAGE_WORDS.get(fold(word), word)
 

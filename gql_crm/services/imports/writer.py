@@ -139,7 +139,9 @@ def own_created_changes(client: dict[str, Any]) -> str:
     return _ENCODE_JSON(activity.created({name: client.get(name) for name in OWN}))[1:-1]
 
 
-@cache
+# Bounded: a category's link comes back on many rows; a company's is mostly one client's,
+# and an unbounded cache kept every company id of every import for the process's life.
+@lru_cache(maxsize=1024)
 def _link_changes(name: str, value: int) -> str:
     return "," + _ENCODE_JSON({name: {"old": None, "new": value}})[1:-1]
 
