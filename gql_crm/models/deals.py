@@ -84,8 +84,13 @@ class Quote(ClientRecord):
 
     class Meta:
         unique_together = (("organization", "number"),)
-        # A deal's quotes are listed and counted by deal (Deal.quotes).
-        indexes = (Index(fields=("client_id", "status")), Index(fields=("deal_id", "id")))
+        # A deal's quotes are listed and counted by deal and organization (Deal.quotes):
+        # SQLite, with no statistics, chose the organization's own index for the pair
+        # (every quote of the organization, per deal) unless one index has both.
+        indexes = (
+            Index(fields=("client_id", "status")),
+            Index(fields=("deal_id", "organization_id", "id")),
+        )
 
 
 class QuoteLine(DocumentLine):
