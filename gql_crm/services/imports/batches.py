@@ -66,6 +66,12 @@ from gql_crm.services.messages import message
 from gql_crm.services.validation import email_domains_remembered
 
 SEARCH_REFRESH_BATCH = 1000
+# A batch's look-ups probe an index per key (`writer.select_in`), and PostgreSQL picks the
+# index from the tables' statistics, which autovacuum refreshes late or never. Taken while
+# the organization had no companies, they made each tax ID's probe walk the organization's
+# (organization, name) index, every company of the organization for each key. So an import
+# analyzes the tables it searches each time its rows have doubled since the last time.
+REANALYZE_FROM_ROWS = 5_000
 
 
 class Run:
@@ -97,6 +103,7 @@ class Run:
         self.categories: dict[str, int] = {}
         self.processed = self.created = self.updated = self.skipped = self.failed = 0
         self._pending: dict[str, Any] = {}
+        self._written_when_analyzed = 0
 
     @classmethod
     async def begin(
@@ -169,7 +176,20 @@ class Run:
                 # A concurrent request took an email between the look-up and the write.
                 if attempt == 2:
                     raise
+        await self._keep_statistics()
         await self.after_batch(self.job.id)
+
+    async def _keep_statistics(self) -> None:
+        """ANALYZE of the tables the look-ups search, on PostgreSQL, once the rows this run
+        wrote have doubled (see REANALYZE_FROM_ROWS); outside the batch's transaction."""
+        written = self.created + self.updated
+        if not self.writes or written < max(REANALYZE_FROM_ROWS, 2 * self._written_when_analyzed):
+            return
+        self._written_when_analyzed = written
+        connection = connections.get("default")
+        if connection.capabilities.dialect == "postgres":
+            tables = ", ".join(f'"{model._meta.db_table}"' for model in (Client, Company))
+            await connection.execute_script(f"ANALYZE {tables}")
 
     def _dedupe_in_file(self, rows: list[Row]) -> None:
         keyed: list[tuple[Row, str, str]] = []

@@ -395,7 +395,18 @@ def _select_in(model: type[Model], columns: tuple[str, ...], key: str, dialect: 
             f'SELECT {names} FROM "{table}" WHERE "organization_id" = ? '
             f"AND {key} IN (SELECT value FROM json_each(?))"
         )
-    return f'SELECT {names} FROM "{table}" WHERE "organization_id" = $1 AND {key} = ANY($2::text[])'
+    # One index probe per value, whatever the statistics say: planned as one scan, the
+    # values as `key = ANY($2)`, PostgreSQL costed a thousand probes of the (organization,
+    # key) index above a walk of the organization's rows through its own index, filtered,
+    # and so read the whole organization for each batch of an import (33 ms a batch at
+    # 90,000 clients, then more with each batch). OFFSET 0 keeps the subquery from being
+    # merged into a join that it would plan the same way.
+    return (
+        f"SELECT {', '.join(f'm.{_quoted(model, column)}' for column in columns)} "
+        "FROM unnest($2::text[]) AS k(value) CROSS JOIN LATERAL "
+        f'(SELECT {names} FROM "{table}" WHERE "organization_id" = $1 AND {key} = k.value '
+        "OFFSET 0) AS m"
+    )
 
 
 async def select_in(
