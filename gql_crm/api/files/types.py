@@ -31,6 +31,11 @@ class FileOrder:
     )
 
 
+def download_url(info: Info, row: models.File) -> str:
+    path = downloads.download_path(info.context.settings, row.organization_id, row.id)
+    return absolute_url(info, path)
+
+
 @strawberry.type(description="A file attached to a client.")
 class File(ModelNode):
     _model = models.File
@@ -66,7 +71,7 @@ class File(ModelNode):
         description="A signed download link, valid for GQL_CRM_DOWNLOAD_URL_TTL seconds."
     )
     def url(self, info: Info) -> str:
-        return absolute_url(info, downloads.download_path(info.context.settings, self.row))
+        return download_url(info, self.row)
 
     @strawberry.field(description="Who attached it; null for the system or a deleted user.")
     async def uploaded_by(self, info: Info) -> User | None:
@@ -82,13 +87,13 @@ class ClientPhoto:
 
     @strawberry.field(description="The full image, signed like File.url.")
     def url(self, info: Info) -> str:
-        return absolute_url(info, downloads.download_path(info.context.settings, self.original))
+        return download_url(info, self.original)
 
     @strawberry.field(description="A square thumbnail (GQL_CRM_THUMBNAIL_SIZE pixels).")
     def thumbnail_url(self, info: Info) -> str | None:
         if self.thumbnail is None:
             return None
-        return absolute_url(info, downloads.download_path(info.context.settings, self.thumbnail))
+        return download_url(info, self.thumbnail)
 
 
 async def client_photo(root, info: Info) -> ClientPhoto | None:

@@ -7,14 +7,14 @@ from gql_crm.services import signing
 SIGNED_PURPOSE = "file"
 
 
-def download_token(settings: Settings, row: File) -> str:
-    return signing.sign(
-        settings, SIGNED_PURPOSE, row.organization_id, {"f": row.id}, settings.download_url_ttl
-    )
+def download_token(settings: Settings, org_id: int, file_id: int) -> str:
+    return signing.sign(settings, SIGNED_PURPOSE, org_id, {"f": file_id}, settings.download_url_ttl)
 
 
-def download_path(settings: Settings, row: File) -> str:
-    return f"/files/{row.id}?token={download_token(settings, row)}"
+def download_path(settings: Settings, org_id: int, file_id: int) -> str:
+    """The link (below the API's address) to the file `file_id` of the organization
+    `org_id`: a File row's `organization_id` and `id`."""
+    return f"/files/{file_id}?token={download_token(settings, org_id, file_id)}"
 
 
 def org_of_download_token(settings: Settings, token: str, file_id: int) -> int | None:
