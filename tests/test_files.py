@@ -9,7 +9,8 @@ import struct
 import unicodedata
 import uuid
 import zlib
-from urllib.parse import urlsplit
+from collections import Counter
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -18,9 +19,10 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from gql_crm.app import create_app
+from gql_crm.app import GraphQLApp, create_app
 from gql_crm.models import File, Role
 from gql_crm.services import signing
+from gql_crm.services.files import downloads
 from gql_crm.services.files.sniffing import ATTACHMENT_TYPES, safe_file_name
 from tests.helpers import ATTACH, DELETE
 from tests.uploads import PDF, create_client, half_written, image_bytes, stored_bytes, upload
@@ -491,8 +493,67 @@ async def test_list_photos_and_files_in_constant_queries(org, sql_statements):
             edge["node"]["files"]["totalCount"] == 1 and len(edge["node"]["files"]["edges"]) == 1
             for edge in data["clients"]["edges"]
         )
-        counts.append(len(sql_statements))
+        # The search's trigram statistics (PostgreSQL), read every few minutes, aside.
+        counts.append(len([s for s in sql_statements if "pg_stats_ext_exprs" not in s]))
+        # The planned path: the photos, their links and the files are subqueries of the
+        # page's one statement.
+        assert len([s for s in sql_statements if '"file"' in s]) == 1, sql_statements
     assert counts[0] == counts[1]
+
+
+PLANNED_LINKS = """
+query($id: ID!) {
+  clients(first: 50) { edges { node { id photo { url thumbnailUrl width height } } } }
+  client(id: $id) { photo { url } files { edges { node { id url } } } }
+  node(id: $id) { ... on Client { files(first: 1) { edges { node { url } } } } }
+}"""
+
+
+async def test_planned_links_download_the_files(app, org, make_org, http, settings):
+    client_id = await create_client(org)
+    attached = (await attach(org, client_id, "notes.txt", b"planned", "text/plain"))["file"]
+    photo = await upload(
+        org,
+        SET_PHOTO,
+        {"clientId": client_id},
+        {"file": ("p.png", image_bytes("PNG", (40, 20)), "image/png")},
+    )
+    assert photo["data"]["setClientPhoto"]["errors"] == []
+    planner = next(
+        route.endpoint.planner for route in app.routes if isinstance(route.endpoint, GraphQLApp)
+    )
+    before = planner.counts.copy()
+    data = await org.data(PLANNED_LINKS, {"id": client_id})
+    assert planner.counts - before == Counter(planned=1)
+
+    (listed,) = [e["node"] for e in data["clients"]["edges"] if e["node"]["id"] == client_id]
+    assert (listed["photo"]["width"], listed["photo"]["height"]) == (40, 20)
+    client = data["client"]
+    file_links = [
+        client["files"]["edges"][0]["node"]["url"],
+        data["node"]["files"]["edges"][0]["node"]["url"],
+    ]
+    for url in file_links:
+        assert url.startswith("http://testserver/files/")
+        response = await http.get(path_of(url))
+        assert response.status_code == 200 and response.content == b"planned"
+        file_pk = int(urlsplit(url).path.rsplit("/", 1)[1])
+        assert file_pk == int(_pk(attached["id"]))
+        token = parse_qs(urlsplit(url).query)["token"][0]
+        assert downloads.org_of_download_token(settings, token, file_pk) == org.id
+    for url in (listed["photo"]["url"], client["photo"]["url"]):
+        response = await http.get(path_of(url))
+        assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+        assert Image.open(io.BytesIO(response.content)).size == (40, 20)
+    thumbnail = await http.get(path_of(listed["photo"]["thumbnailUrl"]))
+    size = settings.thumbnail_size
+    assert Image.open(io.BytesIO(thumbnail.content)).size == (size, size)
+
+    # Another organization's links: none to this organization's files.
+    other = await make_org()
+    theirs = await other.data(PLANNED_LINKS, {"id": client_id})
+    assert theirs["client"] is None and theirs["node"] is None
+    assert all(e["node"]["id"] != client_id for e in theirs["clients"]["edges"])
 
 
 async def test_oversized_request_is_refused_before_parsing(org, settings):

@@ -38,6 +38,7 @@ from gql_crm.api.planned.compiler import (
     conditional_selections,
     included,
 )
+from gql_crm.api.planned.links import Links
 from gql_crm.api.planned.splice import Spliced, executor_query
 from gql_crm.api.planned.sql import Dialect, dialect_of
 from gql_crm.config import Settings
@@ -165,6 +166,7 @@ class Planner:
             strawberry_schema=self.strawberry_schema,
             today=context.today,
             organization=context.actor.organization,
+            links=Links(self.settings, context.request),
         )
         try:
             if plan.deferred:

@@ -34,8 +34,9 @@ from strawberry.utils.str_converters import to_camel_case
 
 from gql_crm.api.clients.queries import filter_of, order_of
 from gql_crm.api.core.relay import decode_id
+from gql_crm.api.planned.links import Link, Links
 from gql_crm.api.planned.sql import Dialect, literal
-from gql_crm.models import Client, ClientCategory, Company
+from gql_crm.models import Client, ClientCategory, Company, File, FilePurpose
 from gql_crm.services import client_counts, clients, trigrams
 from gql_crm.services.pagination import (
     PageQuery,
@@ -211,6 +212,8 @@ class ClientObject:
                 value = self._company(self.selection.sub("Company", nodes))
             elif name == "category":
                 value = self._category(self.selection.sub("ClientCategory", nodes))
+            elif name == "photo":
+                value = self._photo(self.selection.sub("ClientPhoto", nodes))
             else:
                 value = self._profile_part(name, nodes)
             pairs.append((key, value))
@@ -291,6 +294,41 @@ class ClientObject:
             pairs.append((key, value))
         return f'CASE WHEN "ca"."id" IS NULL THEN NULL ELSE {self._object(pairs)} END'
 
+    def _photo(self, fields: Fields) -> str:
+        """photos.photos_by_client's choice: the client's latest live photo, null without
+        one, and its latest live thumbnail."""
+        d = self.dialect
+        photo, thumbnail = '"ph"', '"th"'
+        pairs = []
+        for key, nodes in fields.items():
+            name = _name(nodes)
+            if name == "__typename":
+                value = literal("ClientPhoto")
+            elif name in ("width", "height"):
+                value = f'COALESCE({photo}."{name}", 0)'
+            elif name == "url":
+                value = self.slot(Link(d, photo))
+            elif name == "thumbnailUrl":
+                value = _latest(
+                    self.slot(Link(d, thumbnail)), thumbnail, FilePurpose.PHOTO_THUMBNAIL
+                )
+            else:
+                raise Unplannable(f"ClientPhoto.{name}")
+            pairs.append((key, value))
+        return d.nested(_latest(self._object(pairs), photo, FilePurpose.PHOTO))
+
+
+def _latest(value: str, alias: str, purpose: FilePurpose) -> str:
+    """`value` of the client "c"'s newest live file of `purpose` (in the alias `alias`, of
+    the client's organization as the DataLoaders scope it), null without one."""
+    return (
+        f"(SELECT {value} FROM {_table(File)} {alias} "
+        f'WHERE {alias}."client_id" = "c"."id" '
+        f'AND {alias}."organization_id" = "c"."organization_id" '
+        f'AND {alias}."deleted_at" IS NULL AND {alias}."purpose" = {literal(purpose.value)} '
+        f'ORDER BY {alias}."id" DESC LIMIT 1)'
+    )
+
 
 @dataclass
 class Request:
@@ -304,6 +342,7 @@ class Request:
     # organization itself (its time zone bounds the activity's days).
     today: date
     organization: Any
+    links: Links
 
 
 def _sql(queryset) -> tuple[str, list]:
@@ -600,8 +639,11 @@ class Plan:
         return ('{"data":{' + ",".join(parts) + "}}").encode()
 
     async def answers(self, dialect: Dialect, request: Request) -> list[tuple[str, str]]:
-        """The planned root fields' JSON, by response key."""
-        return [(root.key, await root.run(dialect, request)) for root in self.roots]
+        """The planned root fields' JSON, by response key, their links signed."""
+        return [
+            (root.key, request.links.signed(await root.run(dialect, request)))
+            for root in self.roots
+        ]
 
 
 def compile_operation(

@@ -36,6 +36,7 @@ from gql_crm.api.planned.compiler import (
     raw_arguments,
     render,
 )
+from gql_crm.api.planned.links import Link
 from gql_crm.api.planned.sql import Dialect, literal
 from gql_crm.api.profile.client_tabs import (
     activity_filters,
@@ -414,6 +415,8 @@ class Builder:
                 f'IS NOT NULL AND {row}."valid_until" < {self.slot(Today(d))} '
                 f"THEN 'EXPIRED' ELSE {row}.\"status\" END"
             )
+        if type_name == "File" and name == "url":
+            return self.slot(Link(d, row))
         if type_name == "Activity" and name == "targetId":
             return d.global_id_of(f'{row}."target_type"', f'{row}."target_id"')
         if type_name == "Deal" and name == "previousClose":
