@@ -321,10 +321,13 @@ class ClientObject:
 def _latest(value: str, alias: str, purpose: FilePurpose) -> str:
     """`value` of the client "c"'s newest live file of `purpose` (in the alias `alias`, of
     the client's organization as the DataLoaders scope it), null without one."""
+    # The unary plus keeps the organization's index out of SQLite's choice, which without
+    # statistics would search the organization's files for each client rather than the
+    # client's by (client_id, purpose): 30 ms for 50 clients of 1,000 with photos.
     return (
         f"(SELECT {value} FROM {_table(File)} {alias} "
         f'WHERE {alias}."client_id" = "c"."id" '
-        f'AND {alias}."organization_id" = "c"."organization_id" '
+        f'AND +{alias}."organization_id" = "c"."organization_id" '
         f'AND {alias}."deleted_at" IS NULL AND {alias}."purpose" = {literal(purpose.value)} '
         f'ORDER BY {alias}."id" DESC LIMIT 1)'
     )
