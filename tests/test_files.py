@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import io
 import struct
+import time
 import unicodedata
 import uuid
 import zlib
@@ -245,6 +246,42 @@ async def test_another_organizations_file_id_and_url(org, make_org, http, settin
     export_token = signing.sign(settings, "export", org.id, {"f": file_pk}, 60)
     assert (await http.get(f"/files/{file_pk}?token={export_token}")).status_code == 401
     assert (await http.get(path_of(file["url"]))).status_code == 200
+
+
+class Clock:
+    """Stands for the time module in services.signing: the seconds links are signed in."""
+
+    def __init__(self, now: float):
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+
+async def test_a_link_made_again_lives_from_when_it_was_made(org, http, settings, monkeypatch):
+    """Tokens made lately are kept (a list shows the same links again and again): one made
+    in a later second is signed for that second, and lives its whole lifetime from then."""
+    client_id = await create_client(org)
+    await attach(org, client_id, "a.txt", b"kept", "text/plain")
+    start = int(time.time())
+    clock = Clock(start)
+    monkeypatch.setattr(signing, "time", clock)
+
+    async def link() -> str:
+        return listed_files(await org.data(FILES, {"id": client_id}))[0]["url"]
+
+    first = await link()
+    clock.now += 0.5
+    assert await link() == first
+    clock.now = start + 2
+    later = await link()
+    assert later != first
+    clock.now = start + settings.download_url_ttl - 0.5
+    for url in (first, later):
+        assert (await http.get(path_of(url))).content == b"kept"
+    clock.now = start + settings.download_url_ttl + 0.5
+    assert (await http.get(path_of(first))).status_code == 401
+    assert (await http.get(path_of(later))).content == b"kept"
 
 
 async def test_nothing_under_media_is_reachable_by_path(org, http, settings):

@@ -34,7 +34,17 @@ def _serializer(settings: Settings, purpose: str) -> URLSafeSerializer:
 
 def sign(settings: Settings, purpose: str, org_id: int, payload: dict, ttl_seconds: int) -> str:
     # The expiry travels inside the signed claims: each kind of link picks its own lifetime.
-    claims = {"o": org_id, "e": int(time.time()) + ttl_seconds, "d": payload}
+    return sign_until(settings, purpose, org_id, payload, expiry(ttl_seconds))
+
+
+def expiry(ttl_seconds: int) -> int:
+    """When a token signed now for `ttl_seconds` expires, in whole seconds: every token of
+    the same claims signed within one second is the same."""
+    return int(time.time()) + ttl_seconds
+
+
+def sign_until(settings: Settings, purpose: str, org_id: int, payload: dict, expires: int) -> str:
+    claims = {"o": org_id, "e": expires, "d": payload}
     return _serializer(settings, purpose).dumps(claims)
 
 
