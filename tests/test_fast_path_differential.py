@@ -791,6 +791,10 @@ async def test_profile_tabs_answer_the_same(app, org, make_org, executor_http):
         tab_query("quotes", "status: [EXPIRED, SENT]"),
         tab_query("activity", "verb: [CREATED], first: 3"),
         tab_query("activity", "targetType: [INVOICE, DEAL]"),
+        # Found by the generated documents: page info the arguments tell alone, with no
+        # aggregate over the page (null without rows, an error with several on PostgreSQL).
+        """query($id: ID!) { client(id: $id) { a: tasks(last: 2) { pageInfo { hasNextPage } }
+             b: invoices(first: 2) { pageInfo { hasPreviousPage __typename } totalCount } } }""",
         PROFILE,
         """query($id: ID!) { node(id: $id) { ... on Client { ...T } } }
            fragment T on Client { a: tasks(first: 1) { edges { node { ... on Node { id } } } }

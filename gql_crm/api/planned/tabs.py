@@ -717,13 +717,16 @@ class Connection:
                     d.json_object(edge), f'{a}."page_rn" {direction}', condition=shown
                 )
             pairs.append((key, value))
+        # The page info that aggregates the page's rows: the cursors, and whether there is
+        # more in the direction read (the other way is known from the arguments).
+        aggregated = {"startCursor", "endCursor", "hasPreviousPage" if backwards else "hasNextPage"}
         reads_rows = any(
-            part == "edges" or (part == "pageInfo" and any(n != "__typename" for _, n in sub))
+            part == "edges" or (part == "pageInfo" and any(n in aggregated for _, n in sub))
             for _, part, sub in self.parts
         )
         if not reads_rows:
-            # Counts alone: no page to read (and an aggregate-free SELECT over no rows
-            # would answer no row, not the object).
+            # Counts and what the arguments tell alone: no page to read (and an
+            # aggregate-free SELECT over the rows would answer one object per row, or none).
             return render(d, expand(f"(SELECT {d.json_object(pairs)})", fragments, request))
         fetch_order = ", ".join(
             f'"p"."{k.field}" {"DESC" if k.descending != backwards else "ASC"}' for k in keys
