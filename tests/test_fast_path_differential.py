@@ -10,6 +10,7 @@ schema's covered part by hypothesis-graphql (random arguments, aliases, fragment
 
 import dataclasses
 import itertools
+import json
 import os
 import re
 from collections import Counter
@@ -22,33 +23,49 @@ import pytest
 from graphql import parse, validate
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
+from tortoise import connections
+from tortoise.models import Model
 
+from gql_crm import models
+from gql_crm.api.activity.types import api_field_name
+from gql_crm.api.planned.sql import dialect_of
 from gql_crm.api.schema import build_schema
 from gql_crm.app import GraphQLApp, create_app
 from gql_crm.config import Settings
-from gql_crm.models import Client, File, FilePurpose, Invoice, Quote, Task
+from gql_crm.models import Activity, Client, Company, File, FilePurpose, Invoice, Quote, Role, Task
+from gql_crm.services import activity
 from gql_crm.services.files import downloads
+from gql_crm.services.imports import jobs as import_jobs
 from tests.generated_documents import ID_SLOTS, covered_schema, documents, materialize
 from tests.helpers import (
     ARCHIVE_CLIENT,
     CLIENT_FIELDS,
     CREATE_CATEGORY,
+    DELETE,
     LIST_CLIENTS,
+    RESTORE_CLIENT,
+    UPDATE_CLIENT,
     create_client,
     global_id,
     pk_of,
 )
+from tests.imports import csv_bytes, run_import
 from tests.profile_helpers import (
     CANCEL_INVOICE,
+    CANCEL_PURCHASE_ORDER,
+    CLOSE_PURCHASE_ORDER,
     FIGURE,
     MOVE_DEAL,
     SET_TASK_STATUS,
     SUMMARY,
+    UPDATE_PROJECT,
+    UPDATE_TASK,
     build_profile,
     day,
     deal,
     expired_quote,
     invoice,
+    log_time,
     new_client,
     ok,
     org_today,
@@ -68,7 +85,6 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 PLANNED_ROOTS = ("client", "node", "clients")
 UNCOVERED = {
     "Client.lastActivityAt",
-    "Activity.changes",
     "Activity.target",
     "Activity.importJob",
     *(f"{t}.client" for t in ("Project", "Task", "Invoice", "PurchaseOrder", "Deal", "Quote")),
@@ -266,7 +282,9 @@ async def same_answer(
     assert planned.headers.get("x-request-id") == executed.headers.get("x-request-id")
     if planned.status_code == 200:
         assert planned.headers["x-request-id"] == "req-diff"
-    planned_answer, executed_answer = read_links(planned.json()), read_links(executed.json())
+    # Numbers compared as written: 1.50 is not 1.5.
+    planned_answer = read_links(json.loads(planned.text, parse_float=str))
+    executed_answer = read_links(json.loads(executed.text, parse_float=str))
     assert planned_answer == executed_answer, (
         query,
         variables,
@@ -473,11 +491,12 @@ async def test_cost_limit_applies_to_both_paths(org, settings, database):
 
 async def build_generated_dataset(org, make_org) -> dict:
     """Every dataset of this module in one organization, plus what the generated documents'
-    edges need: records of an archived client, text no ASCII has, and rows pointing at
-    another organization's (which read as null)."""
+    edges need: a client with every kind of history, records of an archived client, text
+    no ASCII has, and rows pointing at another organization's (which read as null)."""
     listed = await build_dataset(org, make_org)
     profile = await build_profile_dataset(org, make_org)
     odd = await odd_client(org)
+    history = await build_history(org, make_org)
     archived = await new_client(org, "Archivé Ñoño")
     p = await project(org, archived, name='Señal ✓ "quoted" \\ end', budget="0.01")
     await task(org, p["id"], title="Überprüfen 日本", description="línea\nnueva", dueDate=day(-2))
@@ -517,7 +536,7 @@ async def build_generated_dataset(org, make_org) -> dict:
         archived,
         profile["stranger"],
         outsider,
-        profile["client"],
+        history["client"],
         listed["clients"][0]["id"],
         projects["client"]["projects"]["edges"][0]["node"]["id"],
         users[0]["id"],
@@ -726,7 +745,8 @@ TAB_NODES = {
         sentAt acceptedAt declinedAt createdAt status deal {{ id title stage }}
         lines {{ description total {{ amount }} }}""",
     "files": "id name description size contentType sha256 createdAt url uploadedBy { email }",
-    "activity": "id verb targetType targetId createdAt actor { id email }",
+    "activity": """id verb targetType targetId createdAt actor { id email }
+        changes { __typename field old new }""",
 }
 
 
@@ -1082,3 +1102,278 @@ async def test_planned_and_executed_root_fields_are_spliced(app, org, make_org, 
         before = planner.counts.copy()
         await same_answer(org, executor_http, query, variable_sets[0])
         assert planner.counts - before == Counter(executor=1), query
+
+
+# A client's history: every verb an entry about a client shows (ERASED entries are
+# detached from any client), and changes of every kind of value the services store.
+HISTORY_TAX_ID = "B85866127"
+UPDATE_DEAL = """mutation($id: ID!, $input: UpdateDealInput!) {
+  updateDeal(id: $id, input: $input) { deal { id } errors { code field } } }"""
+MERGE = """mutation($input: MergeClientsInput!) {
+  mergeClients(input: $input) { client { id } errors { code field } } }"""
+UNDO_IMPORT = """mutation($id: ID!) {
+  undoImportJob(id: $id, dryRun: false) { importJob { id } errors { code field } } }"""
+REMOVE_PHOTO = """mutation($clientId: ID!) {
+  removeClientPhoto(clientId: $clientId) { client { id } errors { code } } }"""
+# What no mutation writes: names the API spells in odd ways, values of every JSON kind
+# (text with control characters, quotes, backslashes and characters beyond the BMP,
+# integers at the limits, booleans, nested lists and objects, nulls), members without
+# "old" or "new", names outside ASCII's letters sorting by code point.
+CRAFTED_CHANGES = {
+    "a__b": {"old": "", "new": "x\u0001\t\n\"'\\/"},
+    "_leading": {"old": 0, "new": -(2**63)},
+    "trailing_": {"old": 2**63 - 1, "new": True},
+    "UPPER_case_WORD": {"old": False, "new": None},
+    "company.postal_code": {"new": "28013"},
+    "x.y_z.__": {"old": {"b": [1, {"c": None}, []], "a": "ñ", "": {}}},
+    "Zeta": {},
+    "zeta": {"old": "🚀 日本 é", "new": ["é", 1, None, {"z": "\u2028"}]},
+    "ñame": {"old": "1.50", "new": "2026-01-31"},
+    "é": {"old": "e", "new": "E"},
+}
+HISTORY_NODE = """id verb targetType targetId createdAt actor { email }
+    changes { __typename field old new } c2: changes { f: field n: new }"""
+HISTORY = f"""query($id: ID!, $first: Int, $after: String) {{ client(id: $id) {{
+  activity(first: $first, after: $after) {{ totalCount pageInfo {{ hasNextPage endCursor }}
+    edges {{ cursor node {{ {HISTORY_NODE} }} }} }} }} }}"""
+HISTORY_SHAPES = [
+    """query($id: ID!) { node(id: $id) { ... on Client { activity(first: 5,
+         verb: [UPDATED, MERGED, IMPORT_UNDONE, COMPANY_UPDATED_BY_IMPORT]) { edges { node {
+         verb changes { ...C } } } } } } }
+       fragment C on FieldChange { field ... on FieldChange { old } new __typename }""",
+    """{ clients(first: 4, filter: {status: null}, orderBy: [{field: NAME}]) { edges { node {
+         name activity(first: 3) { edges { node { changes { field } } } } } } } }""",
+    """query($id: ID!, $yes: Boolean!) { client(id: $id) { activity(last: 4) { edges { node {
+         changes @include(if: $yes) { old } changes { new field @skip(if: $yes) } } } } } }""",
+]
+
+
+async def build_history(org, make_org) -> dict:
+    category = (await org.data(CREATE_CATEGORY, {"name": "Historia"}))["createClientCategory"]
+    client = await create_client(
+        org,
+        name="Historia",
+        email="historia@example.es",
+        mobile="612000009",
+        company={
+            "name": "Hist",
+            "legalName": "Hist S.L.",
+            "taxId": HISTORY_TAX_ID,
+            "website": "https://hist.example",
+            "address": {"street": "Calle 1", "city": "Madrid", "postalCode": "28001"},
+        },
+    )
+    client_id = client["id"]
+    for change in (
+        {
+            "name": "Historia Ñandú 🚀",
+            "gender": "FEMALE",
+            "categoryId": category["clientCategory"]["id"],
+            "company": {
+                "legalName": 'Hist "Nueva" \\ S.L.',
+                "address": {"postalCode": "29001", "city": "Málaga"},
+            },
+        },
+        {"mobile": None, "language": "es"},
+    ):
+        edited = await org.data(UPDATE_CLIENT, {"id": client_id, "input": change})
+        assert edited["updateClient"]["errors"] == [], edited
+    await ok(org, ARCHIVE_CLIENT, {"id": client_id}, "archiveClient", "client")
+    await ok(org, RESTORE_CLIENT, {"id": client_id}, "restoreClient", "client")
+    await set_photo(org, client_id)
+    await ok(org, REMOVE_PHOTO, {"clientId": client_id}, "removeClientPhoto", "client")
+    attached = await upload(
+        org, ATTACH, {"clientId": client_id}, {"file": ("informe ñ.txt", b"x", "text/plain")}
+    )
+    file_id = attached["data"]["attachClientFile"]["file"]["id"]
+    assert (await org.data(DELETE, {"id": file_id}))["deleteFile"]["errors"] == []
+
+    made = await project(org, client_id, name="Obra", budget="1500.50", deadline=day(30))
+    await ok(
+        org,
+        UPDATE_PROJECT,
+        {"id": made["id"], "input": {"budget": "1.5", "hourlyRate": "0.01", "status": "ON_HOLD"}},
+        "updateProject",
+        "project",
+    )
+    await log_time(org, made["id"], "2.25")
+    work = await task(org, made["id"], title="Tarea", priority="LOW", dueDate=day(3))
+    await ok(
+        org,
+        UPDATE_TASK,
+        {"id": work["id"], "input": {"priority": "URGENT", "dueDate": None, "description": "ü"}},
+        "updateTask",
+        "task",
+    )
+    await ok(org, SET_TASK_STATUS, {"id": work["id"], "status": "DONE"}, "setTaskStatus", "task")
+    billed = await invoice(
+        org,
+        client_id,
+        authorize=True,
+        dueDate=day(-1),
+        lines=[
+            {"description": "Diseño €", "quantity": "1.333", "unitPrice": "0.07", "taxRate": "21"},
+            {"description": "Dos", "quantity": "2", "unitPrice": "10"},
+        ],
+    )
+    await pay(org, billed["id"], "0.50")
+    dropped = await invoice(org, client_id)
+    await ok(org, CANCEL_INVOICE, {"id": dropped["id"]}, "cancelInvoice", "invoice")
+    closed = await purchase_order(
+        org,
+        client_id,
+        total=None,
+        lines=[{"description": "Pieza", "quantity": "3", "unitPrice": "1.5"}],
+    )
+    await ok(org, CLOSE_PURCHASE_ORDER, {"id": closed["id"]}, "closePurchaseOrder", "purchaseOrder")
+    dropped = await purchase_order(org, client_id, total="99.99")
+    await ok(
+        org, CANCEL_PURCHASE_ORDER, {"id": dropped["id"]}, "cancelPurchaseOrder", "purchaseOrder"
+    )
+    sale = await deal(org, client_id, title="Venta", value="999.99", probability=40)
+    updated = await org.data(
+        UPDATE_DEAL, {"id": sale["id"], "input": {"probability": None, "value": "0.10"}}
+    )
+    assert updated["updateDeal"]["errors"] == [], updated
+    await ok(org, MOVE_DEAL, {"id": sale["id"], "stage": "WON"}, "moveDeal", "deal")
+    for action in ("acceptQuote", "declineQuote"):
+        sent = await quote(org, client_id, validUntil=day(5))
+        await ok(org, quote_action("sendQuote"), {"id": sent["id"]}, "sendQuote", "quote")
+        await ok(org, quote_action(action), {"id": sent["id"]}, action, "quote")
+
+    merged = [
+        (await create_client(org, name=name, email=email))["id"]
+        for name, email in (("Duplicado", "dup@example.es"), ("Otro", None))
+    ]
+    merging = await org.data(
+        MERGE, {"input": {"keepId": client_id, "mergeIds": merged}}, role=Role.MANAGER
+    )
+    assert merging["mergeClients"]["errors"] == [], merging
+
+    header = ["Name", "Email", "Company", "Legal name", "Tax ID", "Website"]
+    rows = [
+        header,
+        ["Importada Ö", "importada@example.es", "Nueva Co", "", "", ""],
+        [
+            "Historia Importada",
+            "historia@example.es",
+            "Hist",
+            "Hist Import S.L.",
+            HISTORY_TAX_ID,
+            "https://import.example",
+        ],
+    ]
+    job = await run_import(org, csv_bytes(rows), {"mode": "UPDATE_EXISTING"})
+    assert (job["created"], job["updated"]) == (1, 1), job
+    # A record of the client the import created keeps it (and its entries) past the undo.
+    imported = await Client.get(organization_id=org.id, email="importada@example.es")
+    await project(org, global_id("Client", imported.id), name="Tras importar")
+    undone = await org.data(UNDO_IMPORT, {"id": job["id"]}, role=Role.MANAGER)
+    assert undone["undoImportJob"]["errors"] == [], undone
+    await jobs_done(job["id"])
+
+    await Activity.create(
+        organization_id=org.id,
+        client_id=pk_of(client_id),
+        verb="updated",
+        target_type="Client",
+        target_id=pk_of(client_id),
+        changes=CRAFTED_CHANGES,
+    )
+    other = await make_org()
+    stranger = await new_client(other, "Ajeno")
+    return {
+        "client": client_id,
+        "merged": merged[0],
+        "imported": global_id("Client", imported.id),
+        "stranger": stranger,
+    }
+
+
+async def jobs_done(job_id: str) -> None:
+    """Awaits the import job's task (an undo's) in this process."""
+    task = import_jobs.task_of(pk_of(job_id))
+    if task is not None:
+        await task
+
+
+async def history_of(org, executor_http, client_id: str) -> list[dict]:
+    """Every entry of the client's history, page by page through both paths."""
+    entries: list[dict] = []
+    cursor = None
+    for _ in range(30):
+        variables = {"id": client_id, "first": 7, "after": cursor}
+        page = (await same_answer(org, executor_http, HISTORY, variables))["data"]["client"]
+        if page is None:
+            return entries
+        entries += [edge["node"] for edge in page["activity"]["edges"]]
+        if not page["activity"]["pageInfo"]["hasNextPage"]:
+            return entries
+        cursor = page["activity"]["pageInfo"]["endCursor"]
+    pytest.fail("the walk did not end")
+
+
+async def test_activity_changes_answer_the_same(app, org, make_org, executor_http):
+    data = await build_history(org, make_org)
+    before = planner_of(app).counts.copy()
+    entries = []
+    for client_id in (data["client"], data["merged"], data["imported"], data["stranger"]):
+        entries += await history_of(org, executor_http, client_id)
+    for shape in HISTORY_SHAPES:
+        for yes in (True, False):
+            await same_answer(org, executor_http, shape, {"id": data["client"], "yes": yes})
+    answered = planner_of(app).counts - before
+    assert set(answered) == {"planned"}, answered
+    verbs = {entry["verb"] for entry in entries}
+    assert verbs == {verb.name for verb in activity.Verb} - {"ERASED"}, verbs
+    crafted = next(e["changes"] for e in entries if e["changes"][0]["field"] == "UPPERCaseWord")
+    # By code point: capitals, "_", small letters, then beyond ASCII.
+    assert [change["field"] for change in crafted] == [
+        "UPPERCaseWord",
+        "Zeta",
+        "Leading",
+        "a_B",
+        "company.postalCode",
+        "trailing_",
+        "x.yZ.__",
+        "zeta",
+        "é",
+        "ñame",
+    ]
+
+
+async def test_stored_change_names_are_spelled_as_the_executor_spells_them(org, make_org):
+    """The database spells a stored name as api_field_name does: for every name the
+    services store (each model's fields, a company's prefixed, the names they add), checked
+    against the names the history above stored, and names with odd underscores."""
+    await build_history(org, make_org)
+    model_names = {
+        name
+        for model in vars(models).values()
+        if isinstance(model, type) and issubclass(model, Model)
+        for name in model._meta.fields_map
+    }
+    known = (
+        model_names
+        | {f"company.{name}" for name in Company._meta.fields_map}
+        | {"lines", "payment", "merged_clients", "merged_into"}
+    )
+    stored = {
+        name
+        for changes in await Activity.filter(organization_id=org.id).values_list(
+            "changes", flat=True
+        )
+        for name in changes
+    } - set(CRAFTED_CHANGES)
+    assert stored <= known, stored - known
+    # ASCII identifiers, where upper() and lower() are Python's on every database.
+    assert all(part.isascii() and part.isidentifier() for n in known for part in n.split("."))
+    dialect = dialect_of(connections.get("default"))
+    assert dialect is not None
+    odd = ["", "_", "__", "a_", "_a", "a__b", "a_b_", "A_BC_dE", "x1_2y", "a.b_c", "._.", "a..b_c"]
+    for name in sorted(known | set(CRAFTED_CHANGES) | set(odd)):
+        rows = await dialect.execute(
+            f"SELECT {dialect.api_field_name('CAST(' + dialect.placeholder(1) + ' AS TEXT)')}",
+            [name],
+        )
+        assert rows[0][0] == api_field_name(name), name

@@ -11,6 +11,7 @@ from typing import Any
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from gql_crm.api.activity.types import api_field_name
 from gql_crm.models import Client
 from gql_crm.services import global_ids
 
@@ -97,6 +98,23 @@ class Dialect:
     def json_text(self, column: str) -> str:
         """A text column as a JSON string written as Python's json.dumps writes it (a
         cursor's value): every character outside printable ASCII escaped."""
+        raise NotImplementedError
+
+    def json_entries(self, column: str) -> str:
+        """The members of a JSON object column as rows ("key", "value")."""
+        raise NotImplementedError
+
+    def json_member(self, value: str, key: str) -> str:
+        """The JSON of `value`'s member `key` (an object's), embeddable as JSON; NULL when
+        it has none, as dict.get."""
+        raise NotImplementedError
+
+    def code_point_order(self, column: str) -> str:
+        """An ORDER BY term sorting text as Python sorts str: by code point."""
+        return column
+
+    def api_field_name(self, column: str) -> str:
+        """A stored field name as the API spells it (activity.types.api_field_name)."""
         raise NotImplementedError
 
     def as_text(self, expression: str) -> str:
@@ -200,6 +218,38 @@ class Postgres(Dialect):
             f'WITH ORDINALITY AS "chars"(ch, n))'
         )
 
+    def json_entries(self, column: str) -> str:
+        return f"jsonb_each({column})"
+
+    def json_member(self, value: str, key: str) -> str:
+        return f"({value} -> {literal(key)})"
+
+    def code_point_order(self, column: str) -> str:
+        # UTF-8 bytes sort as their code points.
+        return f'{column} COLLATE "C"'
+
+    def api_field_name(self, column: str) -> str:
+        # strawberry's to_camel_case on each '.'-separated part: the '_'-separated words
+        # after the first capitalized, an empty one (from "__" or a trailing "_") kept as
+        # "_". The names are ASCII identifiers, whose upper() and lower() are Python's. A
+        # name without an underscore is its own: most are.
+        word, number = '"name_word"."word"', '"name_word"."n"'
+        capitalized = (
+            f"CASE WHEN {number} = 1 THEN {word} WHEN {word} = '' THEN '_' "
+            f"ELSE upper(left({word}, 1)) || lower(substr({word}, 2)) END"
+        )
+        part = (
+            f"(SELECT coalesce(string_agg({capitalized}, '' ORDER BY {number}), '') "
+            f'FROM regexp_split_to_table("name_part"."part", \'_\') '
+            f'WITH ORDINALITY AS "name_word"("word", "n"))'
+        )
+        return (
+            f"CASE WHEN strpos({column}, '_') = 0 THEN {column} ELSE "
+            f'(SELECT string_agg({part}, \'.\' ORDER BY "name_part"."n") '
+            f"FROM regexp_split_to_table({column}, '[.]') "
+            f'WITH ORDINALITY AS "name_part"("part", "n")) END'
+        )
+
     def as_text(self, expression: str) -> str:
         return f"({expression})::text"
 
@@ -267,6 +317,16 @@ class Sqlite(Dialect):
     def json_text(self, column: str) -> str:
         return f"gql_json_text({column})"
 
+    def json_entries(self, column: str) -> str:
+        return f"json_each({column})"
+
+    def json_member(self, value: str, key: str) -> str:
+        # -> answers JSON text (a string quoted), and NULL for a missing member.
+        return f"json({value} -> {literal('$.' + key)})"
+
+    def api_field_name(self, column: str) -> str:
+        return f"gql_api_field_name({column})"
+
     async def execute(self, sql: str, params: list) -> Sequence[Any]:
         client = self.client()
         # SQLite has no base64 nor exact decimals, and stores datetimes as text: small
@@ -289,6 +349,9 @@ class Sqlite(Dialect):
                     "gql_cursor", 1, _sqlite_cursor, deterministic=True
                 )
                 await connection.create_function("gql_json_text", 1, json.dumps, deterministic=True)
+                await connection.create_function(
+                    "gql_api_field_name", 1, api_field_name, deterministic=True
+                )
                 self._prepared.add(connection)
         return await super().execute(sql, params)
 

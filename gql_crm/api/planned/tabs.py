@@ -419,6 +419,8 @@ class Builder:
             return self.slot(Link(d, row))
         if type_name == "Activity" and name == "targetId":
             return d.global_id_of(f'{row}."target_type"', f'{row}."target_id"')
+        if type_name == "Activity" and name == "changes":
+            return self._changes(nodes, row)
         if type_name == "Deal" and name == "previousClose":
             return self._previous_close(nodes, row)
         if type_name == "Deal" and name == "quotes":
@@ -439,6 +441,31 @@ class Builder:
             else:
                 pairs.append((key, currency))
         return self.object(pairs)
+
+    def _changes(self, nodes: list[FieldNode], row: str) -> str:
+        """Activity.changes: the stored object's members by name (in code point order, as
+        Python sorts them), each value as stored; a missing "old" or "new" is null, as
+        with dict.get. The values are what activity.json_safe leaves: text (decimals and
+        dates included), integers, null, and lists and objects of those; no column is a
+        float, so each number is written as the executor writes it."""
+        d = self.dialect
+        entry = f'"ch{self.depth}"'
+        pairs = []
+        for key, field_nodes in self.selection.sub("FieldChange", nodes).items():
+            name = _name(field_nodes)
+            if name == "__typename":
+                value = literal("FieldChange")
+            elif name == "field":
+                value = d.api_field_name(f'{entry}."key"')
+            else:
+                value = d.json_member(f'{entry}."value"', name)
+            pairs.append((key, value))
+        order = d.code_point_order(f'{entry}."key"')
+        entries = d.json_entries(f'{row}."changes"')
+        return d.nested(
+            f"(SELECT {d.json_list(self.object(pairs), order)} "
+            f'FROM (SELECT "key", "value" FROM {entries} {entry} ORDER BY {order}) {entry})'
+        )
 
     def _previous_close(self, nodes: list[FieldNode], row: str) -> str:
         d = self.dialect
