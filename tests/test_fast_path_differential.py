@@ -84,7 +84,6 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 # from the rest of the schema under the roots it plans.
 PLANNED_ROOTS = ("client", "node", "clients")
 UNCOVERED = {
-    "Client.lastActivityAt",
     "Activity.target",
     "Activity.importJob",
     *(f"{t}.client" for t in ("Project", "Task", "Invoice", "PurchaseOrder", "Deal", "Quote")),
@@ -128,7 +127,8 @@ def generated_documents() -> list[tuple[str, dict]]:
 
 async def build_dataset(org, make_org) -> dict:
     """Clients with every kind of value the list shows: accents, ties, nulls, shared
-    companies, categories, archived ones, round and fractional timestamps."""
+    companies, categories, archived ones, round and fractional timestamps, a client without
+    activity."""
     categories = [
         (await org.data(CREATE_CATEGORY, {"name": name}))["createClientCategory"]["clientCategory"]
         for name in ("VIP", "Retail")
@@ -186,6 +186,9 @@ async def build_dataset(org, make_org) -> dict:
     await add_photos(org, [client["id"] for client in created])
     for client in created[3:6]:
         await org.data(ARCHIVE_CLIENT, {"id": client["id"]})
+    # Last activity at a whole second, and none at all.
+    await Activity.filter(client_id=pk_of(created[0]["id"])).update(created_at=NOW)
+    await Activity.filter(client_id=pk_of(created[1]["id"])).delete()
     other = await make_org()
     stranger = await create_client(other, name="Ana de otra empresa")
     await set_photo(other, stranger["id"])
@@ -320,7 +323,7 @@ query($search: String, $filter: ClientFilter, $orderBy: [ClientOrder!],
           first: $first, after: $after, last: $last, before: $before) {{
     __typename totalCount
     pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor __typename }}
-    edges {{ __typename cursor node {{ __typename {CLIENT_FIELDS}
+    edges {{ __typename cursor node {{ __typename {CLIENT_FIELDS} lastActivityAt
       company {{ id __typename address {{ __typename }} }} category {{ __typename }} }} }}
   }}
 }}"""
@@ -339,8 +342,8 @@ SHAPES = [
        fragment F on Client { id name ... on Node { id } ... on Client { email } }""",
     """query Q($id: ID!) { node(id: $id) { __typename id ... on Client { name company { name }
         ...C } ... on Company { legalName } } }
-       fragment C on Client { category { id name } createdAt }""",
-    """query($id: ID!) { client(id: $id) { id name status createdAt updatedAt
+       fragment C on Client { category { id name } createdAt lastActivityAt }""",
+    """query($id: ID!) { client(id: $id) { id name status createdAt updatedAt lastActivityAt
         company { name address { street city state postalCode country } } } }""",
     """query($yes: Boolean!) { clients(first: 2) { edges { node { name @include(if: $yes) } } } }""",
     "{ clients(first: 1) { edges { node { photo { url } } } } }",

@@ -36,7 +36,7 @@ from gql_crm.api.clients.queries import filter_of, order_of
 from gql_crm.api.core.relay import decode_id
 from gql_crm.api.planned.links import Link, Links
 from gql_crm.api.planned.sql import Dialect, literal
-from gql_crm.models import Client, ClientCategory, Company, File, FilePurpose
+from gql_crm.models import Activity, Client, ClientCategory, Company, File, FilePurpose
 from gql_crm.services import client_counts, clients, trigrams
 from gql_crm.services.pagination import (
     PageQuery,
@@ -232,7 +232,18 @@ class ClientObject:
             return self.slot(tabs.client_tab(self.dialect, self.selection, name, nodes))
         if name == "summary":
             return self.slot(SummaryExpression(self.dialect, self.selection, nodes))
+        if name == "lastActivityAt":
+            return self._last_activity()
         raise Unplannable(f"Client.{name}")
+
+    def _last_activity(self) -> str:
+        """services.profile.last_activity: the client's newest activity entry, from the
+        (client_id, created_at) index; formatted once, outside the aggregate."""
+        at = self.dialect.datetime('"la"."at"')
+        return (
+            f'(SELECT {at} FROM (SELECT MAX("a"."created_at") AS "at" FROM {_table(Activity)} '
+            f'"a" WHERE "a"."client_id" = "c"."id") "la")'
+        )
 
     def _object(self, pairs: list[tuple[str, str]]) -> str:
         if len(pairs) > self.dialect.max_object_keys:
