@@ -23,7 +23,7 @@ from tortoise.functions import Count
 from tortoise.models import Model
 
 from gql_crm import models
-from gql_crm.api.planned.compiler import Fields, Request, Selection, Unplannable
+from gql_crm.api.planned.compiler import Fields, Request, Selection, Unplannable, _table
 from gql_crm.api.planned.sql import Dialect, literal
 from gql_crm.services.deals import CLOSED_STAGES, QuoteState
 from gql_crm.services.profile import TaskDue, invoice_state_q, quote_state_q, task_due_q
@@ -91,10 +91,34 @@ def decimal_text(dialect: Dialect, plus: str, minus: str | None = None) -> tuple
     (services.summary.exact_sums), carried into units and cents without multiplying by
     100, which could overflow 64 bits where the sums themselves do not."""
     if dialect.name == "postgres":
-        value = f'coalesce("g"."{plus}", 0)'
-        if minus:
-            value += f' - coalesce("g"."{minus}", 0)'
+        value = _numeric(plus, minus)
         return f"round({value}, 2)::text", f"({value}) <> 0"
+    whole, rest = _units_and_cents(plus, minus)
+    text = (
+        f"(CASE WHEN {whole} < 0 OR {rest} < 0 THEN '-' ELSE '' END || abs({whole}) || '.' "
+        f"|| substr('0' || abs({rest}), -2))"
+    )
+    return text, f"NOT ({rest} = 0 AND {whole} = 0)"
+
+
+def decimal_descending(dialect: Dialect, plus: str) -> str:
+    """ORDER BY terms putting the greatest exact sum of "g" first."""
+    if dialect.name == "postgres":
+        return f"{_numeric(plus)} DESC"
+    # Units and cents of one sign: ordered as the amount they make.
+    whole, rest = _units_and_cents(plus)
+    return f"{whole} DESC, {rest} DESC"
+
+
+def _numeric(plus: str, minus: str | None = None) -> str:
+    value = f'coalesce("g"."{plus}", 0)'
+    if minus:
+        value += f' - coalesce("g"."{minus}", 0)'
+    return value
+
+
+def _units_and_cents(plus: str, minus: str | None = None) -> tuple[str, str]:
+    """SQLite: an exact sum's units and cents (of one sign, the cents under 100)."""
     units = f'coalesce("g"."{plus}", 0)'
     cents = f'coalesce("g"."{plus}{CENTS_SUFFIX}", 0)'
     if minus:
@@ -103,12 +127,7 @@ def decimal_text(dialect: Dialect, plus: str, minus: str | None = None) -> tuple
     whole, rest = f"({units} + ({cents}) / 100)", f"(({cents}) % 100)"
     # Of opposite signs (a difference, a negative amount): one unit is borrowed.
     borrow = f"(({whole} > 0 AND {rest} < 0) - ({whole} < 0 AND {rest} > 0))"
-    whole, rest = f"({whole} - {borrow})", f"({rest} + 100 * {borrow})"
-    text = (
-        f"(CASE WHEN {whole} < 0 OR {rest} < 0 THEN '-' ELSE '' END || abs({whole}) || '.' "
-        f"|| substr('0' || abs({rest}), -2))"
-    )
-    return text, f"NOT ({rest} = 0 AND {whole} = 0)"
+    return f"({whole} - {borrow})", f"({rest} + 100 * {borrow})"
 
 
 def _name(nodes: list[FieldNode]) -> str:
@@ -245,10 +264,50 @@ class _Render:
                 hours = _Card(models.TimeLog, [], by_currency=False)
                 text, _ = decimal_text(self.dialect, hours.figure(None, "hours") + "_sum")
                 value = hours.sql(text)
+            elif name == "hoursByUser":
+                value = self.hours_by_user(sub)
             else:
                 raise Unplannable(f"ProjectSummary.{name}")
             pairs.append((key, value))
         return self.card(card, pairs)
+
+    def hours_by_user(self, nodes: list[FieldNode]) -> str:
+        """services.projects.client_hours_per_user: the exact sum of each user's hours over
+        the client's time logs, most first, then by user with a deleted one (null) last;
+        each user read as load_node reads one (another organization's is null)."""
+        from gql_crm.api.planned.tabs import Builder
+
+        d, user_row = self.dialect, '"hu"'
+        # A user's node reads no rows of its own: no depth to keep clear of.
+        builder = Builder(d, self.selection, 0)
+        pairs = []
+        for key, sub in self.fields("UserHours", nodes).items():
+            name = _name(sub)
+            if name == "__typename":
+                value = literal("UserHours")
+            elif name == "hours":
+                value, _ = decimal_text(d, "hours_sum")
+            else:
+                user = builder.node("User", sub, user_row)
+                value = d.nested(
+                    f'(SELECT {user} FROM {_table(models.User)} {user_row} WHERE {user_row}."id" '
+                    f'= "g"."user_id" AND {user_row}."organization_id" = "c"."organization_id")'
+                )
+            pairs.append((key, value))
+        if builder.fragments:
+            raise Unplannable("a request-dependent part in hoursByUser")
+        sums = exact_sums(models.TimeLog, hours_sum="hours")
+        rows = (
+            models.TimeLog.filter(client_id=RawSQL('"c"."id"'))
+            .annotate(**sums)
+            .group_by("user_id")
+            .values("user_id", *sums)
+        )
+        order = f'{decimal_descending(d, "hours_sum")}, "g"."user_id" IS NULL, "g"."user_id"'
+        return d.nested(
+            f"(SELECT {d.json_list(self.object(pairs), order)} FROM (SELECT * FROM "
+            f'({rows.sql(params_inline=True)}) "g" ORDER BY {order}) "g")'
+        )
 
     def tasks(self, nodes: list[FieldNode]) -> str:
         card = _Card(models.Task, [Q(status__in=OPEN_TASK_STATUSES)], by_currency=False)
