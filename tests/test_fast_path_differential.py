@@ -38,6 +38,7 @@ from gql_crm.models import (
     Company,
     File,
     FilePurpose,
+    ImportJob,
     Invoice,
     Quote,
     Role,
@@ -96,7 +97,10 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 PLANNED_ROOTS = ("client", "node", "clients")
 UNCOVERED = {
     "Activity.target",
-    "Activity.importJob",
+    "ImportJob.mapping",
+    "ImportJob.errors",
+    "ImportJob.undo",
+    "ImportJob.failedRowsUrl",
     *(f"{t}.client" for t in ("Project", "Task", "Invoice", "PurchaseOrder", "Deal", "Quote")),
     "Project.hoursLogged",
     "Project.budgetUsed",
@@ -737,6 +741,9 @@ async def build_profile_dataset(org, make_org) -> dict:
 
 
 MONEY = "{ amount currency __typename }"
+IMPORT_JOB = """id __typename status fileName dryRun mode matchOn unknownColumns ignoredColumns
+    totalRows processedRows created updated skipped failed failureReason createdAt startedAt
+    finishedAt"""
 TAB_NODES = {
     "projects": f"""id __typename name status startDate deadline budget {MONEY}
         hourlyRate {{ amount }} createdAt updatedAt""",
@@ -758,8 +765,8 @@ TAB_NODES = {
         sentAt acceptedAt declinedAt createdAt status deal {{ id title stage }}
         lines {{ description total {{ amount }} }}""",
     "files": "id name description size contentType sha256 createdAt url uploadedBy { email }",
-    "activity": """id verb targetType targetId createdAt actor { id email }
-        changes { __typename field old new }""",
+    "activity": f"""id verb targetType targetId createdAt actor {{ id email }}
+        changes {{ __typename field old new }} importJob {{ {IMPORT_JOB} }}""",
 }
 
 
@@ -1154,8 +1161,9 @@ CRAFTED_CHANGES = {
     "ñame": {"old": "1.50", "new": "2026-01-31"},
     "é": {"old": "e", "new": "E"},
 }
-HISTORY_NODE = """id verb targetType targetId createdAt actor { email }
-    changes { __typename field old new } c2: changes { f: field n: new }"""
+HISTORY_NODE = f"""id verb targetType targetId createdAt actor {{ email }}
+    changes {{ __typename field old new }} c2: changes {{ f: field n: new }}
+    importJob {{ {IMPORT_JOB} }} job: importJob {{ status }}"""
 HISTORY = f"""query($id: ID!, $first: Int, $after: String) {{ client(id: $id) {{
   activity(first: $first, after: $after) {{ totalCount pageInfo {{ hasNextPage endCursor }}
     edges {{ cursor node {{ {HISTORY_NODE} }} }} }} }} }}"""
@@ -1273,10 +1281,10 @@ async def build_history(org, make_org) -> dict:
     )
     assert merging["mergeClients"]["errors"] == [], merging
 
-    header = ["Name", "Email", "Company", "Legal name", "Tax ID", "Website"]
+    header = ["Name", "Email", "Company", "Legal name", "Tax ID", "Website", "Notas ñ"]
     rows = [
         header,
-        ["Importada Ö", "importada@example.es", "Nueva Co", "", "", ""],
+        ["Importada Ö", "importada@example.es", "Nueva Co", "", "", "", "x"],
         [
             "Historia Importada",
             "historia@example.es",
@@ -1284,6 +1292,7 @@ async def build_history(org, make_org) -> dict:
             "Hist Import S.L.",
             HISTORY_TAX_ID,
             "https://import.example",
+            "",
         ],
     ]
     job = await run_import(org, csv_bytes(rows), {"mode": "UPDATE_EXISTING"})
@@ -1294,7 +1303,10 @@ async def build_history(org, make_org) -> dict:
     undone = await org.data(UNDO_IMPORT, {"id": job["id"]}, role=Role.MANAGER)
     assert undone["undoImportJob"]["errors"] == [], undone
     await jobs_done(job["id"])
+    other = await make_org()
 
+    # Its import job another organization's: null, as load_node reads it.
+    their_job = await ImportJob.create(organization_id=other.id, file_name="theirs.csv")
     await Activity.create(
         organization_id=org.id,
         client_id=pk_of(client_id),
@@ -1302,8 +1314,8 @@ async def build_history(org, make_org) -> dict:
         target_type="Client",
         target_id=pk_of(client_id),
         changes=CRAFTED_CHANGES,
+        import_job_id=their_job.id,
     )
-    other = await make_org()
     stranger = await new_client(other, "Ajeno")
     return {
         "client": client_id,
@@ -1349,7 +1361,13 @@ async def test_activity_changes_answer_the_same(app, org, make_org, executor_htt
     assert set(answered) == {"planned"}, answered
     verbs = {entry["verb"] for entry in entries}
     assert verbs == {verb.name for verb in activity.Verb} - {"ERASED"}, verbs
-    crafted = next(e["changes"] for e in entries if e["changes"][0]["field"] == "UPPERCaseWord")
+    jobs = [entry["importJob"] for entry in entries if entry["importJob"]]
+    assert {(job["status"], job["mode"], *job["unknownColumns"]) for job in jobs} == {
+        ("UNDONE", "UPDATE_EXISTING", "Notas ñ")
+    }, jobs
+    crafted_entry = next(e for e in entries if e["changes"][0]["field"] == "UPPERCaseWord")
+    assert crafted_entry["importJob"] is None
+    crafted = crafted_entry["changes"]
     # By code point: capitals, "_", small letters, then beyond ASCII.
     assert [change["field"] for change in crafted] == [
         "UPPERCaseWord",

@@ -109,6 +109,10 @@ class Dialect:
         it has none, as dict.get."""
         raise NotImplementedError
 
+    def json_or(self, value: str, default: str) -> str:
+        """The JSON `value`, or the JSON text `default` where it is NULL."""
+        raise NotImplementedError
+
     def code_point_order(self, column: str) -> str:
         """An ORDER BY term sorting text as Python sorts str: by code point."""
         return column
@@ -224,6 +228,9 @@ class Postgres(Dialect):
     def json_member(self, value: str, key: str) -> str:
         return f"({value} -> {literal(key)})"
 
+    def json_or(self, value: str, default: str) -> str:
+        return f"coalesce({value}, {literal(default)}::jsonb)"
+
     def code_point_order(self, column: str) -> str:
         # UTF-8 bytes sort as their code points.
         return f'{column} COLLATE "C"'
@@ -323,6 +330,9 @@ class Sqlite(Dialect):
     def json_member(self, value: str, key: str) -> str:
         # -> answers JSON text (a string quoted), and NULL for a missing member.
         return f"json({value} -> {literal('$.' + key)})"
+
+    def json_or(self, value: str, default: str) -> str:
+        return f"json(coalesce({value}, {literal(default)}))"
 
     def api_field_name(self, column: str) -> str:
         return f"gql_api_field_name({column})"

@@ -8,6 +8,7 @@ of the enclosing query. Each row of a page is read once, and every value is form
 the database as the executor writes it; what is not covered raises Unplannable.
 """
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -46,6 +47,7 @@ from gql_crm.api.profile.client_tabs import (
 )
 from gql_crm.api.projects.types import task_filters
 from gql_crm.services import activity, profile
+from gql_crm.services.imports.options import ImportMode
 from gql_crm.services.pagination import PaginationError, SortKey, page_query
 from gql_crm.services.profile import NestedFilter, NestedList, NestedOrderField
 
@@ -114,9 +116,10 @@ class Today:
 
 
 # How each node type's plain fields read from its row: (kind, column).
-TEXT, INT, DATE, DATETIME, DECIMAL, MONEY, MONEY_OR_NULL = (
+TEXT, INT, BOOL, DATE, DATETIME, DECIMAL, MONEY, MONEY_OR_NULL = (
     "text",
     "int",
+    "bool",
     "date",
     "datetime",
     "decimal",
@@ -222,6 +225,22 @@ NODE_FIELDS: dict[str, dict[str, tuple[Any, str]]] = {
         "role": (TEXT, "role"),
         "createdAt": (DATETIME, "created_at"),
     },
+    "ImportJob": {
+        # Stored as the enum's name.
+        "status": (TEXT, "status"),
+        "fileName": (TEXT, "file_name"),
+        "dryRun": (BOOL, "dry_run"),
+        "totalRows": (INT, "total_rows"),
+        "processedRows": (INT, "processed_rows"),
+        "created": (INT, "created_count"),
+        "updated": (INT, "updated_count"),
+        "skipped": (INT, "skipped_count"),
+        "failed": (INT, "failed_count"),
+        "failureReason": (TEXT, "failure_reason"),
+        "createdAt": (DATETIME, "created_at"),
+        "startedAt": (DATETIME, "started_at"),
+        "finishedAt": (DATETIME, "finished_at"),
+    },
 }
 NODE_MODELS: dict[str, type[Model]] = {
     "Project": models.Project,
@@ -233,6 +252,7 @@ NODE_MODELS: dict[str, type[Model]] = {
     "File": models.File,
     "Activity": models.Activity,
     "User": models.User,
+    "ImportJob": models.ImportJob,
 }
 # Related nodes a node shows, loaded like load_node: (its type, the foreign key column).
 RELATED: dict[tuple[str, str], tuple[str, str]] = {
@@ -242,6 +262,14 @@ RELATED: dict[tuple[str, str], tuple[str, str]] = {
     ("Quote", "deal"): ("Deal", "deal_id"),
     ("File", "uploadedBy"): ("User", "uploaded_by_id"),
     ("Activity", "actor"): ("User", "actor_id"),
+    ("Activity", "importJob"): ("ImportJob", "import_job_id"),
+}
+# An import job's fields read from its JSON columns: (column, member, JSON without one).
+IMPORT_JOB_SETTINGS: dict[str, tuple[str, str | None, str]] = {
+    "mode": ("options", "mode", json.dumps(ImportMode.SKIP_EXISTING.value)),
+    "matchOn": ("options", "match_on", "[]"),
+    "unknownColumns": ("unknown_columns", None, "[]"),
+    "ignoredColumns": ("mapping", "ignored", "[]"),
 }
 # Lines and payments: (item type, model, parent column, order).
 CHILDREN: dict[tuple[str, str], tuple[str, type[Model], str, tuple[str, ...]]] = {
@@ -310,6 +338,8 @@ class Builder:
         ref = f'{row}."{column}"'
         if kind in (TEXT, INT):
             return ref
+        if kind == BOOL:
+            return d.boolean(ref)
         if kind == DATE:
             return d.date(ref)
         if kind == DATETIME:
@@ -421,6 +451,12 @@ class Builder:
             return d.global_id_of(f'{row}."target_type"', f'{row}."target_id"')
         if type_name == "Activity" and name == "changes":
             return self._changes(nodes, row)
+        if type_name == "ImportJob" and name in IMPORT_JOB_SETTINGS:
+            # As ImportJob.from_model reads its options and mapping; the enums' values are
+            # their names.
+            column, member, default = IMPORT_JOB_SETTINGS[name]
+            value = d.json_member(f'{row}."{column}"', member) if member else f'{row}."{column}"'
+            return d.json_or(value, default)
         if type_name == "Deal" and name == "previousClose":
             return self._previous_close(nodes, row)
         if type_name == "Deal" and name == "quotes":
