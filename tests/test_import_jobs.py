@@ -278,41 +278,6 @@ async def test_a_dead_cleaning_worker_fails_the_job_and_the_next_one_gets_a_new_
     assert await Client.filter(organization_id=org.id).count() == 10
 
 
-async def test_a_growing_import_refreshes_postgresql_statistics_as_it_goes(org, monkeypatch):
-    """Each time the rows written double (batches.REANALYZE_FROM_ROWS): at 10, 20 and 40 of
-    45, in batches of 10, so its look-ups are planned for the tables as they are."""
-    from tortoise import connections
-
-    from gql_crm.services.imports import batches
-
-    connection = connections.get("default")
-    if connection.capabilities.dialect != "postgres":
-        pytest.skip("ANALYZE is PostgreSQL's")
-
-    async def analyze_counts() -> dict[str, int]:
-        rows = await connection.execute_query_dict(
-            "SELECT relname, analyze_count FROM pg_stat_user_tables "
-            "WHERE relname IN ('client', 'company', 'activity')"
-        )
-        return {row["relname"]: row["analyze_count"] for row in rows}
-
-    monkeypatch.setattr(jobs, "BATCH_SIZE", 10)
-    monkeypatch.setattr(batches, "REANALYZE_FROM_ROWS", 10)
-    before = await analyze_counts()
-    done = await run_import(org, rows(45, prefix="growing"))
-    assert (done["status"], done["created"]) == ("SUCCEEDED", 45)
-    after = await analyze_counts()
-    assert after["client"] - before.get("client", 0) == 3
-    assert after["company"] - before.get("company", 0) == 3
-    # The history is written, never searched by an import: its statistics wait for the end.
-    assert after.get("activity", 0) == before.get("activity", 0)
-
-    dry_before = after
-    dry = await run_import(org, rows(45, prefix="dry"), {"dryRun": True})
-    assert dry["status"] == "SUCCEEDED"
-    assert await analyze_counts() == dry_before  # a dry run writes nothing
-
-
 async def test_a_large_import_leaves_postgresql_statistics_fresh(org, monkeypatch):
     from tortoise import connections
 

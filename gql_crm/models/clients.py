@@ -51,8 +51,9 @@ class Company(OrgScoped):
 
     class Meta:
         indexes = (
-            Index(fields=("organization_id", "tax_id")),
-            Index(fields=("organization_id", "name_key")),
+            # The key first, the organization second: see `unique_together` on Client.
+            Index(fields=("tax_id", "organization_id")),
+            Index(fields=("name_key", "organization_id")),
             # An import reads back the ids of what it inserted, and rolls back by job.
             Index(fields=("import_job_id", "id")),
         )
@@ -96,7 +97,10 @@ class Client(OrgScoped):
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
-        unique_together = (("organization", "active_email_key"),)
+        # The email key first: an import finds a batch's emails by probing this index once per
+        # key (imports/writer.select_in), which PostgreSQL cannot then mistake for a walk of
+        # the organization through one of the indexes below when its statistics are stale.
+        unique_together = (("active_email_key", "organization"),)
         indexes = (
             Index(fields=("organization_id", "status", "created_at")),
             Index(fields=("organization_id", "status", "name_key")),

@@ -66,12 +66,6 @@ from gql_crm.services.messages import message
 from gql_crm.services.validation import email_domains_remembered
 
 SEARCH_REFRESH_BATCH = 1000
-# A batch's look-ups probe an index per key (`writer.select_in`), and PostgreSQL picks the
-# index from the tables' statistics, which autovacuum refreshes late or never. Taken while
-# the organization had no companies, they made each tax ID's probe walk the organization's
-# (organization, name) index, every company of the organization for each key. So an import
-# analyzes the tables it searches each time its rows have doubled since the last time.
-REANALYZE_FROM_ROWS = 5_000
 
 
 class Run:
@@ -103,7 +97,6 @@ class Run:
         self.categories: dict[str, int] = {}
         self.processed = self.created = self.updated = self.skipped = self.failed = 0
         self._pending: dict[str, Any] = {}
-        self._written_when_analyzed = 0
 
     @classmethod
     async def begin(
@@ -176,20 +169,7 @@ class Run:
                 # A concurrent request took an email between the look-up and the write.
                 if attempt == 2:
                     raise
-        await self._keep_statistics()
         await self.after_batch(self.job.id)
-
-    async def _keep_statistics(self) -> None:
-        """ANALYZE of the tables the look-ups search, on PostgreSQL, once the rows this run
-        wrote have doubled (see REANALYZE_FROM_ROWS); outside the batch's transaction."""
-        written = self.created + self.updated
-        if not self.writes or written < max(REANALYZE_FROM_ROWS, 2 * self._written_when_analyzed):
-            return
-        self._written_when_analyzed = written
-        connection = connections.get("default")
-        if connection.capabilities.dialect == "postgres":
-            tables = ", ".join(f'"{model._meta.db_table}"' for model in (Client, Company))
-            await connection.execute_script(f"ANALYZE {tables}")
 
     def _dedupe_in_file(self, rows: list[Row]) -> None:
         keyed: list[tuple[Row, str, str]] = []
@@ -251,11 +231,16 @@ class Run:
         by_tax: dict[str, list[Client]] = {}
         if MatchOn.TAX_ID in self.options.match_on and companies_by_tax:
             by_company: dict[int | None, list[Client]] = {}
-            for client in await Client.filter(
-                organization_id=org_id,
-                status=ClientStatus.ACTIVE,
-                company_id__in=[c.id for c in companies_by_tax.values()],
-            ):
+            linked_clients = await writer.select_in(
+                connection,
+                Client,
+                ("id", "status"),
+                "company_id",
+                [c.id for c in companies_by_tax.values()],
+                org_id,
+            )
+            active = [c["id"] for c in linked_clients if c["status"] == ClientStatus.ACTIVE]
+            for client in await Client.filter(id__in=active) if active else []:
                 by_company.setdefault(client.company_id, []).append(client)
             by_tax = {
                 tax_id: by_company[company.id]
