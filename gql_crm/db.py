@@ -71,8 +71,12 @@ async def migrate(db_url: str) -> None:
 
 
 async def _apply_migrations(db_url: str) -> None:
-    await run_migrations(config=tortoise_config(db_url))
-    await Tortoise.close_connections()
+    try:
+        await run_migrations(config=tortoise_config(db_url))
+    finally:
+        # Also on failure: aiosqlite's connection thread would keep the process from
+        # exiting, and `serve` on a database it cannot migrate hung without a word.
+        await Tortoise.close_connections()
 
 
 @asynccontextmanager

@@ -3,6 +3,7 @@
 import asyncio
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -109,6 +110,27 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+async def test_serve_on_a_database_it_cannot_migrate_exits_with_the_error(
+    empty_database_url, tmp_path
+):
+    """A migration that fails (here: its tables are there, its record is not) ends `serve`
+    with the database's error; it hung, the ORM's connections left open."""
+    assert (await gql_crm("migrate", db=empty_database_url, cwd=tmp_path)).returncode == 0
+    forget = 'DELETE FROM "tortoise_migrations"'
+    if empty_database_url.startswith("sqlite"):
+        with sqlite3.connect(empty_database_url.removeprefix("sqlite://")) as local:
+            local.execute(forget)
+    else:
+        connection = await asyncpg.connect(empty_database_url)
+        await connection.execute(forget)
+        await connection.close()
+    served = await gql_crm(
+        "serve", "--port", str(_free_port()), db=empty_database_url, cwd=tmp_path
+    )
+    assert served.returncode != 0
+    assert "already exists" in served.stdout + served.stderr
 
 
 async def test_serve_demo_end_to_end(empty_database_url, tmp_path):
