@@ -258,28 +258,33 @@ class Clock:
         return self.now
 
 
-async def test_a_link_made_again_lives_from_when_it_was_made(org, http, settings, monkeypatch):
-    """Tokens made lately are kept (a list shows the same links again and again): one made
-    in a later second is signed for that second, and lives its whole lifetime from then."""
+async def test_a_file_link_is_the_same_for_a_minute_and_lives_its_lifetime(
+    org, http, settings, monkeypatch
+):
+    """The same address all minute long (a browser keeps the photos it showed); a link made in
+    the next minute is signed for it; each lives GQL_CRM_DOWNLOAD_URL_TTL seconds at least,
+    and at most a minute more."""
     client_id = await create_client(org)
     await attach(org, client_id, "a.txt", b"kept", "text/plain")
-    start = int(time.time())
+    # A second into a minute.
+    start = int(time.time()) // downloads.LINK_PERIOD * downloads.LINK_PERIOD + 1
     clock = Clock(start)
     monkeypatch.setattr(signing, "time", clock)
+    ttl = settings.download_url_ttl
 
     async def link() -> str:
         return listed_files(await org.data(FILES, {"id": client_id}))[0]["url"]
 
     first = await link()
-    clock.now += 0.5
+    clock.now = start + downloads.LINK_PERIOD - 1.5
     assert await link() == first
-    clock.now = start + 2
+    clock.now = start + downloads.LINK_PERIOD
     later = await link()
     assert later != first
-    clock.now = start + settings.download_url_ttl - 0.5
+    clock.now = start + ttl + 0.5
     for url in (first, later):
         assert (await http.get(path_of(url))).content == b"kept"
-    clock.now = start + settings.download_url_ttl + 0.5
+    clock.now = start + ttl + downloads.LINK_PERIOD
     assert (await http.get(path_of(first))).status_code == 401
     assert (await http.get(path_of(later))).content == b"kept"
 

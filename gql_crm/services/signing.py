@@ -37,10 +37,11 @@ def sign(settings: Settings, purpose: str, org_id: int, payload: dict, ttl_secon
     return sign_until(settings, purpose, org_id, payload, expiry(ttl_seconds))
 
 
-def expiry(ttl_seconds: int) -> int:
-    """When a token signed now for `ttl_seconds` expires, in whole seconds: every token of
-    the same claims signed within one second is the same."""
-    return int(time.time()) + ttl_seconds
+def expiry(ttl_seconds: int, period: int = 1) -> int:
+    """When a token signed now for at least `ttl_seconds` expires: the end of the `period`
+    (in seconds) that time falls in, so that every token of the same claims signed within
+    one period is the same."""
+    return -(-(int(time.time()) + ttl_seconds) // period) * period
 
 
 def sign_until(settings: Settings, purpose: str, org_id: int, payload: dict, expires: int) -> str:

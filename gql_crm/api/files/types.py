@@ -68,7 +68,8 @@ class File(ModelNode):
         return [node if node and node.row.deleted_at is None else None for node in nodes]
 
     @strawberry.field(
-        description="A signed download link, valid for GQL_CRM_DOWNLOAD_URL_TTL seconds."
+        description="A signed download link, valid for at least GQL_CRM_DOWNLOAD_URL_TTL seconds "
+        "(the same link all minute long, so that browsers keep what they showed)."
     )
     def url(self, info: Info) -> str:
         return download_url(info, self.row)
