@@ -157,7 +157,11 @@ async def test_serve_demo_end_to_end(empty_database_url, tmp_path):
         token = None
         deadline = time.monotonic() + 90
         while token is None and time.monotonic() < deadline:
-            line = await asyncio.to_thread(server.stdout.readline)
+            # Bounded: a server that hangs silently must fail the test, not stall the suite
+            # (the `finally` below ends it, and with it the thread reading its output).
+            line = await asyncio.wait_for(
+                asyncio.to_thread(server.stdout.readline), deadline - time.monotonic()
+            )
             if line.startswith("token: "):
                 token = line.split(" ", 1)[1].strip()
         assert token, "serve --demo printed no token"
