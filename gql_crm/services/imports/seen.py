@@ -4,8 +4,7 @@ import sqlite3
 import tempfile
 from itertools import chain
 
-# SQLite's default limit of bound arguments in one statement.
-MAX_ARGUMENTS = 32_766
+from gql_crm.services.imports.writer import MAX_ARGUMENTS
 
 
 class SeenKeys:

@@ -13,8 +13,8 @@ statement). One statement matters on SQLite: the FTS5 search table's trigger (mi
 statement per row, cost the index a segment per client, four times the insert itself.
 Bound arguments rather than one JSON array of the rows (INSERT ... SELECT over
 json_each, the former way): neither the encoding nor a json_extract per value, a third
-less for the client insert, search index included. Updates differ row by row in their columns: one executemany per set of
-columns.
+less for the client insert, search index included. Updates differ row by row in their
+columns: one executemany per set of columns.
 
 `tests/test_import_writer.py` compares what these statements store with what the ORM
 stores for the same input, on both databases.
